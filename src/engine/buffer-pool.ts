@@ -1,0 +1,118 @@
+// Pooled GPU storage buffers by size class, with live/peak counters.
+//
+// Reuse rule: a buffer released while the current command encoder still references it may be
+// handed to another kernel output in the same encoder (commands run in order, so the new
+// writes land after the old reads), but not to an upload, because queue.writeBuffer runs
+// before the unsubmitted commands. Such buffers wait in `recentlyReleased` until `onSubmit()`.
+
+const STORAGE_USAGE = GPUBufferUsageFlags();
+
+function GPUBufferUsageFlags(): number {
+  // GPUBufferUsage is a global in browsers and in the `webgpu` Node package once installed.
+  const u = (globalThis as { GPUBufferUsage?: typeof GPUBufferUsage }).GPUBufferUsage;
+  return u ? u.STORAGE | u.COPY_SRC | u.COPY_DST : 0x80 | 0x04 | 0x08;
+}
+
+/** The size class for `bytes`: powers of two up to 64 KiB, then quarter steps (≤25% waste). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 4) * 4);
+  const pow = 2 ** Math.ceil(Math.log2(b));
+  if (pow <= 65536) return pow;
+  const quarter = pow / 8; // steps of pow/8 between pow/2 and pow
+  return Math.ceil(b / quarter) * quarter;
+}
+
+export interface PoolStats {
+  /** Bytes of every GPU buffer the pool owns (in use or free). */
+  allocatedBytes: number;
+  /** Bytes of the buffers handed out and not yet released. */
+  inUseBytes: number;
+  peakInUseBytes: number;
+  peakAllocatedBytes: number;
+  buffersCreated: number;
+  reuses: number;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private recentlyReleased: GPUBuffer[] = [];
+  private readonly classOf = new WeakMap<GPUBuffer, number>();
+  private stats: PoolStats = {
+    allocatedBytes: 0,
+    inUseBytes: 0,
+    peakInUseBytes: 0,
+    peakAllocatedBytes: 0,
+    buffersCreated: 0,
+    reuses: 0,
+  };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBufferSize: number,
+  ) {}
+
+  /** A buffer of at least `bytes`. `forUpload` excludes buffers the open encoder still uses. */
+  acquire(bytes: number, forUpload = false): GPUBuffer {
+    const cls = sizeClass(bytes);
+    if (cls > this.maxBufferSize) {
+      throw new Error(
+        `buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize} bytes)`,
+      );
+    }
+    let buffer = this.free.get(cls)?.pop();
+    if (!buffer && !forUpload) {
+      const i = this.recentlyReleased.findIndex((b) => this.classOf.get(b) === cls);
+      if (i >= 0) buffer = this.recentlyReleased.splice(i, 1)[0];
+    }
+    if (buffer) {
+      this.stats.reuses++;
+    } else {
+      buffer = this.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
+      this.classOf.set(buffer, cls);
+      this.stats.buffersCreated++;
+      this.stats.allocatedBytes += cls;
+      this.stats.peakAllocatedBytes = Math.max(this.stats.peakAllocatedBytes, this.stats.allocatedBytes);
+    }
+    this.stats.inUseBytes += cls;
+    this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
+    return buffer;
+  }
+
+  release(buffer: GPUBuffer): void {
+    const cls = this.classOf.get(buffer);
+    if (cls === undefined) throw new Error('BufferPool.release: buffer does not belong to this pool');
+    this.stats.inUseBytes -= cls;
+    this.recentlyReleased.push(buffer);
+  }
+
+  /** Called after each queue.submit: released buffers become free for any use. */
+  onSubmit(): void {
+    for (const b of this.recentlyReleased) {
+      const cls = this.classOf.get(b)!;
+      let list = this.free.get(cls);
+      if (!list) this.free.set(cls, (list = []));
+      list.push(b);
+    }
+    this.recentlyReleased = [];
+  }
+
+  /** Destroys every free buffer (after a submit), returning their bytes to the device. */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.stats.allocatedBytes -= this.classOf.get(b)!;
+        b.destroy();
+      }
+    }
+    this.free.clear();
+  }
+
+  resetPeaks(): void {
+    this.stats.peakInUseBytes = this.stats.inUseBytes;
+    this.stats.peakAllocatedBytes = this.stats.allocatedBytes;
+  }
+
+  getStats(): PoolStats {
+    return { ...this.stats };
+  }
+}

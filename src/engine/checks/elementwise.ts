@@ -1,0 +1,79 @@
+// Check cases for the elementwise ops (src/engine/ops/elementwise.ts).
+
+import * as ops from '../ops/elementwise.ts';
+import { refAffine, refAffineVjp, refBinary, refBinaryVjp, refUnary, refUnaryVjp } from '../reference/elementwise.ts';
+import type { Tensor } from '../tensor.ts';
+import type { CheckCase, Distribution, OpCheck } from './runner.ts';
+
+const UNARY_DOMAINS: Record<string, Distribution> = { log: 'positive', sqrt: 'positive' };
+const UNARY_SHAPES = [[7, 33], [130], [1], [2, 3, 5]];
+const UNARY_GPU: Record<string, (x: Tensor) => Tensor> = {
+  neg: ops.neg,
+  exp: ops.exp,
+  log: ops.log,
+  sqrt: ops.sqrt,
+  square: ops.square,
+  sigmoid: ops.sigmoid,
+  silu: ops.silu,
+  tanh: ops.tanh,
+};
+
+const unaryChecks: OpCheck[] = Object.entries(UNARY_GPU).map(([op, fn]) => ({
+  op,
+  cases: UNARY_SHAPES.map(
+    (shape): CheckCase => ({
+      name: `[${shape}]`,
+      inputs: [{ name: 'x', shape, dist: UNARY_DOMAINS[op] ?? (op === 'sigmoid' || op === 'tanh' || op === 'silu' ? { scale: 4, offset: 0 } : 'normal') }],
+      gpu: ([x]) => fn(x!),
+      ref: ([x]) => refUnary(op, x!),
+      vjp: ([x], gy) => [refUnaryVjp(op, x!, gy)],
+    }),
+  ),
+}));
+
+const SCALAR_CASES: [string, (x: Tensor) => Tensor, number, number][] = [
+  ['addScalar', (x) => ops.addScalar(x, 2.5), 1, 2.5],
+  ['subScalar', (x) => ops.subScalar(x, 0.75), 1, -0.75],
+  ['mulScalar', (x) => ops.mulScalar(x, -3), -3, 0],
+  ['divScalar', (x) => ops.divScalar(x, 4), 0.25, 0],
+];
+
+const scalarChecks: OpCheck[] = SCALAR_CASES.map(([op, fn, scale, shift]) => ({
+  op,
+  cases: [[7, 33], [1]].map(
+    (shape): CheckCase => ({
+      name: `[${shape}]`,
+      inputs: [{ name: 'x', shape }],
+      gpu: ([x]) => fn(x!),
+      ref: ([x]) => refAffine(x!, scale, shift),
+      vjp: (_, gy) => [refAffineVjp(gy, scale)],
+    }),
+  ),
+}));
+
+/** Shape pairs: equal, trailing broadcast, both-sided broadcast, scalar-like, rank mismatch. */
+const BINARY_SHAPES: [number[], number[]][] = [
+  [[7, 33], [7, 33]],
+  [[7, 33], [33]],
+  [[130, 1], [1, 7]],
+  [[1], [2, 3, 5]],
+  [[2, 1, 5], [3, 1]],
+];
+
+const binaryChecks: OpCheck[] = (['add', 'sub', 'mul', 'div'] as const).map((op) => ({
+  op,
+  cases: BINARY_SHAPES.map(
+    ([sa, sb]): CheckCase => ({
+      name: `[${sa}]∘[${sb}]`,
+      inputs: [
+        { name: 'a', shape: sa },
+        { name: 'b', shape: sb, dist: op === 'div' ? 'nonzero' : 'normal' },
+      ],
+      gpu: ([a, b]) => ops[op](a!, b!),
+      ref: ([a, b]) => refBinary(op, a!, b!),
+      vjp: ([a, b], gy) => refBinaryVjp(op, a!, b!, gy),
+    }),
+  ),
+}));
+
+export const elementwiseChecks: OpCheck[] = [...unaryChecks, ...scalarChecks, ...binaryChecks];

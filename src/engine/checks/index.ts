@@ -1,0 +1,26 @@
+// Every op's gradient checks, in the order `ddpm check` reports them.
+
+import { elementwiseChecks } from './elementwise.ts';
+import { layoutChecks } from './layout.ts';
+import { lossChecks } from './loss.ts';
+import { matmulChecks } from './matmul.ts';
+import { reduceChecks } from './reduce.ts';
+import type { OpCheck } from './runner.ts';
+import { softmaxChecks } from './softmax.ts';
+
+export const ALL_CHECKS: OpCheck[] = [
+  ...elementwiseChecks,
+  ...reduceChecks,
+  ...layoutChecks,
+  ...matmulChecks,
+  ...softmaxChecks,
+  ...lossChecks,
+];
+
+export function findCheck(op: string): OpCheck {
+  const c = ALL_CHECKS.find((x) => x.op === op);
+  if (!c) throw new Error(`no gradient check named '${op}'`);
+  return c;
+}
+
+export * from './runner.ts';

@@ -1,0 +1,31 @@
+// Check cases for batched matmul (src/engine/ops/matmul.ts).
+
+import { matmul } from '../ops/matmul.ts';
+import { refMatmul, refMatmulVjp } from '../reference/matmul.ts';
+import type { CheckCase, OpCheck } from './runner.ts';
+
+/** Sizes off every tile (1, 7, 33, 130), the vec4 path, transposes and batch broadcasting. */
+const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean }[] = [
+  { a: [1, 1], b: [1, 1] },
+  { a: [7, 33], b: [33, 130] },
+  { a: [130, 7], b: [7, 1] },
+  { a: [33, 64], b: [64, 36] },
+  { a: [2, 7, 12], b: [12, 8] },
+  { a: [33, 7], b: [33, 5], ta: true },
+  { a: [7, 33], b: [130, 33], tb: true },
+  { a: [2, 12, 7], b: [2, 5, 12], ta: true, tb: true },
+  { a: [3, 1, 5, 8], b: [2, 8, 4] },
+];
+
+const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false }) => ({
+  name: `[${a}]${ta ? 'ᵀ' : ''}·[${b}]${tb ? 'ᵀ' : ''}`,
+  inputs: [
+    { name: 'a', shape: a },
+    { name: 'b', shape: b },
+  ],
+  gpu: ([x, y]) => matmul(x!, y!, { transposeA: ta, transposeB: tb }),
+  ref: ([x, y]) => refMatmul(x!, y!, ta, tb),
+  vjp: ([x, y], gy) => refMatmulVjp(x!, y!, gy, ta, tb),
+}));
+
+export const matmulChecks: OpCheck[] = [{ op: 'matmul', cases }];

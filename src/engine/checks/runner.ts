@@ -1,0 +1,150 @@
+// Gradient checks shared by the tests and `ddpm check`:
+//  1. the float64 reference's vector-Jacobian product against central finite differences;
+//  2. the GPU forward and every input's gradient against the float64 reference.
+// The loss is L = Σ out·G for a random upstream gradient G, so every output element counts.
+
+import { backward } from '../autograd.ts';
+import { Rng } from '../random.ts';
+import { refArray, type Ref } from '../reference/ndarray.ts';
+import { sizeOf, type Shape } from '../shape.ts';
+import { scope, tensor, type Tensor } from '../tensor.ts';
+
+/** How an input is drawn: N(0,1), U(0.5, 2), or ±U(0.5, 2) (away from zero). */
+export type Distribution = 'normal' | 'positive' | 'nonzero' | { scale: number; offset: number };
+
+export interface InputSpec {
+  name: string;
+  shape: Shape;
+  dist?: Distribution;
+  /** No gradient is checked for this input (e.g. integer-like data). */
+  noGrad?: boolean;
+}
+
+export interface CheckCase {
+  name: string;
+  inputs: InputSpec[];
+  gpu: (xs: Tensor[]) => Tensor;
+  ref: (xs: Ref[]) => Ref;
+  /** Gradients of Σ ref(xs)·gy with respect to each input. */
+  vjp: (xs: Ref[], gy: Ref) => Ref[];
+  /** Relative error allowed for GPU vs reference (default 1e-4). */
+  tolerance?: number;
+}
+
+export interface OpCheck {
+  op: string;
+  cases: CheckCase[];
+}
+
+export const REF_FD_TOLERANCE = 1e-6;
+export const GPU_TOLERANCE = 1e-4;
+
+function draw(rng: Rng, spec: InputSpec): Ref {
+  const n = sizeOf(spec.shape);
+  const x = refArray(spec.shape);
+  const dist = spec.dist ?? 'normal';
+  for (let i = 0; i < n; i++) {
+    if (dist === 'normal') x.data[i] = rng.normal();
+    else if (dist === 'positive') x.data[i] = 0.5 + 1.5 * rng.uniform();
+    else if (dist === 'nonzero') x.data[i] = (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + 1.5 * rng.uniform());
+    else x.data[i] = dist.offset + dist.scale * rng.normal();
+  }
+  // Round to float32 so the GPU and the reference see identical inputs.
+  x.data.set(Float32Array.from(x.data));
+  return x;
+}
+
+/** Inputs and upstream gradient for a case, from `seed`. */
+export function drawCase(c: CheckCase, seed: number): { xs: Ref[]; gy: Ref } {
+  const rng = new Rng(seed);
+  const xs = c.inputs.map((s) => draw(rng, s));
+  const outShape = c.ref(xs).shape;
+  const gy = draw(rng, { name: 'G', shape: outShape });
+  return { xs, gy };
+}
+
+/** ‖a − b‖ / max(‖b‖, tiny). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  if (!Number.isFinite(num)) return Infinity;
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
+
+const dot = (a: Ref, b: Ref): number => a.data.reduce((s, v, i) => s + v * b.data[i]!, 0);
+
+/**
+ * Largest relative error between the reference VJP and central differences, over up to
+ * `maxProbes` elements of each input.
+ */
+export function checkReferenceGradient(c: CheckCase, seed: number, maxProbes = 48): number {
+  const { xs, gy } = drawCase(c, seed);
+  const analytic = c.vjp(xs, gy);
+  const rng = new Rng(seed ^ 0x5bd1e995);
+  let worst = 0;
+  xs.forEach((x, k) => {
+    if (c.inputs[k]!.noGrad) return;
+    const n = x.data.length;
+    const probes = n <= maxProbes ? [...Array(n).keys()] : Array.from({ length: maxProbes }, () => rng.int(n));
+    const fd: number[] = [];
+    const an: number[] = [];
+    for (const i of probes) {
+      const orig = x.data[i]!;
+      const h = 1e-5; // absolute: curvature, not magnitude, sets the truncation error
+      x.data[i] = orig + h;
+      const plus = dot(c.ref(xs), gy);
+      x.data[i] = orig - h;
+      const minus = dot(c.ref(xs), gy);
+      x.data[i] = orig;
+      fd.push((plus - minus) / (2 * h));
+      an.push(analytic[k]!.data[i]!);
+    }
+    worst = Math.max(worst, relError(fd, an));
+  });
+  return worst;
+}
+
+export interface GpuCheckResult {
+  forward: number;
+  grads: Record<string, number>;
+}
+
+/** Runs the case on the GPU and compares the forward and every gradient with the reference. */
+export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
+  const { xs, gy } = drawCase(c, seed);
+  const expectedOut = c.ref(xs);
+  const expectedGrads = c.vjp(xs, gy);
+  const { out, grads, inputs } = scope(() => {
+    const inputs = xs.map((x, k) =>
+      tensor(Float32Array.from(x.data), x.shape, { requiresGrad: !c.inputs[k]!.noGrad, name: c.inputs[k]!.name }),
+    );
+    const out = c.gpu(inputs);
+    const g = tensor(Float32Array.from(gy.data), gy.shape);
+    backward(out, g);
+    return { out, grads: inputs.map((t) => t.grad), inputs };
+  });
+  try {
+    const result: GpuCheckResult = { forward: relError(await out.read(), expectedOut.data), grads: {} };
+    for (let k = 0; k < inputs.length; k++) {
+      if (c.inputs[k]!.noGrad) continue;
+      const g = grads[k];
+      result.grads[c.inputs[k]!.name] = g ? relError(await g.read(), expectedGrads[k]!.data) : Infinity;
+    }
+    return result;
+  } finally {
+    out.dispose();
+    inputs.forEach((t) => t.dispose());
+  }
+}
+
+/** A stable per-case seed: the run seed mixed with the case's name. */
+export function caseSeed(runSeed: number, op: string, caseName: string): number {
+  let h = runSeed >>> 0;
+  for (const ch of `${op}/${caseName}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}

@@ -1,0 +1,198 @@
+// One shared command encoder for all ops of a step, a pipeline cache keyed by kernel and
+// specialisation, per-dispatch uniforms in a chunked arena, `flush()` and explicit readback.
+
+import type { KernelSpec, UniformValues } from '../shaders/common.ts';
+import type { BufferPool } from './buffer-pool.ts';
+
+const UNIFORM_CHUNK_BYTES = 64 * 1024;
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  spec: KernelSpec;
+}
+
+/** A chunk of the uniform arena: a CPU mirror uploaded once per submit. */
+interface UniformChunk {
+  buffer: GPUBuffer;
+  mirror: ArrayBuffer;
+  used: number;
+}
+
+export interface DispatchCounters {
+  pipelinesCreated: number;
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+}
+
+export class Dispatcher {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly pipelines = new Map<string, CachedPipeline>();
+  private readonly uniformChunks: UniformChunk[] = [];
+  private chunkInUse = 0;
+  private readonly slotAlign: number;
+  readonly counters: DispatchCounters = { pipelinesCreated: 0, dispatches: 0, submits: 0, readbacks: 0 };
+  /** Submit automatically after this many dispatches (0: only on flush/read). */
+  autoFlushEvery = 0;
+  private dispatchesSinceSubmit = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly pool: BufferPool,
+  ) {
+    this.slotAlign = device.limits.minUniformBufferOffsetAlignment || 256;
+  }
+
+  /** The cached pipeline for `key`, building the kernel spec only on a miss. */
+  pipelineFor(key: string, build: () => KernelSpec): CachedPipeline {
+    let cached = this.pipelines.get(key);
+    if (cached) return cached;
+    const spec = build();
+    if (spec.key !== key) throw new Error(`kernel key mismatch: asked '${key}', built '${spec.key}'`);
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      ...spec.storage.map(
+        (b, i): GPUBindGroupLayoutEntry => ({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
+        }),
+      ),
+    ];
+    const layout = this.device.createBindGroupLayout({ label: key, entries });
+    const module = this.device.createShaderModule({ label: key, code: spec.code });
+    const pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    this.counters.pipelinesCreated++;
+    cached = { pipeline, layout, spec };
+    this.pipelines.set(key, cached);
+    return cached;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'ddpm-step' });
+    return this.encoder;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.ensureEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Reserves a uniform slot for this dispatch and packs `values` into it. */
+  private uniformSlot(spec: KernelSpec, values: UniformValues): GPUBufferBinding {
+    const size = spec.uniforms.byteSize;
+    const slot = Math.ceil(size / this.slotAlign) * this.slotAlign;
+    let chunk = this.uniformChunks[this.chunkInUse];
+    if (chunk && chunk.used + slot > UNIFORM_CHUNK_BYTES) chunk = this.uniformChunks[++this.chunkInUse];
+    if (!chunk) {
+      chunk = {
+        buffer: this.device.createBuffer({
+          label: `uniforms-${this.uniformChunks.length}`,
+          size: UNIFORM_CHUNK_BYTES,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        mirror: new ArrayBuffer(UNIFORM_CHUNK_BYTES),
+        used: 0,
+      };
+      this.uniformChunks.push(chunk);
+    }
+    const offset = chunk.used;
+    spec.uniforms.pack(values, new DataView(chunk.mirror), offset);
+    chunk.used += slot;
+    return { buffer: chunk.buffer, offset, size };
+  }
+
+  /** Encodes one dispatch on the shared encoder. `buffers` follow the kernel's storage order. */
+  dispatch(
+    key: string,
+    build: () => KernelSpec,
+    uniforms: UniformValues,
+    buffers: readonly GPUBuffer[],
+    grid: readonly [number, number, number],
+  ): void {
+    const { pipeline, layout, spec } = this.pipelineFor(key, build);
+    if (buffers.length !== spec.storage.length) {
+      throw new Error(`kernel '${key}' takes ${spec.storage.length} buffers, got ${buffers.length}`);
+    }
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
+    const bindGroup = this.device.createBindGroup({
+      layout,
+      entries: [
+        { binding: 0, resource: this.uniformSlot(spec, uniforms) },
+        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+      ],
+    });
+    const pass = this.ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.counters.dispatches++;
+    if (this.autoFlushEvery > 0 && ++this.dispatchesSinceSubmit >= this.autoFlushEvery) this.flush();
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  clear(buffer: GPUBuffer, offset: number, bytes: number): void {
+    this.endPass();
+    this.ensureEncoder().clearBuffer(buffer, offset, Math.ceil(bytes / 4) * 4);
+  }
+
+  get hasPendingWork(): boolean {
+    return this.encoder !== null;
+  }
+
+  /** Submits everything encoded so far (uniforms first) in one queue.submit. */
+  flush(): void {
+    this.dispatchesSinceSubmit = 0;
+    if (!this.encoder) return;
+    this.endPass();
+    for (let i = 0; i <= this.chunkInUse && i < this.uniformChunks.length; i++) {
+      const c = this.uniformChunks[i]!;
+      if (c.used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.mirror, 0, c.used);
+      c.used = 0;
+    }
+    this.chunkInUse = 0;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.counters.submits++;
+    this.pool.onSubmit();
+  }
+
+  /** Copies `bytes` from `src` into a mappable buffer, submits, and resolves with the bytes. */
+  async readback(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.copy(src, srcOffset, staging, 0, size);
+    this.flush();
+    this.counters.readbacks++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+}

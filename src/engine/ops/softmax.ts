@@ -1,0 +1,44 @@
+// softmax and logSoftmax over the last axis (numerically stable), with their backwards.
+// Kernels: src/shaders/softmax.ts. Reference: src/engine/reference/softmax.ts.
+// Checks: src/engine/checks/softmax.ts.
+
+import { foldedGrid } from '../../shaders/common.ts';
+import { softmaxGradKernel, softmaxKernel, type SoftmaxKind } from '../../shaders/softmax.ts';
+import { record } from '../autograd.ts';
+import { fmt } from '../shape.ts';
+import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
+import { launchGrid } from './launch.ts';
+
+function rowsAndCols(op: string, x: Tensor): { rows: number; cols: number } {
+  if (x.rank < 1) throw new Error(`${op}: x ${fmt(x.shape)} needs at least one axis`);
+  const cols = x.shape[x.rank - 1]!;
+  return { rows: cols === 0 ? 0 : x.size / cols, cols };
+}
+
+function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
+  assertTensor(kind, 'x', x);
+  const { rows, cols } = rowsAndCols(kind, x);
+  const y = emptyTensor(x.shape, kind);
+  if (rows > 0) {
+    launchGrid(kind, () => softmaxKernel(kind), { rows, cols }, [x.buffer, y.buffer], foldedGrid(rows));
+  }
+  return record(y, kind, [x], (dy) => {
+    const dx = emptyTensor(x.shape, `${kind}-grad`);
+    if (rows > 0) {
+      launchGrid(
+        `${kind}-grad`,
+        () => softmaxGradKernel(kind),
+        { rows, cols },
+        [y.buffer, dy.buffer, dx.buffer],
+        foldedGrid(rows),
+      );
+    }
+    return [dx];
+  });
+}
+
+/** exp(x − max) / Σ exp(x − max) along the last axis. */
+export const softmax = (x: Tensor): Tensor => rowwise('softmax', x);
+
+/** x − max − log Σ exp(x − max) along the last axis. */
+export const logSoftmax = (x: Tensor): Tensor => rowwise('log-softmax', x);

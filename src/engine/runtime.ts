@@ -1,0 +1,79 @@
+// The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
+
+import { BufferPool } from './buffer-pool.ts';
+import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
+import { Dispatcher } from './dispatch.ts';
+
+export interface DeviceLostDetail {
+  reason: string;
+  message: string;
+}
+
+export class DeviceLostError extends Error {
+  constructor(readonly detail: DeviceLostDetail) {
+    super(
+      `the GPU device was lost (${detail.reason}: ${detail.message || 'no message'}); ` +
+        `call initEngine() again and resume from the last checkpoint`,
+    );
+    this.name = 'DeviceLostError';
+  }
+}
+
+export class Runtime extends EventTarget {
+  readonly pool: BufferPool;
+  readonly dispatcher: Dispatcher;
+  lost: DeviceLostDetail | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly report: DeviceReport,
+  ) {
+    super();
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.dispatcher = new Dispatcher(device, this.pool);
+    void device.lost.then((info) => {
+      this.lost = { reason: String(info.reason), message: info.message };
+      // Surfaced as an event; never swallowed: every later op throws DeviceLostError too.
+      this.dispatchEvent(new CustomEvent<DeviceLostDetail>('devicelost', { detail: this.lost }));
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      const error = (ev as GPUUncapturedErrorEvent).error;
+      this.dispatchEvent(new CustomEvent('gpuerror', { detail: { message: error.message } }));
+    });
+  }
+
+  assertAlive(): void {
+    if (this.lost) throw new DeviceLostError(this.lost);
+  }
+}
+
+let current: Runtime | null = null;
+
+/**
+ * Initialises the engine on `device` (any GPUDevice, e.g. from Node's `webgpu` package), or
+ * acquires one from `navigator.gpu`. Replaces a previous runtime.
+ */
+export async function initEngine(device?: GPUDevice, adapter?: GPUAdapter | null): Promise<Runtime> {
+  if (device) {
+    current = new Runtime(device, describeDevice(device, adapter ?? null));
+  } else {
+    const acquired = await requestGpuDevice();
+    current = new Runtime(acquired.device, acquired.report);
+  }
+  return current;
+}
+
+export function runtime(): Runtime {
+  if (!current) throw new Error('the engine is not initialised: call `await initEngine()` first');
+  current.assertAlive();
+  return current;
+}
+
+export function hasRuntime(): boolean {
+  return current !== null;
+}
+
+/** Submits all encoded work. */
+export function flush(): void {
+  runtime().dispatcher.flush();
+}

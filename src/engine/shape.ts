@@ -1,0 +1,79 @@
+// Shape arithmetic and the checks that run before anything is encoded.
+
+import { MAX_RANK } from '../shaders/common.ts';
+
+export type Shape = readonly number[];
+
+export const fmt = (s: Shape): string => `[${s.join(',')}]`;
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export function assertValidShape(op: string, shape: Shape, what = 'shape'): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${op}: ${what} ${JSON.stringify(shape)} must be a list of non-negative integers`);
+  }
+  if (shape.length > MAX_RANK) throw new Error(`${op}: ${what} ${fmt(shape)} has rank > ${MAX_RANK}`);
+}
+
+/** numpy broadcasting of two shapes; the error names the op and both arguments. */
+export function broadcastShapes(op: string, a: Shape, b: Shape, names: [string, string] = ['a', 'b']): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(
+        `${op}: cannot broadcast ${names[0]} ${fmt(a)} with ${names[1]} ${fmt(b)} (axis ${i}: ${da} vs ${db})`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides for reading `shape` as if broadcast to `target` (0 along broadcast axes). */
+export function broadcastStrides(shape: Shape, target: Shape): number[] {
+  const own = stridesOf(shape);
+  const offset = target.length - shape.length;
+  return target.map((_, i) => {
+    const j = i - offset;
+    return j < 0 || shape[j] === 1 ? 0 : own[j]!;
+  });
+}
+
+/** Normalises possibly negative axes, checking range and duplicates. */
+export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+  if (axes === undefined) return [...Array(rank).keys()];
+  const list = typeof axes === 'number' ? [axes] : [...axes];
+  const out = list.map((a) => {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) {
+      throw new Error(`${op}: axis ${a} is out of range for rank ${rank}`);
+    }
+    return a < 0 ? a + rank : a;
+  });
+  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(list)}`);
+  return out.sort((x, y) => x - y);
+}
+
+export function normalizeAxis(op: string, axis: number, rank: number): number {
+  return normalizeAxes(op, axis, rank)[0]!;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
