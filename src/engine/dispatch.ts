@@ -5,6 +5,8 @@ import type { KernelSpec, UniformValues } from '../shaders/common.ts';
 import type { BufferPool } from './buffer-pool.ts';
 
 const UNIFORM_CHUNK_BYTES = 64 * 1024;
+/** Timestamp queries per query set: a begin and an end for each of 256 compute passes. */
+const TIMESTAMP_QUERIES_PER_SET = 512;
 
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
@@ -26,6 +28,62 @@ export interface DispatchCounters {
   readbacks: number;
 }
 
+/** GPU time of the compute passes encoded during one pass-timing window (timestamp queries). */
+export interface PassTimings {
+  /** Compute passes timed. */
+  passes: number;
+  /** Sum of the passes' durations (end − begin), in ms: time spent inside compute passes. */
+  passMs: number;
+  /** From the first pass's begin to the last pass's end, in ms (includes copies and gaps). */
+  spanMs: number;
+}
+
+/**
+ * Hands out timestamp slots for compute passes. Query sets are kept and reused across windows;
+ * a window with more passes than one set holds just takes another set.
+ */
+class PassTimer {
+  private readonly querySets: GPUQuerySet[] = [];
+  private passesTimed = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  reset(): void {
+    this.passesTimed = 0;
+  }
+
+  get passes(): number {
+    return this.passesTimed;
+  }
+
+  /** The timestampWrites for the next compute pass. */
+  nextPassWrites(): GPUComputePassTimestampWrites {
+    const perSet = TIMESTAMP_QUERIES_PER_SET / 2;
+    const setIndex = Math.floor(this.passesTimed / perSet);
+    while (this.querySets.length <= setIndex) {
+      this.querySets.push(
+        this.device.createQuerySet({
+          label: `pass-timestamps-${this.querySets.length}`,
+          type: 'timestamp',
+          count: TIMESTAMP_QUERIES_PER_SET,
+        }),
+      );
+    }
+    const slot = (this.passesTimed % perSet) * 2;
+    this.passesTimed++;
+    return { querySet: this.querySets[setIndex]!, beginningOfPassWriteIndex: slot, endOfPassWriteIndex: slot + 1 };
+  }
+
+  /** Encodes the resolve of every written query into `into` (QUERY_RESOLVE), set after set. */
+  encodeResolve(encoder: GPUCommandEncoder, into: GPUBuffer): void {
+    const perSet = TIMESTAMP_QUERIES_PER_SET / 2;
+    for (let first = 0, set = 0; first < this.passesTimed; first += perSet, set++) {
+      const passes = Math.min(perSet, this.passesTimed - first);
+      encoder.resolveQuerySet(this.querySets[set]!, 0, passes * 2, into, first * 2 * 8);
+    }
+  }
+}
+
 export class Dispatcher {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -37,6 +95,9 @@ export class Dispatcher {
   /** Submit automatically after this many dispatches (0: only on flush/read). */
   autoFlushEvery = 0;
   private dispatchesSinceSubmit = 0;
+  /** Created on first use and kept; `passTimingOpen` says whether passes write timestamps now. */
+  private passTimer: PassTimer | null = null;
+  private passTimingOpen = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -84,7 +145,10 @@ export class Dispatcher {
   }
 
   private ensurePass(): GPUComputePassEncoder {
-    if (!this.pass) this.pass = this.ensureEncoder().beginComputePass();
+    if (!this.pass) {
+      const timestampWrites = this.passTimingOpen ? this.passTimer!.nextPassWrites() : undefined;
+      this.pass = this.ensureEncoder().beginComputePass(timestampWrites ? { timestampWrites } : {});
+    }
     return this.pass;
   }
 
@@ -193,6 +257,67 @@ export class Dispatcher {
       return staging.getMappedRange().slice(0, bytes);
     } finally {
       staging.destroy();
+    }
+  }
+
+  /** Whether the device can time compute passes (it has the 'timestamp-query' feature). */
+  get canTimePasses(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * Opens a pass-timing window: every compute pass encoded from now until `stopPassTiming()`
+   * writes GPU timestamps at its beginning and end. Work already encoded is not timed.
+   */
+  startPassTiming(): void {
+    if (!this.canTimePasses) throw new Error("startPassTiming: the device lacks the 'timestamp-query' feature");
+    if (this.passTimingOpen) throw new Error('startPassTiming: a pass-timing window is already open');
+    this.endPass();
+    this.passTimer ??= new PassTimer(this.device);
+    this.passTimer.reset();
+    this.passTimingOpen = true;
+  }
+
+  /** Closes the window, submits pending work with the query resolve, and reads the timings back. */
+  async stopPassTiming(): Promise<PassTimings> {
+    const timer = this.passTimer;
+    if (!this.passTimingOpen || !timer) throw new Error('stopPassTiming: no pass-timing window is open');
+    this.endPass();
+    this.passTimingOpen = false;
+    const passes = timer.passes;
+    if (passes === 0) return { passes: 0, passMs: 0, spanMs: 0 };
+    const bytes = passes * 2 * 8;
+    const resolved = this.device.createBuffer({
+      label: 'pass-timestamps-resolved',
+      size: bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const staging = this.device.createBuffer({
+      label: 'pass-timestamps-staging',
+      size: bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const encoder = this.ensureEncoder();
+    timer.encodeResolve(encoder, resolved);
+    encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      const stamps = new BigUint64Array(staging.getMappedRange().slice(0));
+      let passNs = 0;
+      let first = stamps[0]!;
+      let last = stamps[1]!;
+      for (let i = 0; i < passes; i++) {
+        const begin = stamps[2 * i]!;
+        const end = stamps[2 * i + 1]!;
+        if (end > begin) passNs += Number(end - begin);
+        if (begin < first) first = begin;
+        if (end > last) last = end;
+      }
+      return { passes, passMs: passNs / 1e6, spanMs: last > first ? Number(last - first) / 1e6 : 0 };
+    } finally {
+      staging.destroy();
+      resolved.destroy();
     }
   }
 }

@@ -1,6 +1,16 @@
 // The engine's public API.
 
-export { initEngine, runtime, flush, hasRuntime, DeviceLostError, type Runtime } from './runtime.ts';
+export {
+  initEngine,
+  runtime,
+  useRuntime,
+  currentRuntime,
+  flush,
+  hasRuntime,
+  DeviceLostError,
+  Runtime,
+} from './runtime.ts';
+export { readSafetensors, writeSafetensors, SafetensorsError } from './safetensors.ts';
 export { requestGpuDevice, describeDevice, WebGpuUnavailableError, type DeviceReport } from './device.ts';
 export {
   Tensor,

@@ -63,6 +63,16 @@ export async function initEngine(device?: GPUDevice, adapter?: GPUAdapter | null
   return current;
 }
 
+/** Makes `rt` the current runtime (e.g. to return to a device after trying another). */
+export function useRuntime(rt: Runtime): void {
+  current = rt;
+}
+
+/** The current runtime, whether or not its device was lost. */
+export function currentRuntime(): Runtime | null {
+  return current;
+}
+
 export function runtime(): Runtime {
   if (!current) throw new Error('the engine is not initialised: call `await initEngine()` first');
   current.assertAlive();

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian machine: Chromium (WebGPU runs in it, on SwiftShader
+# when there is no GPU), the Fashion-MNIST data set, and the npm dependencies. Safe to rerun; needs
+# no terminal.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+BROWSERS=(/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome /usr/bin/google-chrome-stable)
+FASHION_MNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    echo "setup: need root (or sudo) to run: $*" >&2
+    return 1
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root apt-get update -q </dev/null
+    apt_updated=1
+  fi
+  as_root apt-get install -y -q --no-install-recommends "$@" </dev/null
+}
+
+have_browser() {
+  if [ -n "${CHROME_PATH:-}" ]; then return 0; fi
+  for b in "${BROWSERS[@]}"; do
+    if [ -x "$b" ]; then return 0; fi
+  done
+  return 1
+}
+
+if have_browser; then
+  echo "setup: browser found"
+else
+  echo "setup: installing Chromium"
+  apt_install chromium
+fi
+
+if [ -f "$FASHION_MNIST" ]; then
+  echo "setup: Fashion-MNIST found"
+else
+  echo "setup: installing Fashion-MNIST"
+  apt_install dataset-fashion-mnist ||
+    echo "setup: WARNING: could not install dataset-fashion-mnist; training on Fashion-MNIST will not work" >&2
+fi
+
+# Not `npm ci`: the registry reachable here has no builds of rollup's optional per-platform
+# packages for other systems, so package-lock.json cannot list them and `npm ci` rejects it as out
+# of sync. `npm install` still installs the locked versions. Skipped when the lock is unchanged.
+stamp=node_modules/.ddpm-setup-lock
+if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
+  echo "setup: node_modules up to date"
+else
+  echo "setup: npm install"
+  npm install --no-audit --no-fund </dev/null
+  cp package-lock.json "$stamp"
+fi

@@ -1,0 +1,78 @@
+// `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
+
+import { join } from 'node:path';
+import { REPO_ROOT } from '../browser.ts';
+import type { Command } from '../command.ts';
+import { callHarness, progress, withHarness } from '../harness.ts';
+import { writeJson } from '../output.ts';
+import { formatFixed, formatTable, type Column } from '../table.ts';
+
+export interface BenchRow {
+  name: string;
+  ms: number;
+  gflops?: number;
+  gbps?: number;
+  [extra: string]: unknown;
+}
+
+export interface BenchResult {
+  timing: string;
+  device: Record<string, unknown>;
+  rows: BenchRow[];
+}
+
+const LATEST = join(REPO_ROOT, 'bench', 'results', 'latest.json');
+
+function formatValue(v: unknown): string {
+  if (v == null) return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function columns(rows: BenchRow[]): Column<BenchRow>[] {
+  const fixed: Column<BenchRow>[] = [
+    { header: 'name', value: (r) => r.name },
+    { header: 'ms', align: 'right', value: (r) => formatFixed(r.ms, 3) },
+    { header: 'GFLOP/s', align: 'right', value: (r) => formatFixed(r.gflops, 2) },
+    { header: 'GB/s', align: 'right', value: (r) => formatFixed(r.gbps, 2) },
+  ];
+  const known = new Set(['name', 'ms', 'gflops', 'gbps']);
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k));
+  return [
+    ...fixed,
+    ...extra.map((key): Column<BenchRow> => ({ header: key, align: 'right', value: (r) => formatValue(r[key]) })),
+  ];
+}
+
+/** One line per simple device field; long lists (features, limits) are left to the JSON file. */
+function describeDevice(device: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(device ?? {})) {
+    if (value === null || typeof value !== 'object') lines.push(`  ${key}: ${String(value)}`);
+    else if (!Array.isArray(value) && Object.keys(value).length <= 8) {
+      const fields = Object.entries(value).filter(([, v]) => v !== '' && (v === null || typeof v !== 'object'));
+      lines.push(`  ${key}: ${fields.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    }
+  }
+  return lines;
+}
+
+export const bench: Command = {
+  usage: 'bench [--json FILE]',
+  summary: 'run the micro-benchmarks; results go to bench/results/latest.json',
+  flags: { json: { type: 'string' } },
+  async run(flags) {
+    const result = await withHarness(async (session) => {
+      progress('running benchmarks…');
+      return callHarness<BenchResult>(session, 'runBench');
+    });
+    if (!result || !Array.isArray(result.rows)) throw new Error('runBench() did not return { timing, device, rows }');
+    const record = { date: new Date().toISOString(), ...result };
+    writeJson(LATEST, record);
+    if (typeof flags.json === 'string') writeJson(flags.json, record);
+
+    console.log(['device:', ...describeDevice(result.device), `timing: ${result.timing}`, ''].join('\n'));
+    console.log(formatTable(columns(result.rows), result.rows));
+    return 0;
+  },
+};

@@ -1,0 +1,52 @@
+// `ddpm check`: the op correctness checks (forward against the CPU reference, gradients against
+// the reference and finite differences), one row per op case.
+
+import type { Command } from '../command.ts';
+import { callHarness, progress, withHarness } from '../harness.ts';
+import { writeJson } from '../output.ts';
+import { formatSci, formatTable, type Column } from '../table.ts';
+
+export interface CheckRow {
+  op: string;
+  case: string;
+  forward: number;
+  grads: Record<string, number>;
+  refVsFiniteDiff: number;
+  pass: boolean;
+}
+
+/** Largest gradient error; NaN if any is NaN, null if the op has no gradients. */
+function maxGradError(grads: Record<string, number>): number | null {
+  const errors = Object.values(grads ?? {});
+  if (errors.length === 0) return null;
+  return errors.some((e) => Number.isNaN(e)) ? NaN : Math.max(...errors);
+}
+
+const COLUMNS: Column<CheckRow>[] = [
+  { header: 'op', value: (r) => r.op },
+  { header: 'case', value: (r) => r.case },
+  { header: 'forward rel err', align: 'right', value: (r) => formatSci(r.forward) },
+  { header: 'max grad rel err', align: 'right', value: (r) => formatSci(maxGradError(r.grads)) },
+  { header: 'ref-vs-FD rel err', align: 'right', value: (r) => formatSci(r.refVsFiniteDiff) },
+  { header: 'result', value: (r) => (r.pass ? 'PASS' : 'FAIL') },
+];
+
+export const check: Command = {
+  usage: 'check [--json FILE]',
+  summary: 'check every op and its gradients against the CPU reference on WebGPU',
+  flags: { json: { type: 'string' } },
+  async run(flags) {
+    const rows = await withHarness(async (session) => {
+      progress('running checks…');
+      return callHarness<CheckRow[]>(session, 'runChecks');
+    });
+    if (!Array.isArray(rows)) throw new Error(`runChecks() returned ${typeof rows}, not an array of rows`);
+    if (typeof flags.json === 'string') writeJson(flags.json, rows);
+
+    const failed = rows.filter((r) => r.pass !== true).length;
+    console.log(formatTable(COLUMNS, rows));
+    console.log(`\n${rows.length} ops checked, ${rows.length - failed} passed, ${failed} failed`);
+    if (rows.length === 0) progress('runChecks() returned no rows; nothing was checked');
+    return failed > 0 || rows.length === 0 ? 1 : 0;
+  },
+};

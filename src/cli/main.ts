@@ -1,0 +1,65 @@
+// The `ddpm` command line: one entry per command in COMMANDS.
+
+import { bench } from './commands/bench.ts';
+import { check } from './commands/check.ts';
+import { parseCommandArgs, UsageError, type Command } from './command.ts';
+
+const help: Command = {
+  usage: 'help [COMMAND]',
+  summary: 'show this help, or the usage of one command',
+  flags: {},
+  positionals: true,
+  async run(_flags, [name, ...rest]) {
+    if (rest.length > 0) throw new UsageError('help takes at most one command name');
+    if (name === undefined) {
+      console.log(usage());
+      return 0;
+    }
+    const command = findCommand(name);
+    console.log(`usage: ddpm ${command.usage}\n\n${command.summary}`);
+    return 0;
+  },
+};
+
+const COMMANDS: Record<string, Command> = { check, bench, help };
+
+function findCommand(name: string): Command {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command: ${name}`);
+  return command;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const lines = Object.values(COMMANDS).map((c) => `  ddpm ${c.usage.padEnd(width)}  ${c.summary}`);
+  return [
+    'usage:',
+    ...lines,
+    '',
+    'environment:',
+    '  CHROME_PATH=PATH     browser to use (default: the first Chromium or Chrome found)',
+    '  DDPM_SWIFTSHADER=0   let WebGPU use a real GPU instead of SwiftShader',
+    '  DDPM_VERBOSE=1       show all page console output',
+  ].join('\n');
+}
+
+/** Runs the command line `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  try {
+    if (name === '-h' || name === '--help') return await help.run({}, []);
+    if (name === undefined) throw new UsageError('no command given');
+    const command = findCommand(name);
+    if (args.includes('-h') || args.includes('--help')) return await help.run({}, [name]);
+    const { flags, positionals } = parseCommandArgs(command, args);
+    return await command.run(flags, positionals);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`ddpm: ${err.message}\n\n${usage()}`);
+      return 2;
+    }
+    console.error(`ddpm: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.DDPM_VERBOSE === '1' && err instanceof Error && err.stack) console.error(err.stack);
+    return 1;
+  }
+}

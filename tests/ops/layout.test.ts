@@ -1,0 +1,4 @@
+import { layoutChecks } from '../../src/engine/checks/layout.ts';
+import { defineOpTests } from './define-op-tests.ts';
+
+defineOpTests(layoutChecks);
