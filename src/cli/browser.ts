@@ -36,6 +36,8 @@ export interface BrowserSession {
   url: string;
   /** Uncaught errors the page has thrown so far. */
   pageErrors: string[];
+  /** Reloads the page (fresh engine code and GPU device) and waits until the harness is ready. */
+  reload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ export function findBrowser(): string {
 export function browserArgs(userDataDir: string): string[] {
   const args = [
     '--no-sandbox',
-    // Without it WebGPU on Linux has no adapter at all.
+    // Without it, requestAdapter() returns null in Chromium on Linux.
     '--enable-unsafe-webgpu',
     '--disable-background-networking',
     '--disable-component-update',
@@ -136,15 +138,20 @@ export async function startBrowserSession(opts: BrowserSessionOptions = {}): Pro
       pageErrors.push(text);
       log?.(`[page uncaught] ${text}`);
     });
-    // tsx and Vite compile with keepNames, which wraps named functions in __name(...) calls; functions
-    // handed to page.evaluate() are re-parsed in the page, where __name has to exist too.
+    // tsx (which runs the CLI) compiles with keepNames, wrapping named functions in __name(...) calls;
+    // functions handed to page.evaluate() are re-parsed in the page, where __name has to exist too.
     await page.evaluateOnNewDocument('globalThis.__name = globalThis.__name || ((fn) => fn);');
 
     const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: READY_TIMEOUT_MS });
     if (response && !response.ok()) throw new Error(`${url} answered HTTP ${response.status()}`);
     await waitForHarness(page, url, pageErrors);
 
-    return { browser, page, server, url, pageErrors, close };
+    const reload = async (): Promise<void> => {
+      pageErrors.length = 0;
+      await page.reload({ waitUntil: 'domcontentloaded', timeout: READY_TIMEOUT_MS });
+      await waitForHarness(page, url, pageErrors);
+    };
+    return { browser, page, server, url, pageErrors, reload, close };
   } catch (err) {
     await close();
     throw err;

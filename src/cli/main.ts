@@ -2,6 +2,7 @@
 
 import { bench } from './commands/bench.ts';
 import { check } from './commands/check.ts';
+import { schedule } from './commands/schedule.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const help: Command = {
@@ -21,7 +22,7 @@ const help: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command> = { check, bench, help };
+const COMMANDS: Record<string, Command> = { check, bench, schedule, help };
 
 function findCommand(name: string): Command {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

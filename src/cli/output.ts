@@ -5,5 +5,6 @@ export function writeJson(file: string, value: unknown): void {
   const path = resolve(file);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
-  process.stderr.write(`wrote ${relative(process.cwd(), path) || path}\n`);
+  const shown = relative(process.cwd(), path);
+  process.stderr.write(`wrote ${shown.startsWith('..') ? path : shown}\n`);
 }

@@ -35,5 +35,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide('browserWSEndpoint', session.browser.wsEndpoint());
   project.provide('harnessUrl', session.url);
   project.provide('browserError', '');
+  // In watch mode the page would otherwise keep running the engine code it loaded first.
+  project.onTestsRerun(() => session.reload());
   return () => session.close();
 }

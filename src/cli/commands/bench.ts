@@ -32,12 +32,15 @@ function formatValue(v: unknown): string {
 function columns(rows: BenchRow[]): Column<BenchRow>[] {
   const fixed: Column<BenchRow>[] = [
     { header: 'name', value: (r) => r.name },
-    { header: 'ms', align: 'right', value: (r) => formatFixed(r.ms, 3) },
+    { header: 'wall ms', align: 'right', value: (r) => formatFixed(r.ms, 3) },
     { header: 'GFLOP/s', align: 'right', value: (r) => formatFixed(r.gflops, 2) },
     { header: 'GB/s', align: 'right', value: (r) => formatFixed(r.gbps, 2) },
   ];
   const known = new Set(['name', 'ms', 'gflops', 'gbps']);
-  const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k));
+  // Nested details (per-rep times, GPU summaries) stay in the JSON file.
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
+    (k) => !known.has(k) && rows.every((r) => r[k] == null || typeof r[k] !== 'object'),
+  );
   return [
     ...fixed,
     ...extra.map((key): Column<BenchRow> => ({ header: key, align: 'right', value: (r) => formatValue(r[key]) })),

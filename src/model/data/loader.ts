@@ -1,0 +1,142 @@
+// From byte images to training batches: resizing, scaling to [−1, 1], optional horizontal
+// flips, and a seeded shuffling loader whose position can be saved and restored.
+
+import { Rng } from '../../engine/random.ts';
+import { DatasetError, type ImageSet } from './idx.ts';
+
+/**
+ * Area resampling of one channel plane: each output pixel averages the input over its
+ * footprint (exact for integer factors, anti-aliased otherwise).
+ */
+export function resizePlane(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
+  if (h === outH && w === outW) return src.slice();
+  const weights = (n: number, outN: number): { start: number; w: number[] }[] =>
+    Array.from({ length: outN }, (_, o) => {
+      const a = (o * n) / outN;
+      const b = ((o + 1) * n) / outN;
+      const start = Math.floor(a);
+      const ws: number[] = [];
+      for (let i = start; i < Math.ceil(b); i++) ws.push((Math.min(b, i + 1) - Math.max(a, i)) / (b - a));
+      return { start, w: ws };
+    });
+  const wy = weights(h, outH);
+  const wx = weights(w, outW);
+  const rows = new Float32Array(h * outW);
+  for (let y = 0; y < h; y++) {
+    for (let ox = 0; ox < outW; ox++) {
+      const { start, w: ws } = wx[ox]!;
+      let s = 0;
+      ws.forEach((k, i) => (s += k * src[y * w + Math.min(w - 1, start + i)]!));
+      rows[y * outW + ox] = s;
+    }
+  }
+  const out = new Float32Array(outH * outW);
+  for (let oy = 0; oy < outH; oy++) {
+    const { start, w: ws } = wy[oy]!;
+    for (let ox = 0; ox < outW; ox++) {
+      let s = 0;
+      ws.forEach((k, i) => (s += k * rows[Math.min(h - 1, start + i) * outW + ox]!));
+      out[oy * outW + ox] = s;
+    }
+  }
+  return out;
+}
+
+/** Images resized to size×size and scaled from [0, 255] to [−1, 1], as [count, C, size, size]. */
+export function prepareImages(set: ImageSet, size: number): Float32Array {
+  const { count, height, width, channels } = set;
+  if (!Number.isInteger(size) || size < 1) throw new DatasetError(`image size must be a positive integer, got ${size}`);
+  const plane = size * size;
+  const out = new Float32Array(count * channels * plane);
+  const src = new Float32Array(height * width);
+  for (let n = 0; n < count; n++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (n * channels + c) * height * width;
+      for (let i = 0; i < src.length; i++) src[i] = set.images[base + i]! / 127.5 - 1;
+      out.set(resizePlane(src, height, width, size, size), (n * channels + c) * plane);
+    }
+  }
+  return out;
+}
+
+export interface LoaderState {
+  seed: number;
+  epoch: number;
+  position: number;
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  seed: number;
+  horizontalFlip?: boolean;
+}
+
+/** Shuffled batches over prepared images; the order depends only on (seed, epoch). */
+export class BatchLoader {
+  private order: Uint32Array;
+  private state: LoaderState;
+  readonly imageElements: number;
+
+  constructor(
+    private readonly images: Float32Array,
+    readonly count: number,
+    readonly shape: readonly [number, number, number],
+    private readonly options: LoaderOptions,
+  ) {
+    this.imageElements = shape[0] * shape[1] * shape[2];
+    if (images.length !== count * this.imageElements) {
+      throw new DatasetError(`loader: ${images.length} values do not hold ${count} images of [${shape}]`);
+    }
+    if (count === 0) throw new DatasetError('loader: the dataset is empty');
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new DatasetError(`loader: batch size must be a positive integer, got ${options.batchSize}`);
+    }
+    this.state = { seed: options.seed, epoch: 0, position: 0 };
+    this.order = this.permutation(0);
+  }
+
+  private permutation(epoch: number): Uint32Array {
+    const rng = new Rng(this.state.seed ^ Math.imul(epoch + 1, 0x9e3779b1));
+    const p = new Uint32Array(this.count);
+    for (let i = 0; i < this.count; i++) p[i] = i;
+    for (let i = this.count - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [p[i], p[j]] = [p[j]!, p[i]!];
+    }
+    return p;
+  }
+
+  /** The next batch [B, C, H, W]; epochs roll over and reshuffle. */
+  next(): Float32Array {
+    const { batchSize, horizontalFlip } = this.options;
+    const [C, H, W] = this.shape;
+    const out = new Float32Array(batchSize * this.imageElements);
+    const flipRng = new Rng(this.state.seed ^ 0x51ed27, this.state.epoch * this.count * 4 + this.state.position);
+    for (let b = 0; b < batchSize; b++) {
+      if (this.state.position >= this.count) {
+        this.state.epoch++;
+        this.state.position = 0;
+        this.order = this.permutation(this.state.epoch);
+      }
+      const src = this.order[this.state.position++]! * this.imageElements;
+      const flip = horizontalFlip && flipRng.uniform() < 0.5;
+      for (let c = 0; c < C; c++) {
+        for (let y = 0; y < H; y++) {
+          const row = src + (c * H + y) * W;
+          const dst = b * this.imageElements + (c * H + y) * W;
+          for (let x = 0; x < W; x++) out[dst + x] = this.images[row + (flip ? W - 1 - x : x)]!;
+        }
+      }
+    }
+    return out;
+  }
+
+  getState(): LoaderState {
+    return { ...this.state };
+  }
+
+  setState(s: LoaderState): void {
+    this.state = { ...s };
+    this.order = this.permutation(s.epoch);
+  }
+}
