@@ -84,6 +84,26 @@ class PassTimer {
   }
 }
 
+/** Timings whose query resolve is encoded; `read()` submits pending work and maps them. */
+export interface PendingPassTimings {
+  read(): Promise<PassTimings>;
+}
+
+/** `stamps` holds a (begin, end) pair of nanosecond timestamps per pass. */
+function summarizeTimestamps(stamps: BigUint64Array, passes: number): PassTimings {
+  let passNs = 0;
+  let first = stamps[0]!;
+  let last = stamps[1]!;
+  for (let i = 0; i < passes; i++) {
+    const begin = stamps[2 * i]!;
+    const end = stamps[2 * i + 1]!;
+    if (end > begin) passNs += Number(end - begin);
+    if (begin < first) first = begin;
+    if (end > last) last = end;
+  }
+  return { passes, passMs: passNs / 1e6, spanMs: last > first ? Number(last - first) / 1e6 : 0 };
+}
+
 export class Dispatcher {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -188,7 +208,7 @@ export class Dispatcher {
     key: string,
     build: () => KernelSpec,
     uniforms: UniformValues,
-    buffers: readonly GPUBuffer[],
+    buffers: readonly GPUBufferBinding[],
     grid: readonly [number, number, number],
   ): void {
     const { pipeline, layout, spec } = this.pipelineFor(key, build);
@@ -200,7 +220,7 @@ export class Dispatcher {
       layout,
       entries: [
         { binding: 0, resource: this.uniformSlot(spec, uniforms) },
-        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+        ...buffers.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });
     const pass = this.ensurePass();
@@ -266,7 +286,7 @@ export class Dispatcher {
   }
 
   /**
-   * Opens a pass-timing window: every compute pass encoded from now until `stopPassTiming()`
+   * Opens a pass-timing window: every compute pass encoded from now until `endPassTiming()`
    * writes GPU timestamps at its beginning and end. Work already encoded is not timed.
    */
   startPassTiming(): void {
@@ -278,14 +298,17 @@ export class Dispatcher {
     this.passTimingOpen = true;
   }
 
-  /** Closes the window, submits pending work with the query resolve, and reads the timings back. */
-  async stopPassTiming(): Promise<PassTimings> {
+  /**
+   * Closes the window: later passes are not timed. Encodes the query resolve on the open encoder
+   * (nothing is submitted); the timings are read with `read()` once the work has been issued.
+   */
+  endPassTiming(): PendingPassTimings {
     const timer = this.passTimer;
-    if (!this.passTimingOpen || !timer) throw new Error('stopPassTiming: no pass-timing window is open');
+    if (!this.passTimingOpen || !timer) throw new Error('endPassTiming: no pass-timing window is open');
     this.endPass();
     this.passTimingOpen = false;
     const passes = timer.passes;
-    if (passes === 0) return { passes: 0, passMs: 0, spanMs: 0 };
+    if (passes === 0) return { read: async () => ({ passes: 0, passMs: 0, spanMs: 0 }) };
     const bytes = passes * 2 * 8;
     const resolved = this.device.createBuffer({
       label: 'pass-timestamps-resolved',
@@ -300,24 +323,17 @@ export class Dispatcher {
     const encoder = this.ensureEncoder();
     timer.encodeResolve(encoder, resolved);
     encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
-    this.flush();
-    try {
-      await staging.mapAsync(GPUMapMode.READ);
-      const stamps = new BigUint64Array(staging.getMappedRange().slice(0));
-      let passNs = 0;
-      let first = stamps[0]!;
-      let last = stamps[1]!;
-      for (let i = 0; i < passes; i++) {
-        const begin = stamps[2 * i]!;
-        const end = stamps[2 * i + 1]!;
-        if (end > begin) passNs += Number(end - begin);
-        if (begin < first) first = begin;
-        if (end > last) last = end;
-      }
-      return { passes, passMs: passNs / 1e6, spanMs: last > first ? Number(last - first) / 1e6 : 0 };
-    } finally {
-      staging.destroy();
-      resolved.destroy();
-    }
+    return {
+      read: async () => {
+        this.flush();
+        try {
+          await staging.mapAsync(GPUMapMode.READ);
+          return summarizeTimestamps(new BigUint64Array(staging.getMappedRange().slice(0)), passes);
+        } finally {
+          staging.destroy();
+          resolved.destroy();
+        }
+      },
+    };
   }
 }

@@ -31,9 +31,9 @@ export class Rng {
     return hash32(hash32(this.seed ^ 0x9e3779b9) ^ hash32(c) ^ Math.floor(c / 4294967296));
   }
 
-  /** Uniform in (0, 1), never exactly 0 or 1. */
+  /** Uniform in (0, 1) on a 2^-24 grid (exact in f32, as on the GPU), never 0 or 1. */
   uniform(): number {
-    return (this.nextU32() + 0.5) / 4294967296;
+    return ((this.nextU32() >>> 8) + 0.5) / 16777216;
   }
 
   /** Standard normal (Box–Muller). */

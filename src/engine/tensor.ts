@@ -3,12 +3,18 @@
 import { runtime } from './runtime.ts';
 import { assertValidShape, fmt, sizeOf, type Shape } from './shape.ts';
 
-/** Storage shared by a tensor and its views (reshape, detach); freed when the last one goes. */
+/**
+ * Storage shared by a tensor and its views (reshape, detach); freed when the last one goes.
+ * Pooled storage owns a whole pool buffer; arena storage is a 256-byte-aligned region of a
+ * buffer that its arena owns (the parameters of a model, laid out for one fused optimiser).
+ */
 export class Storage {
   refs = 1;
   constructor(
     readonly buffer: GPUBuffer,
     readonly bytes: number,
+    readonly offset = 0,
+    readonly owner: 'pool' | 'arena' = 'pool',
   ) {}
 }
 
@@ -59,15 +65,18 @@ export class Tensor {
     return this.storageRef;
   }
 
-  get buffer(): GPUBuffer {
-    return this.storage.buffer;
+  /** The region of GPU memory holding the values, as kernels bind it. */
+  get buffer(): GPUBufferBinding {
+    const s = this.storage;
+    return { buffer: s.buffer, offset: s.offset, size: Math.max(4, s.bytes) };
   }
 
   /** Reads the values back. Submits pending work; the only way data leaves the GPU. */
   async read(): Promise<Float32Array> {
     const bytes = this.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    const data = await runtime().dispatcher.readback(this.buffer, 0, bytes);
+    const s = this.storage;
+    const data = await runtime().dispatcher.readback(s.buffer, s.offset, bytes);
     return new Float32Array(data);
   }
 
@@ -82,7 +91,7 @@ export class Tensor {
     if (!this.storageRef) return;
     const s = this.storageRef;
     this.storageRef = null;
-    if (--s.refs === 0) runtime().pool.release(s.buffer);
+    if (--s.refs === 0 && s.owner === 'pool') runtime().pool.release(s.buffer);
     live.delete(this.id);
     for (const scope of scopeStack) scope.delete(this);
     this.node = null;
@@ -138,7 +147,7 @@ export function tensor(
 export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
   assertValidShape('zeros', shape);
   const t = emptyTensor(shape, 'zeros');
-  runtime().dispatcher.clear(t.buffer, 0, t.size * 4);
+  runtime().dispatcher.clear(t.storage.buffer, t.storage.offset, t.size * 4);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }

@@ -1,6 +1,7 @@
 // The page that tests, `ddpm check` and `ddpm bench` drive in headless Chromium. It owns the
 // one GPUDevice and exposes the engine as `window.ddpm` and the drivers as `window.ddpmHarness`.
 
+import { runBench } from '../bench/run.ts';
 import * as ddpm from '../engine/index.ts';
 import {
   ALL_CHECKS,
@@ -81,6 +82,9 @@ try {
     checkCases: () => ALL_CHECKS.map((c) => ({ op: c.op, cases: c.cases.map((x) => x.name) })),
     runGpuCheck,
     runChecks,
+    /** Imports a source module into the page (tests reach model code this way). */
+    importModule: (path: string) => import(/* @vite-ignore */ path),
+    runBench,
   };
   window.ddpmHarnessReady = true;
 } catch (e) {

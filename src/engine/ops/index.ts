@@ -5,3 +5,4 @@ export * from './reduce.ts';
 export * from './matmul.ts';
 export * from './softmax.ts';
 export * from './loss.ts';
+export * from './random.ts';

@@ -8,7 +8,7 @@ export function launchLinear(
   key: string,
   build: () => KernelSpec,
   uniforms: UniformValues,
-  buffers: readonly GPUBuffer[],
+  buffers: readonly GPUBufferBinding[],
   count: number,
   workgroupSize: number,
 ): void {
@@ -22,7 +22,7 @@ export function launchGrid(
   key: string,
   build: () => KernelSpec,
   uniforms: UniformValues,
-  buffers: readonly GPUBuffer[],
+  buffers: readonly GPUBufferBinding[],
   grid: readonly [number, number, number],
 ): void {
   runtime().dispatcher.dispatch(key, build, uniforms, buffers, grid);

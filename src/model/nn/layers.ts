@@ -1,0 +1,267 @@
+// The U-Net's layers, with diffusers' parameter names (weight/bias, norm1, conv1, to_q, …).
+// Each layer has `forward` (GPU) and `describe` (shapes, parameters, FLOPs, activations).
+
+import { attention } from '../../engine/ops/attention.ts';
+import { conv2d } from '../../engine/ops/conv2d.ts';
+import { dropout } from '../../engine/ops/dropout.ts';
+import { add, silu } from '../../engine/ops/elementwise.ts';
+import { groupNorm } from '../../engine/ops/group-norm.ts';
+import { permute, reshape } from '../../engine/ops/layout.ts';
+import { linear } from '../../engine/ops/linear.ts';
+import { upsampleNearest2x } from '../../engine/ops/upsample.ts';
+import { sizeOf, type Shape } from '../../engine/shape.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import { Module, type Parameter } from './module.ts';
+import type { ModelPlan } from './plan.ts';
+
+/** What a forward pass needs besides its inputs: dropout's seeds. */
+export class ForwardContext {
+  private counter = 0;
+  constructor(readonly seed: number) {}
+  /** A fresh seed for the next random layer, derived from the step's seed. */
+  nextSeed(): number {
+    return (Math.imul(this.seed ^ 0x85ebca6b, 0x9e3779b1) + Math.imul(++this.counter, 0x27d4eb2f)) >>> 0;
+  }
+}
+
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+  ) {
+    super();
+    this.weight = this.param('weight', [outFeatures, inFeatures], { kind: 'uniform-fan-in', fanIn: inFeatures });
+    this.bias = this.param('bias', [outFeatures], { kind: 'uniform-fan-in', fanIn: inFeatures });
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight.value, this.bias.value);
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    const out = [...x.slice(0, -1), this.outFeatures];
+    plan.row(name, 'Linear', out, this.parameterCount(), 2 * sizeOf(out) * this.inFeatures, sizeOf(out));
+    return out;
+  }
+}
+
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    readonly stride = 1,
+    readonly padding = 0,
+  ) {
+    super();
+    const fanIn = inChannels * kernel * kernel;
+    this.weight = this.param('weight', [outChannels, inChannels, kernel, kernel], { kind: 'uniform-fan-in', fanIn });
+    this.bias = this.param('bias', [outChannels], { kind: 'uniform-fan-in', fanIn });
+  }
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight.value, this.bias.value, { stride: this.stride, padding: this.padding });
+  }
+  outShape(x: Shape): number[] {
+    const o = (n: number) => Math.floor((n + 2 * this.padding - this.kernel) / this.stride) + 1;
+    return [x[0]!, this.outChannels, o(x[2]!), o(x[3]!)];
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    const out = this.outShape(x);
+    const flops = 2 * sizeOf(out) * this.inChannels * this.kernel * this.kernel;
+    plan.row(name, `Conv2d ${this.kernel}x${this.kernel}${this.stride > 1 ? ` s${this.stride}` : ''}`, out, this.parameterCount(), flops, sizeOf(out));
+    return out;
+  }
+}
+
+export class GroupNorm extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  constructor(
+    readonly groups: number,
+    readonly channels: number,
+    readonly eps: number,
+  ) {
+    super();
+    if (channels % groups !== 0) throw new Error(`GroupNorm: ${groups} groups do not divide ${channels} channels`);
+    this.weight = this.param('weight', [channels], { kind: 'ones' });
+    this.bias = this.param('bias', [channels], { kind: 'zeros' });
+  }
+  /** GroupNorm, optionally followed by SiLU in the same kernel. */
+  forward(x: Tensor, fusedSilu = false): Tensor {
+    return groupNorm(x, this.weight.value, this.bias.value, { groups: this.groups, eps: this.eps, silu: fusedSilu });
+  }
+  describe(plan: ModelPlan, name: string, x: Shape, fusedSilu = false): Shape {
+    plan.row(name, fusedSilu ? 'GroupNorm+SiLU' : 'GroupNorm', x, this.parameterCount(), 0, sizeOf(x));
+    return x;
+  }
+}
+
+/** diffusers' TimestepEmbedding: linear_1 → SiLU → linear_2. */
+export class TimestepEmbedding extends Module {
+  readonly linear_1: Linear;
+  readonly linear_2: Linear;
+  constructor(inChannels: number, embedChannels: number) {
+    super();
+    this.linear_1 = this.child('linear_1', new Linear(inChannels, embedChannels));
+    this.linear_2 = this.child('linear_2', new Linear(embedChannels, embedChannels));
+  }
+  forward(x: Tensor): Tensor {
+    return this.linear_2.forward(silu(this.linear_1.forward(x)));
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    const h = this.linear_1.describe(plan, `${name}.linear_1`, x);
+    plan.activations(sizeOf(h));
+    return this.linear_2.describe(plan, `${name}.linear_2`, h);
+  }
+}
+
+/** diffusers' ResnetBlock2D (time_scale_shift "default"): the DDPM residual block. */
+export class ResnetBlock2D extends Module {
+  readonly norm1: GroupNorm;
+  readonly conv1: Conv2d;
+  readonly time_emb_proj: Linear;
+  readonly norm2: GroupNorm;
+  readonly conv2: Conv2d;
+  readonly conv_shortcut: Conv2d | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    tembChannels: number,
+    groups: number,
+    eps: number,
+    readonly dropoutRate: number,
+  ) {
+    super();
+    this.norm1 = this.child('norm1', new GroupNorm(groups, inChannels, eps));
+    this.conv1 = this.child('conv1', new Conv2d(inChannels, outChannels, 3, 1, 1));
+    this.time_emb_proj = this.child('time_emb_proj', new Linear(tembChannels, outChannels));
+    this.norm2 = this.child('norm2', new GroupNorm(groups, outChannels, eps));
+    this.conv2 = this.child('conv2', new Conv2d(outChannels, outChannels, 3, 1, 1));
+    this.conv_shortcut =
+      inChannels !== outChannels ? this.child('conv_shortcut', new Conv2d(inChannels, outChannels, 1, 1, 0)) : null;
+  }
+  /** `tembAct` is SiLU(temb), shared by all blocks. */
+  forward(x: Tensor, tembAct: Tensor, ctx: ForwardContext): Tensor {
+    let h = this.conv1.forward(this.norm1.forward(x, true));
+    const t = this.time_emb_proj.forward(tembAct);
+    h = add(h, reshape(t, [t.shape[0]!, this.outChannels, 1, 1]));
+    h = this.norm2.forward(h, true);
+    if (this.training && this.dropoutRate > 0) h = dropout(h, this.dropoutRate, ctx.nextSeed());
+    h = this.conv2.forward(h);
+    return add(this.conv_shortcut ? this.conv_shortcut.forward(x) : x, h);
+  }
+  describe(plan: ModelPlan, name: string, x: Shape, temb: Shape): Shape {
+    plan.group(`${name}`, `ResnetBlock2D(${this.inChannels}→${this.outChannels})`, this.parameterCount(), () => {
+      this.norm1.describe(plan, `${name}.norm1`, x, true);
+      const h = this.conv1.describe(plan, `${name}.conv1`, x);
+      this.time_emb_proj.describe(plan, `${name}.time_emb_proj`, temb);
+      plan.activations(sizeOf(h)); // + temb
+      this.norm2.describe(plan, `${name}.norm2`, h, true);
+      if (this.dropoutRate > 0) plan.activations(sizeOf(h));
+      this.conv2.describe(plan, `${name}.conv2`, h);
+      if (this.conv_shortcut) this.conv_shortcut.describe(plan, `${name}.conv_shortcut`, x);
+      plan.activations(sizeOf(h)); // residual sum
+      return h;
+    });
+    return [x[0]!, this.outChannels, x[2]!, x[3]!];
+  }
+}
+
+/** diffusers' Attention as used by UNet2DModel: GroupNorm, multi-head self-attention, residual. */
+export class AttentionBlock extends Module {
+  readonly group_norm: GroupNorm;
+  readonly to_q: Linear;
+  readonly to_k: Linear;
+  readonly to_v: Linear;
+  readonly to_out: { 0: Linear };
+  readonly heads: number;
+  constructor(
+    readonly channels: number,
+    headDim: number,
+    groups: number,
+    eps: number,
+  ) {
+    super();
+    if (channels % headDim !== 0) throw new Error(`AttentionBlock: head dim ${headDim} does not divide ${channels} channels`);
+    this.heads = channels / headDim;
+    this.group_norm = this.child('group_norm', new GroupNorm(groups, channels, eps));
+    this.to_q = this.child('to_q', new Linear(channels, channels));
+    this.to_k = this.child('to_k', new Linear(channels, channels));
+    this.to_v = this.child('to_v', new Linear(channels, channels));
+    this.to_out = { 0: new Linear(channels, channels) };
+    this.child('to_out', new ToOut(this.to_out[0]));
+  }
+  forward(x: Tensor): Tensor {
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const T = H * W;
+    const d = C / this.heads;
+    const tokens = permute(reshape(this.group_norm.forward(x), [B, C, T]), [0, 2, 1]); // [B, T, C]
+    const heads = (t: Tensor) => permute(reshape(t, [B, T, this.heads, d]), [0, 2, 1, 3]); // [B, h, T, d]
+    const q = heads(this.to_q.forward(tokens));
+    const k = heads(this.to_k.forward(tokens));
+    const v = heads(this.to_v.forward(tokens));
+    const o = reshape(permute(attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
+    const projected = permute(this.to_out[0].forward(o), [0, 2, 1]); // [B, C, T]
+    return add(x, reshape(projected, [B, C, H, W]));
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    const [B, C, H, W] = x as [number, number, number, number];
+    const T = H * W;
+    plan.group(name, `Attention(${C}, heads ${this.heads})`, this.parameterCount(), () => {
+      this.group_norm.describe(plan, `${name}.group_norm`, x);
+      plan.activations(B * T * C); // tokens
+      for (const p of ['to_q', 'to_k', 'to_v'] as const) {
+        this[p].describe(plan, `${name}.${p}`, [B, T, C]);
+        plan.activations(B * T * C); // per-head layout
+      }
+      plan.row(`${name}.attention`, 'softmax(qkᵀ/√d)v', [B, this.heads, T, C / this.heads], 0, 4 * B * T * T * C, B * T * C + B * this.heads * T);
+      plan.activations(B * T * C);
+      this.to_out[0].describe(plan, `${name}.to_out.0`, [B, T, C]);
+      plan.activations(2 * B * T * C); // back to NCHW, residual
+      return x;
+    });
+    return x;
+  }
+}
+
+/** Holds to_out.0 so the state-dict key is diffusers' `to_out.0.weight`. */
+class ToOut extends Module {
+  constructor(linear0: Linear) {
+    super();
+    this.child('0', linear0);
+  }
+}
+
+/** Stride-2 3x3 convolution (diffusers' Downsample2D with use_conv, padding 1). */
+export class Downsample2D extends Module {
+  readonly conv: Conv2d;
+  constructor(channels: number) {
+    super();
+    this.conv = this.child('conv', new Conv2d(channels, channels, 3, 2, 1));
+  }
+  forward(x: Tensor): Tensor {
+    return this.conv.forward(x);
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    return this.conv.describe(plan, `${name}.conv`, x);
+  }
+}
+
+/** Nearest-neighbour x2 then a 3x3 convolution (diffusers' Upsample2D with use_conv). */
+export class Upsample2D extends Module {
+  readonly conv: Conv2d;
+  constructor(channels: number) {
+    super();
+    this.conv = this.child('conv', new Conv2d(channels, channels, 3, 1, 1));
+  }
+  forward(x: Tensor): Tensor {
+    return this.conv.forward(upsampleNearest2x(x));
+  }
+  describe(plan: ModelPlan, name: string, x: Shape): Shape {
+    const up = [x[0]!, x[1]!, 2 * x[2]!, 2 * x[3]!];
+    plan.row(`${name}.upsample`, 'nearest x2', up, 0, 0, sizeOf(up));
+    return this.conv.describe(plan, `${name}.conv`, up);
+  }
+}

@@ -1,0 +1,198 @@
+// The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
+
+import { concat } from '../engine/ops/layout.ts';
+import { silu } from '../engine/ops/elementwise.ts';
+import { timestepEmbedding } from '../engine/ops/timestep-embedding.ts';
+import { fmt, sizeOf, type Shape } from '../engine/shape.ts';
+import type { Tensor } from '../engine/tensor.ts';
+import { validateConfig, type UNetConfig } from './config.ts';
+import {
+  AttentionBlock,
+  Conv2d,
+  Downsample2D,
+  ForwardContext,
+  GroupNorm,
+  ResnetBlock2D,
+  TimestepEmbedding,
+  Upsample2D,
+} from './nn/layers.ts';
+import { Module } from './nn/module.ts';
+import { ModelPlan } from './nn/plan.ts';
+
+/** Children named "0", "1", … so state-dict keys read `resnets.0.conv1.weight`. */
+class ModuleList<M extends Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items;
+    items.forEach((m, i) => this.child(String(i), m));
+  }
+}
+
+/** One resolution level: ResBlocks, each optionally followed by attention, then a resampler. */
+class UNetLevel extends Module {
+  readonly resnets: ModuleList<ResnetBlock2D>;
+  readonly attentions: ModuleList<AttentionBlock> | null;
+  readonly resampler: Downsample2D | Upsample2D | null;
+  constructor(resnets: ResnetBlock2D[], attentions: AttentionBlock[] | null, resampler: Downsample2D | Upsample2D | null) {
+    super();
+    this.attentions = attentions ? this.child('attentions', new ModuleList(attentions)) : null;
+    this.resnets = this.child('resnets', new ModuleList(resnets));
+    this.resampler = resampler
+      ? this.child(resampler instanceof Downsample2D ? 'downsamplers' : 'upsamplers', new ModuleList([resampler])) &&
+        resampler
+      : null;
+  }
+}
+
+export interface UNetOptions {
+  /** Seed of the dropout masks for this forward pass (vary it per step). */
+  seed?: number;
+}
+
+export class UNet extends Module {
+  readonly config: UNetConfig;
+  readonly conv_in: Conv2d;
+  readonly time_embedding: TimestepEmbedding;
+  readonly down_blocks: ModuleList<UNetLevel>;
+  readonly mid_block: UNetLevel & { second: ResnetBlock2D };
+  readonly up_blocks: ModuleList<UNetLevel>;
+  readonly conv_norm_out: GroupNorm;
+  readonly conv_out: Conv2d;
+
+  constructor(config: Partial<UNetConfig>) {
+    super();
+    const c = (this.config = validateConfig(config));
+    const ch = c.channelMultipliers.map((m) => m * c.baseChannels);
+    const temb = 4 * c.baseChannels;
+    const levels = ch.length;
+    const attnAt = (level: number) => c.attentionResolutions.includes(c.imageSize / 2 ** level);
+    const res = (cin: number, cout: number) => new ResnetBlock2D(cin, cout, temb, c.normGroups, c.normEps, c.dropout);
+    const attn = (channels: number) =>
+      new AttentionBlock(channels, c.headChannels ?? channels / c.heads, c.normGroups, c.normEps);
+
+    this.conv_in = this.child('conv_in', new Conv2d(c.inChannels, ch[0]!, 3, 1, 1));
+    this.time_embedding = this.child('time_embedding', new TimestepEmbedding(c.baseChannels, temb));
+
+    const down: UNetLevel[] = [];
+    let prev = ch[0]!;
+    for (let i = 0; i < levels; i++) {
+      const out = ch[i]!;
+      const resnets = Array.from({ length: c.resBlocksPerLevel }, (_, j) => res(j === 0 ? prev : out, out));
+      const attns = attnAt(i) ? resnets.map(() => attn(out)) : null;
+      down.push(new UNetLevel(resnets, attns, i < levels - 1 ? new Downsample2D(out) : null));
+      prev = out;
+    }
+    this.down_blocks = this.child('down_blocks', new ModuleList(down));
+
+    const last = ch[levels - 1]!;
+    const mid = new UNetLevel([res(last, last), res(last, last)], [attn(last)], null) as UNetLevel & { second: ResnetBlock2D };
+    mid.second = mid.resnets.items[1]!;
+    this.mid_block = this.child('mid_block', mid);
+
+    // Skip channels in the order the down path produces them (conv_in, each ResBlock, each downsampler).
+    const skips: number[] = [ch[0]!];
+    for (let i = 0; i < levels; i++) {
+      for (let j = 0; j < c.resBlocksPerLevel; j++) skips.push(ch[i]!);
+      if (i < levels - 1) skips.push(ch[i]!);
+    }
+    const up: UNetLevel[] = [];
+    prev = last;
+    for (let i = levels - 1; i >= 0; i--) {
+      const out = ch[i]!;
+      const resnets = Array.from({ length: c.resBlocksPerLevel + 1 }, (_, j) => res((j === 0 ? prev : out) + skips.pop()!, out));
+      const attns = attnAt(i) ? resnets.map(() => attn(out)) : null;
+      up.push(new UNetLevel(resnets, attns, i > 0 ? new Upsample2D(out) : null));
+      prev = out;
+    }
+    this.up_blocks = this.child('up_blocks', new ModuleList(up));
+
+    this.conv_norm_out = this.child('conv_norm_out', new GroupNorm(c.normGroups, ch[0]!, c.normEps));
+    const outChannels = c.learnedVariance ? 2 * c.outChannels : c.outChannels;
+    this.conv_out = this.child('conv_out', new Conv2d(ch[0]!, outChannels, 3, 1, 1));
+  }
+
+  private checkInput(x: Tensor, t: Tensor): void {
+    const c = this.config;
+    const want = [x.shape[0]!, c.inChannels, c.imageSize, c.imageSize];
+    if (x.rank !== 4 || x.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`UNet: x ${fmt(x.shape)} must be [N, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}]`);
+    }
+    if (t.rank !== 1 || t.shape[0] !== x.shape[0]) {
+      throw new Error(`UNet: timesteps ${fmt(t.shape)} must be [${x.shape[0]}] (one per image of x ${fmt(x.shape)})`);
+    }
+  }
+
+  /** The network's prediction for noisy images x [N, C, H, W] at float timesteps t [N]. */
+  forward(x: Tensor, t: Tensor, options: UNetOptions = {}): Tensor {
+    this.checkInput(x, t);
+    const c = this.config;
+    const ctx = new ForwardContext(options.seed ?? 0);
+    const emb = timestepEmbedding(t, c.baseChannels, { flipSinToCos: c.flipSinToCos, downscaleFreqShift: c.freqShift });
+    const tembAct = silu(this.time_embedding.forward(emb));
+
+    let h = this.conv_in.forward(x);
+    const skips: Tensor[] = [h];
+    for (const level of this.down_blocks.items) {
+      level.resnets.items.forEach((block, j) => {
+        h = block.forward(h, tembAct, ctx);
+        if (level.attentions) h = level.attentions.items[j]!.forward(h);
+        skips.push(h);
+      });
+      if (level.resampler) {
+        h = level.resampler.forward(h);
+        skips.push(h);
+      }
+    }
+    h = this.mid_block.resnets.items[0]!.forward(h, tembAct, ctx);
+    h = this.mid_block.attentions!.items[0]!.forward(h);
+    h = this.mid_block.second.forward(h, tembAct, ctx);
+    for (const level of this.up_blocks.items) {
+      level.resnets.items.forEach((block, j) => {
+        h = block.forward(concat([h, skips.pop()!], 1), tembAct, ctx);
+        if (level.attentions) h = level.attentions.items[j]!.forward(h);
+      });
+      if (level.resampler) h = level.resampler.forward(h);
+    }
+    return this.conv_out.forward(this.conv_norm_out.forward(h, true));
+  }
+
+  /** Layer table and activation count for a batch of `batch` images. */
+  plan(batch: number): ModelPlan {
+    const c = this.config;
+    const plan = new ModelPlan();
+    const x: Shape = [batch, c.inChannels, c.imageSize, c.imageSize];
+    plan.row('time_proj', `sinusoidal(${c.baseChannels})`, [batch, c.baseChannels], 0, 0, batch * c.baseChannels);
+    const temb = this.time_embedding.describe(plan, 'time_embedding', [batch, c.baseChannels]);
+    plan.activations(sizeOf(temb)); // SiLU(temb)
+    let h = this.conv_in.describe(plan, 'conv_in', x);
+    const skips: Shape[] = [h];
+    this.down_blocks.items.forEach((level, i) => {
+      level.resnets.items.forEach((block, j) => {
+        h = block.describe(plan, `down_blocks.${i}.resnets.${j}`, h, temb);
+        if (level.attentions) h = level.attentions.items[j]!.describe(plan, `down_blocks.${i}.attentions.${j}`, h);
+        skips.push(h);
+      });
+      if (level.resampler) {
+        h = level.resampler.describe(plan, `down_blocks.${i}.downsamplers.0`, h);
+        skips.push(h);
+      }
+    });
+    h = this.mid_block.resnets.items[0]!.describe(plan, 'mid_block.resnets.0', h, temb);
+    h = this.mid_block.attentions!.items[0]!.describe(plan, 'mid_block.attentions.0', h);
+    h = this.mid_block.second.describe(plan, 'mid_block.resnets.1', h, temb);
+    this.up_blocks.items.forEach((level, i) => {
+      level.resnets.items.forEach((block, j) => {
+        const skip = skips.pop()!;
+        const cat = [h[0]!, h[1]! + skip[1]!, h[2]!, h[3]!];
+        plan.activations(sizeOf(cat));
+        h = block.describe(plan, `up_blocks.${i}.resnets.${j}`, cat, temb);
+        if (level.attentions) h = level.attentions.items[j]!.describe(plan, `up_blocks.${i}.attentions.${j}`, h);
+      });
+      if (level.resampler) h = level.resampler.describe(plan, `up_blocks.${i}.upsamplers.0`, h);
+    });
+    this.conv_norm_out.describe(plan, 'conv_norm_out', h, true);
+    this.conv_out.describe(plan, 'conv_out', h);
+    return plan;
+  }
+}

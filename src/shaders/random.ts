@@ -1,0 +1,61 @@
+// Counter-based random numbers on the GPU, bit-identical to src/engine/random.ts (`Rng`):
+// value i of stream `seed` is a hash of (seed, counter + i), so no state lives on the GPU.
+
+import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+
+export const RANDOM_WORKGROUP = 256;
+
+/** WGSL twins of Rng.nextU32 / uniform / normal (lowbias32 hash; Box–Muller on two draws). */
+export const RANDOM_WGSL = /* wgsl */ `
+fn hash32(v: u32) -> u32 {
+  var x = v;
+  x ^= x >> 16u;
+  x *= 0x7feb352du;
+  x ^= x >> 15u;
+  x *= 0x846ca68bu;
+  x ^= x >> 16u;
+  return x;
+}
+fn randomU32(seed: u32, counter: u32) -> u32 {
+  return hash32(hash32(seed ^ 0x9e3779b9u) ^ hash32(counter));
+}
+/** Uniform in (0, 1), as (u + 0.5) / 2^32. */
+fn randomUniform(seed: u32, counter: u32) -> f32 {
+  return (f32(randomU32(seed, counter) >> 8u) + 0.5) / 16777216.0;
+}
+fn randomNormal(seed: u32, counter: u32) -> f32 {
+  let u1 = randomUniform(seed, counter);
+  let u2 = randomUniform(seed, counter + 1u);
+  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+`;
+
+export const randomUniforms = new UniformLayout([
+  { name: 'count', type: 'u32' },
+  { name: 'seed', type: 'u32' },
+  { name: 'counter', type: 'u32' },
+  { name: 'a', type: 'f32' },
+  { name: 'b', type: 'f32' },
+]);
+
+export type RandomKind = 'normal' | 'uniform' | 'integer';
+
+/**
+ * Fills `out`: normal → a + b·N(0,1) (element i uses counters 2i, 2i+1); uniform → a + (b−a)·U;
+ * integer → floor(U·a) in [0, a) stored as f32.
+ */
+export function randomKernel(kind: RandomKind): KernelSpec {
+  const storage: StorageBinding[] = [{ name: 'out', access: 'read_write' }];
+  const value =
+    kind === 'normal'
+      ? 'params.a + params.b * randomNormal(params.seed, params.counter + 2u * idx)'
+      : kind === 'uniform'
+        ? 'params.a + (params.b - params.a) * randomUniform(params.seed, params.counter + idx)'
+        : 'min(floor(randomUniform(params.seed, params.counter + idx) * params.a), params.a - 1.0)';
+  const code = `${declareBindings(randomUniforms, storage)}
+${RANDOM_WGSL}
+${linearMain(RANDOM_WORKGROUP, 'params.count')}
+  out[idx] = ${value};
+}`;
+  return { key: `random:${kind}`, code, storage, uniforms: randomUniforms, workgroupSize: RANDOM_WORKGROUP };
+}
