@@ -1,8 +1,5 @@
 // The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
 
-import { concat } from '../engine/ops/layout.ts';
-import { silu } from '../engine/ops/elementwise.ts';
-import { timestepEmbedding } from '../engine/ops/timestep-embedding.ts';
 import { fmt, sizeOf, type Shape } from '../engine/shape.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
@@ -16,6 +13,7 @@ import {
   TimestepEmbedding,
   Upsample2D,
 } from './nn/layers.ts';
+import { gpuBackend, type Backend } from './nn/backend.ts';
 import { Module } from './nn/module.ts';
 import { ModelPlan } from './nn/plan.ts';
 
@@ -112,49 +110,54 @@ export class UNet extends Module {
     this.conv_out = this.child('conv_out', new Conv2d(ch[0]!, outChannels, 3, 1, 1));
   }
 
-  private checkInput(x: Tensor, t: Tensor): void {
+  private checkInput(x: readonly number[], t: readonly number[]): void {
     const c = this.config;
-    const want = [x.shape[0]!, c.inChannels, c.imageSize, c.imageSize];
-    if (x.rank !== 4 || x.shape.some((d, i) => d !== want[i])) {
-      throw new Error(`UNet: x ${fmt(x.shape)} must be [N, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}]`);
+    const want = [x[0]!, c.inChannels, c.imageSize, c.imageSize];
+    if (x.length !== 4 || x.some((d, i) => d !== want[i])) {
+      throw new Error(`UNet: x ${fmt(x)} must be [N, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}]`);
     }
-    if (t.rank !== 1 || t.shape[0] !== x.shape[0]) {
-      throw new Error(`UNet: timesteps ${fmt(t.shape)} must be [${x.shape[0]}] (one per image of x ${fmt(x.shape)})`);
+    if (t.length !== 1 || t[0] !== x[0]) {
+      throw new Error(`UNet: timesteps ${fmt(t)} must be [${x[0]}] (one per image of x ${fmt(x)})`);
     }
   }
 
-  /** The network's prediction for noisy images x [N, C, H, W] at float timesteps t [N]. */
+  /** The network's prediction for noisy images x [N, C, H, W] at float timesteps t [N], on the GPU. */
   forward(x: Tensor, t: Tensor, options: UNetOptions = {}): Tensor {
-    this.checkInput(x, t);
+    return this.forwardWith(gpuBackend, x, t, options);
+  }
+
+  /** The same network on any backend (the float64 reference uses this). */
+  forwardWith<T>(ops: Backend<T>, x: T, t: T, options: UNetOptions = {}): T {
+    this.checkInput(ops.shape(x), ops.shape(t));
     const c = this.config;
     const ctx = new ForwardContext(options.seed ?? 0);
-    const emb = timestepEmbedding(t, c.baseChannels, { flipSinToCos: c.flipSinToCos, downscaleFreqShift: c.freqShift });
-    const tembAct = silu(this.time_embedding.forward(emb));
+    const emb = ops.timestepEmbedding(t, c.baseChannels, { flipSinToCos: c.flipSinToCos, downscaleFreqShift: c.freqShift });
+    const tembAct = ops.silu(this.time_embedding.forward(ops, emb));
 
-    let h = this.conv_in.forward(x);
-    const skips: Tensor[] = [h];
+    let h = this.conv_in.forward(ops, x);
+    const skips: T[] = [h];
     for (const level of this.down_blocks.items) {
       level.resnets.items.forEach((block, j) => {
-        h = block.forward(h, tembAct, ctx);
-        if (level.attentions) h = level.attentions.items[j]!.forward(h);
+        h = block.forward(ops, h, tembAct, ctx);
+        if (level.attentions) h = level.attentions.items[j]!.forward(ops, h);
         skips.push(h);
       });
       if (level.resampler) {
-        h = level.resampler.forward(h);
+        h = level.resampler.forward(ops, h);
         skips.push(h);
       }
     }
-    h = this.mid_block.resnets.items[0]!.forward(h, tembAct, ctx);
-    h = this.mid_block.attentions!.items[0]!.forward(h);
-    h = this.mid_block.second.forward(h, tembAct, ctx);
+    h = this.mid_block.resnets.items[0]!.forward(ops, h, tembAct, ctx);
+    h = this.mid_block.attentions!.items[0]!.forward(ops, h);
+    h = this.mid_block.second.forward(ops, h, tembAct, ctx);
     for (const level of this.up_blocks.items) {
       level.resnets.items.forEach((block, j) => {
-        h = block.forward(concat([h, skips.pop()!], 1), tembAct, ctx);
-        if (level.attentions) h = level.attentions.items[j]!.forward(h);
+        h = block.forward(ops, ops.concat([h, skips.pop()!], 1), tembAct, ctx);
+        if (level.attentions) h = level.attentions.items[j]!.forward(ops, h);
       });
-      if (level.resampler) h = level.resampler.forward(h);
+      if (level.resampler) h = level.resampler.forward(ops, h);
     }
-    return this.conv_out.forward(this.conv_norm_out.forward(h, true));
+    return this.conv_out.forward(ops, this.conv_norm_out.forward(ops, h, true));
   }
 
   /** Layer table and activation count for a batch of `batch` images. */

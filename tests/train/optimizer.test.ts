@@ -57,7 +57,7 @@ async function runOptimizer(args: {
       m: await region(adam.m, 0),
       v: await region(adam.v, 0),
       ema: ema ? await region(ema.buffer, 0) : [],
-    };
+    } as Run;
     model.dispose();
     return out;
   }, args);

@@ -1,16 +1,8 @@
 // The U-Net's layers, with diffusers' parameter names (weight/bias, norm1, conv1, to_q, …).
 // Each layer has `forward` (GPU) and `describe` (shapes, parameters, FLOPs, activations).
 
-import { attention } from '../../engine/ops/attention.ts';
-import { conv2d } from '../../engine/ops/conv2d.ts';
-import { dropout } from '../../engine/ops/dropout.ts';
-import { add, silu } from '../../engine/ops/elementwise.ts';
-import { groupNorm } from '../../engine/ops/group-norm.ts';
-import { permute, reshape } from '../../engine/ops/layout.ts';
-import { linear } from '../../engine/ops/linear.ts';
-import { upsampleNearest2x } from '../../engine/ops/upsample.ts';
 import { sizeOf, type Shape } from '../../engine/shape.ts';
-import type { Tensor } from '../../engine/tensor.ts';
+import type { Backend } from './backend.ts';
 import { Module, type Parameter } from './module.ts';
 import type { ModelPlan } from './plan.ts';
 
@@ -35,8 +27,8 @@ export class Linear extends Module {
     this.weight = this.param('weight', [outFeatures, inFeatures], { kind: 'uniform-fan-in', fanIn: inFeatures });
     this.bias = this.param('bias', [outFeatures], { kind: 'uniform-fan-in', fanIn: inFeatures });
   }
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight.value, this.bias.value);
+  forward<T>(ops: Backend<T>, x: T): T {
+    return ops.linear(x, ops.param(this.weight), ops.param(this.bias));
   }
   describe(plan: ModelPlan, name: string, x: Shape): Shape {
     const out = [...x.slice(0, -1), this.outFeatures];
@@ -60,8 +52,8 @@ export class Conv2d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels, kernel, kernel], { kind: 'uniform-fan-in', fanIn });
     this.bias = this.param('bias', [outChannels], { kind: 'uniform-fan-in', fanIn });
   }
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight.value, this.bias.value, { stride: this.stride, padding: this.padding });
+  forward<T>(ops: Backend<T>, x: T): T {
+    return ops.conv2d(x, ops.param(this.weight), ops.param(this.bias), { stride: this.stride, padding: this.padding });
   }
   outShape(x: Shape): number[] {
     const o = (n: number) => Math.floor((n + 2 * this.padding - this.kernel) / this.stride) + 1;
@@ -89,8 +81,8 @@ export class GroupNorm extends Module {
     this.bias = this.param('bias', [channels], { kind: 'zeros' });
   }
   /** GroupNorm, optionally followed by SiLU in the same kernel. */
-  forward(x: Tensor, fusedSilu = false): Tensor {
-    return groupNorm(x, this.weight.value, this.bias.value, { groups: this.groups, eps: this.eps, silu: fusedSilu });
+  forward<T>(ops: Backend<T>, x: T, fusedSilu = false): T {
+    return ops.groupNorm(x, ops.param(this.weight), ops.param(this.bias), { groups: this.groups, eps: this.eps, silu: fusedSilu });
   }
   describe(plan: ModelPlan, name: string, x: Shape, fusedSilu = false): Shape {
     plan.row(name, fusedSilu ? 'GroupNorm+SiLU' : 'GroupNorm', x, this.parameterCount(), 0, sizeOf(x));
@@ -107,8 +99,8 @@ export class TimestepEmbedding extends Module {
     this.linear_1 = this.child('linear_1', new Linear(inChannels, embedChannels));
     this.linear_2 = this.child('linear_2', new Linear(embedChannels, embedChannels));
   }
-  forward(x: Tensor): Tensor {
-    return this.linear_2.forward(silu(this.linear_1.forward(x)));
+  forward<T>(ops: Backend<T>, x: T): T {
+    return this.linear_2.forward(ops, ops.silu(this.linear_1.forward(ops, x)));
   }
   describe(plan: ModelPlan, name: string, x: Shape): Shape {
     const h = this.linear_1.describe(plan, `${name}.linear_1`, x);
@@ -143,14 +135,14 @@ export class ResnetBlock2D extends Module {
       inChannels !== outChannels ? this.child('conv_shortcut', new Conv2d(inChannels, outChannels, 1, 1, 0)) : null;
   }
   /** `tembAct` is SiLU(temb), shared by all blocks. */
-  forward(x: Tensor, tembAct: Tensor, ctx: ForwardContext): Tensor {
-    let h = this.conv1.forward(this.norm1.forward(x, true));
-    const t = this.time_emb_proj.forward(tembAct);
-    h = add(h, reshape(t, [t.shape[0]!, this.outChannels, 1, 1]));
-    h = this.norm2.forward(h, true);
-    if (this.training && this.dropoutRate > 0) h = dropout(h, this.dropoutRate, ctx.nextSeed());
-    h = this.conv2.forward(h);
-    return add(this.conv_shortcut ? this.conv_shortcut.forward(x) : x, h);
+  forward<T>(ops: Backend<T>, x: T, tembAct: T, ctx: ForwardContext): T {
+    let h = this.conv1.forward(ops, this.norm1.forward(ops, x, true));
+    const t = this.time_emb_proj.forward(ops, tembAct);
+    h = ops.add(h, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
+    h = this.norm2.forward(ops, h, true);
+    if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
+    h = this.conv2.forward(ops, h);
+    return ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
   }
   describe(plan: ModelPlan, name: string, x: Shape, temb: Shape): Shape {
     plan.group(`${name}`, `ResnetBlock2D(${this.inChannels}→${this.outChannels})`, this.parameterCount(), () => {
@@ -193,18 +185,18 @@ export class AttentionBlock extends Module {
     this.to_out = { 0: new Linear(channels, channels) };
     this.child('to_out', new ToOut(this.to_out[0]));
   }
-  forward(x: Tensor): Tensor {
-    const [B, C, H, W] = x.shape as [number, number, number, number];
+  forward<T>(ops: Backend<T>, x: T): T {
+    const [B, C, H, W] = ops.shape(x) as [number, number, number, number];
     const T = H * W;
     const d = C / this.heads;
-    const tokens = permute(reshape(this.group_norm.forward(x), [B, C, T]), [0, 2, 1]); // [B, T, C]
-    const heads = (t: Tensor) => permute(reshape(t, [B, T, this.heads, d]), [0, 2, 1, 3]); // [B, h, T, d]
-    const q = heads(this.to_q.forward(tokens));
-    const k = heads(this.to_k.forward(tokens));
-    const v = heads(this.to_v.forward(tokens));
-    const o = reshape(permute(attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
-    const projected = permute(this.to_out[0].forward(o), [0, 2, 1]); // [B, C, T]
-    return add(x, reshape(projected, [B, C, H, W]));
+    const tokens = ops.permute(ops.reshape(this.group_norm.forward(ops, x), [B, C, T]), [0, 2, 1]); // [B, T, C]
+    const split = (t: T) => ops.permute(ops.reshape(t, [B, T, this.heads, d]), [0, 2, 1, 3]); // [B, h, T, d]
+    const q = split(this.to_q.forward(ops, tokens));
+    const k = split(this.to_k.forward(ops, tokens));
+    const v = split(this.to_v.forward(ops, tokens));
+    const o = ops.reshape(ops.permute(ops.attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
+    const projected = ops.permute(this.to_out[0].forward(ops, o), [0, 2, 1]); // [B, C, T]
+    return ops.add(x, ops.reshape(projected, [B, C, H, W]));
   }
   describe(plan: ModelPlan, name: string, x: Shape): Shape {
     const [B, C, H, W] = x as [number, number, number, number];
@@ -241,8 +233,8 @@ export class Downsample2D extends Module {
     super();
     this.conv = this.child('conv', new Conv2d(channels, channels, 3, 2, 1));
   }
-  forward(x: Tensor): Tensor {
-    return this.conv.forward(x);
+  forward<T>(ops: Backend<T>, x: T): T {
+    return this.conv.forward(ops, x);
   }
   describe(plan: ModelPlan, name: string, x: Shape): Shape {
     return this.conv.describe(plan, `${name}.conv`, x);
@@ -256,8 +248,8 @@ export class Upsample2D extends Module {
     super();
     this.conv = this.child('conv', new Conv2d(channels, channels, 3, 1, 1));
   }
-  forward(x: Tensor): Tensor {
-    return this.conv.forward(upsampleNearest2x(x));
+  forward<T>(ops: Backend<T>, x: T): T {
+    return this.conv.forward(ops, ops.upsampleNearest2x(x));
   }
   describe(plan: ModelPlan, name: string, x: Shape): Shape {
     const up = [x[0]!, x[1]!, 2 * x[2]!, 2 * x[3]!];

@@ -1,0 +1,53 @@
+// The ops a network is written in, behind one interface, so the same U-Net code runs on the
+// GPU engine (Tensor) and on the float64 CPU reference (RefVar, src/model/nn/reference-backend.ts).
+
+import { attention } from '../../engine/ops/attention.ts';
+import { conv2d } from '../../engine/ops/conv2d.ts';
+import { dropout } from '../../engine/ops/dropout.ts';
+import { add, silu } from '../../engine/ops/elementwise.ts';
+import { groupNorm } from '../../engine/ops/group-norm.ts';
+import { concat, permute, reshape } from '../../engine/ops/layout.ts';
+import { linear } from '../../engine/ops/linear.ts';
+import { timestepEmbedding } from '../../engine/ops/timestep-embedding.ts';
+import { upsampleNearest2x } from '../../engine/ops/upsample.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import type { Parameter } from './module.ts';
+
+export interface EmbeddingOptions {
+  flipSinToCos: boolean;
+  downscaleFreqShift: number;
+}
+
+export interface Backend<T> {
+  param(p: Parameter): T;
+  shape(x: T): readonly number[];
+  conv2d(x: T, w: T, b: T, options: { stride: number; padding: number }): T;
+  groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean }): T;
+  linear(x: T, w: T, b: T): T;
+  silu(x: T): T;
+  add(a: T, b: T): T;
+  concat(xs: T[], axis: number): T;
+  reshape(x: T, shape: number[]): T;
+  permute(x: T, perm: number[]): T;
+  attention(q: T, k: T, v: T): T;
+  upsampleNearest2x(x: T): T;
+  timestepEmbedding(t: T, dim: number, options: EmbeddingOptions): T;
+  dropout(x: T, p: number, seed: number): T;
+}
+
+export const gpuBackend: Backend<Tensor> = {
+  param: (p) => p.value,
+  shape: (x) => x.shape,
+  conv2d: (x, w, b, o) => conv2d(x, w, b, o),
+  groupNorm: (x, gamma, beta, o) => groupNorm(x, gamma, beta, o),
+  linear: (x, w, b) => linear(x, w, b),
+  silu,
+  add: (a, b) => add(a, b),
+  concat,
+  reshape,
+  permute,
+  attention: (q, k, v) => attention(q, k, v),
+  upsampleNearest2x,
+  timestepEmbedding: (t, dim, o) => timestepEmbedding(t, dim, o),
+  dropout: (x, p, seed) => dropout(x, p, seed),
+};

@@ -1,0 +1,95 @@
+// The float64 reference backend: the same network code run on the CPU through the reference
+// ops, with a minimal tape of their vector-Jacobian products, to check the GPU model end to end.
+
+import { refConcat, refConcatVjp, refInversePerm, refPermute, refReshape } from '../../engine/reference/layout.ts';
+import { refAttention, refAttentionVjp } from '../../engine/reference/attention.ts';
+import { refConv2d, refConv2dVjp } from '../../engine/reference/conv2d.ts';
+import { refDropout, refDropoutVjp } from '../../engine/reference/dropout.ts';
+import { refBinary, refBinaryVjp, refUnary, refUnaryVjp } from '../../engine/reference/elementwise.ts';
+import { refGroupNorm, refGroupNormVjp } from '../../engine/reference/group-norm.ts';
+import { refLinear, refLinearVjp } from '../../engine/reference/linear.ts';
+import { refArray, type Ref } from '../../engine/reference/ndarray.ts';
+import { refTimestepEmbedding, refTimestepEmbeddingVjp } from '../../engine/reference/timestep-embedding.ts';
+import { refUpsampleNearest2x, refUpsampleNearest2xVjp } from '../../engine/reference/upsample.ts';
+import type { Backend } from './backend.ts';
+import type { Parameter } from './module.ts';
+
+/** A float64 value on the reference tape. */
+export class RefVar {
+  grad: Ref | null = null;
+  constructor(
+    readonly value: Ref,
+    readonly parents: readonly RefVar[] = [],
+    readonly vjp: ((g: Ref) => (Ref | null)[]) | null = null,
+  ) {}
+}
+
+function node(value: Ref, parents: RefVar[], vjp: (g: Ref) => (Ref | null)[]): RefVar {
+  return new RefVar(value, parents, vjp);
+}
+
+function accumulate(v: RefVar, g: Ref): void {
+  if (!v.grad) v.grad = { shape: [...v.value.shape], data: g.data.slice() };
+  else for (let i = 0; i < g.data.length; i++) v.grad.data[i] += g.data[i]!;
+}
+
+/** Back-propagates `gy` from `out` through the tape (reverse topological order). */
+export function refBackward(out: RefVar, gy: Ref): void {
+  const order: RefVar[] = [];
+  const seen = new Set<RefVar>();
+  const visit = (v: RefVar) => {
+    if (seen.has(v)) return;
+    seen.add(v);
+    v.parents.forEach(visit);
+    order.push(v);
+  };
+  visit(out);
+  accumulate(out, gy);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i]!;
+    if (!v.vjp || !v.grad) continue;
+    v.vjp(v.grad).forEach((g, k) => g && accumulate(v.parents[k]!, g));
+  }
+}
+
+/** A reference backend whose parameters are `values` (name → float64 values) of `named`. */
+export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar> {
+  return {
+    param: (p) => {
+      const v = named.get(p);
+      if (!v) throw new Error('reference backend: unknown parameter');
+      return v;
+    },
+    shape: (x) => x.value.shape,
+    conv2d: (x, w, b, o) =>
+      node(refConv2d(x.value, w.value, b.value, o), [x, w, b], (g) => refConv2dVjp(x.value, w.value, b.value, g, o)),
+    groupNorm: (x, gamma, beta, o) =>
+      node(refGroupNorm(x.value, gamma.value, beta.value, o), [x, gamma, beta], (g) =>
+        refGroupNormVjp(x.value, gamma.value, beta.value, g, o),
+      ),
+    linear: (x, w, b) =>
+      node(refLinear(x.value, w.value, b.value), [x, w, b], (g) => refLinearVjp(x.value, w.value, b.value, g)),
+    silu: (x) => node(refUnary('silu', x.value), [x], (g) => [refUnaryVjp('silu', x.value, g)]),
+    add: (a, b) => node(refBinary('add', a.value, b.value), [a, b], (g) => refBinaryVjp('add', a.value, b.value, g)),
+    concat: (xs, axis) =>
+      node(refConcat(xs.map((x) => x.value), axis), xs, (g) => refConcatVjp(xs.map((x) => x.value), axis, g)),
+    reshape: (x, shape) => node(refReshape(x.value, shape), [x], (g) => [refReshape(g, x.value.shape)]),
+    permute: (x, perm) => node(refPermute(x.value, perm), [x], (g) => [refPermute(g, refInversePerm(perm))]),
+    attention: (q, k, v) => {
+      const scale = 1 / Math.sqrt(q.value.shape[q.value.shape.length - 1]!);
+      return node(refAttention(q.value, k.value, v.value, scale), [q, k, v], (g) =>
+        refAttentionVjp(q.value, k.value, v.value, g, scale),
+      );
+    },
+    upsampleNearest2x: (x) => node(refUpsampleNearest2x(x.value), [x], (g) => [refUpsampleNearest2xVjp(x.value, g)]),
+    timestepEmbedding: (t, dim, o) => {
+      const opts = { ...o, maxPeriod: 10000 };
+      return node(refTimestepEmbedding(t.value, dim, opts), [t], (g) => [refTimestepEmbeddingVjp(t.value, dim, opts, g)]);
+    },
+    dropout: (x, p, seed) => node(refDropout(x.value, p, seed), [x], (g) => [refDropoutVjp(g, p, seed)]),
+  };
+}
+
+export function refVar(shape: readonly number[], data: ArrayLike<number>): RefVar {
+  return new RefVar(refArray(shape, data));
+}
