@@ -1,12 +1,18 @@
 // Every op's gradient checks, in the order `ddpm check` reports them.
 
+import { attentionChecks } from './attention.ts';
+import { dropoutChecks } from './dropout.ts';
 import { elementwiseChecks } from './elementwise.ts';
+import { groupNormChecks } from './group-norm.ts';
 import { layoutChecks } from './layout.ts';
+import { linearChecks } from './linear.ts';
 import { lossChecks } from './loss.ts';
 import { matmulChecks } from './matmul.ts';
 import { reduceChecks } from './reduce.ts';
 import type { OpCheck } from './runner.ts';
 import { softmaxChecks } from './softmax.ts';
+import { timestepEmbeddingChecks } from './timestep-embedding.ts';
+import { upsampleChecks } from './upsample.ts';
 
 export const ALL_CHECKS: OpCheck[] = [
   ...elementwiseChecks,
@@ -15,6 +21,12 @@ export const ALL_CHECKS: OpCheck[] = [
   ...matmulChecks,
   ...softmaxChecks,
   ...lossChecks,
+  ...linearChecks,
+  ...groupNormChecks,
+  ...upsampleChecks,
+  ...attentionChecks,
+  ...timestepEmbeddingChecks,
+  ...dropoutChecks,
 ];
 
 export function findCheck(op: string): OpCheck {
