@@ -1,37 +1,55 @@
 // Group normalisation over x viewed as [N, C, S] (S = the spatial extent), with an optional
-// SiLU fused after the affine (the ResBlock's GN → SiLU). Channel c is in group c / (C/G), so a
-// group of one sample is one contiguous run of M = (C/G)·S values starting at (n·G + g)·M.
+// SiLU fused after the affine (the ResBlock's GN → SiLU). Channel c is in group c / (C/G), so the
+// group g of sample n is one contiguous run of M = (C/G)·S values starting at (n·G + g)·M.
 //
-// Forward, two kernels (as onnxruntime's GroupNormStats + apply):
-//   stats: one workgroup per (n, g): mean, then Σ(x − mean) and Σ(x − mean)², so values far from
-//          zero (x ≈ 1e3) lose no precision; stores (mean, rstd) for the backward.
-//   apply: one thread per element: y = (x − mean)·rstd·gamma[c] + beta[c], then SiLU if asked.
-// Backward, three kernels, with ŷ = dy (× SiLU′(z) when fused, z the pre-activation):
-//   channel sums: one workgroup per (n, c): Σ_s ŷ and Σ_s ŷ·x̂;
-//   reduce:       dgamma = Σ_n Σ ŷ·x̂, dbeta = Σ_n Σ ŷ, and per (n, g) the two means of
-//                 dx̂ = ŷ·gamma that the input gradient needs;
-//   input grad:   dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), one thread per element.
+// Every kernel runs one thread per item, without workgroup memory or barriers: on SwiftShader a
+// workgroup-per-group tree reduction (256 threads) measured 20–50× slower than this layout. A
+// "row" (a group's M values, or one channel plane's S values) is split among T = ⌈len/CHUNK⌉
+// threads; thread k of a row takes elements k, k + T, k + 2T, … (adjacent threads read adjacent
+// addresses, and the index arithmetic is done once per thread, not once per element).
+//
+// Forward (onnxruntime's two-pass GroupNormStats + apply, with the stats split in two):
+//   stats partials: per (n, g, k): the chunk's mean m_k, then Σ(x − m_k) and Σ(x − m_k)²;
+//   stats combine:  per (n, g): Chan's merge of the chunks into (center, offset, rstd), where
+//                   mean = center + offset is kept in two parts because one f32 near 1e3 would
+//                   round the mean by up to 3e-5 (x − center is exact there; offset is small);
+//   apply:          y = (x − mean)·rstd·gamma[c] + beta[c], then SiLU if asked.
+// Backward, with ŷ = dy (× SiLU′(z) when fused, z the pre-activation) and x̂ the normalised x:
+//   channel sums:   per (n, c, k): Σ ŷ and Σ ŷ·x̂ over the thread's share of the plane;
+//   reduce:         dgamma = Σ ŷ·x̂, dbeta = Σ ŷ over (n, k), and per (n, g) the two means of
+//                   dx̂ = ŷ·gamma that the input gradient needs;
+//   input grad:     dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 
 import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
 
-/** Threads that cooperate on one (n, g) in the stats kernel or one (n, c) in the channel sums. */
-export const GROUP_NORM_REDUCE_WORKGROUP = 256;
-/** Threads per workgroup of the one-thread-per-item kernels (apply, reduce, input grad). */
-export const GROUP_NORM_ELEMENT_WORKGROUP = 256;
+export const GROUP_NORM_WORKGROUP = 64;
+/** Elements of a row each thread handles (at most). */
+export const GROUP_NORM_CHUNK = 32;
 
-/** One layout for every group-norm kernel; `silu` is 0 or 1 (a flag, not a pipeline variant). */
+/** Threads that share a row of `length` elements. */
+export function threadsPerRow(length: number): number {
+  return Math.max(1, Math.ceil(length / GROUP_NORM_CHUNK));
+}
+
+/**
+ * One layout for every group-norm kernel. `rowThreads` is threadsPerRow of the kernel's rows
+ * (groups for the stats, channel planes otherwise); `silu` is 0 or 1, a flag, not a variant.
+ */
 export const groupNormUniforms = new UniformLayout([
   { name: 'batch', type: 'u32' },
   { name: 'channels', type: 'u32' },
   { name: 'spatial', type: 'u32' },
   { name: 'groups', type: 'u32' },
   { name: 'count', type: 'u32' },
+  { name: 'rowThreads', type: 'u32' },
   { name: 'silu', type: 'u32' },
   { name: 'eps', type: 'f32' },
 ]);
 
 const HELPERS = /* wgsl */ `
 fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
+/** How many of k, k + T, k + 2T, … lie below len (k < len). */
+fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }
 fn sigmoid_(v: f32) -> f32 {
   if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
   let e = exp(v);
@@ -45,71 +63,90 @@ fn throughSilu(dy: f32, z: f32) -> f32 {
 }
 `;
 
-/** Workgroup sum of a vec2 (two sums for the price of one set of barriers). */
-const WORKGROUP_SUM = /* wgsl */ `
-var<workgroup> scratch: array<vec2<f32>, ${GROUP_NORM_REDUCE_WORKGROUP}>;
-fn workgroupSum(v: vec2<f32>, lid: u32) -> vec2<f32> {
-  scratch[lid] = v;
-  workgroupBarrier();
-  for (var stride = ${GROUP_NORM_REDUCE_WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
-    if (lid < stride) { scratch[lid] += scratch[lid + stride]; }
-    workgroupBarrier();
-  }
-  let r = scratch[0];
-  workgroupBarrier();
-  return r;
-}
-`;
+/**
+ * Start of the per-(n, c, k) kernels: the plane n·C + c, the thread's first element, its
+ * group's statistics, and `end`, one past the plane's last element.
+ */
+const PLANE_PRELUDE = /* wgsl */ `
+  let plane = idx / params.rowThreads;
+  let first = plane * params.spatial + idx % params.rowThreads;
+  let end = (plane + 1u) * params.spatial;
+  let c = plane % params.channels;
+  let ng = plane / channelsPerGroup();
+  let center = stats[3u * ng];
+  let offset = stats[3u * ng + 1u];
+  let rstd = stats[3u * ng + 2u];`;
 
-/** Entry of a workgroup-per-item kernel; items past the end clamp and still reach the barriers. */
-const REDUCE_ENTRY = /* wgsl */ `
-@compute @workgroup_size(${GROUP_NORM_REDUCE_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let item = wid.x + wid.y * nwg.x;
-  let at = min(item, params.count - 1u);`;
-
-function spec(key: string, storage: StorageBinding[], body: string, workgroupSize: number): KernelSpec {
+function spec(key: string, storage: StorageBinding[], body: string): KernelSpec {
   const code = `${declareBindings(groupNormUniforms, storage)}
 ${HELPERS}
-${body}`;
-  return { key, code, storage, uniforms: groupNormUniforms, workgroupSize };
+${linearMain(GROUP_NORM_WORKGROUP, 'params.count')}
+${body}
+}`;
+  return { key, code, storage, uniforms: groupNormUniforms, workgroupSize: GROUP_NORM_WORKGROUP };
 }
 
-/** stats[2·ng] = mean, stats[2·ng + 1] = 1/sqrt(var + eps); `count` = N·G. */
-export function groupNormStatsKernel(): KernelSpec {
+/** partials[3·(ng·T + k) ..] = (m_k, Σ(x − m_k), Σ(x − m_k)²); `count` = N·G·T. */
+export function groupNormPartialStatsKernel(): KernelSpec {
   const storage: StorageBinding[] = [
     { name: 'xs', access: 'read' },
-    { name: 'stats', access: 'read_write' },
+    { name: 'partials', access: 'read_write' },
   ];
   return spec(
-    'group-norm-stats',
+    'group-norm-partial-stats',
     storage,
-    `${WORKGROUP_SUM}
-${REDUCE_ENTRY}
-  let size = channelsPerGroup() * params.spatial;
-  let base = at * size;
+    `  let size = channelsPerGroup() * params.spatial;
+  let k = idx % params.rowThreads;
+  let first = (idx / params.rowThreads) * size + k;
+  let end = first - k + size;
   var s = 0.0;
-  for (var i = lid; i < size; i += ${GROUP_NORM_REDUCE_WORKGROUP}u) { s += xs[base + i]; }
-  let m = f32(size);
-  let rough = workgroupSum(vec2<f32>(s, 0.0), lid).x / m;
-  // Second pass about the rough mean; Σd corrects the mean for its own rounding.
+  for (var i = first; i < end; i += params.rowThreads) { s += xs[i]; }
+  let m = s / f32(shareOf(size, k));
   var d = vec2<f32>(0.0, 0.0);
-  for (var i = lid; i < size; i += ${GROUP_NORM_REDUCE_WORKGROUP}u) {
-    let t = xs[base + i] - rough;
+  for (var i = first; i < end; i += params.rowThreads) {
+    let t = xs[i] - m;
     d += vec2<f32>(t, t * t);
   }
-  d = workgroupSum(d, lid) / m;
-  if (item >= params.count || lid != 0u) { return; }
-  let variance = max(d.y - d.x * d.x, 0.0);
-  stats[2u * item] = rough + d.x;
-  stats[2u * item + 1u] = inverseSqrt(variance + params.eps);
-}`,
-    GROUP_NORM_REDUCE_WORKGROUP,
+  partials[3u * idx] = m;
+  partials[3u * idx + 1u] = d.x;
+  partials[3u * idx + 2u] = d.y;`,
   );
 }
 
-/** y = (x − mean)·rstd·gamma[c] + beta[c] (then SiLU); `count` = N·C·S. */
+/** stats[3·ng ..] = (center, offset, 1/sqrt(var + eps)), mean = center + offset; `count` = N·G. */
+export function groupNormCombineStatsKernel(): KernelSpec {
+  const storage: StorageBinding[] = [
+    { name: 'partials', access: 'read' },
+    { name: 'stats', access: 'read_write' },
+  ];
+  return spec(
+    'group-norm-combine-stats',
+    storage,
+    `  let size = channelsPerGroup() * params.spatial;
+  let at = 3u * idx * params.rowThreads;
+  let center = partials[at];
+  var total = 0.0;
+  for (var k = 0u; k < params.rowThreads; k++) {
+    let p = at + 3u * k;
+    total += f32(shareOf(size, k)) * (partials[p] - center) + partials[p + 1u];
+  }
+  let offset = total / f32(size);
+  // Σ over chunks of Σ(x − chunk mean)² plus n_k·(chunk mean − mean)², all about the center.
+  var m2 = 0.0;
+  for (var k = 0u; k < params.rowThreads; k++) {
+    let p = at + 3u * k;
+    let n = f32(shareOf(size, k));
+    let sumD = partials[p + 1u];
+    let dk = (partials[p] - center) + sumD / n - offset;
+    m2 += partials[p + 2u] - sumD * sumD / n + n * dk * dk;
+  }
+  stats[3u * idx] = center;
+  stats[3u * idx + 1u] = offset;
+  stats[3u * idx + 2u] = inverseSqrt(max(m2 / f32(size), 0.0) + params.eps);`,
+  );
+}
+
+/** y = (x − mean)·rstd·gamma[c] + beta[c] (then SiLU); `count` = N·C·T. */
 export function groupNormApplyKernel(): KernelSpec {
   const storage: StorageBinding[] = [
     { name: 'xs', access: 'read' },
@@ -121,17 +158,18 @@ export function groupNormApplyKernel(): KernelSpec {
   return spec(
     'group-norm-apply',
     storage,
-    `${linearMain(GROUP_NORM_ELEMENT_WORKGROUP, 'params.count')}
-  let c = (idx / params.spatial) % params.channels;
-  let ng = idx / (channelsPerGroup() * params.spatial);
-  let z = (xs[idx] - stats[2u * ng]) * stats[2u * ng + 1u] * gamma[c] + beta[c];
-  ys[idx] = select(z, z * sigmoid_(z), params.silu != 0u);
-}`,
-    GROUP_NORM_ELEMENT_WORKGROUP,
+    `${PLANE_PRELUDE}
+  let scale = rstd * gamma[c];
+  let shift = beta[c];
+  let silu = params.silu != 0u;
+  for (var i = first; i < end; i += params.rowThreads) {
+    let z = ((xs[i] - center) - offset) * scale + shift;
+    ys[i] = select(z, z * sigmoid_(z), silu);
+  }`,
   );
 }
 
-/** sums[2·nc] = Σ_s ŷ, sums[2·nc + 1] = Σ_s ŷ·x̂ for nc = n·C + c; `count` = N·C. */
+/** sums[2·idx] = Σ ŷ, sums[2·idx + 1] = Σ ŷ·x̂ over thread idx = (n·C + c)·T + k; `count` = N·C·T. */
 export function groupNormChannelSumsKernel(): KernelSpec {
   const storage: StorageBinding[] = [
     { name: 'xs', access: 'read' },
@@ -144,32 +182,23 @@ export function groupNormChannelSumsKernel(): KernelSpec {
   return spec(
     'group-norm-grad-channel-sums',
     storage,
-    `${WORKGROUP_SUM}
-${REDUCE_ENTRY}
-  let c = at % params.channels;
-  let ng = at / channelsPerGroup();
-  let mean = stats[2u * ng];
-  let rstd = stats[2u * ng + 1u];
-  let base = at * params.spatial;
+    `${PLANE_PRELUDE}
   var acc = vec2<f32>(0.0, 0.0);
-  for (var i = lid; i < params.spatial; i += ${GROUP_NORM_REDUCE_WORKGROUP}u) {
-    let xhat = (xs[base + i] - mean) * rstd;
-    let g = throughSilu(dys[base + i], xhat * gamma[c] + beta[c]);
+  for (var i = first; i < end; i += params.rowThreads) {
+    let xhat = ((xs[i] - center) - offset) * rstd;
+    let g = throughSilu(dys[i], xhat * gamma[c] + beta[c]);
     acc += vec2<f32>(g, g * xhat);
   }
-  acc = workgroupSum(acc, lid);
-  if (item >= params.count || lid != 0u) { return; }
-  sums[2u * item] = acc.x;
-  sums[2u * item + 1u] = acc.y;
-}`,
-    GROUP_NORM_REDUCE_WORKGROUP,
+  sums[2u * idx] = acc.x;
+  sums[2u * idx + 1u] = acc.y;`,
   );
 }
 
 /**
  * Two reductions of the channel sums in one launch (`count` = C + N·G threads):
- * threads [0, C) sum over the batch into dgamma[c] and dbeta[c]; threads [C, C + N·G) sum over
- * their group's channels into coef[2·ng] = mean(dx̂) and coef[2·ng + 1] = mean(dx̂·x̂).
+ * threads [0, C) sum over the batch and the plane's threads into dgamma[c] and dbeta[c];
+ * threads [C, C + N·G) sum over their group's planes into coef[2·ng] = mean(dx̂) and
+ * coef[2·ng + 1] = mean(dx̂·x̂).
  */
 export function groupNormGradReduceKernel(): KernelSpec {
   const storage: StorageBinding[] = [
@@ -182,13 +211,13 @@ export function groupNormGradReduceKernel(): KernelSpec {
   return spec(
     'group-norm-grad-reduce',
     storage,
-    `${linearMain(GROUP_NORM_ELEMENT_WORKGROUP, 'params.count')}
-  let C = params.channels;
+    `  let C = params.channels;
+  let T = params.rowThreads;
   if (idx < C) {
     var acc = vec2<f32>(0.0, 0.0);
     for (var n = 0u; n < params.batch; n++) {
-      let at = 2u * (n * C + idx);
-      acc += vec2<f32>(sums[at], sums[at + 1u]);
+      let at = 2u * (n * C + idx) * T;
+      for (var k = 0u; k < 2u * T; k += 2u) { acc += vec2<f32>(sums[at + k], sums[at + k + 1u]); }
     }
     dbeta[idx] = acc.x;
     dgamma[idx] = acc.y;
@@ -196,21 +225,22 @@ export function groupNormGradReduceKernel(): KernelSpec {
   }
   let ng = idx - C;
   let cg = channelsPerGroup();
-  let first = (ng / params.groups) * C + (ng % params.groups) * cg;
+  let firstChannel = (ng % params.groups) * cg;
+  let firstPlane = (ng / params.groups) * C + firstChannel;
   var acc = vec2<f32>(0.0, 0.0);
-  for (var k = 0u; k < cg; k++) {
-    let at = 2u * (first + k);
-    acc += gamma[(first + k) % C] * vec2<f32>(sums[at], sums[at + 1u]);
+  for (var j = 0u; j < cg; j++) {
+    let at = 2u * (firstPlane + j) * T;
+    var plane = vec2<f32>(0.0, 0.0);
+    for (var k = 0u; k < 2u * T; k += 2u) { plane += vec2<f32>(sums[at + k], sums[at + k + 1u]); }
+    acc += gamma[firstChannel + j] * plane;
   }
   let m = f32(cg * params.spatial);
   coef[2u * ng] = acc.x / m;
-  coef[2u * ng + 1u] = acc.y / m;
-}`,
-    GROUP_NORM_ELEMENT_WORKGROUP,
+  coef[2u * ng + 1u] = acc.y / m;`,
   );
 }
 
-/** dx = rstd·(ŷ·gamma[c] − mean(dx̂) − x̂·mean(dx̂·x̂)); `count` = N·C·S. */
+/** dx = rstd·(ŷ·gamma[c] − mean(dx̂) − x̂·mean(dx̂·x̂)); `count` = N·C·T. */
 export function groupNormInputGradKernel(): KernelSpec {
   const storage: StorageBinding[] = [
     { name: 'xs', access: 'read' },
@@ -224,14 +254,13 @@ export function groupNormInputGradKernel(): KernelSpec {
   return spec(
     'group-norm-grad-input',
     storage,
-    `${linearMain(GROUP_NORM_ELEMENT_WORKGROUP, 'params.count')}
-  let c = (idx / params.spatial) % params.channels;
-  let ng = idx / (channelsPerGroup() * params.spatial);
-  let rstd = stats[2u * ng + 1u];
-  let xhat = (xs[idx] - stats[2u * ng]) * rstd;
-  let dxhat = throughSilu(dys[idx], xhat * gamma[c] + beta[c]) * gamma[c];
-  dxs[idx] = rstd * (dxhat - coef[2u * ng] - xhat * coef[2u * ng + 1u]);
-}`,
-    GROUP_NORM_ELEMENT_WORKGROUP,
+    `${PLANE_PRELUDE}
+  let meanDxhat = coef[2u * ng];
+  let meanDxhatXhat = coef[2u * ng + 1u];
+  for (var i = first; i < end; i += params.rowThreads) {
+    let xhat = ((xs[i] - center) - offset) * rstd;
+    let dxhat = throughSilu(dys[i], xhat * gamma[c] + beta[c]) * gamma[c];
+    dxs[i] = rstd * (dxhat - meanDxhat - xhat * meanDxhatXhat);
+  }`,
   );
 }

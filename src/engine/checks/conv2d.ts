@@ -1,0 +1,65 @@
+// Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
+// 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,5,130} (the scalar filter
+// path) and multiples of 4 (the vec4 path), spatial sizes {1,7,33}, batch 1 and 2, with and
+// without bias. 130-channel cases stay small spatially to keep SwiftShader time modest.
+
+import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
+import { refConv2d, refConv2dVjp } from '../reference/conv2d.ts';
+import type { CheckCase, InputSpec, OpCheck } from './runner.ts';
+
+interface ConvCase {
+  x: number[];
+  w: number[];
+  stride?: number;
+  padding?: Conv2dPadding;
+  bias?: boolean;
+}
+
+export const CONV2D_CASES: ConvCase[] = [
+  { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
+  { x: [2, 5, 7, 7], w: [3, 5, 3, 3], stride: 2, padding: 1, bias: true },
+  { x: [1, 3, 33, 33], w: [5, 3, 3, 3], stride: 2, padding: 1 },
+  { x: [1, 1, 33, 33], w: [3, 1, 3, 3], padding: 1, bias: true },
+  { x: [2, 1, 7, 7], w: [1, 1, 3, 3], padding: 1, bias: true },
+  { x: [1, 5, 7, 7], w: [5, 5, 3, 3] },
+  { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: [1, 0, 2, 1] },
+  { x: [2, 3, 7, 7], w: [4, 3, 3, 3], stride: 2, padding: [0, 1, 0, 1], bias: true },
+  { x: [2, 5, 1, 1], w: [3, 5, 3, 3], padding: 1, bias: true },
+  { x: [2, 3, 1, 1], w: [5, 3, 1, 1] },
+  { x: [2, 130, 7, 7], w: [5, 130, 1, 1], bias: true },
+  { x: [1, 3, 7, 7], w: [130, 3, 1, 1], bias: true },
+  { x: [1, 130, 7, 7], w: [3, 130, 3, 3], stride: 2, padding: 1 },
+  { x: [1, 3, 7, 7], w: [130, 3, 3, 3], stride: 2, padding: 1 },
+  { x: [1, 5, 7, 7], w: [3, 5, 1, 1], stride: 2 },
+  { x: [1, 3, 7, 7], w: [5, 3, 1, 1], stride: 2, padding: 1, bias: true },
+  { x: [2, 3, 7, 7], w: [5, 3, 2, 3], stride: 2, padding: [1, 0, 1, 1] },
+  { x: [2, 8, 7, 7], w: [8, 8, 3, 3], padding: 1, bias: true },
+  { x: [2, 4, 7, 7], w: [4, 4, 3, 3], stride: 2, padding: 1 },
+  { x: [1, 4, 33, 33], w: [8, 4, 1, 1], bias: true },
+];
+
+function caseName({ x, w, stride = 1, padding = 0, bias = false }: ConvCase): string {
+  const pad = typeof padding === 'number' ? padding : `[${padding}]`;
+  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}`;
+}
+
+const cases: CheckCase[] = CONV2D_CASES.map((c) => {
+  const options = { stride: c.stride ?? 1, padding: c.padding ?? 0 };
+  const inputs: InputSpec[] = [
+    { name: 'x', shape: c.x },
+    { name: 'w', shape: c.w },
+  ];
+  if (c.bias) inputs.push({ name: 'bias', shape: [c.w[0]!] });
+  return {
+    name: caseName(c),
+    inputs,
+    gpu: ([x, w, b]) => conv2d(x!, w!, b ?? null, options),
+    ref: ([x, w, b]) => refConv2d(x!, w!, b ?? null, options),
+    vjp: ([x, w, b], gy) => {
+      const [dx, dw, db] = refConv2dVjp(x!, w!, b ?? null, gy, options);
+      return db ? [dx, dw, db] : [dx, dw];
+    },
+  };
+});
+
+export const conv2dChecks: OpCheck[] = [{ op: 'conv2d', cases }];

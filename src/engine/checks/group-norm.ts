@@ -1,0 +1,47 @@
+// Check cases for groupNorm (src/engine/ops/group-norm.ts).
+
+import { groupNorm } from '../ops/group-norm.ts';
+import { refGroupNorm, refGroupNormVjp, type RefGroupNormOptions } from '../reference/group-norm.ts';
+import type { CheckCase, Distribution, OpCheck } from './runner.ts';
+
+/**
+ * Odd channel counts and spatial sizes, groups 1, C and in between, rank 2 to 4, SiLU on and off,
+ * and inputs near 1e3 (which a one-pass E[x²] − E[x]² variance would get badly wrong).
+ */
+const SHAPES: { shape: number[]; options: RefGroupNormOptions; dist?: Distribution }[] = [
+  { shape: [2, 1, 7, 7], options: { groups: 1 } },
+  { shape: [2, 3, 7, 7], options: { groups: 3, silu: true } },
+  { shape: [3, 5, 33], options: { groups: 5 } },
+  { shape: [2, 8, 7, 7], options: { groups: 4, silu: true } },
+  { shape: [2, 8, 1, 1], options: { groups: 2 } },
+  { shape: [3, 6], options: { groups: 2, silu: true } },
+  { shape: [2, 130], options: { groups: 1 } },
+  { shape: [2, 130, 2, 3], options: { groups: 10, silu: true } },
+  { shape: [1, 4, 33, 33], options: { groups: 2, silu: true } },
+  { shape: [2, 4, 5, 5], options: { groups: 2, eps: 1e-3 } },
+  { shape: [2, 8, 9, 9], options: { groups: 4 }, dist: { scale: 1, offset: 1000 } },
+  { shape: [2, 6, 7, 7], options: { groups: 3, silu: true }, dist: { scale: 1, offset: 1000 } },
+  { shape: [1, 2, 33, 33], options: { groups: 1 }, dist: { scale: 2, offset: -1000 } },
+];
+
+function caseName(shape: number[], { groups, eps, silu }: RefGroupNormOptions, dist?: Distribution): string {
+  const offset = dist && typeof dist === 'object' ? ` x~N(${dist.offset},${dist.scale}²)` : '';
+  return `[${shape}] G=${groups}${eps !== undefined ? ` eps=${eps}` : ''}${silu ? ' +silu' : ''}${offset}`;
+}
+
+const cases: CheckCase[] = SHAPES.map(({ shape, options, dist }) => {
+  const channels = [shape[1]!];
+  return {
+    name: caseName(shape, options, dist),
+    inputs: [
+      { name: 'x', shape, ...(dist ? { dist } : {}) },
+      { name: 'gamma', shape: channels },
+      { name: 'beta', shape: channels },
+    ],
+    gpu: ([x, gamma, beta]) => groupNorm(x!, gamma!, beta!, options),
+    ref: ([x, gamma, beta]) => refGroupNorm(x!, gamma!, beta!, options),
+    vjp: ([x, gamma, beta], gy) => refGroupNormVjp(x!, gamma!, beta!, gy, options),
+  };
+});
+
+export const groupNormChecks: OpCheck[] = [{ op: 'groupNorm', cases }];

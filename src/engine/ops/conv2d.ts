@@ -1,0 +1,265 @@
+// 2-D convolution, NCHW: x [N,Cin,H,W] ⊛ w [Cout,Cin,kh,kw] (+ bias [Cout]), any stride and
+// padding. Forward, input gradient and weight gradient are the same kernel with different
+// uniforms (src/shaders/conv2d.ts); the bias gradient is a sum over N, H, W.
+// Reference: src/engine/reference/conv2d.ts. Checks: src/engine/checks/conv2d.ts.
+
+import { CONV_TILE, CONV_WORKGROUP, convKernel, type ConvFilterLoad, type ConvTile } from '../../shaders/conv2d.ts';
+import { noGrad, record } from '../autograd.ts';
+import { fmt } from '../shape.ts';
+import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
+import { permute } from './layout.ts';
+import { launchLinear } from './launch.ts';
+import { sum } from './reduce.ts';
+
+/** Padding: one value for every side, [vertical, horizontal], or [top, bottom, left, right]. */
+export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number];
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: Conv2dPadding;
+}
+
+/** The resolved geometry of one conv2d call. */
+export interface Conv2dGeometry {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+  outH: number;
+  outW: number;
+}
+
+export function normalizePadding(op: string, padding: Conv2dPadding): [number, number, number, number] {
+  const p: number[] =
+    typeof padding === 'number'
+      ? [padding, padding, padding, padding]
+      : padding.length === 2
+        ? [padding[0], padding[0], padding[1], padding[1]]
+        : [...padding];
+  if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new Error(`${op}: padding ${JSON.stringify(padding)} must be a non-negative integer, [ph, pw] or [top, bottom, left, right]`);
+  }
+  return p as [number, number, number, number];
+}
+
+export function conv2dGeometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  options: Conv2dOptions,
+  op = 'conv2d',
+): Conv2dGeometry {
+  if (xShape.length !== 4) throw new Error(`${op}: x must be [N,Cin,H,W], got ${fmt(xShape)}`);
+  if (wShape.length !== 4) throw new Error(`${op}: w must be [Cout,Cin,kh,kw], got ${fmt(wShape)}`);
+  const [n, cin, h, w] = xShape as [number, number, number, number];
+  const [cout, wcin, kh, kw] = wShape as [number, number, number, number];
+  if (wcin !== cin) {
+    throw new Error(`${op}: x ${fmt(xShape)} has ${cin} channels but w ${fmt(wShape)} expects ${wcin}`);
+  }
+  const stride = options.stride ?? 1;
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
+  const pad = normalizePadding(op, options.padding ?? 0);
+  const outH = Math.floor((h + pad[0] + pad[1] - kh) / stride) + 1;
+  const outW = Math.floor((w + pad[2] + pad[3] - kw) / stride) + 1;
+  if (kh < 1 || kw < 1 || outH < 1 || outW < 1) {
+    throw new Error(
+      `${op}: w ${fmt(wShape)} does not fit x ${fmt(xShape)} padded by [${pad}] (output would be ${outH}×${outW})`,
+    );
+  }
+  return { n, cin, h, w, cout, kh, kw, stride, pad, outH, outW };
+}
+
+/** One launch of the generalised conv kernel; field meanings are in src/shaders/conv2d.ts. */
+interface ConvLaunch {
+  src: Tensor;
+  /** m-contiguous filter: element (c, ty, tx, m) at filtOffset + c·C + ty·Ty + tx·Tx + m. */
+  filt: Tensor;
+  bias: Tensor | null;
+  out: Tensor;
+  batch: number;
+  outChannels: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  tapsH: number;
+  tapsW: number;
+  srcH: number;
+  srcW: number;
+  srcStrideB: number;
+  srcStrideC: number;
+  sMul: number;
+  dil: number;
+  sDiv: number;
+  padT: number;
+  padL: number;
+  filtOffset: number;
+  filtStrideC: number;
+  filtStrideTy: number;
+  filtStrideTx: number;
+  outStrideB: number;
+  outStrideM: number;
+}
+
+// TEMPORARY (benchmarking alternative tiles).
+let tile: ConvTile = CONV_TILE;
+export function setConvTile(t: ConvTile): void {
+  tile = t;
+}
+
+function launchConv(l: ConvLaunch): void {
+  const pixels = l.batch * l.outH * l.outW;
+  const pBlocks = Math.ceil(pixels / tile.p);
+  const items = pBlocks * Math.ceil(l.outChannels / tile.m);
+  const aligned = [l.outChannels, l.filtOffset, l.filtStrideC, l.filtStrideTy, l.filtStrideTx].every((v) => v % 4 === 0);
+  const variant: ConvFilterLoad = aligned ? 'vec4' : 'scalar';
+  const { src, filt, bias, out, ...geometry } = l;
+  launchLinear(
+    tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`,
+    () => convKernel(variant, tile),
+    { ...geometry, items, pBlocks, pixels, hasBias: bias ? 1 : 0 },
+    [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer],
+    items,
+    CONV_WORKGROUP,
+  );
+}
+
+/** y = conv(x, w) + bias. */
+function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
+  const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d');
+  const filt = noGrad(() => permute(w, [1, 2, 3, 0])); // [Cin, kh, kw, Cout]
+  launchConv({
+    src: x,
+    filt,
+    bias,
+    out,
+    batch: g.n,
+    outChannels: g.cout,
+    channels: g.cin,
+    outH: g.outH,
+    outW: g.outW,
+    tapsH: g.kh,
+    tapsW: g.kw,
+    srcH: g.h,
+    srcW: g.w,
+    srcStrideB: g.cin * g.h * g.w,
+    srcStrideC: g.h * g.w,
+    sMul: g.stride,
+    dil: 1,
+    sDiv: 1,
+    padT: g.pad[0],
+    padL: g.pad[2],
+    filtOffset: 0,
+    filtStrideC: g.kh * g.kw * g.cout,
+    filtStrideTy: g.kw * g.cout,
+    filtStrideTx: g.cout,
+    outStrideB: g.cout * g.outH * g.outW,
+    outStrideM: g.outH * g.outW,
+  });
+  filt.dispose();
+  return out;
+}
+
+/**
+ * dx: a conv of gy with the flipped, channel-transposed filter. Source row Y of gy feeds input
+ * row iy through tap ty when iy + ty − (kh−1−top) = Y·stride, hence sDiv = stride.
+ */
+function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
+  const dx = emptyTensor([g.n, g.cin, g.h, g.w], 'conv2d-grad-x');
+  const filt = permute(w, [0, 2, 3, 1]); // [Cout, kh, kw, Cin]
+  launchConv({
+    src: gy,
+    filt,
+    bias: null,
+    out: dx,
+    batch: g.n,
+    outChannels: g.cin,
+    channels: g.cout,
+    outH: g.h,
+    outW: g.w,
+    tapsH: g.kh,
+    tapsW: g.kw,
+    srcH: g.outH,
+    srcW: g.outW,
+    srcStrideB: g.cout * g.outH * g.outW,
+    srcStrideC: g.outH * g.outW,
+    sMul: 1,
+    dil: 1,
+    sDiv: g.stride,
+    padT: g.kh - 1 - g.pad[0],
+    padL: g.kw - 1 - g.pad[2],
+    // Tap (ty, tx) reads w[.., kh−1−ty, kw−1−tx, ..].
+    filtOffset: ((g.kh - 1) * g.kw + (g.kw - 1)) * g.cin,
+    filtStrideC: g.kh * g.kw * g.cin,
+    filtStrideTy: -g.kw * g.cin,
+    filtStrideTx: -g.cin,
+    outStrideB: g.cin * g.h * g.w,
+    outStrideM: g.h * g.w,
+  });
+  filt.dispose();
+  return dx;
+}
+
+/**
+ * dw[co, ci, ky, kx] = Σ_{n, oy, ox} gy[n, co, oy, ox] · x[n, ci, oy·s − top + ky, ox·s − left + kx]:
+ * a conv over x read as [Cin, N, H, W] whose "filter" is gy (taps = output pixels, dilation s).
+ */
+function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
+  const dw = emptyTensor([g.cout, g.cin, g.kh, g.kw], 'conv2d-grad-w');
+  const filt = permute(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
+  launchConv({
+    src: x,
+    filt,
+    bias: null,
+    out: dw,
+    batch: g.cin,
+    outChannels: g.cout,
+    channels: g.n,
+    outH: g.kh,
+    outW: g.kw,
+    tapsH: g.outH,
+    tapsW: g.outW,
+    srcH: g.h,
+    srcW: g.w,
+    srcStrideB: g.h * g.w,
+    srcStrideC: g.cin * g.h * g.w,
+    sMul: 1,
+    dil: g.stride,
+    sDiv: 1,
+    padT: g.pad[0],
+    padL: g.pad[2],
+    filtOffset: 0,
+    filtStrideC: g.outH * g.outW * g.cout,
+    filtStrideTy: g.outW * g.cout,
+    filtStrideTx: g.cout,
+    outStrideB: g.kh * g.kw,
+    outStrideM: g.cin * g.kh * g.kw,
+  });
+  filt.dispose();
+  return dw;
+}
+
+/** 2-D convolution of x [N,Cin,H,W] with w [Cout,Cin,kh,kw], plus bias [Cout] when given. */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  assertTensor('conv2d', 'x', x);
+  assertTensor('conv2d', 'w', w);
+  if (bias !== null) {
+    assertTensor('conv2d', 'bias', bias);
+    if (bias.rank !== 1 || bias.shape[0] !== w.shape[0]) {
+      throw new Error(`conv2d: bias ${fmt(bias.shape)} must be [${w.shape[0]}] to match w ${fmt(w.shape)}`);
+    }
+  }
+  const g = conv2dGeometry(x.shape, w.shape, options);
+  const out = convForward(x, w, bias, g);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(out, 'conv2d', inputs, (gy) => {
+    const dx = x.requiresGrad ? convInputGrad(gy, w, g) : null;
+    const dw = w.requiresGrad ? convWeightGrad(x, gy, g) : null;
+    if (!bias) return [dx, dw];
+    return [dx, dw, bias.requiresGrad ? sum(gy, [0, 2, 3]) : null];
+  });
+}

@@ -1,0 +1,87 @@
+// linear: the check cases, PyTorch 1.13's values (../shared/fixtures/torch-reference/ops.safetensors)
+// and the shape errors.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { linearChecks } from '../../src/engine/checks/linear.ts';
+import { refLinear, refLinearVjp } from '../../src/engine/reference/linear.ts';
+import { refArray } from '../../src/engine/reference/ndarray.ts';
+import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { inPage } from '../setup/page.ts';
+import { defineOpTests } from './define-op-tests.ts';
+
+defineOpTests(linearChecks);
+
+type Arr = { shape: number[]; data: number[] };
+const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
+const fixture = readSafetensors(readFileSync(FIXTURE)).tensors;
+function get(name: string): Arr {
+  const t = fixture.get(name);
+  if (!t) throw new Error(`fixture has no tensor '${name}'`);
+  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
+}
+
+/** Largest |got − want| − rtol·|want| (≤ atol passes, as torch.allclose). */
+function worstExcess(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): number {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) - rtol * Math.abs(want[i]!));
+  return worst;
+}
+
+const TOL = 1e-5;
+const GRADS = ['x', 'weight', 'bias'];
+
+describe('linear vs PyTorch 1.13 (x [2,6,8], weight [5,8], bias [5])', () => {
+  const [x, w, b, g] = ['x', 'weight', 'bias', 'grad_out'].map((n) => get(`linear.${n}`)) as [Arr, Arr, Arr, Arr];
+
+  test('float64 reference: forward and gradients', () => {
+    const [rx, rw, rb, rg] = [x, w, b, g].map((a) => refArray(a.shape, a.data));
+    expect(worstExcess(refLinear(rx!, rw!, rb!).data, get('linear.out').data, TOL)).toBeLessThan(TOL);
+    refLinearVjp(rx!, rw!, rb!, rg!).forEach((grad, i) => {
+      expect(worstExcess(grad!.data, get(`linear.grad.${GRADS[i]}`).data, TOL), GRADS[i]).toBeLessThan(TOL);
+    });
+  });
+
+  test('GPU: forward and gradients', async () => {
+    const r = await inPage(
+      async ({ inputs, g }: { inputs: Arr[]; g: Arr }) => {
+        const d = (window as any).ddpm;
+        const ts = inputs.map((a) => d.tensor(a.data, a.shape, { requiresGrad: true }));
+        const out = d.scope(() => {
+          const y = d.linear(ts[0], ts[1], ts[2]);
+          d.backward(y, d.tensor(g.data, g.shape));
+          return y;
+        });
+        const res = { out: Array.from(await out.read()) as number[], grads: [] as number[][] };
+        for (const t of ts) res.grads.push(Array.from(await t.grad.read()));
+        [out, ...ts].forEach((t) => t.dispose());
+        return res;
+      },
+      { inputs: [x, w, b], g },
+    );
+    expect(worstExcess(r.out, get('linear.out').data, TOL)).toBeLessThan(TOL);
+    GRADS.forEach((n, i) => {
+      expect(worstExcess(r.grads[i]!, get(`linear.grad.${n}`).data, TOL), n).toBeLessThan(TOL);
+    });
+  });
+});
+
+test('linear: shape errors name the op, the argument and the shapes', async () => {
+  const messages = await inPage(async () => {
+    const d = (window as any).ddpm;
+    const errorOf = (x: number[], w: number[], b: number[] | null) =>
+      d.scope(() => {
+        try {
+          d.linear(d.zeros(x), d.zeros(w), b && d.zeros(b));
+          return 'no error';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      });
+    return [errorOf([4, 7], [3, 8], null), errorOf([4, 8], [3, 8], [4]), errorOf([4, 8], [3, 8, 1], null)];
+  });
+  expect(messages[0]).toBe('linear: x [4,7] must end in 8 features to match w [3,8]');
+  expect(messages[1]).toBe('linear: b [4] must be [3] to match w [3,8]');
+  expect(messages[2]).toBe('linear: w [3,8,1] must be [out, in]');
+});

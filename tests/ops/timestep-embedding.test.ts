@@ -1,0 +1,99 @@
+// timestepEmbedding: the check cases, diffusers' get_timestep_embedding values from PyTorch 1.13
+// (../shared/fixtures/torch-reference/ops.safetensors: temb_unet, temb_fn_defaults, temb_odd)
+// and the argument errors.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { timestepEmbeddingChecks } from '../../src/engine/checks/timestep-embedding.ts';
+import { refArray } from '../../src/engine/reference/ndarray.ts';
+import { refTimestepEmbedding, refTimestepEmbeddingVjp } from '../../src/engine/reference/timestep-embedding.ts';
+import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { inPage } from '../setup/page.ts';
+import { defineOpTests } from './define-op-tests.ts';
+
+defineOpTests(timestepEmbeddingChecks);
+
+type Arr = { shape: number[]; data: number[] };
+const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
+const fixture = readSafetensors(readFileSync(FIXTURE)).tensors;
+function get(name: string): Arr {
+  const t = fixture.get(name);
+  if (!t) throw new Error(`fixture has no tensor '${name}'`);
+  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+/**
+ * Float32 sin/cos of arguments up to 999 rad are good to ~1e-5 (the fixture's README), so the
+ * embedding is compared at 3e-5. The float64 reference uses exact frequencies and an unrounded
+ * t·f, which differ from torch's float32 ones by up to ~1 ulp of 999 (6e-5): it gets 1.5e-4.
+ * dL/dt sums 16 terms of size up to ~|G|: 1e-4 on the GPU, 5e-4 for the reference.
+ */
+const TOL = { gpu: 3e-5, ref: 1.5e-4, gpuGrad: 1e-4, refGrad: 5e-4 };
+
+const FIXTURE_CASES = [
+  { name: 'temb_unet', dim: 32, options: { flipSinToCos: true, downscaleFreqShift: 0, maxPeriod: 10000 } },
+  { name: 'temb_fn_defaults', dim: 32, options: { flipSinToCos: false, downscaleFreqShift: 1, maxPeriod: 10000 } },
+  { name: 'temb_odd', dim: 33, options: { flipSinToCos: true, downscaleFreqShift: 0, maxPeriod: 10000 } },
+];
+
+describe('timestepEmbedding vs diffusers get_timestep_embedding (t = 0, 1, 10, 12.5, 250, 500, 999)', () => {
+  for (const { name, dim, options } of FIXTURE_CASES) {
+    const t = get(`${name}.timesteps`);
+    const g = get(`${name}.grad_out`);
+    const want = get(`${name}.out`).data;
+    const wantGrad = get(`${name}.grad.timesteps`).data;
+
+    test(`${name}: float64 reference`, () => {
+      const rt = refArray(t.shape, t.data);
+      expect(maxAbsDiff(refTimestepEmbedding(rt, dim, options).data, want)).toBeLessThan(TOL.ref);
+      const dt = refTimestepEmbeddingVjp(rt, dim, options, refArray(g.shape, g.data)).data;
+      expect(maxAbsDiff(dt, wantGrad)).toBeLessThan(TOL.refGrad);
+    });
+
+    test(`${name}: GPU forward and dL/dt`, async () => {
+      const r = await inPage(
+        async ({ t, g, dim, options }: { t: Arr; g: Arr; dim: number; options: object }) => {
+          const d = (window as any).ddpm;
+          const tt = d.tensor(t.data, t.shape, { requiresGrad: true });
+          const out = d.scope(() => {
+            const y = d.timestepEmbedding(tt, dim, options);
+            d.backward(y, d.tensor(g.data, g.shape));
+            return y;
+          });
+          const res = { out: Array.from(await out.read()) as number[], dt: Array.from(await tt.grad.read()) as number[] };
+          [out, tt].forEach((x) => x.dispose());
+          return res;
+        },
+        { t, g, dim, options },
+      );
+      expect(maxAbsDiff(r.out, want)).toBeLessThan(TOL.gpu);
+      expect(maxAbsDiff(r.dt, wantGrad)).toBeLessThan(TOL.gpuGrad);
+    });
+  }
+});
+
+test('timestepEmbedding: argument errors', async () => {
+  const messages = await inPage(async () => {
+    const d = (window as any).ddpm;
+    const errorOf = (shape: number[], dim: number, options = {}) =>
+      d.scope(() => {
+        try {
+          d.timestepEmbedding(d.zeros(shape), dim, options);
+          return 'no error';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      });
+    return [errorOf([2, 1], 32), errorOf([2], 0), errorOf([2], 2, { downscaleFreqShift: 1 })];
+  });
+  expect(messages[0]).toBe('timestepEmbedding: t [2,1] must be a vector of timesteps [batch]');
+  expect(messages[1]).toBe('timestepEmbedding: dim must be a positive integer, got 0');
+  expect(messages[2]).toMatch(/half − downscaleFreqShift \(1\) is 0/);
+});
