@@ -36,8 +36,8 @@ describe('PyTorch 1.13 reference values', () => {
       },
       { x: get('silu.x'), g: get('silu.grad_out') },
     );
-    expect(relError(r.out, get('silu.out').data)).toBeLessThan(TOL);
-    expect(relError(r.gx, get('silu.grad.x').data)).toBeLessThan(TOL);
+    expect(relError(r.out as number[], get('silu.out').data)).toBeLessThan(TOL);
+    expect(relError(r.gx as number[], get('silu.grad.x').data)).toBeLessThan(TOL);
   });
 
   test('linear (matmul with transposed weight, plus bias) forward and gradients', async () => {
@@ -61,10 +61,10 @@ describe('PyTorch 1.13 reference values', () => {
       },
       { x: get('linear.x'), w: get('linear.weight'), b: get('linear.bias'), g: get('linear.grad_out') },
     );
-    expect(relError(r.out, get('linear.out').data)).toBeLessThan(TOL);
-    expect(relError(r.gx, get('linear.grad.x').data)).toBeLessThan(TOL);
-    expect(relError(r.gw, get('linear.grad.weight').data)).toBeLessThan(TOL);
-    expect(relError(r.gb, get('linear.grad.bias').data)).toBeLessThan(TOL);
+    expect(relError(r.out as number[], get('linear.out').data)).toBeLessThan(TOL);
+    expect(relError(r.gx as number[], get('linear.grad.x').data)).toBeLessThan(TOL);
+    expect(relError(r.gw as number[], get('linear.grad.weight').data)).toBeLessThan(TOL);
+    expect(relError(r.gb as number[], get('linear.grad.bias').data)).toBeLessThan(TOL);
   });
 
   test('mse loss forward and gradients', async () => {
@@ -84,7 +84,7 @@ describe('PyTorch 1.13 reference values', () => {
       { p: get('mse_loss.pred'), t: get('mse_loss.target') },
     );
     expect(relError([r.loss], get('mse_loss.out').data)).toBeLessThan(TOL);
-    expect(relError(r.gp, get('mse_loss.grad.pred').data)).toBeLessThan(TOL);
-    expect(relError(r.gt, get('mse_loss.grad.target').data)).toBeLessThan(TOL);
+    expect(relError(r.gp as number[], get('mse_loss.grad.pred').data)).toBeLessThan(TOL);
+    expect(relError(r.gt as number[], get('mse_loss.grad.target').data)).toBeLessThan(TOL);
   });
 });

@@ -5,7 +5,7 @@ import * as ops from '../ops/reduce.ts';
 import { refMeanScale, refSum, refSumVjp } from '../reference/reduce.ts';
 import type { CheckCase, OpCheck } from './runner.ts';
 
-/** Includes a reduction long enough (130·131 elements) to take the two-pass chunked path. */
+/** Short reductions take one pass, long ones two (lanes, then their sum); trailing axes take the contiguous kernel. */
 const REDUCE_CASES: { shape: number[]; axes?: number[]; keepdim: boolean }[] = [
   { shape: [7, 33], keepdim: false },
   { shape: [7, 33], axes: [0], keepdim: true },

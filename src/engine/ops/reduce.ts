@@ -2,18 +2,17 @@
 // Kernel: src/shaders/reduce.ts. Reference: src/engine/reference/reduce.ts.
 // Checks: src/engine/checks/reduce.ts.
 
-import { foldedGrid } from '../../shaders/common.ts';
-import { REDUCE_SERIAL_MAX, REDUCE_WORKGROUP, reduceSumKernel } from '../../shaders/reduce.ts';
+import { REDUCE_WORKGROUP, reduceSumKernel } from '../../shaders/reduce.ts';
 import { record } from '../autograd.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../tensor.ts';
 import { affine } from './elementwise.ts';
 import { broadcastTo } from './layout.ts';
-import { launchGrid } from './launch.ts';
+import { launchLinear } from './launch.ts';
 
-/** Above this many reduced elements per output, the work splits into chunks of CHUNK. */
-const SPLIT_THRESHOLD = 16384;
-const CHUNK = 4096;
+/** Enough parallel items to fill the GPU; each lane then sums at least this many elements. */
+const TARGET_ITEMS = 16384;
+const MIN_PER_LANE = 16;
 
 /** Sums `x` over the sorted axes `axes` into a tensor of the kept axes, times `scale`. */
 function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor {
@@ -25,14 +24,13 @@ function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor
   const redCount = sizeOf(redShape);
   const out = emptyTensor(keptShape, 'sum');
   if (outCount === 0) return out;
-  const numChunks = redCount > SPLIT_THRESHOLD && outCount < 64 ? Math.ceil(redCount / CHUNK) : 1;
-  const chunkSize = numChunks > 1 ? CHUNK : Math.max(1, redCount);
-  const target = numChunks > 1 ? emptyTensor([outCount, numChunks], 'sum-partials') : out;
-  const cooperative = chunkSize > REDUCE_SERIAL_MAX;
-  const items = outCount * numChunks;
-  launchGrid(
-    `reduce-sum:${cooperative ? 'workgroup' : 'serial'}`,
-    () => reduceSumKernel(cooperative),
+  const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(TARGET_ITEMS / outCount)));
+  const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
+  const target = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
+  const items = outCount * lanes;
+  launchLinear(
+    `reduce-sum:${contiguous ? 'contiguous' : 'strided'}`,
+    () => reduceSumKernel(contiguous),
     {
       keptShape,
       keptStrides: kept.map((a) => strides[a]!),
@@ -42,14 +40,14 @@ function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor
       redRank: axes.length,
       items,
       redCount,
-      chunkSize,
-      numChunks,
-      scale: numChunks > 1 ? 1 : scale,
+      lanes,
+      scale: lanes > 1 ? 1 : scale,
     },
     [x.buffer, target.buffer],
-    foldedGrid(cooperative ? items : Math.ceil(items / REDUCE_WORKGROUP)),
+    items,
+    REDUCE_WORKGROUP,
   );
-  if (numChunks === 1) return out;
+  if (lanes === 1) return out;
   out.dispose();
   const total = reduceSumRaw(target, [1], scale);
   target.dispose();
