@@ -11,6 +11,7 @@ import { matmulChecks } from './matmul.ts';
 import { reduceChecks } from './reduce.ts';
 import type { OpCheck } from './runner.ts';
 import { softmaxChecks } from './softmax.ts';
+import { timestepCombineChecks } from './timestep-combine.ts';
 import { timestepEmbeddingChecks } from './timestep-embedding.ts';
 import { upsampleChecks } from './upsample.ts';
 
@@ -27,6 +28,7 @@ export const ALL_CHECKS: OpCheck[] = [
   ...attentionChecks,
   ...timestepEmbeddingChecks,
   ...dropoutChecks,
+  ...timestepCombineChecks,
 ];
 
 export function findCheck(op: string): OpCheck {

@@ -12,3 +12,4 @@ export * from './upsample.ts';
 export * from './attention.ts';
 export * from './timestep-embedding.ts';
 export * from './dropout.ts';
+export * from './timestep-combine.ts';
