@@ -66,6 +66,8 @@ export abstract class Module {
   arena: ParameterArena | null = null;
   /** The arena buffer holding the parameter values. */
   valuesBuffer: GPUBuffer | null = null;
+  /** The layout of `valuesBuffer` when it belongs to another module (see viewOver). */
+  private arenaView: ParameterArena | null = null;
 
   protected param(name: string, shape: Shape, init: Init): Parameter {
     const p = new Parameter(shape, init);
@@ -116,6 +118,20 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Uses `buffer` (laid out by `arena`, e.g. another model's EMA weights) as this module's
+   * parameters, without copying; the buffer stays owned by whoever made it.
+   */
+  viewOver(arena: ParameterArena, buffer: GPUBuffer): this {
+    const named = [...this.namedParameters()];
+    const mismatch = named.length !== arena.entries.length || named.some(([n, p], i) => arena.entries[i]!.name !== n || arena.entries[i]!.size !== p.size);
+    if (mismatch) throw new Error('viewOver: the arena was laid out for a different module');
+    arena.tensorsOver(buffer, 'parameter-view').forEach((t, i) => named[i]![1].attach(t));
+    this.valuesBuffer = buffer;
+    this.arenaView = arena;
+    return this;
+  }
+
   /** Name → values of every parameter (reads the GPU). */
   async stateDict(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -128,7 +144,8 @@ export abstract class Module {
    * written unless all are.
    */
   loadStateDict(values: Map<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
-    if (!this.arena || !this.valuesBuffer) throw new Error('loadStateDict: build the module first');
+    const arena = this.arena ?? this.arenaView;
+    if (!arena || !this.valuesBuffer) throw new Error('loadStateDict: build the module first');
     const named = [...this.namedParameters()];
     const problems: string[] = [];
     for (const [name, p] of named) {
@@ -143,7 +160,7 @@ export abstract class Module {
     if (problems.length > 0) {
       throw new Error(`loadStateDict: ${problems.length} problem(s): ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? '; …' : ''}`);
     }
-    named.forEach(([name], i) => this.arena!.upload(this.valuesBuffer!, i, Float32Array.from(values.get(name)!.data)));
+    named.forEach(([name], i) => arena.upload(this.valuesBuffer!, i, Float32Array.from(values.get(name)!.data)));
   }
 
   /** Training mode (dropout active) or evaluation mode, recursively. */
@@ -161,6 +178,7 @@ export abstract class Module {
     for (const p of this.parameters()) p.dispose();
     this.arena?.destroy();
     this.arena = null;
+    this.arenaView = null;
     this.valuesBuffer = null;
   }
 }

@@ -1,0 +1,211 @@
+// The training loop: one step encodes data upload, noise, forward, loss, backward, Adam and EMA
+// and submits once; losses come back asynchronously. Every random draw derives from
+// (seed, step), so a run resumed from a checkpoint continues exactly as an uninterrupted one.
+
+import { backward, zeroGrad } from '../../engine/autograd.ts';
+import { randomNormal } from '../../engine/ops/random.ts';
+import { flush } from '../../engine/runtime.ts';
+import { scope, tensor, type Tensor } from '../../engine/tensor.ts';
+import { validateConfig, type UNetConfig } from '../config.ts';
+import { BatchLoader, type LoaderState } from '../data/loader.ts';
+import { GaussianDiffusion, DEFAULT_DIFFUSION, type DiffusionOptions } from '../diffusion/gaussian-diffusion.ts';
+import { UNet } from '../unet.ts';
+import { Adam, Ema } from './optimizer.ts';
+import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';
+
+export interface OptimizerConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW (decoupled weight decay) instead of Adam. */
+  adamw: boolean;
+  /** Linear learning-rate warm-up over this many steps. */
+  warmupSteps: number;
+  /** Global gradient-norm clip (0: off). */
+  maxGradNorm: number;
+}
+
+export interface TrainConfig {
+  model: UNetConfig;
+  diffusion: DiffusionOptions;
+  optimizer: OptimizerConfig;
+  emaDecay: number;
+  batchSize: number;
+  seed: number;
+  timestepSampling: 'uniform' | 'importance';
+  horizontalFlip: boolean;
+}
+
+export const DEFAULT_OPTIMIZER: OptimizerConfig = {
+  lr: 2e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  adamw: false,
+  warmupSteps: 5000,
+  maxGradNorm: 1,
+};
+
+/** Fills defaults (DDPM's: Adam 2e-4, warm-up 5000, clip 1, EMA 0.9999) and validates. */
+export function makeTrainConfig(partial: Partial<TrainConfig> & { model: Partial<UNetConfig> }): TrainConfig {
+  const config: TrainConfig = {
+    diffusion: { ...DEFAULT_DIFFUSION, ...partial.diffusion },
+    optimizer: { ...DEFAULT_OPTIMIZER, ...partial.optimizer },
+    emaDecay: partial.emaDecay ?? 0.9999,
+    batchSize: partial.batchSize ?? 128,
+    seed: partial.seed ?? 0,
+    timestepSampling: partial.timestepSampling ?? 'uniform',
+    horizontalFlip: partial.horizontalFlip ?? false,
+    model: validateConfig(partial.model),
+  };
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${config.batchSize}`);
+  if ((config.diffusion.variance === 'learned') !== config.model.learnedVariance) {
+    throw new Error(`diffusion variance '${config.diffusion.variance}' and model.learnedVariance=${config.model.learnedVariance} disagree`);
+  }
+  return config;
+}
+
+/** Independent streams per (seed, step, purpose). */
+function streamSeed(seed: number, step: number, purpose: number): number {
+  let h = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(purpose + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+export interface StepRecord {
+  step: number;
+  loss: number;
+  mse: number;
+}
+
+export interface Dataset {
+  images: Float32Array;
+  count: number;
+  shape: readonly [number, number, number];
+}
+
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly model: UNet;
+  readonly diffusion: GaussianDiffusion;
+  readonly adam: Adam;
+  readonly ema: Ema;
+  readonly loader: BatchLoader;
+  timesteps: TimestepSampler;
+  /** Steps taken (the next step's index). */
+  step = 0;
+  private evalModelCache: UNet | null = null;
+
+  constructor(config: TrainConfig, data: Dataset) {
+    this.config = config;
+    const m = config.model;
+    const [C, H, W] = data.shape;
+    if (C !== m.inChannels || H !== m.imageSize || W !== m.imageSize) {
+      throw new Error(`the data are [${data.shape}] but the model takes [${m.inChannels},${m.imageSize},${m.imageSize}]`);
+    }
+    this.diffusion = new GaussianDiffusion(config.diffusion);
+    this.model = new UNet(m).build(config.seed);
+    const o = config.optimizer;
+    this.adam = new Adam(this.model, {
+      lr: o.lr,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      decoupledWeightDecay: o.adamw,
+      maxGradNorm: o.maxGradNorm,
+    });
+    this.ema = new Ema(this.model, config.emaDecay);
+    this.loader = new BatchLoader(data.images, data.count, data.shape, {
+      batchSize: config.batchSize,
+      seed: config.seed,
+      horizontalFlip: config.horizontalFlip,
+    });
+    this.timesteps = new TimestepSampler(this.diffusion.T, config.timestepSampling);
+  }
+
+  /** The learning rate at `step` (linear warm-up). */
+  lrAt(step: number): number {
+    const { lr, warmupSteps } = this.config.optimizer;
+    return warmupSteps > 0 ? lr * Math.min(1, (step + 1) / warmupSteps) : lr;
+  }
+
+  /**
+   * Encodes one full training step and submits it; nothing waits for the GPU. Returns the loss
+   * tensors (the caller reads and disposes them) and the timesteps used.
+   */
+  trainStep(): { loss: Tensor; mse: Tensor; perSample: Tensor; t: number[] } {
+    const step = this.step;
+    const { seed, batchSize } = this.config;
+    const [C, H, W] = this.loader.shape;
+    const draw = this.timesteps.draw(batchSize, streamSeed(seed, step, 1));
+    const params = this.model.parameters().map((p) => p.value);
+    const result = scope(() => {
+      const x0 = tensor(this.loader.next(), [batchSize, C, H, W]);
+      const t = tensor(draw.t, [batchSize]);
+      const eps = randomNormal([batchSize, C, H, W], { seed: streamSeed(seed, step, 0) });
+      const terms = this.diffusion.trainingLoss(this.model, x0, t, draw.t, eps, {
+        dropoutSeed: streamSeed(seed, step, 2),
+        ...(this.config.timestepSampling === 'importance' ? { weights: draw.weights } : {}),
+      });
+      backward(terms.loss);
+      this.adam.update(this.lrAt(step));
+      this.ema.update();
+      zeroGrad(params);
+      return { loss: terms.loss, mse: terms.mse, perSample: terms.perSample };
+    });
+    flush();
+    this.step++;
+    return { ...result, t: draw.t };
+  }
+
+  /**
+   * Runs `steps` steps. Losses are read back asynchronously, at most `lag` steps behind the
+   * step being encoded (that bounds how far the CPU runs ahead of the GPU).
+   */
+  async train(steps: number, onStep?: (r: StepRecord) => void, lag = 2): Promise<StepRecord[]> {
+    const records: StepRecord[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < steps; i++) {
+      const step = this.step;
+      const r = this.trainStep();
+      const reads = Promise.all([r.loss.read(), r.mse.read(), this.config.timestepSampling === 'importance' ? r.perSample.read() : null]);
+      r.loss.dispose();
+      r.mse.dispose();
+      r.perSample.dispose();
+      pending.push(
+        reads.then(([loss, mse, perSample]) => {
+          if (perSample) this.timesteps.update(r.t, perSample);
+          const rec = { step, loss: loss[0]!, mse: mse[0]! };
+          if (!Number.isFinite(rec.loss)) throw new Error(`the loss became ${rec.loss} at step ${step}`);
+          records.push(rec);
+          onStep?.(rec);
+        }),
+      );
+      if (pending.length > lag) await pending.shift();
+    }
+    await Promise.all(pending);
+    return records;
+  }
+
+  /** The model with the EMA weights (what sampling uses), sharing the EMA buffer. */
+  evalModel(): UNet {
+    this.evalModelCache ??= new UNet(this.config.model).viewOver(this.model.arena!, this.ema.buffer).eval();
+    return this.evalModelCache;
+  }
+
+  dispose(): void {
+    this.evalModelCache?.parameters().forEach((p) => p.dispose());
+    this.adam.lastGradNormSq?.dispose();
+    this.diffusion.dispose();
+    this.model.dispose();
+  }
+
+  /** What a checkpoint records besides tensors. */
+  progress(): { step: number; adamStep: number; loader: LoaderState; timesteps: TimestepSamplerState } {
+    return { step: this.step, adamStep: this.adam.step, loader: this.loader.getState(), timesteps: this.timesteps.state() };
+  }
+}
