@@ -2,7 +2,11 @@
 
 import { bench } from './commands/bench.ts';
 import { check } from './commands/check.ts';
+import { evaluate } from './commands/evaluate.ts';
+import { model } from './commands/model.ts';
+import { sample } from './commands/sample.ts';
 import { schedule } from './commands/schedule.ts';
+import { train } from './commands/train.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const help: Command = {
@@ -22,7 +26,7 @@ const help: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command> = { check, bench, schedule, help };
+const COMMANDS: Record<string, Command> = { train, sample, eval: evaluate, schedule, model, check, bench, help };
 
 function findCommand(name: string): Command {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

@@ -2,6 +2,7 @@
 // one GPUDevice and exposes the engine as `window.ddpm` and the drivers as `window.ddpmHarness`.
 
 import { runBench } from '../bench/run.ts';
+import { session } from './session.ts';
 import * as ddpm from '../engine/index.ts';
 import {
   ALL_CHECKS,
@@ -66,7 +67,7 @@ async function ping(): Promise<{ hasAdapter: boolean; info: { vendor: string; ar
 declare global {
   interface Window {
     ddpm: typeof ddpm;
-    ddpmHarness: Record<string, (...args: never[]) => unknown>;
+    ddpmHarness: Record<string, unknown>;
     ddpmHarnessReady: boolean;
     ddpmHarnessError: string | undefined;
   }
@@ -85,6 +86,8 @@ try {
     /** Imports a source module into the page (tests reach model code this way). */
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,
+    /** Training, sampling and evaluation for the CLI (src/cli/commands). */
+    session,
   };
   window.ddpmHarnessReady = true;
 } catch (e) {

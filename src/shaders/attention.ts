@@ -1,25 +1,31 @@
 // Fused scaled-dot-product attention, flash-attention style. One invocation owns
 // ATTENTION_ROWS rows (query rows forward, key rows for dK/dV) of one (batch, head) and streams
-// the other side's rows through registers, so no Tq×Tk matrix is ever stored:
-//   forward:        online softmax over key blocks of ATTENTION_KEY_BLOCK (running max m and sum
-//                   l, the accumulator rescaled once per block); saves lse = m + log l per row.
+// the other side's rows through registers in blocks, so no Tq×Tk matrix is ever stored:
+//   forward:        online softmax over blocks of ATTENTION_KEY_BLOCK keys (running max m and
+//                   sum l, the accumulator rescaled once per block); saves lse = m + log l per row.
 //   query-grad:     P = exp(S − lse) recomputed; D_i = dO_i·O_i;
 //                   dQ_i = scale · Σ_j P_ij (dO_i·V_j − D_i) K_j; writes D for the next kernel.
 //   key-value-grad: dV_j = Σ_i P_ij dO_i;  dK_j = scale · Σ_i P_ij (dO_i·V_j − D_i) Q_i.
 // Rows are vec4: the op pads the head dim to a multiple of 4. The head dim is a uniform;
-// ATTENTION_MAX_HEAD_DIM only sizes the per-invocation row registers.
-// No workgroup memory (such pipelines take seconds to build on SwiftShader), hence no barriers
-// and early returns are safe. Accumulators declared inside loops are initialised explicitly
-// (`array<f32, R>()`): SwiftShader does not re-zero a bare `var` on each iteration.
+// ATTENTION_MAX_HEAD_DIM only sizes the per-invocation row arrays.
+//
+// Why the generator unrolls the loops over rows and block columns itself: SwiftShader keeps
+// WGSL loops as loops, and arrays indexed by a loop counter become per-lane memory traffic; with
+// the unrolled code (named registers, constant indices) the forward ran 3× faster there. Score
+// blocks are vec4s over 4 keys (or queries) filled with fma from the 4×4 block of their dims,
+// as in the matmul kernel. No workgroup memory (such pipelines take seconds to build on
+// SwiftShader), hence no barriers, and early returns are safe.
 
 import { UniformLayout, declareBindings, type KernelSpec, type StorageBinding } from './common.ts';
 
 export const ATTENTION_WORKGROUP = 64;
-/** Rows owned by one invocation: each loaded key/query vec4 is used this many times. */
-export const ATTENTION_ROWS = 8;
-/** Keys per online-softmax step of the forward (one rescale of the accumulator per block). */
-export const ATTENTION_KEY_BLOCK = 4;
-export const ATTENTION_MAX_HEAD_DIM = 64;
+/** Rows owned by one invocation: each vec4 loaded from the other side serves this many rows. */
+export const ATTENTION_ROWS = 4;
+/** Keys per online-softmax step of the forward: one rescale of the accumulator per block. */
+export const ATTENTION_KEY_BLOCK = 8;
+/** Keys (query-grad) or queries (key-value-grad) per step of the backward kernels. */
+export const ATTENTION_GRAD_BLOCK = 4;
+export const ATTENTION_MAX_HEAD_DIM = 128;
 /** Rows covered by one workgroup. */
 export const ATTENTION_BLOCK_ROWS = ATTENTION_WORKGROUP * ATTENTION_ROWS;
 
@@ -33,31 +39,70 @@ export const attentionUniforms = new UniformLayout([
   { name: 'scale', type: 'f32' },
 ]);
 
+// ---- code generation helpers --------------------------------------------------------------
+
+const range = (n: number): number[] => [...Array(n).keys()];
+const ROWS = range(ATTENTION_ROWS);
+const XYZW = ['x', 'y', 'z', 'w'] as const;
+
+/** The lines made for each item, each indented by `indent` spaces. */
+function each<T>(items: readonly T[], indent: number, lines: (item: T) => string | string[]): string {
+  return items
+    .flatMap((it) => [lines(it)].flat())
+    .flatMap((l) => l.split('\n'))
+    .map((l) => ' '.repeat(indent) + l)
+    .join('\n');
+}
+
+const maxOf = (exprs: string[]): string => exprs.reduce((a, b) => `max(${a}, ${b})`);
+
+/** Component `i` (0..n-1) of a block of vec4s named `${name}${i/4}`, e.g. p0_1.z. */
+const lane = (name: string, i: number): string => `${name}${Math.floor(i / 4)}.${XYZW[i % 4]}`;
+
+/**
+ * acc += scores of `row` (a vec4 over dims c..c+3) against 4 vectors `cols` (their dims c..c+3):
+ * the 4×4 block is read column by column, so each step is one fma.
+ */
+function fmaBlock(acc: string, row: string, cols: readonly string[]): string[] {
+  return XYZW.map((x) => `${acc} = fma(vec4<f32>(${row}.${x}), vec4<f32>(${cols.map((c) => `${c}.${x}`).join(', ')}), ${acc});`);
+}
+
+/** `valid${b}`: which of the block's 4 positions from `start` lie before `end`. */
+function validMasks(blocks: number, start: string, end: string): string[] {
+  return range(blocks).map(
+    (b) => `let valid${b} = vec4<u32>(${start}) + vec4<u32>(${range(4).map((i) => `${4 * b + i}u`).join(', ')}) < vec4<u32>(${end});`,
+  );
+}
+
 const CONSTANTS = /* wgsl */ `
 const WG = ${ATTENTION_WORKGROUP}u;
 const R = ${ATTENTION_ROWS}u;
-const BK = ${ATTENTION_KEY_BLOCK}u;
 const MAXD4 = ${ATTENTION_MAX_HEAD_DIM / 4}u;
-const NEG_BIG = -3.0e38;
+const NEG_BIG = -1.0e30;
+fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
 `;
 
-/** Entry header: `head` (batch·heads + head), `first` (this invocation's row 0) and `lastRow`. */
+/**
+ * Entry header: `head` (batch·heads + head), this invocation's rows `first`..`first + R − 1`
+ * (clamped to `lastRow` for loading, skipped past it when writing).
+ */
 function entry(rowsExpr: string): string {
   return /* wgsl */ `
 @compute @workgroup_size(${ATTENTION_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let head = wid.y + wid.z * nwg.y;
-  let first = wid.x * WG * R + lid;
+  let first = (wid.x * WG + lid) * R;
   if (head >= params.heads || first >= ${rowsExpr}) { return; }
   let d4 = params.d4;
   let qHead = head * params.tq;
   let kHead = head * params.tk;
-  // Rows past the end are clamped for loading and skipped when writing.
   let lastRow = ${rowsExpr} - 1u;`;
 }
 
 const vec4Rows = (names: string[]): StorageBinding[] => names.map((name) => ({ name, access: 'read', type: 'vec4<f32>' }));
+
+// ---- forward ------------------------------------------------------------------------------
 
 export function attentionForwardKernel(): KernelSpec {
   const storage: StorageBinding[] = [
@@ -65,70 +110,58 @@ export function attentionForwardKernel(): KernelSpec {
     { name: 'outs', access: 'read_write', type: 'vec4<f32>' },
     { name: 'lses', access: 'read_write' },
   ];
+  const KEYS = range(ATTENTION_KEY_BLOCK);
+  const BLOCKS = range(ATTENTION_KEY_BLOCK / 4);
+  const rowBlocks = ROWS.flatMap((r) => BLOCKS.map((b) => [r, b] as const));
   const code = `${declareBindings(attentionUniforms, storage)}
 ${CONSTANTS}
 ${entry('params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var o: array<vec4<f32>, R * MAXD4>;
-  var m: array<f32, R>;
-  var l: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    let at = (qHead + min(first + r * WG, lastRow)) * d4;
-    for (var c = 0u; c < d4; c++) { q[r * MAXD4 + c] = qs[at + c] * params.scale; }
-    m[r] = NEG_BIG;
+${each(ROWS, 2, (r) => `let qAt${r} = (qHead + min(first + ${r}u, lastRow)) * d4;`)}
+  for (var c = 0u; c < d4; c++) {
+${each(ROWS, 4, (r) => `q[${r}u * MAXD4 + c] = qs[qAt${r} + c] * params.scale;`)}
   }
-  for (var j0 = 0u; j0 < params.tk; j0 += BK) {
+${each(ROWS, 2, (r) => `var m${r} = NEG_BIG;\nvar l${r} = 0.0;`)}
+  for (var j0 = 0u; j0 < params.tk; j0 += ${ATTENTION_KEY_BLOCK}u) {
     // Keys past the end are clamped for loading and get weight 0.
-    var kRow: array<u32, BK>;
-    for (var jj = 0u; jj < BK; jj++) { kRow[jj] = (kHead + min(j0 + jj, params.tk - 1u)) * d4; }
-    // Scores of R rows × BK keys, accumulated in registers.
-    var s = array<f32, R * BK>();
+${each(KEYS, 4, (j) => `let kAt${j} = (kHead + min(j0 + ${j}u, params.tk - 1u)) * d4;`)}
+${each(rowBlocks, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();`)}
     for (var c = 0u; c < d4; c++) {
-      var qc: array<vec4<f32>, R>;
-      for (var r = 0u; r < R; r++) { qc[r] = q[r * MAXD4 + c]; }
-      for (var jj = 0u; jj < BK; jj++) {
-        let kv = ks[kRow[jj] + c];
-        for (var r = 0u; r < R; r++) { s[r * BK + jj] += dot(qc[r], kv); }
-      }
+${each(ROWS, 6, (r) => `let q${r} = q[${r}u * MAXD4 + c];`)}
+${each(KEYS, 6, (j) => `let k${j} = ks[kAt${j} + c];`)}
+${each(rowBlocks, 6, ([r, b]) => fmaBlock(`s${r}_${b}`, `q${r}`, range(4).map((i) => `k${4 * b + i}`)))}
     }
-    // Online softmax: move m to the block's max, turn scores into weights, rescale l (and o below).
-    let n = min(BK, params.tk - j0);
-    var correction: array<f32, R>;
-    for (var r = 0u; r < R; r++) {
-      var mNew = m[r];
-      for (var jj = 0u; jj < BK; jj++) { if (jj < n) { mNew = max(mNew, s[r * BK + jj]); } }
-      correction[r] = exp(m[r] - mNew);
-      m[r] = mNew;
-      var sum = l[r] * correction[r];
-      for (var jj = 0u; jj < BK; jj++) {
-        let e = select(0.0, exp(s[r * BK + jj] - mNew), jj < n);
-        s[r * BK + jj] = e;
-        sum += e;
-      }
-      l[r] = sum;
-    }
+    // Online softmax: m moves to the block's max, l and o are rescaled by exp(m_old − m).
+${each(validMasks(BLOCKS.length, 'j0', 'params.tk'), 4, (l) => l)}
+${each(ROWS, 4, (r) => [
+  `let mNew${r} = ${maxOf([`m${r}`, ...BLOCKS.map((b) => `hmax(select(vec4<f32>(NEG_BIG), s${r}_${b}, valid${b}))`)])};`,
+  `let correction${r} = exp(m${r} - mNew${r});`,
+  ...BLOCKS.map((b) => `let p${r}_${b} = select(vec4<f32>(), exp(s${r}_${b} - vec4<f32>(mNew${r})), valid${b});`),
+  `l${r} = l${r} * correction${r} + dot(${BLOCKS.map((b) => `p${r}_${b}`).join(' + ')}, vec4<f32>(1.0));`,
+  `m${r} = mNew${r};`,
+])}
     for (var c = 0u; c < d4; c++) {
-      var acc: array<vec4<f32>, R>;
-      for (var r = 0u; r < R; r++) { acc[r] = o[r * MAXD4 + c] * correction[r]; }
-      for (var jj = 0u; jj < BK; jj++) {
-        let vv = vs[kRow[jj] + c];
-        for (var r = 0u; r < R; r++) { acc[r] = fma(vec4<f32>(s[r * BK + jj]), vv, acc[r]); }
-      }
-      for (var r = 0u; r < R; r++) { o[r * MAXD4 + c] = acc[r]; }
+${each(ROWS, 6, (r) => `var o${r} = o[${r}u * MAXD4 + c] * correction${r};`)}
+${each(KEYS, 6, (j) => [`let v${j} = vs[kAt${j} + c];`, ...ROWS.map((r) => `o${r} = fma(vec4<f32>(${lane(`p${r}_`, j)}), v${j}, o${r});`)])}
+${each(ROWS, 6, (r) => `o[${r}u * MAXD4 + c] = o${r};`)}
     }
   }
-  for (var r = 0u; r < R; r++) {
-    let row = first + r * WG;
-    if (row <= lastRow) {
-      let at = (qHead + row) * d4;
-      let inv = 1.0 / l[r];
-      for (var c = 0u; c < d4; c++) { outs[at + c] = o[r * MAXD4 + c] * inv; }
-      lses[qHead + row] = m[r] + log(l[r]);
-    }
-  }
+${each(ROWS, 2, (r) => [
+  `if (first + ${r}u <= lastRow) {`,
+  `  for (var c = 0u; c < d4; c++) { outs[qAt${r} + c] = o[${r}u * MAXD4 + c] / l${r}; }`,
+  `  lses[qHead + first + ${r}u] = m${r} + log(l${r});`,
+  `}`,
+])}
 }`;
   return { key: 'attention', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
 }
+
+// ---- backward -----------------------------------------------------------------------------
+
+const GRAD_COLS = range(ATTENTION_GRAD_BLOCK);
+const GRAD_BLOCKS = range(ATTENTION_GRAD_BLOCK / 4);
+const GRAD_ROW_BLOCKS = ROWS.flatMap((r) => GRAD_BLOCKS.map((b) => [r, b] as const));
 
 export function attentionQueryGradKernel(): KernelSpec {
   const storage: StorageBinding[] = [
@@ -143,46 +176,48 @@ ${entry('params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var g: array<vec4<f32>, R * MAXD4>;
   var dq: array<vec4<f32>, R * MAXD4>;
-  var lse: array<f32, R>;
-  var delta: array<f32, R>;
-  for (var r = 0u; r < R; r++) {
-    let row = qHead + min(first + r * WG, lastRow);
-    let at = row * d4;
-    for (var c = 0u; c < d4; c++) {
-      q[r * MAXD4 + c] = qs[at + c] * params.scale;
-      let gv = gs[at + c];
-      g[r * MAXD4 + c] = gv;
-      delta[r] += dot(gv, outs[at + c]);
-    }
-    lse[r] = lses[row];
+${each(ROWS, 2, (r) => [
+  `let qRow${r} = qHead + min(first + ${r}u, lastRow);`,
+  `let qAt${r} = qRow${r} * d4;`,
+  `let lse${r} = lses[qRow${r}];`,
+  `var delta${r} = 0.0;`,
+])}
+  for (var c = 0u; c < d4; c++) {
+${each(ROWS, 4, (r) => [
+  `q[${r}u * MAXD4 + c] = qs[qAt${r} + c] * params.scale;`,
+  `let g${r} = gs[qAt${r} + c];`,
+  `g[${r}u * MAXD4 + c] = g${r};`,
+  `delta${r} += dot(g${r}, outs[qAt${r} + c]);`,
+])}
   }
-  for (var j = 0u; j < params.tk; j++) {
-    let at = (kHead + j) * d4;
-    var s = array<f32, R>();
-    var dp = array<f32, R>();
+  for (var j0 = 0u; j0 < params.tk; j0 += ${ATTENTION_GRAD_BLOCK}u) {
+${each(GRAD_COLS, 4, (j) => `let kAt${j} = (kHead + min(j0 + ${j}u, params.tk - 1u)) * d4;`)}
+${each(GRAD_ROW_BLOCKS, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();\nvar dp${r}_${b} = vec4<f32>();`)}
     for (var c = 0u; c < d4; c++) {
-      let kv = ks[at + c];
-      let vv = vs[at + c];
-      for (var r = 0u; r < R; r++) {
-        s[r] += dot(q[r * MAXD4 + c], kv);
-        dp[r] += dot(g[r * MAXD4 + c], vv);
-      }
+${each(ROWS, 6, (r) => `let q${r} = q[${r}u * MAXD4 + c];\nlet g${r} = g[${r}u * MAXD4 + c];`)}
+${each(GRAD_COLS, 6, (j) => `let k${j} = ks[kAt${j} + c];\nlet v${j} = vs[kAt${j} + c];`)}
+${each(GRAD_ROW_BLOCKS, 6, ([r, b]) => [
+  ...fmaBlock(`s${r}_${b}`, `q${r}`, range(4).map((i) => `k${4 * b + i}`)),
+  ...fmaBlock(`dp${r}_${b}`, `g${r}`, range(4).map((i) => `v${4 * b + i}`)),
+])}
     }
-    var ds = array<f32, R>();
-    for (var r = 0u; r < R; r++) { ds[r] = exp(s[r] - lse[r]) * (dp[r] - delta[r]); }
+    // dS = P ⊙ (dP − D), zero for keys past the end.
+${each(validMasks(GRAD_BLOCKS.length, 'j0', 'params.tk'), 4, (l) => l)}
+${each(GRAD_ROW_BLOCKS, 4, ([r, b]) =>
+  `let ds${r}_${b} = select(vec4<f32>(), exp(s${r}_${b} - vec4<f32>(lse${r})) * (dp${r}_${b} - vec4<f32>(delta${r})), valid${b});`,
+)}
     for (var c = 0u; c < d4; c++) {
-      let kv = ks[at + c];
-      for (var r = 0u; r < R; r++) { dq[r * MAXD4 + c] = fma(vec4<f32>(ds[r]), kv, dq[r * MAXD4 + c]); }
-    }
-  }
-  for (var r = 0u; r < R; r++) {
-    let row = first + r * WG;
-    if (row <= lastRow) {
-      let at = (qHead + row) * d4;
-      for (var c = 0u; c < d4; c++) { dqs[at + c] = dq[r * MAXD4 + c] * params.scale; }
-      deltas[qHead + row] = delta[r];
+${each(ROWS, 6, (r) => `var dq${r} = dq[${r}u * MAXD4 + c];`)}
+${each(GRAD_COLS, 6, (j) => [`let k${j} = ks[kAt${j} + c];`, ...ROWS.map((r) => `dq${r} = fma(vec4<f32>(${lane(`ds${r}_`, j)}), k${j}, dq${r});`)])}
+${each(ROWS, 6, (r) => `dq[${r}u * MAXD4 + c] = dq${r};`)}
     }
   }
+${each(ROWS, 2, (r) => [
+  `if (first + ${r}u <= lastRow) {`,
+  `  for (var c = 0u; c < d4; c++) { dqs[qAt${r} + c] = dq[${r}u * MAXD4 + c] * params.scale; }`,
+  `  deltas[qRow${r}] = delta${r};`,
+  `}`,
+])}
 }`;
   return { key: 'attention-grad-q', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
 }
@@ -195,6 +230,7 @@ export function attentionKeyValueGradKernel(): KernelSpec {
     { name: 'dks', access: 'read_write', type: 'vec4<f32>' },
     { name: 'dvs', access: 'read_write', type: 'vec4<f32>' },
   ];
+  const quad = (name: string, b: number) => range(4).map((i) => `${name}${4 * b + i}`);
   const code = `${declareBindings(attentionUniforms, storage)}
 ${CONSTANTS}
 ${entry('params.tk')}
@@ -202,52 +238,49 @@ ${entry('params.tk')}
   var v: array<vec4<f32>, R * MAXD4>;
   var dk: array<vec4<f32>, R * MAXD4>;
   var dv: array<vec4<f32>, R * MAXD4>;
-  for (var r = 0u; r < R; r++) {
-    let at = (kHead + min(first + r * WG, lastRow)) * d4;
+${each(ROWS, 2, (r) => `let kAt${r} = (kHead + min(first + ${r}u, lastRow)) * d4;`)}
+  for (var c = 0u; c < d4; c++) {
+${each(ROWS, 4, (r) => `k[${r}u * MAXD4 + c] = ks[kAt${r} + c] * params.scale;\nv[${r}u * MAXD4 + c] = vs[kAt${r} + c];`)}
+  }
+  for (var i0 = 0u; i0 < params.tq; i0 += ${ATTENTION_GRAD_BLOCK}u) {
+    // Query rows past the end are clamped for loading and get weight 0.
+${each(GRAD_COLS, 4, (i) => `let qRow${i} = qHead + min(i0 + ${i}u, params.tq - 1u);\nlet qAt${i} = qRow${i} * d4;`)}
+${each(GRAD_BLOCKS, 4, (b) => [
+  `let lse${b} = vec4<f32>(${quad('qRow', b).map((x) => `lses[${x}]`).join(', ')});`,
+  `let delta${b} = vec4<f32>(${quad('qRow', b).map((x) => `deltas[${x}]`).join(', ')});`,
+])}
+${each(GRAD_ROW_BLOCKS, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();\nvar dp${r}_${b} = vec4<f32>();`)}
     for (var c = 0u; c < d4; c++) {
-      k[r * MAXD4 + c] = ks[at + c] * params.scale;
-      v[r * MAXD4 + c] = vs[at + c];
+${each(ROWS, 6, (r) => `let k${r} = k[${r}u * MAXD4 + c];\nlet v${r} = v[${r}u * MAXD4 + c];`)}
+${each(GRAD_COLS, 6, (i) => `let q${i} = qs[qAt${i} + c];\nlet g${i} = gs[qAt${i} + c];`)}
+${each(GRAD_ROW_BLOCKS, 6, ([r, b]) => [...fmaBlock(`s${r}_${b}`, `k${r}`, quad('q', b)), ...fmaBlock(`dp${r}_${b}`, `v${r}`, quad('g', b))])}
+    }
+${each(validMasks(GRAD_BLOCKS.length, 'i0', 'params.tq'), 4, (l) => l)}
+${each(GRAD_ROW_BLOCKS, 4, ([r, b]) => [
+  `let p${r}_${b} = select(vec4<f32>(), exp(s${r}_${b} - lse${b}), valid${b});`,
+  `let ds${r}_${b} = p${r}_${b} * (dp${r}_${b} - delta${b});`,
+])}
+    for (var c = 0u; c < d4; c++) {
+${each(ROWS, 6, (r) => `var dk${r} = dk[${r}u * MAXD4 + c];\nvar dv${r} = dv[${r}u * MAXD4 + c];`)}
+${each(GRAD_COLS, 6, (i) => [
+  `let q${i} = qs[qAt${i} + c];`,
+  `let g${i} = gs[qAt${i} + c];`,
+  ...ROWS.flatMap((r) => [
+    `dv${r} = fma(vec4<f32>(${lane(`p${r}_`, i)}), g${i}, dv${r});`,
+    `dk${r} = fma(vec4<f32>(${lane(`ds${r}_`, i)}), q${i}, dk${r});`,
+  ]),
+])}
+${each(ROWS, 6, (r) => `dk[${r}u * MAXD4 + c] = dk${r};\ndv[${r}u * MAXD4 + c] = dv${r};`)}
     }
   }
-  for (var i = 0u; i < params.tq; i++) {
-    let at = (qHead + i) * d4;
-    var s = array<f32, R>();
-    var dp = array<f32, R>();
-    for (var c = 0u; c < d4; c++) {
-      let qv = qs[at + c];
-      let gv = gs[at + c];
-      for (var r = 0u; r < R; r++) {
-        s[r] += dot(qv, k[r * MAXD4 + c]);
-        dp[r] += dot(gv, v[r * MAXD4 + c]);
-      }
-    }
-    let lse = lses[qHead + i];
-    let delta = deltas[qHead + i];
-    var p = array<f32, R>();
-    var ds = array<f32, R>();
-    for (var r = 0u; r < R; r++) {
-      p[r] = exp(s[r] - lse);
-      ds[r] = p[r] * (dp[r] - delta);
-    }
-    for (var c = 0u; c < d4; c++) {
-      let qv = qs[at + c];
-      let gv = gs[at + c];
-      for (var r = 0u; r < R; r++) {
-        dv[r * MAXD4 + c] = fma(vec4<f32>(p[r]), gv, dv[r * MAXD4 + c]);
-        dk[r * MAXD4 + c] = fma(vec4<f32>(ds[r]), qv, dk[r * MAXD4 + c]);
-      }
-    }
-  }
-  for (var r = 0u; r < R; r++) {
-    let row = first + r * WG;
-    if (row <= lastRow) {
-      let at = (kHead + row) * d4;
-      for (var c = 0u; c < d4; c++) {
-        dks[at + c] = dk[r * MAXD4 + c] * params.scale;
-        dvs[at + c] = dv[r * MAXD4 + c];
-      }
-    }
-  }
+${each(ROWS, 2, (r) => [
+  `if (first + ${r}u <= lastRow) {`,
+  `  for (var c = 0u; c < d4; c++) {`,
+  `    dks[kAt${r} + c] = dk[${r}u * MAXD4 + c] * params.scale;`,
+  `    dvs[kAt${r} + c] = dv[${r}u * MAXD4 + c];`,
+  `  }`,
+  `}`,
+])}
 }`;
   return { key: 'attention-grad-kv', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
 }

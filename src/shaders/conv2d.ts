@@ -1,33 +1,41 @@
 // One direct-convolution kernel (implicit GEMM, no im2col buffer) that serves conv2d's forward,
-// its input gradient and its weight gradient. Everything is a "generalised conv":
+// its input gradient and its weight gradient. Each is an instance of a "generalised conv":
 //
-//   out[b, m, y, x] = bias[m] + Σ_{c, ty, tx} filt[c, ty, tx, m] · src[b, c, Y, X]
-//   Y = (y·sMul + ty·dil − padT) / sDiv   (taken only when ≥ 0, divisible by sDiv and < srcH)
-//   X = (x·sMul + tx·dil − padL) / sDiv   (likewise with srcW)
+//   out[outOffset + b·oB + m·oM + y·oY + x·oX] = bias[m] + Σ_{c,ty,tx} filt[c,ty,tx,m] · src[b,c,Y,X]
+//   Y = y·sMul + ty·dil − padT,  X = x·sMul + tx·dil − padL   (zero outside the source)
 //
-// `filt` is stored m-contiguous (the op packs it with a permute) and its c/ty/tx strides are
-// signed, so the input gradient reads the filter flipped without another copy. Batch and
-// channel strides of `src` are uniforms, so the weight gradient can read x as [Cin, N, H, W].
+// `filt` is m-contiguous (the op packs it with a permute) with signed c/ty/tx strides, so the
+// input gradient reads the filter flipped without another copy. The batch and channel strides
+// of `src` are uniforms, so the weight gradient can read x as [Cin, N, H, W]; the output
+// strides let the input gradient of a strided conv write one sub-pixel phase per launch.
 //
-// Tiling: each invocation keeps TILE_M output channels × TILE_P output pixels in registers
-// (TILE_M/4 vec4 accumulators per pixel). Pixels are flattened over (b, y, x), so tiny
-// spatial sizes (1×1 outputs, 3×3 weight gradients) waste no lanes. Every loop bound and
-// shape is a uniform; the only variants are how the filter is read:
-//   - `vec4`: M and all filter strides are multiples of 4, so TILE_M channels load as vec4;
-//   - `scalar`: any M, channel indices clamped to M−1 for loading and skipped when writing.
+// Tiling: an invocation keeps TILE_M output channels × TILE_P output pixels in registers
+// (TILE_M/4 vec4 accumulators per pixel), fully unrolled: SwiftShader runs dynamically indexed
+// private arrays through memory. Pixels are flattened over (b, y, x), so tiny outputs (1×1
+// images, 3×3 weight gradients) waste no lanes. Every shape is a uniform; the two variants
+// differ only in how the filter is read:
+//   - `vec4`: M, the filter offset and strides are multiples of 4: TILE_M channels load as vec4;
+//   - `scalar`: any M; channels past M are clamped for loading and skipped when writing.
 
 import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
 
 /** Output channels per invocation (a multiple of 4: one vec4 accumulator per 4 channels). */
-export const CONV_TILE_M = 8;
+export const CONV_TILE_M = 16;
 /** Output pixels per invocation. */
 export const CONV_TILE_P = 4;
 export const CONV_WORKGROUP = 64;
 
 export type ConvFilterLoad = 'vec4' | 'scalar';
 
+/** Tile shape of one invocation; CONV_TILE is the tuned choice. */
+export interface ConvTile {
+  m: number;
+  p: number;
+}
+export const CONV_TILE: ConvTile = { m: CONV_TILE_M, p: CONV_TILE_P };
+
 export const convUniforms = new UniformLayout([
-  { name: 'items', type: 'u32' }, // invocations: mBlocks · pBlocks
+  { name: 'items', type: 'u32' }, // invocations: pBlocks · ceil(M / TILE_M)
   { name: 'pBlocks', type: 'u32' },
   { name: 'pixels', type: 'u32' }, // B · outH · outW
   { name: 'outChannels', type: 'u32' }, // M
@@ -42,106 +50,89 @@ export const convUniforms = new UniformLayout([
   { name: 'srcStrideC', type: 'u32' },
   { name: 'sMul', type: 'u32' },
   { name: 'dil', type: 'u32' },
-  { name: 'sDiv', type: 'u32' },
   { name: 'padT', type: 'i32' },
   { name: 'padL', type: 'i32' },
   { name: 'filtOffset', type: 'i32' },
   { name: 'filtStrideC', type: 'i32' },
   { name: 'filtStrideTy', type: 'i32' },
   { name: 'filtStrideTx', type: 'i32' },
+  { name: 'outOffset', type: 'u32' },
   { name: 'outStrideB', type: 'u32' },
   { name: 'outStrideM', type: 'u32' },
+  { name: 'outStrideY', type: 'u32' },
+  { name: 'outStrideX', type: 'u32' },
   { name: 'hasBias', type: 'u32' },
 ]);
 
-/** Tile shape of one invocation; the exported constants are the tuned choice. */
-export interface ConvTile {
-  m: number;
-  p: number;
-}
-export const CONV_TILE: ConvTile = { m: CONV_TILE_M, p: CONV_TILE_P };
-
 const range = (n: number): number[] => [...Array(n).keys()];
-/** WGSL lines, one per index, joined at the given indent. */
-const each = (n: number, line: (i: number) => string, indent: string): string =>
+
+/** One WGSL line per index, joined at `indent`. */
+const unroll = (n: number, line: (i: number) => string, indent: string): string =>
   range(n).map(line).join(`\n${indent}`);
 
-/** Loads the tile's filter values at tap address `f` (m-offset included) into w0, w1, … */
-function filterLoad(variant: ConvFilterLoad, quads: number, indent: string): string {
+/** Loads the tile's filter values at tap address `f` (m0 included) into w0, w1, … */
+function filterLoads(variant: ConvFilterLoad, quads: number, indent: string): string {
   if (variant === 'vec4') {
-    return each(quads, (q) => `let w${q} = filt[min(u32(f) / 4u + ${q}u, lastQuad)];`, indent);
+    return unroll(quads, (q) => `let w${q} = filt[min(u32(f) / 4u + ${q}u, lastQuad)];`, indent);
   }
-  return each(
-    quads,
-    (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[u32(f) + mOff${4 * q + i}]`).join(', ')});`,
-    indent,
-  );
+  const load = (q: number): string => range(4).map((i) => `filt[u32(f) + mOff${4 * q + i}]`).join(', ');
+  return unroll(quads, (q) => `let w${q} = vec4<f32>(${load(q)});`, indent);
 }
 
-/**
- * The tap loops for one value of the summed channel, unrolled over the tile's pixels and
- * channel quads (SwiftShader runs dynamically indexed private arrays through memory).
- * `divisible`: sDiv > 1, so a tap counts only where the source coordinate divides exactly
- * (the input gradient of a strided conv).
- */
-function tapLoops(variant: ConvFilterLoad, tile: ConvTile, divisible: boolean): string {
-  const quads = tile.m / 4;
-  const px = range(tile.p);
-  const I6 = '      ';
-  const I8 = '        ';
-  const coord = (axis: 'y' | 'x', j: number, tap: string, size: string, indent: string): string =>
-    divisible
-      ? `let n${axis}${j} = ${axis}Base${j} + i32(${tap} * params.dil);
-${indent}let ${axis}Ok${j} = n${axis}${j} >= 0 && n${axis}${j} % sDiv == 0 && u32(n${axis}${j} / sDiv) < ${size};
-${indent}let s${axis}${j} = u32(n${axis}${j} / sDiv);`
-      : `let s${axis}${j} = u32(${axis}Base${j} + i32(${tap} * params.dil));
-${indent}let ${axis}Ok${j} = s${axis}${j} < ${size};`;
-  return `
-    for (var ty = 0u; ty < params.tapsH; ty++) {
-      let fRow = fC + i32(ty) * params.filtStrideTy;
-      ${px.map((j) => `${coord('y', j, 'ty', 'params.srcH', I6)}\n${I6}let row${j} = srcC${j} + sy${j} * params.srcW;`).join(`\n${I6}`)}
-      for (var tx = 0u; tx < params.tapsW; tx++) {
-        let f = fRow + i32(tx) * params.filtStrideTx;
-        ${filterLoad(variant, quads, I8)}
-        ${px
-          .map(
-            (j) => `${coord('x', j, 'tx', 'params.srcW', I8)}
-${I8}let ok${j} = yOk${j} && xOk${j};
-${I8}let v${j} = vec4<f32>(select(0.0, src[select(0u, row${j} + sx${j}, ok${j})], ok${j}));
-${I8}${each(quads, (q) => `acc${j}_${q} = fma(w${q}, v${j}, acc${j}_${q});`, I8)}`,
-          )
-          .join(`\n${I8}`)}
-      }
-    }`;
+/** Per pixel j: the source offset of its batch entry, its window corner and output address. */
+function pixelSetup(j: number): string {
+  return `let pix${j} = min(p0 + ${j}u, params.pixels - 1u);
+  let b${j} = pix${j} / plane;
+  let y${j} = pix${j} % plane / params.outW;
+  let x${j} = pix${j} % params.outW;
+  var srcC${j} = b${j} * params.srcStrideB;
+  let yBase${j} = i32(y${j} * params.sMul) - params.padT;
+  let xBase${j} = i32(x${j} * params.sMul) - params.padL;
+  let outAt${j} = params.outOffset + b${j} * params.outStrideB + y${j} * params.outStrideY + x${j} * params.outStrideX;`;
+}
+
+/** For tap row ty: pixel j's source row offset and whether that row is inside the source. */
+function rowSetup(j: number): string {
+  return `let sy${j} = u32(yBase${j} + dy);
+      let yOk${j} = sy${j} < srcH;
+      let row${j} = srcC${j} + sy${j} * srcW;`;
+}
+
+/** For tap (ty, tx): pixel j's source value (0 in the padding) times the filter, accumulated. */
+function tapUpdate(j: number, quads: number): string {
+  return `let sx${j} = u32(xBase${j} + dx);
+        let ok${j} = yOk${j} && sx${j} < srcW;
+        let v${j} = vec4<f32>(select(0.0, src[select(0u, row${j} + sx${j}, ok${j})], ok${j}));
+        ${unroll(quads, (q) => `acc${j}_${q} += w${q} * v${j};`, '        ')}`;
+}
+
+/** Writes pixel j's accumulators (plus bias) for the channels below M. */
+function pixelWrite(j: number, quads: number): string {
+  return `if (p0 + ${j}u < params.pixels) {
+    ${unroll(quads, (q) => `store(outAt${j}, m0 + ${4 * q}u, acc${j}_${q});`, '    ')}
+  }`;
 }
 
 export function convKernel(variant: ConvFilterLoad, tile: ConvTile = CONV_TILE): KernelSpec {
   const quads = tile.m / 4;
-  const px = range(tile.p);
   const storage: StorageBinding[] = [
     { name: 'src', access: 'read' },
     { name: 'filt', access: 'read', type: variant === 'vec4' ? 'vec4<f32>' : 'f32' },
     { name: 'bias', access: 'read' },
     { name: 'outs', access: 'read_write' },
   ];
-  const mSetup =
+  const channelSetup =
     variant === 'vec4'
       ? 'let lastQuad = arrayLength(&filt) - 1u;'
-      : each(tile.m, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ');
-  const write = (j: number): string => `
-  if (p0 + ${j}u < params.pixels) {
-    let p = p0 + ${j}u;
-    let base = (p / plane) * params.outStrideB + p % plane;
-    ${each(quads, (q) => `store(base, m0 + ${4 * q}u, acc${j}_${q});`, '    ')}
-  }`;
+      : unroll(tile.m, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ');
   const code = /* wgsl */ `${declareBindings(convUniforms, storage)}
 
-fn store(base: u32, m: u32, v: vec4<f32>) {
+fn store(at: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
       var r = v[i];
       if (params.hasBias != 0u) { r += bias[m + i]; }
-      outs[base + (m + i) * params.outStrideM] = r;
+      outs[at + (m + i) * params.outStrideM] = r;
     }
   }
 }
@@ -149,27 +140,34 @@ ${linearMain(CONV_WORKGROUP, 'params.items')}
   let p0 = (idx % params.pBlocks) * ${tile.p}u;
   let m0 = (idx / params.pBlocks) * ${tile.m}u;
   let plane = params.outH * params.outW;
-  let sDiv = i32(params.sDiv);
-  ${mSetup}
-  // Per pixel: the source offset of its batch entry and the top-left corner of its window.
-  ${px
-    .map(
-      (j) => `let pix${j} = min(p0 + ${j}u, params.pixels - 1u);
-  var srcC${j} = (pix${j} / plane) * params.srcStrideB;
-  let yBase${j} = i32((pix${j} % plane / params.outW) * params.sMul) - params.padT;
-  let xBase${j} = i32((pix${j} % params.outW) * params.sMul) - params.padL;`,
-    )
-    .join('\n  ')}
-  ${px.map((j) => each(quads, (q) => `var acc${j}_${q} = vec4<f32>(0.0);`, '  ')).join('\n  ')}
+  ${channelSetup}
+  ${unroll(tile.p, pixelSetup, '  ')}
+  ${unroll(tile.p * quads, (k) => `var acc${Math.floor(k / quads)}_${k % quads} = vec4<f32>(0.0);`, '  ')}
+  // Loop-invariant uniforms in registers: SwiftShader reloads uniform fields at every use.
+  let srcH = params.srcH;
+  let srcW = params.srcW;
+  let dil = i32(params.dil);
+  let tapsH = params.tapsH;
+  let tapsW = params.tapsW;
+  let filtStrideTy = params.filtStrideTy;
+  let filtStrideTx = params.filtStrideTx;
   var fC = params.filtOffset + i32(m0);
   for (var c = 0u; c < params.channels; c++) {
-    if (sDiv == 1) {${tapLoops(variant, tile, false)}
-    } else {${tapLoops(variant, tile, true)}
+    for (var ty = 0u; ty < tapsH; ty++) {
+      let fRow = fC + i32(ty) * filtStrideTy;
+      let dy = i32(ty) * dil;
+      ${unroll(tile.p, rowSetup, '      ')}
+      for (var tx = 0u; tx < tapsW; tx++) {
+        let f = fRow + i32(tx) * filtStrideTx;
+        let dx = i32(tx) * dil;
+        ${filterLoads(variant, quads, '        ')}
+        ${unroll(tile.p, (j) => tapUpdate(j, quads), '        ')}
+      }
     }
     fC += params.filtStrideC;
-    ${each(tile.p, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
+    ${unroll(tile.p, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
   }
-${px.map(write).join('')}
+  ${unroll(tile.p, (j) => pixelWrite(j, quads), '  ')}
 }`;
   const key = tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`;
   return { key, code, storage, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };

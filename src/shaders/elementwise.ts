@@ -39,6 +39,8 @@ export const UNARY_OPS = {
   sigmoid: { forward: 'sigmoid_(x)', derivative: 'dy * y * (1.0 - y)' },
   silu: { forward: 'x * sigmoid_(x)', derivative: 'dy * sigmoid_(x) * (1.0 + x * (1.0 - sigmoid_(x)))' },
   tanh: { forward: 'tanh_(x)', derivative: 'dy * (1.0 - y * y)' },
+  /** clamp to [a, b]; the gradient passes where x is inside. */
+  clamp: { forward: 'clamp(x, params.a, params.b)', derivative: 'select(0.0, dy, x >= params.a && x <= params.b)' },
   /** y = a·x + b: the scalar add/sub/mul/div variants. */
   affine: { forward: 'params.a * x + params.b', derivative: 'params.a * dy' },
 } satisfies Record<string, UnaryDef>;

@@ -1,7 +1,16 @@
 // Check cases for the elementwise ops (src/engine/ops/elementwise.ts).
 
 import * as ops from '../ops/elementwise.ts';
-import { refAffine, refAffineVjp, refBinary, refBinaryVjp, refUnary, refUnaryVjp } from '../reference/elementwise.ts';
+import {
+  refAffine,
+  refAffineVjp,
+  refBinary,
+  refBinaryVjp,
+  refClamp,
+  refClampVjp,
+  refUnary,
+  refUnaryVjp,
+} from '../reference/elementwise.ts';
 import type { Tensor } from '../tensor.ts';
 import type { CheckCase, Distribution, OpCheck } from './runner.ts';
 
@@ -76,4 +85,18 @@ const binaryChecks: OpCheck[] = (['add', 'sub', 'mul', 'div'] as const).map((op)
   ),
 }));
 
-export const elementwiseChecks: OpCheck[] = [...unaryChecks, ...scalarChecks, ...binaryChecks];
+// Inputs are kept away from the bounds ±1 by construction: clamp's derivative jumps there.
+const clampCheck: OpCheck = {
+  op: 'clamp',
+  cases: [[7, 33], [130]].map(
+    (shape): CheckCase => ({
+      name: `[${shape}] to [-1, 1]`,
+      inputs: [{ name: 'x', shape, dist: 'nonzero' }],
+      gpu: ([x]) => ops.clamp(x!, -1, 1),
+      ref: ([x]) => refClamp(x!, -1, 1),
+      vjp: ([x], gy) => [refClampVjp(x!, gy, -1, 1)],
+    }),
+  ),
+};
+
+export const elementwiseChecks: OpCheck[] = [...unaryChecks, ...scalarChecks, clampCheck, ...binaryChecks];

@@ -94,15 +94,17 @@ interface ConvLaunch {
   srcStrideC: number;
   sMul: number;
   dil: number;
-  sDiv: number;
   padT: number;
   padL: number;
   filtOffset: number;
   filtStrideC: number;
   filtStrideTy: number;
   filtStrideTx: number;
+  outOffset: number;
   outStrideB: number;
   outStrideM: number;
+  outStrideY: number;
+  outStrideX: number;
 }
 
 // TEMPORARY (benchmarking alternative tiles).
@@ -150,56 +152,91 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometr
     srcStrideC: g.h * g.w,
     sMul: g.stride,
     dil: 1,
-    sDiv: 1,
     padT: g.pad[0],
     padL: g.pad[2],
     filtOffset: 0,
     filtStrideC: g.kh * g.kw * g.cout,
     filtStrideTy: g.kw * g.cout,
     filtStrideTx: g.cout,
+    outOffset: 0,
     outStrideB: g.cout * g.outH * g.outW,
     outStrideM: g.outH * g.outW,
+    outStrideY: g.outW,
+    outStrideX: 1,
   });
   filt.dispose();
   return out;
 }
 
 /**
- * dx: a conv of gy with the flipped, channel-transposed filter. Source row Y of gy feeds input
- * row iy through tap ty when iy + ty − (kh−1−top) = Y·stride, hence sDiv = stride.
+ * One axis of the input gradient's sub-pixel phase. Input positions i = phase + s·a receive
+ * gy[o] through taps k = i + pad − s·o, i.e. only k ≡ phase + pad (mod s). Walking those taps
+ * from the last one down (t = 0 .. taps−1, k = kLast − s·t) makes o = a + t − shift increase
+ * with t, as the kernel's source coordinate must.
+ */
+interface PhaseAxis {
+  /** Input positions in this phase (a = 0 .. count−1). */
+  count: number;
+  taps: number;
+  kLast: number;
+  shift: number;
+}
+
+function phaseAxis(phase: number, size: number, k: number, pad: number, s: number): PhaseAxis {
+  const count = Math.ceil((size - phase) / s);
+  const k0 = (phase + pad) % s;
+  const taps = k0 < k ? Math.ceil((k - k0) / s) : 0;
+  const kLast = k0 + s * (taps - 1);
+  // With t = 0 (k = kLast): o = (phase + s·a + pad − kLast) / s = a − shift.
+  return { count, taps, kLast, shift: -(phase + pad - kLast) / s };
+}
+
+/**
+ * dx[n, ci, iy, ix] = Σ gy[n, co, oy, ox] · w[co, ci, ky, kx] over oy·s − top + ky = iy. For
+ * stride s it runs one launch per sub-pixel phase (iy mod s, ix mod s), each a plain stride-1
+ * conv over the taps that phase can reach, so no tap is wasted on the zeros between strides.
  */
 function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   const dx = emptyTensor([g.n, g.cin, g.h, g.w], 'conv2d-grad-x');
   const filt = permute(w, [0, 2, 3, 1]); // [Cout, kh, kw, Cin]
-  launchConv({
-    src: gy,
-    filt,
-    bias: null,
-    out: dx,
-    batch: g.n,
-    outChannels: g.cin,
-    channels: g.cout,
-    outH: g.h,
-    outW: g.w,
-    tapsH: g.kh,
-    tapsW: g.kw,
-    srcH: g.outH,
-    srcW: g.outW,
-    srcStrideB: g.cout * g.outH * g.outW,
-    srcStrideC: g.outH * g.outW,
-    sMul: 1,
-    dil: 1,
-    sDiv: g.stride,
-    padT: g.kh - 1 - g.pad[0],
-    padL: g.kw - 1 - g.pad[2],
-    // Tap (ty, tx) reads w[.., kh−1−ty, kw−1−tx, ..].
-    filtOffset: ((g.kh - 1) * g.kw + (g.kw - 1)) * g.cin,
-    filtStrideC: g.kh * g.kw * g.cin,
-    filtStrideTy: -g.kw * g.cin,
-    filtStrideTx: -g.cin,
-    outStrideB: g.cin * g.h * g.w,
-    outStrideM: g.h * g.w,
-  });
+  const s = g.stride;
+  for (let py = 0; py < Math.min(s, g.h); py++) {
+    for (let px = 0; px < Math.min(s, g.w); px++) {
+      const ay = phaseAxis(py, g.h, g.kh, g.pad[0], s);
+      const ax = phaseAxis(px, g.w, g.kw, g.pad[2], s);
+      launchConv({
+        src: gy,
+        filt,
+        bias: null,
+        out: dx,
+        batch: g.n,
+        outChannels: g.cin,
+        channels: g.cout,
+        outH: ay.count,
+        outW: ax.count,
+        tapsH: ay.taps,
+        tapsW: ax.taps,
+        srcH: g.outH,
+        srcW: g.outW,
+        srcStrideB: g.cout * g.outH * g.outW,
+        srcStrideC: g.outH * g.outW,
+        sMul: 1,
+        dil: 1,
+        padT: ay.shift,
+        padL: ax.shift,
+        // Tap (t, u) of the phase is w[.., kLastY − s·t, kLastX − s·u, ..].
+        filtOffset: (ay.kLast * g.kw + ax.kLast) * g.cin,
+        filtStrideC: g.kh * g.kw * g.cin,
+        filtStrideTy: -s * g.kw * g.cin,
+        filtStrideTx: -s * g.cin,
+        outOffset: py * g.w + px,
+        outStrideB: g.cin * g.h * g.w,
+        outStrideM: g.h * g.w,
+        outStrideY: s * g.w,
+        outStrideX: s,
+      });
+    }
+  }
   filt.dispose();
   return dx;
 }
@@ -229,15 +266,17 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     srcStrideC: g.cin * g.h * g.w,
     sMul: 1,
     dil: g.stride,
-    sDiv: 1,
     padT: g.pad[0],
     padL: g.pad[2],
     filtOffset: 0,
     filtStrideC: g.outH * g.outW * g.cout,
     filtStrideTy: g.outW * g.cout,
     filtStrideTx: g.cout,
+    outOffset: 0,
     outStrideB: g.kh * g.kw,
     outStrideM: g.cin * g.kh * g.kw,
+    outStrideY: g.kw,
+    outStrideX: 1,
   });
   filt.dispose();
   return dw;

@@ -62,6 +62,14 @@ function assertScalar(op: string, s: number): void {
   if (typeof s !== 'number' || !Number.isFinite(s)) throw new Error(`${op}: scalar must be a finite number, got ${s}`);
 }
 
+/** x limited to [low, high]. */
+export function clamp(x: Tensor, low: number, high: number): Tensor {
+  assertScalar('clamp', low);
+  assertScalar('clamp', high);
+  if (low > high) throw new Error(`clamp: low ${low} is above high ${high}`);
+  return unary('clamp', x, low, high);
+}
+
 /** y = scale·x + shift in one kernel. */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
   assertScalar('affine', scale);

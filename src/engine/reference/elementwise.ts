@@ -27,6 +27,10 @@ export function refUnaryVjp(op: string, x: Ref, gy: Ref): Ref {
   return refMap(x, (v, i) => def.df(v) * gy.data[i]!);
 }
 
+export const refClamp = (x: Ref, low: number, high: number): Ref => refMap(x, (v) => Math.min(high, Math.max(low, v)));
+export const refClampVjp = (x: Ref, gy: Ref, low: number, high: number): Ref =>
+  refMap(x, (v, i) => (v >= low && v <= high ? gy.data[i]! : 0));
+
 export const refAffine = (x: Ref, scale: number, shift: number): Ref => refMap(x, (v) => scale * v + shift);
 export const refAffineVjp = (gy: Ref, scale: number): Ref => refMap(gy, (g) => scale * g);
 

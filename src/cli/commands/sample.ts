@@ -1,0 +1,54 @@
+// `ddpm sample`: a grid of samples from a checkpoint's EMA weights.
+
+import { parseCheckpoint } from '../../model/train/checkpoint.ts';
+import { UsageError, type Command } from '../command.ts';
+import { readBytes, writeFileAtomic } from '../files.ts';
+import { progress, withHarness } from '../harness.ts';
+import { callSession, sendBytes, takeBytes } from '../session-client.ts';
+import { intFlag, numberFlag } from './train.ts';
+
+export const sample: Command = {
+  usage: 'sample --ckpt FILE [--n 64] [--sampler ddpm|ddim] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
+  summary: 'sample images from a checkpoint (EMA weights unless --raw) and write them as a PNG grid',
+  flags: {
+    ckpt: { type: 'string' },
+    n: { type: 'string' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'no-clip': { type: 'boolean' },
+    raw: { type: 'boolean' },
+  },
+  async run(flags) {
+    if (typeof flags.ckpt !== 'string') throw new UsageError('--ckpt is required');
+    const samplerName = (flags.sampler as string | undefined) ?? 'ddim';
+    if (samplerName !== 'ddpm' && samplerName !== 'ddim') throw new UsageError(`--sampler must be ddpm or ddim, got '${samplerName}'`);
+    const n = intFlag(flags, 'n', 64);
+    const out = (flags.out as string | undefined) ?? 'samples.png';
+    const bytes = readBytes(flags.ckpt, 'checkpoint');
+    const parsed = parseCheckpoint(bytes);
+    const steps = samplerName === 'ddpm' ? parsed.config.diffusion.schedule.T : intFlag(flags, 'steps', 50);
+    if (samplerName === 'ddim' && steps > parsed.config.diffusion.schedule.T) {
+      throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${parsed.config.diffusion.schedule.T}`);
+    }
+    return withHarness(async (s) => {
+      await sendBytes(s, bytes);
+      progress(`sampling ${n} images with ${samplerName.toUpperCase()} (${steps} steps) from step ${parsed.step}…`);
+      const offered = await callSession<{ bytes: number; chunks: number; seconds: number }>(s, 'sampleGrid', {
+        n,
+        sampler: samplerName,
+        steps,
+        eta: numberFlag(flags, 'eta') ?? 0,
+        seed: intFlag(flags, 'seed', 0, 0),
+        clipX0: !flags['no-clip'],
+        fromCheckpoint: true,
+        useEma: !flags.raw,
+      });
+      writeFileAtomic(out, await takeBytes(s, offered));
+      progress(`wrote ${out} (${offered.seconds.toFixed(1)} s)`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,185 @@
+// `ddpm train`: trains a DDPM in headless Chromium on Fashion-MNIST (or MNIST, or a folder of
+// images), writing loss.csv, sample grids and checkpoints; Ctrl-C saves a checkpoint and exits.
+
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { preset } from '../../model/config.ts';
+import { parseCheckpoint } from '../../model/train/checkpoint.ts';
+import type { StepRecord, TrainConfig } from '../../model/train/trainer.ts';
+import type { BrowserSession } from '../browser.ts';
+import { UsageError, type Command, type FlagValues } from '../command.ts';
+import { datasetSpec } from '../datasets.ts';
+import { readBytes, writeFileAtomic } from '../files.ts';
+import { progress, withHarness } from '../harness.ts';
+import { ProgressBar } from '../progress-bar.ts';
+import { callSession, sendBytes, takeBytes } from '../session-client.ts';
+
+export function intFlag(flags: FlagValues, name: string, fallback?: number, min = 1): number {
+  const v = flags[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+export function numberFlag(flags: FlagValues, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+/** Settings for short runs on small models (DDPM's own are for 800k steps: lr 2e-4, EMA 0.9999). */
+const QUICK_RUN: Partial<TrainConfig> = {
+  optimizer: { lr: 1e-3, warmupSteps: 100, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, adamw: false, maxGradNorm: 1 },
+  emaDecay: 0.995,
+};
+
+function configFromFlags(flags: FlagValues): Partial<TrainConfig> {
+  let base: Record<string, unknown> = {};
+  if (typeof flags.config === 'string') {
+    try {
+      base = JSON.parse(readFileSync(flags.config, 'utf8'));
+    } catch (e) {
+      throw new Error(`cannot read config '${flags.config}': ${(e as Error).message}`);
+    }
+  }
+  const presetName = (flags.preset as string | undefined) ?? (base.preset as string | undefined) ?? 'tiny-fashion';
+  const model = { ...preset(presetName), ...(base.model as object) };
+  const config: Partial<TrainConfig> & Record<string, unknown> = { ...QUICK_RUN, ...base, model } as never;
+  delete config.preset;
+  if (flags.batch !== undefined) config.batchSize = intFlag(flags, 'batch');
+  if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', 0, 0);
+  const lr = numberFlag(flags, 'lr');
+  if (lr !== undefined) config.optimizer = { ...(config.optimizer as TrainConfig['optimizer']), lr };
+  config.batchSize ??= 16;
+  return config;
+}
+
+const CSV_HEADER = 'step,loss,mse,seconds\n';
+
+async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
+  const offered = await callSession<{ bytes: number; chunks: number }>(s, 'checkpoint');
+  writeFileAtomic(join(out, 'checkpoint.safetensors'), await takeBytes(s, offered));
+}
+
+async function saveSamples(s: BrowserSession, out: string, step: number, n: number, steps: number, seed: number): Promise<string> {
+  const offered = await callSession<{ bytes: number; chunks: number; seconds: number }>(s, 'sampleGrid', {
+    n,
+    sampler: 'ddim',
+    steps,
+    eta: 0,
+    seed,
+  });
+  const path = join(out, `samples-${step}.png`);
+  writeFileAtomic(path, await takeBytes(s, offered));
+  return path;
+}
+
+export const train: Command = {
+  usage:
+    'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]',
+  summary: 'train a DDPM; writes loss.csv, samples-STEP.png and checkpoint.safetensors to --out',
+  flags: {
+    steps: { type: 'string' },
+    dataset: { type: 'string' },
+    batch: { type: 'string' },
+    out: { type: 'string' },
+    config: { type: 'string' },
+    preset: { type: 'string' },
+    resume: { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    limit: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    'sample-every': { type: 'string' },
+    samples: { type: 'string' },
+    'sample-steps': { type: 'string' },
+  },
+  async run(flags) {
+    const totalSteps = intFlag(flags, 'steps');
+    const out = (flags.out as string | undefined) ?? 'runs/train';
+    const checkpointEvery = intFlag(flags, 'checkpoint-every', 200);
+    const sampleEvery = intFlag(flags, 'sample-every', 0, 0);
+    const gridSize = intFlag(flags, 'samples', 36);
+    const sampleSteps = intFlag(flags, 'sample-steps', 50);
+    const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit');
+    const dataset = datasetSpec((flags.dataset as string | undefined) ?? 'fashion-mnist', 'train', limit);
+
+    // Validate a checkpoint in Node before starting anything: a bad file changes nothing.
+    let resumeBytes: Uint8Array | null = null;
+    if (typeof flags.resume === 'string') {
+      resumeBytes = readBytes(flags.resume, 'checkpoint');
+      const parsed = parseCheckpoint(resumeBytes);
+      if (flags.config || flags.preset || flags.batch || flags.lr) {
+        throw new UsageError('--resume continues with the checkpoint\'s own config; drop --config/--preset/--batch/--lr');
+      }
+      if (parsed.step >= totalSteps) {
+        progress(`the checkpoint is already at step ${parsed.step} ≥ --steps ${totalSteps}; nothing to do`);
+        return 0;
+      }
+    }
+    const config = resumeBytes ? undefined : configFromFlags(flags);
+
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      progress('\ninterrupted: saving a checkpoint after the current steps (Ctrl-C again to quit now)…');
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      return await withHarness(async (s) => {
+        if (resumeBytes) await sendBytes(s, resumeBytes);
+        progress('loading data and building the model…');
+        const started = await callSession<{ step: number; config: TrainConfig; images: number; parameters: number }>(s, 'start', {
+          config,
+          resume: resumeBytes !== null,
+          dataset,
+        });
+        const cfg = started.config;
+        progress(
+          `${started.parameters.toLocaleString()} parameters, ${started.images} images at ${cfg.model.imageSize}x${cfg.model.imageSize}, ` +
+            `batch ${cfg.batchSize}, from step ${started.step} to ${totalSteps}`,
+        );
+        writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+        const csv = join(out, 'loss.csv');
+        if (!existsSync(csv) || !resumeBytes) writeFileAtomic(csv, CSV_HEADER);
+        const bar = new ProgressBar(totalSteps, started.step);
+        const t0 = Date.now();
+        let step = started.step;
+        let recent: StepRecord[] = [];
+        while (step < totalSteps && !interrupted) {
+          const chunk = Math.min(10, totalSteps - step, checkpointEvery - (step % checkpointEvery));
+          const records = await callSession<StepRecord[]>(s, 'train', chunk);
+          step += chunk;
+          const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+          appendFileSync(csv, records.map((r) => `${r.step},${r.loss},${r.mse},${seconds}`).join('\n') + '\n');
+          recent = [...recent, ...records].slice(-50);
+          const avg = recent.reduce((a, r) => a + r.loss, 0) / recent.length;
+          bar.update(step, { loss: avg.toFixed(4) });
+          if (step % checkpointEvery === 0 || step === totalSteps) await saveCheckpoint(s, out);
+          if (sampleEvery > 0 && step % sampleEvery === 0 && step < totalSteps) {
+            await saveSamples(s, out, step, gridSize, sampleSteps, 1);
+          }
+        }
+        bar.done();
+        await saveCheckpoint(s, out);
+        if (interrupted) {
+          progress(`saved ${join(out, 'checkpoint.safetensors')} at step ${step}; resume with --resume`);
+          return 130;
+        }
+        progress(`sampling a grid of ${gridSize} (DDIM, ${sampleSteps} steps, EMA weights)…`);
+        const grid = await saveSamples(s, out, step, gridSize, sampleSteps, 1);
+        progress(`done: ${join(out, 'checkpoint.safetensors')}, ${csv}, ${grid}`);
+        return 0;
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
