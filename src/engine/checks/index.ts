@@ -14,6 +14,7 @@ import { softmaxChecks } from './softmax.ts';
 import { timestepCombineChecks } from './timestep-combine.ts';
 import { timestepEmbeddingChecks } from './timestep-embedding.ts';
 import { upsampleChecks } from './upsample.ts';
+import { vlbChecks } from './vlb.ts';
 
 export const ALL_CHECKS: OpCheck[] = [
   ...elementwiseChecks,
@@ -29,6 +30,7 @@ export const ALL_CHECKS: OpCheck[] = [
   ...timestepEmbeddingChecks,
   ...dropoutChecks,
   ...timestepCombineChecks,
+  ...vlbChecks,
 ];
 
 export function findCheck(op: string): OpCheck {

@@ -13,3 +13,4 @@ export * from './attention.ts';
 export * from './timestep-embedding.ts';
 export * from './dropout.ts';
 export * from './timestep-combine.ts';
+export * from './vlb.ts';
