@@ -36,6 +36,8 @@ export interface PassTimings {
   passMs: number;
   /** From the first pass's begin to the last pass's end, in ms (includes copies and gaps). */
   spanMs: number;
+  /** With per-kernel timing: GPU ms and dispatch count by kernel key. */
+  byKernel?: Record<string, { ms: number; count: number }>;
 }
 
 /**
@@ -90,18 +92,29 @@ export interface PendingPassTimings {
 }
 
 /** `stamps` holds a (begin, end) pair of nanosecond timestamps per pass. */
-function summarizeTimestamps(stamps: BigUint64Array, passes: number): PassTimings {
+function summarizeTimestamps(stamps: BigUint64Array, passes: number, keys?: readonly string[]): PassTimings {
   let passNs = 0;
+  const byKernel: Record<string, { ms: number; count: number }> = {};
   let first = stamps[0]!;
   let last = stamps[1]!;
   for (let i = 0; i < passes; i++) {
     const begin = stamps[2 * i]!;
     const end = stamps[2 * i + 1]!;
     if (end > begin) passNs += Number(end - begin);
+    if (keys) {
+      const k = (byKernel[keys[i]!] ??= { ms: 0, count: 0 });
+      k.ms += end > begin ? Number(end - begin) / 1e6 : 0;
+      k.count++;
+    }
     if (begin < first) first = begin;
     if (end > last) last = end;
   }
-  return { passes, passMs: passNs / 1e6, spanMs: last > first ? Number(last - first) / 1e6 : 0 };
+  return {
+    passes,
+    passMs: passNs / 1e6,
+    spanMs: last > first ? Number(last - first) / 1e6 : 0,
+    ...(keys ? { byKernel } : {}),
+  };
 }
 
 export class Dispatcher {
@@ -118,6 +131,8 @@ export class Dispatcher {
   /** Created on first use and kept; `passTimingOpen` says whether passes write timestamps now. */
   private passTimer: PassTimer | null = null;
   private passTimingOpen = false;
+  /** Per-kernel timing: one pass per dispatch, labelled with its kernel key. */
+  private passKeys: string[] | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -223,10 +238,15 @@ export class Dispatcher {
         ...buffers.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });
+    if (this.passKeys) {
+      this.endPass(); // per-kernel timing: this dispatch gets a pass (and timestamps) of its own
+      this.passKeys.push(key);
+    }
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (this.passKeys) this.endPass();
     this.counters.dispatches++;
     if (this.autoFlushEvery > 0 && ++this.dispatchesSinceSubmit >= this.autoFlushEvery) this.flush();
   }
@@ -289,13 +309,14 @@ export class Dispatcher {
    * Opens a pass-timing window: every compute pass encoded from now until `endPassTiming()`
    * writes GPU timestamps at its beginning and end. Work already encoded is not timed.
    */
-  startPassTiming(): void {
+  startPassTiming(options: { perKernel?: boolean } = {}): void {
     if (!this.canTimePasses) throw new Error("startPassTiming: the device lacks the 'timestamp-query' feature");
     if (this.passTimingOpen) throw new Error('startPassTiming: a pass-timing window is already open');
     this.endPass();
     this.passTimer ??= new PassTimer(this.device);
     this.passTimer.reset();
     this.passTimingOpen = true;
+    this.passKeys = options.perKernel ? [] : null;
   }
 
   /**
@@ -307,6 +328,8 @@ export class Dispatcher {
     if (!this.passTimingOpen || !timer) throw new Error('endPassTiming: no pass-timing window is open');
     this.endPass();
     this.passTimingOpen = false;
+    const keys = this.passKeys ?? undefined;
+    this.passKeys = null;
     const passes = timer.passes;
     if (passes === 0) return { read: async () => ({ passes: 0, passMs: 0, spanMs: 0 }) };
     const bytes = passes * 2 * 8;
@@ -328,7 +351,7 @@ export class Dispatcher {
         this.flush();
         try {
           await staging.mapAsync(GPUMapMode.READ);
-          return summarizeTimestamps(new BigUint64Array(staging.getMappedRange().slice(0)), passes);
+          return summarizeTimestamps(new BigUint64Array(staging.getMappedRange().slice(0)), passes, keys);
         } finally {
           staging.destroy();
           resolved.destroy();

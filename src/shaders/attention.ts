@@ -14,16 +14,17 @@
 // the unrolled code (named registers, constant indices) the forward ran 3× faster there. Score
 // blocks are vec4s over 4 keys (or queries) filled with fma from the 4×4 block of their dims,
 // as in the matmul kernel. No workgroup memory (such pipelines take seconds to build on
-// SwiftShader), hence no barriers, and early returns are safe.
+// SwiftShader), hence no barriers, and early returns are safe. Accumulators declared inside a
+// loop are initialised explicitly: SwiftShader does not re-zero a bare `var` on each iteration.
 
 import { UniformLayout, declareBindings, type KernelSpec, type StorageBinding } from './common.ts';
 
 export const ATTENTION_WORKGROUP = 64;
 /** Rows owned by one invocation: each vec4 loaded from the other side serves this many rows. */
 export const ATTENTION_ROWS = 4;
-/** Keys per online-softmax step of the forward: one rescale of the accumulator per block. */
+/** Keys per online-softmax step of the forward (one rescale per block); a multiple of 4. */
 export const ATTENTION_KEY_BLOCK = 8;
-/** Keys (query-grad) or queries (key-value-grad) per step of the backward kernels. */
+/** Keys (query-grad) or queries (key-value-grad) per backward step; a multiple of 4. */
 export const ATTENTION_GRAD_BLOCK = 4;
 export const ATTENTION_MAX_HEAD_DIM = 128;
 /** Rows covered by one workgroup. */
@@ -64,14 +65,18 @@ const lane = (name: string, i: number): string => `${name}${Math.floor(i / 4)}.$
  * the 4×4 block is read column by column, so each step is one fma.
  */
 function fmaBlock(acc: string, row: string, cols: readonly string[]): string[] {
-  return XYZW.map((x) => `${acc} = fma(vec4<f32>(${row}.${x}), vec4<f32>(${cols.map((c) => `${c}.${x}`).join(', ')}), ${acc});`);
+  return XYZW.map((x) => {
+    const column = cols.map((c) => `${c}.${x}`).join(', ');
+    return `${acc} = fma(vec4<f32>(${row}.${x}), vec4<f32>(${column}), ${acc});`;
+  });
 }
 
 /** `valid${b}`: which of the block's 4 positions from `start` lie before `end`. */
 function validMasks(blocks: number, start: string, end: string): string[] {
-  return range(blocks).map(
-    (b) => `let valid${b} = vec4<u32>(${start}) + vec4<u32>(${range(4).map((i) => `${4 * b + i}u`).join(', ')}) < vec4<u32>(${end});`,
-  );
+  return range(blocks).map((b) => {
+    const offsets = range(4).map((i) => `${4 * b + i}u`).join(', ');
+    return `let valid${b} = vec4<u32>(${start}) + vec4<u32>(${offsets}) < vec4<u32>(${end});`;
+  });
 }
 
 const CONSTANTS = /* wgsl */ `
@@ -143,7 +148,10 @@ ${each(ROWS, 4, (r) => [
 ])}
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `var o${r} = o[${r}u * MAXD4 + c] * correction${r};`)}
-${each(KEYS, 6, (j) => [`let v${j} = vs[kAt${j} + c];`, ...ROWS.map((r) => `o${r} = fma(vec4<f32>(${lane(`p${r}_`, j)}), v${j}, o${r});`)])}
+${each(KEYS, 6, (j) => [
+  `let v${j} = vs[kAt${j} + c];`,
+  ...ROWS.map((r) => `o${r} = fma(vec4<f32>(${lane(`p${r}_`, j)}), v${j}, o${r});`),
+])}
 ${each(ROWS, 6, (r) => `o[${r}u * MAXD4 + c] = o${r};`)}
     }
   }
@@ -208,7 +216,10 @@ ${each(GRAD_ROW_BLOCKS, 4, ([r, b]) =>
 )}
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `var dq${r} = dq[${r}u * MAXD4 + c];`)}
-${each(GRAD_COLS, 6, (j) => [`let k${j} = ks[kAt${j} + c];`, ...ROWS.map((r) => `dq${r} = fma(vec4<f32>(${lane(`ds${r}_`, j)}), k${j}, dq${r});`)])}
+${each(GRAD_COLS, 6, (j) => [
+  `let k${j} = ks[kAt${j} + c];`,
+  ...ROWS.map((r) => `dq${r} = fma(vec4<f32>(${lane(`ds${r}_`, j)}), k${j}, dq${r});`),
+])}
 ${each(ROWS, 6, (r) => `dq[${r}u * MAXD4 + c] = dq${r};`)}
     }
   }
@@ -253,7 +264,10 @@ ${each(GRAD_ROW_BLOCKS, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();\nvar dp${r
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `let k${r} = k[${r}u * MAXD4 + c];\nlet v${r} = v[${r}u * MAXD4 + c];`)}
 ${each(GRAD_COLS, 6, (i) => `let q${i} = qs[qAt${i} + c];\nlet g${i} = gs[qAt${i} + c];`)}
-${each(GRAD_ROW_BLOCKS, 6, ([r, b]) => [...fmaBlock(`s${r}_${b}`, `k${r}`, quad('q', b)), ...fmaBlock(`dp${r}_${b}`, `v${r}`, quad('g', b))])}
+${each(GRAD_ROW_BLOCKS, 6, ([r, b]) => [
+  ...fmaBlock(`s${r}_${b}`, `k${r}`, quad('q', b)),
+  ...fmaBlock(`dp${r}_${b}`, `v${r}`, quad('g', b)),
+])}
     }
 ${each(validMasks(GRAD_BLOCKS.length, 'i0', 'params.tq'), 4, (l) => l)}
 ${each(GRAD_ROW_BLOCKS, 4, ([r, b]) => [

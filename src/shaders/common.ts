@@ -120,3 +120,26 @@ export function foldedGrid(workgroups: number, maxPerDim = 65535): [number, numb
   const x = Math.ceil(workgroups / y);
   return [x, y, 1];
 }
+
+const COMPONENT = ['x', 'y', 'z', 'w'] as const;
+
+/** WGSL for entry `d` (a compile-time index) of a `dims` uniform: a static vector access. */
+export function dimRef(field: string, d: number): string {
+  return `params.${field}[${Math.floor(d / 4)}].${COMPONENT[d % 4]}`;
+}
+
+/**
+ * WGSL that splits the linear index `indexExpr` over a `dims` shape of compile-time `rank` and
+ * accumulates `offsets[k] += coordinate · strides_k` for each (offset variable, strides field).
+ * Unrolled with static uniform accesses: dynamic indexing and loops cost a lot on SwiftShader.
+ */
+export function unrolledOffsets(rank: number, shapeField: string, indexExpr: string, offsets: readonly [string, string][]): string {
+  const lines = [`var rest = ${indexExpr};`];
+  for (let d = rank - 1; d >= 0; d--) {
+    const n = dimRef(shapeField, d);
+    const c = `c${d}`;
+    lines.push(d > 0 ? `let ${c} = rest % ${n}; rest = rest / ${n};` : `let ${c} = rest;`);
+    for (const [variable, strides] of offsets) lines.push(`${variable} += ${c} * ${dimRef(strides, d)};`);
+  }
+  return lines.join('\n  ');
+}

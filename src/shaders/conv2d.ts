@@ -25,7 +25,7 @@ export const CONV_TILE_M = 16;
 export const CONV_TILE_P = 4;
 export const CONV_WORKGROUP = 64;
 
-export type ConvFilterLoad = 'vec4' | 'scalar';
+export type ConvFilterLoad = 'vec4' | 'scalar' | 'quad';
 
 /** Tile shape of one invocation; CONV_TILE is the tuned choice. */
 export interface ConvTile {
@@ -75,6 +75,14 @@ function filterLoads(variant: ConvFilterLoad, quads: number, indent: string): st
   if (variant === 'vec4') {
     return unroll(quads, (q) => `let w${q} = filt[min(u32(f) / 4u + ${q}u, lastQuad)];`, indent);
   }
+  if (variant === 'quad') {
+    return unroll(
+      quads,
+      (q) => `let mine${q} = filt[u32(f) + laneOff${q}];
+${indent}let w${q} = vec4<f32>(${range(4).map((i) => `quadBroadcast(mine${q}, ${i}u)`).join(', ')});`,
+      indent,
+    );
+  }
   const load = (q: number): string => range(4).map((i) => `filt[u32(f) + mOff${4 * q + i}]`).join(', ');
   return unroll(quads, (q) => `let w${q} = vec4<f32>(${load(q)});`, indent);
 }
@@ -108,7 +116,7 @@ function tapUpdate(j: number, quads: number): string {
 
 /** Writes pixel j's accumulators (plus bias) for the channels below M. */
 function pixelWrite(j: number, quads: number): string {
-  return `if (p0 + ${j}u < params.pixels) {
+  return `if (live && p0 + ${j}u < params.pixels) {
     ${unroll(quads, (q) => `store(outAt${j}, m0 + ${4 * q}u, acc${j}_${q});`, '    ')}
   }`;
 }
@@ -124,8 +132,21 @@ export function convKernel(variant: ConvFilterLoad, tile: ConvTile = CONV_TILE):
   const channelSetup =
     variant === 'vec4'
       ? 'let lastQuad = arrayLength(&filt) - 1u;'
-      : unroll(tile.m, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ');
-  const code = /* wgsl */ `${declareBindings(convUniforms, storage)}
+      : variant === 'quad'
+        ? `let lane = idx % 4u;
+  ${unroll(quads, (q) => `let laneOff${q} = min(m0 + ${4 * q}u + lane, params.outChannels - 1u) - m0;`, '  ')}`
+        : unroll(tile.m, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ');
+  const entry =
+    variant === 'quad'
+      ? `
+@compute @workgroup_size(${CONV_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * nwg.x * ${CONV_WORKGROUP}u;
+  // No early return: the 4 lanes of a quad share filter loads through quadBroadcast.
+  let live = idx < params.items;`
+      : `${linearMain(CONV_WORKGROUP, 'params.items')}
+  let live = true;`;
+  const code = /* wgsl */ `${variant === 'quad' ? 'enable subgroups;\n' : ''}${declareBindings(convUniforms, storage)}
 
 fn store(at: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
@@ -136,7 +157,7 @@ fn store(at: u32, m: u32, v: vec4<f32>) {
     }
   }
 }
-${linearMain(CONV_WORKGROUP, 'params.items')}
+${entry}
   let p0 = (idx % params.pBlocks) * ${tile.p}u;
   let m0 = (idx / params.pBlocks) * ${tile.m}u;
   let plane = params.outH * params.outW;
@@ -171,4 +192,106 @@ ${linearMain(CONV_WORKGROUP, 'params.items')}
 }`;
   const key = tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`;
   return { key, code, storage, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
+}
+
+// ---- workgroup-memory tiled variant (being evaluated) ----------------------------------------
+
+/** Workgroup tile: 64 output channels × 64 pixels; 8×8 threads of 8 channels × 8 pixels. */
+export const TILED_BLOCK = 64;
+/** Summed (c, ty, tx) entries staged in workgroup memory per step. */
+export const TILED_K = 16;
+
+export function convTiledKernel(): KernelSpec {
+  const storage: StorageBinding[] = [
+    { name: 'src', access: 'read' },
+    { name: 'filt', access: 'read' },
+    { name: 'bias', access: 'read' },
+    { name: 'outs', access: 'read_write' },
+  ];
+  const px = range(8);
+  const code = /* wgsl */ `${declareBindings(convUniforms, storage)}
+var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK / 4}>, ${TILED_K}>;
+var<workgroup> Bs: array<array<vec4<f32>, ${TILED_BLOCK / 4}>, ${TILED_K}>;
+
+fn store(at: u32, m: u32, v: vec4<f32>) {
+  for (var i = 0u; i < 4u; i++) {
+    if (m + i < params.outChannels) {
+      var r = v[i];
+      if (params.hasBias != 0u) { r += bias[m + i]; }
+      outs[at + (m + i) * params.outStrideM] = r;
+    }
+  }
+}
+
+fn outAddress(pix: u32) -> u32 {
+  let plane = params.outH * params.outW;
+  let r = pix % plane;
+  return params.outOffset + (pix / plane) * params.outStrideB + (r / params.outW) * params.outStrideY
+    + (r % params.outW) * params.outStrideX;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  let block = wg.x + wg.y * nwg.x;
+  let p0 = (block % params.pBlocks) * ${TILED_BLOCK}u;
+  let m0 = (block / params.pBlocks) * ${TILED_BLOCK}u;
+  let plane = params.outH * params.outW;
+  // Loader: thread t stages channel m0 + t of the filter and pixel p0 + t of the source.
+  let lm = min(m0 + t, params.outChannels - 1u);
+  let lp = min(p0 + t, params.pixels - 1u);
+  let yBase = i32((lp % plane / params.outW) * params.sMul) - params.padT;
+  let xBase = i32((lp % params.outW) * params.sMul) - params.padL;
+  let srcB = (lp / plane) * params.srcStrideB;
+  let dil = i32(params.dil);
+  // Compute: thread t owns channels m0 + 8·(t / 8) .. +8 and pixels p0 + 8·(t % 8) .. +8.
+  let tm = (t / 8u) * 2u;
+  let tp = (t % 8u) * 2u;
+  ${px.map((j) => `var acc${j}_0 = vec4<f32>(0.0);\n  var acc${j}_1 = vec4<f32>(0.0);`).join('\n  ')}
+  // (c, ty, tx) of the next summed entry to stage.
+  var c = 0u;
+  var ty = 0u;
+  var tx = 0u;
+  let total = params.channels * params.tapsH * params.tapsW;
+  for (var k0 = 0u; k0 < total; k0 += ${TILED_K}u) {
+    for (var kk = 0u; kk < ${TILED_K}u; kk++) {
+      let inK = c < params.channels;
+      let f = params.filtOffset + i32(c) * params.filtStrideC + i32(ty) * params.filtStrideTy
+        + i32(tx) * params.filtStrideTx + i32(lm);
+      As[kk][t / 4u][t % 4u] = select(0.0, filt[select(0u, u32(f), inK)], inK);
+      let sy = u32(yBase + i32(ty) * dil);
+      let sx = u32(xBase + i32(tx) * dil);
+      let ok = inK && sy < params.srcH && sx < params.srcW;
+      Bs[kk][t / 4u][t % 4u] = select(0.0, src[select(0u, srcB + c * params.srcStrideC + sy * params.srcW + sx, ok)], ok);
+      tx++;
+      if (tx == params.tapsW) {
+        tx = 0u;
+        ty++;
+        if (ty == params.tapsH) {
+          ty = 0u;
+          c++;
+        }
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TILED_K}u; kk++) {
+      let w0 = As[kk][tm];
+      let w1 = As[kk][tm + 1u];
+      let b0 = Bs[kk][tp];
+      let b1 = Bs[kk][tp + 1u];
+      ${px.map((j) => `acc${j}_0 += w0 * b${j >> 2}.${'xyzw'[j % 4]};\n      acc${j}_1 += w1 * b${j >> 2}.${'xyzw'[j % 4]};`).join('\n      ')}
+    }
+    workgroupBarrier();
+  }
+  ${px
+    .map(
+      (j) => `if (p0 + tp * 4u + ${j}u < params.pixels) {
+    let at = outAddress(p0 + tp * 4u + ${j}u);
+    store(at, m0 + tm * 4u, acc${j}_0);
+    store(at, m0 + tm * 4u + 4u, acc${j}_1);
+  }`,
+    )
+    .join('\n  ')}
+}`;
+  return { key: 'conv2d:tiled', code, storage, uniforms: convUniforms, workgroupSize: 64 };
 }

@@ -1,8 +1,8 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
 import {
-  DIMS_ACCESSOR,
   UniformLayout,
+  unrolledOffsets,
   declareBindings,
   linearMain,
   type KernelSpec,
@@ -106,30 +106,23 @@ const binaryUniforms = new UniformLayout([
 export { binaryUniforms };
 
 /**
- * out = a ∘ b. `broadcast` false: all three share one shape (plain indexing); true: a and b are
- * read through strides that are 0 along broadcast axes.
+ * out = a ∘ b. `broadcastRank` 0: all three share one shape (plain indexing); otherwise a and b
+ * are read through strides (0 along broadcast axes) over an index space of that rank.
  */
-export function binaryKernel(op: BinaryOp, broadcast: boolean): KernelSpec {
+export function binaryKernel(op: BinaryOp, broadcastRank: number): KernelSpec {
+  const broadcast = broadcastRank > 0;
   const storage: StorageBinding[] = [
     { name: 'as_', access: 'read' },
     { name: 'bs', access: 'read' },
     { name: 'out', access: 'read_write' },
   ];
   const addressing = broadcast
-    ? `var rest = idx;
-  var ia = 0u;
+    ? `var ia = 0u;
   var ib = 0u;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
-    let n = dimAt(params.outShape, u32(d));
-    let c = rest % n;
-    rest = rest / n;
-    ia += c * dimAt(params.aStrides, u32(d));
-    ib += c * dimAt(params.bStrides, u32(d));
-  }`
+  ${unrolledOffsets(broadcastRank, 'outShape', 'idx', [['ia', 'aStrides'], ['ib', 'bStrides']])}`
     : `let ia = idx;
   let ib = idx;`;
   const code = `${declareBindings(binaryUniforms, storage)}
-${DIMS_ACCESSOR}
 ${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
   ${addressing}
   let a = as_[ia];
@@ -137,7 +130,7 @@ ${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
   out[idx] = ${BINARY_OPS[op]};
 }`;
   return {
-    key: `binary:${op}:${broadcast ? 'bcast' : 'same'}`,
+    key: `binary:${op}:${broadcast ? `bcast-r${broadcastRank}` : 'same'}`,
     code,
     storage,
     uniforms: binaryUniforms,

@@ -7,10 +7,10 @@
 // o·redCount + r; otherwise the input is addressed through kept/reduced strides.
 
 import {
-  DIMS_ACCESSOR,
   UniformLayout,
   declareBindings,
   linearMain,
+  unrolledOffsets,
   type KernelSpec,
   type StorageBinding,
 } from './common.ts';
@@ -30,48 +30,40 @@ export const reduceUniforms = new UniformLayout([
   { name: 'scale', type: 'f32' },
 ]);
 
-const STRIDED_ADDRESSING = /* wgsl */ `
-fn keptOffset(o: u32) -> u32 {
-  var rest = o;
-  var off = 0u;
-  for (var d = i32(params.keptRank) - 1; d >= 0; d--) {
-    let n = dimAt(params.keptShape, u32(d));
-    off += (rest % n) * dimAt(params.keptStrides, u32(d));
-    rest = rest / n;
-  }
-  return off;
-}
-fn reducedOffset(r: u32) -> u32 {
-  var rest = r;
-  var off = 0u;
-  for (var d = i32(params.redRank) - 1; d >= 0; d--) {
-    let n = dimAt(params.redShape, u32(d));
-    off += (rest % n) * dimAt(params.redStrides, u32(d));
-    rest = rest / n;
-  }
-  return off;
-}
-`;
-
-export function reduceSumKernel(contiguous: boolean): KernelSpec {
+/** `ranks` null: the contiguous kernel; else the (collapsed) kept and reduced ranks, unrolled. */
+export function reduceSumKernel(ranks: { kept: number; reduced: number } | null): KernelSpec {
+  const contiguous = ranks === null;
   const storage: StorageBinding[] = [
     { name: 'xs', access: 'read' },
     { name: 'out', access: 'read_write' },
   ];
   const element = contiguous ? 'xs[o * params.redCount + r]' : 'xs[base + reducedOffset(r)]';
+  const reducedFn = contiguous
+    ? ''
+    : `fn reducedOffset(r: u32) -> u32 {
+  var off = 0u;
+  ${unrolledOffsets(ranks.reduced, 'redShape', 'r', [['off', 'redStrides']])}
+  return off;
+}`;
+  const keptBase = contiguous
+    ? ''
+    : `var base = 0u;
+  {
+  ${unrolledOffsets(ranks.kept, 'keptShape', 'o', [['base', 'keptStrides']])}
+  }`;
   const code = `${declareBindings(reduceUniforms, storage)}
-${contiguous ? '' : DIMS_ACCESSOR + STRIDED_ADDRESSING}
+${reducedFn}
 ${linearMain(REDUCE_WORKGROUP, 'params.items')}
   // Items are lane-major, so neighbouring invocations take neighbouring lanes of one output.
   let o = idx / params.lanes;
   let lane = idx % params.lanes;
-  ${contiguous ? '' : 'let base = keptOffset(o);'}
+  ${keptBase}
   var acc = 0.0;
   for (var r = lane; r < params.redCount; r += params.lanes) { acc += ${element}; }
   out[idx] = acc * params.scale;
 }`;
   return {
-    key: `reduce-sum:${contiguous ? 'contiguous' : 'strided'}`,
+    key: contiguous ? 'reduce-sum:contiguous' : `reduce-sum:k${ranks.kept}:r${ranks.reduced}`,
     code,
     storage,
     uniforms: reduceUniforms,

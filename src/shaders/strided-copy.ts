@@ -2,10 +2,10 @@
 // for every index of a block, dst[dstOffset + Σ c·dstStrides] = src[srcOffset + Σ c·srcStrides].
 
 import {
-  DIMS_ACCESSOR,
   UniformLayout,
   declareBindings,
   linearMain,
+  unrolledOffsets,
   type KernelSpec,
   type StorageBinding,
 } from './common.ts';
@@ -22,25 +22,18 @@ export const stridedCopyUniforms = new UniformLayout([
   { name: 'dstOffset', type: 'u32' },
 ]);
 
-export function stridedCopyKernel(): KernelSpec {
+/** Specialised by the (collapsed) rank of the block. */
+export function stridedCopyKernel(rank: number): KernelSpec {
   const storage: StorageBinding[] = [
     { name: 'src', access: 'read' },
     { name: 'dst', access: 'read_write' },
   ];
   const code = `${declareBindings(stridedCopyUniforms, storage)}
-${DIMS_ACCESSOR}
 ${linearMain(STRIDED_COPY_WORKGROUP, 'params.count')}
-  var rest = idx;
   var is = params.srcOffset;
   var id = params.dstOffset;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
-    let n = dimAt(params.blockShape, u32(d));
-    let c = rest % n;
-    rest = rest / n;
-    is += c * dimAt(params.srcStrides, u32(d));
-    id += c * dimAt(params.dstStrides, u32(d));
-  }
+  ${unrolledOffsets(rank, 'blockShape', 'idx', [['is', 'srcStrides'], ['id', 'dstStrides']])}
   dst[id] = src[is];
 }`;
-  return { key: 'strided-copy', code, storage, uniforms: stridedCopyUniforms, workgroupSize: STRIDED_COPY_WORKGROUP };
+  return { key: `strided-copy:r${rank}`, code, storage, uniforms: stridedCopyUniforms, workgroupSize: STRIDED_COPY_WORKGROUP };
 }

@@ -3,12 +3,13 @@
 // uniforms (src/shaders/conv2d.ts); the bias gradient is a sum over N, H, W.
 // Reference: src/engine/reference/conv2d.ts. Checks: src/engine/checks/conv2d.ts.
 
-import { CONV_TILE, CONV_WORKGROUP, convKernel, type ConvFilterLoad, type ConvTile } from '../../shaders/conv2d.ts';
+import { CONV_TILE, CONV_WORKGROUP, TILED_BLOCK, convKernel, convTiledKernel, type ConvFilterLoad, type ConvTile } from '../../shaders/conv2d.ts';
+import { foldedGrid } from '../../shaders/common.ts';
 import { noGrad, record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { permute } from './layout.ts';
-import { launchLinear } from './launch.ts';
+import { launchGrid, launchLinear } from './launch.ts';
 import { sum } from './reduce.ts';
 
 /** Padding: one value for every side, [vertical, horizontal], or [top, bottom, left, right]. */
@@ -109,17 +110,31 @@ interface ConvLaunch {
 
 // TEMPORARY (benchmarking alternative tiles).
 let tile: ConvTile = CONV_TILE;
-export function setConvTile(t: ConvTile): void {
+let forceVariant: ConvFilterLoad | null = null;
+export function setConvTile(t: ConvTile, v: ConvFilterLoad | null = null): void {
   tile = t;
+  forceVariant = v;
 }
 
 function launchConv(l: ConvLaunch): void {
   const pixels = l.batch * l.outH * l.outW;
-  const pBlocks = Math.ceil(pixels / tile.p);
-  const items = pBlocks * Math.ceil(l.outChannels / tile.m);
   const aligned = [l.outChannels, l.filtOffset, l.filtStrideC, l.filtStrideTy, l.filtStrideTx].every((v) => v % 4 === 0);
-  const variant: ConvFilterLoad = aligned ? 'vec4' : 'scalar';
+  const variant: ConvFilterLoad = forceVariant ?? (aligned ? 'vec4' : 'scalar');
+  const pBlocks = variant === 'quad' ? Math.ceil(pixels / tile.p / 4) * 4 : Math.ceil(pixels / tile.p);
+  const items = pBlocks * Math.ceil(l.outChannels / tile.m);
   const { src, filt, bias, out, ...geometry } = l;
+  if (forceVariant === ('tiled' as ConvFilterLoad)) {
+    const pb = Math.ceil(pixels / TILED_BLOCK);
+    const blocks = pb * Math.ceil(l.outChannels / TILED_BLOCK);
+    launchGrid(
+      'conv2d:tiled',
+      convTiledKernel,
+      { ...geometry, items: blocks, pBlocks: pb, pixels, hasBias: bias ? 1 : 0 },
+      [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer],
+      foldedGrid(blocks),
+    );
+    return;
+  }
   launchLinear(
     tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`,
     () => convKernel(variant, tile),

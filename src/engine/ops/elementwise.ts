@@ -11,7 +11,8 @@ import {
   type UnaryOp,
 } from '../../shaders/elementwise.ts';
 import { record } from '../autograd.ts';
-import { broadcastShapes, broadcastStrides, sameShape } from '../shape.ts';
+import { collapseDims } from '../collapse.ts';
+import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launchLinear } from './launch.ts';
 import { sumTo } from './reduce.ts';
@@ -89,14 +90,16 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = emptyTensor(shape, op);
   const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
+  const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
+  const rank = plain ? 0 : c.shape.length;
   launchLinear(
-    `binary:${op}:${plain ? 'same' : 'bcast'}`,
-    () => binaryKernel(op, !plain),
+    `binary:${op}:${plain ? 'same' : `bcast-r${rank}`}`,
+    () => binaryKernel(op, rank),
     {
-      outShape: shape,
-      aStrides: broadcastStrides(a.shape, shape),
-      bStrides: broadcastStrides(b.shape, shape),
-      rank: shape.length,
+      outShape: c.shape,
+      aStrides: c.strides[0]!,
+      bStrides: c.strides[1]!,
+      rank,
       count: out.size,
     },
     [a.buffer, b.buffer, out.buffer],

@@ -4,6 +4,7 @@
 
 import { STRIDED_COPY_WORKGROUP, stridedCopyKernel } from '../../shaders/strided-copy.ts';
 import { record } from '../autograd.ts';
+import { collapseDims } from '../collapse.ts';
 import {
   assertValidShape,
   broadcastShapes,
@@ -30,10 +31,12 @@ export function stridedCopy(
   dstOffset: number,
 ): void {
   const count = sizeOf(block);
+  const c = collapseDims(block, [srcStrides, dstStrides]);
+  const rank = c.shape.length;
   launchLinear(
-    'strided-copy',
-    stridedCopyKernel,
-    { blockShape: block, srcStrides, dstStrides, rank: block.length, count, srcOffset, dstOffset },
+    `strided-copy:r${rank}`,
+    () => stridedCopyKernel(rank),
+    { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset },
     [src.buffer, dst.buffer],
     count,
     STRIDED_COPY_WORKGROUP,

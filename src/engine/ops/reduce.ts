@@ -4,6 +4,7 @@
 
 import { REDUCE_WORKGROUP, reduceSumKernel } from '../../shaders/reduce.ts';
 import { record } from '../autograd.ts';
+import { collapseDims } from '../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../tensor.ts';
 import { affine } from './elementwise.ts';
@@ -28,16 +29,20 @@ function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor
   const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
   const target = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
   const items = outCount * lanes;
+  // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
+  const k = collapseDims(keptShape, [kept.map((a) => strides[a]!), stridesOf(keptShape)]);
+  const r = collapseDims(redShape, [axes.map((a) => strides[a]!)]);
+  const ranks = contiguous ? null : { kept: k.shape.length, reduced: r.shape.length };
   launchLinear(
-    `reduce-sum:${contiguous ? 'contiguous' : 'strided'}`,
-    () => reduceSumKernel(contiguous),
+    ranks ? `reduce-sum:k${ranks.kept}:r${ranks.reduced}` : 'reduce-sum:contiguous',
+    () => reduceSumKernel(ranks),
     {
-      keptShape,
-      keptStrides: kept.map((a) => strides[a]!),
-      redShape,
-      redStrides: axes.map((a) => strides[a]!),
-      keptRank: kept.length,
-      redRank: axes.length,
+      keptShape: k.shape,
+      keptStrides: k.strides[0]!,
+      redShape: r.shape,
+      redStrides: r.strides[0]!,
+      keptRank: k.shape.length,
+      redRank: r.shape.length,
       items,
       redCount,
       lanes,

@@ -11,9 +11,12 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
     throw new DatasetError(`cannot fetch ${url}: ${(e as Error).message}`);
   }
   if (!response.ok) throw new DatasetError(`cannot fetch ${url}: HTTP ${response.status}`);
-  const body = url.endsWith('.gz') ? response.body!.pipeThrough(new DecompressionStream('gzip')) : response.body!;
+  const raw = new Uint8Array(await response.arrayBuffer());
+  // Servers may already have undone the gzip (Content-Encoding): look at the magic bytes.
+  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   try {
-    return new Uint8Array(await new Response(body).arrayBuffer());
+    const stream = new Blob([raw]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
     throw new DatasetError(`${url}: not a valid gzip file (${(e as Error).message})`);
   }

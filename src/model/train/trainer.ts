@@ -50,7 +50,13 @@ export const DEFAULT_OPTIMIZER: OptimizerConfig = {
 };
 
 /** Fills defaults (DDPM's: Adam 2e-4, warm-up 5000, clip 1, EMA 0.9999) and validates. */
-export function makeTrainConfig(partial: Partial<TrainConfig> & { model: Partial<UNetConfig> }): TrainConfig {
+export type TrainConfigInput = Partial<Omit<TrainConfig, 'model' | 'diffusion' | 'optimizer'>> & {
+  model: Partial<UNetConfig>;
+  diffusion?: Partial<DiffusionOptions>;
+  optimizer?: Partial<OptimizerConfig>;
+};
+
+export function makeTrainConfig(partial: TrainConfigInput): TrainConfig {
   const config: TrainConfig = {
     diffusion: { ...DEFAULT_DIFFUSION, ...partial.diffusion },
     optimizer: { ...DEFAULT_OPTIMIZER, ...partial.optimizer },
