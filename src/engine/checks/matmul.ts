@@ -4,7 +4,7 @@ import { matmul } from '../ops/matmul.ts';
 import { refMatmul, refMatmulVjp } from '../reference/matmul.ts';
 import type { CheckCase, OpCheck } from './runner.ts';
 
-/** Sizes off every tile (1, 7, 33, 130), the vec4 path, transposes and batch broadcasting. */
+/** Sizes off every tile (1, 7, 33, 130), the vec4 path, transposes (strided and copied) and batch broadcasting. */
 const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean }[] = [
   { a: [1, 1], b: [1, 1] },
   { a: [7, 33], b: [33, 130] },
@@ -15,6 +15,10 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean }[] =
   { a: [7, 33], b: [130, 33], tb: true },
   { a: [2, 12, 7], b: [2, 5, 12], ta: true, tb: true },
   { a: [3, 1, 5, 8], b: [2, 8, 4] },
+  // Transposes with K, N multiples of 4 take the copy-then-vec4 path.
+  { a: [32, 9], b: [32, 20], ta: true },
+  { a: [9, 32], b: [20, 32], tb: true },
+  { a: [2, 32, 9], b: [2, 20, 32], ta: true, tb: true },
 ];
 
 const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false }) => ({
