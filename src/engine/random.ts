@@ -1,15 +1,8 @@
 // Seeded counter-based random numbers on the CPU: value i of stream `seed` is a hash of
-// (seed, i), so any draw can be repeated and the state is two integers.
+// (seed, i), so any draw can be repeated and the state is two integers. The GPU twin is
+// src/shaders/random.ts (same hash, same streams).
 
-/** A 32-bit avalanche hash (lowbias32 by Chris Wellons). */
-function hash32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
+import { STREAM_GOLDEN, hash32 } from '../shaders/random.ts';
 
 export interface RngState {
   seed: number;
@@ -28,10 +21,10 @@ export class Rng {
   /** A uniform 32-bit integer. */
   nextU32(): number {
     const c = this.counter++;
-    return hash32(hash32(this.seed ^ 0x9e3779b9) ^ hash32(c) ^ Math.floor(c / 4294967296));
+    return hash32((hash32((this.seed ^ STREAM_GOLDEN) >>> 0) ^ hash32(c) ^ Math.floor(c / 4294967296)) >>> 0);
   }
 
-  /** Uniform in (0, 1) on a 2^-24 grid (exact in f32, as on the GPU), never 0 or 1. */
+  /** Uniform in (0, 1) from the top 24 bits (as on the GPU, up to f32 rounding), never 0 or 1. */
   uniform(): number {
     return ((this.nextU32() >>> 8) + 0.5) / 16777216;
   }

@@ -5,19 +5,43 @@ import { UniformLayout, declareBindings, linearMain, type KernelSpec, type Stora
 
 export const RANDOM_WORKGROUP = 256;
 
-/** WGSL twins of Rng.nextU32 / uniform / normal (lowbias32 hash; Box–Muller on two draws). */
-export const RANDOM_WGSL = /* wgsl */ `
-fn hash32(v: u32) -> u32 {
-  var x = v;
-  x ^= x >> 16u;
-  x *= 0x7feb352du;
-  x ^= x >> 15u;
-  x *= 0x846ca68bu;
-  x ^= x >> 16u;
+/** lowbias32 (Chris Wellons): x ^= x >> shift, then x *= multiply (mod 2³²), per round. */
+const HASH_ROUNDS: readonly { shift: number; multiply?: number }[] = [
+  { shift: 16, multiply: 0x7feb352d },
+  { shift: 15, multiply: 0x846ca68b },
+  { shift: 16 },
+];
+/** Mixed into a seed before hashing, so seed 0 is not a fixed point. */
+export const STREAM_GOLDEN = 0x9e3779b9;
+
+const hex = (n: number) => `0x${n.toString(16)}u`;
+
+/**
+ * The one hash of the project, written once as data: the TS function and the WGSL function
+ * below are both generated from HASH_ROUNDS, so CPU and GPU streams cannot drift apart.
+ */
+export function hash32(v: number): number {
+  let x = v >>> 0;
+  for (const r of HASH_ROUNDS) {
+    x = (x ^ (x >>> r.shift)) >>> 0;
+    if (r.multiply !== undefined) x = Math.imul(x, r.multiply) >>> 0;
+  }
   return x;
 }
+
+export const HASH_WGSL = /* wgsl */ `
+fn hash32(v: u32) -> u32 {
+  var x = v;
+${HASH_ROUNDS.map((r) => `  x ^= x >> ${r.shift}u;${r.multiply === undefined ? '' : `\n  x *= ${hex(r.multiply)};`}`).join('\n')}
+  return x;
+}
+`;
+
+/** WGSL twins of Rng.nextU32 / uniform / normal (Box–Muller on two draws). */
+export const RANDOM_WGSL = /* wgsl */ `
+${HASH_WGSL}
 fn randomU32(seed: u32, counter: u32) -> u32 {
-  return hash32(hash32(seed ^ 0x9e3779b9u) ^ hash32(counter));
+  return hash32(hash32(seed ^ ${hex(STREAM_GOLDEN)}) ^ hash32(counter));
 }
 /** Uniform in (0, 1), as (u + 0.5) / 2^32. */
 fn randomUniform(seed: u32, counter: u32) -> f32 {
