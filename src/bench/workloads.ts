@@ -1,7 +1,9 @@
-// Every workload `ddpm bench` runs, in order. Add a workload by appending one entry
-// (e.g. conv3x3_fwd from a src/bench/conv.ts next to micro.ts).
+// Every workload `ddpm bench` runs, in order: the core-op micro-benchmarks, the layer
+// micro-benchmarks, then the U-Net (../shared/WORKLOADS.md names them all).
 
+import { LAYER_WORKLOADS } from './layer-workloads.ts';
 import { MICRO_WORKLOADS } from './micro.ts';
+import { UNET_WORKLOADS } from './unet-workloads.ts';
 import type { Workload } from './workload.ts';
 
-export const BENCH_WORKLOADS: Workload[] = [...MICRO_WORKLOADS];
+export const BENCH_WORKLOADS: Workload[] = [...MICRO_WORKLOADS, ...LAYER_WORKLOADS, ...UNET_WORKLOADS];

@@ -37,7 +37,7 @@ export class Adam {
   readonly v: GPUBuffer;
   private readonly arena: ParameterArena;
   private readonly values: GPUBuffer;
-  /** Σ g² over all gradients at the last update (before clipping), for logging. */
+  /** Σ g² over all gradients at the last update (before clipping), when clipping is on. */
   lastGradNormSq: Tensor | null = null;
 
   constructor(
@@ -81,9 +81,10 @@ export class Adam {
     this.gatherGradients();
     this.step++;
     this.lastGradNormSq?.dispose();
-    this.lastGradNormSq = noGrad(() =>
-      scope(() => sum(square(this.arena.flatTensor(this.grads, 'adam-grads'))).keep()),
-    );
+    this.lastGradNormSq = null;
+    if (o.maxGradNorm > 0) {
+      this.lastGradNormSq = noGrad(() => scope(() => sum(square(this.arena.flatTensor(this.grads, 'adam-grads'))).keep()));
+    }
     launchLinear(
       'adam',
       adamKernel,
@@ -106,7 +107,8 @@ export class Adam {
         { buffer: this.grads },
         { buffer: this.m },
         { buffer: this.v },
-        this.lastGradNormSq.buffer,
+        // Read only when clipping; any buffer fills the binding otherwise.
+        this.lastGradNormSq?.buffer ?? { buffer: this.grads },
       ],
       this.arena.totalElements,
       OPTIMIZER_WORKGROUP,
