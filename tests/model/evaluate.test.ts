@@ -2,12 +2,13 @@
 // parts (decoder + every L_t + prior), for a small model and a short schedule.
 
 import { expect, test } from 'vitest';
+import type { BoundReport } from '../../src/model/diffusion/evaluate.ts';
 import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
 import { inPage } from '../setup/page.ts';
 
 test('evaluateBound: prior in closed form, total = prior + decoder + Σ L_t, all terms finite and ≥ 0', async () => {
   const x0 = Array.from({ length: 2 * 8 * 8 }, (_, i) => Math.round(Math.sin(i) * 127.5) / 127.5);
-  const report = await inPage(async (images) => {
+  const report: BoundReport = await inPage(async (images) => {
     const load = (window as any).ddpmHarness.importModule;
     const { UNet } = await load('/src/model/unet.ts');
     const { GaussianDiffusion } = await load('/src/model/diffusion/gaussian-diffusion.ts');
