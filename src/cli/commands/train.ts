@@ -11,6 +11,7 @@ import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes, writeFileAtomic } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
+import { lossChartSvg } from '../loss-svg.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
 
@@ -65,6 +66,13 @@ const CSV_HEADER = 'step,loss,mse,seconds\n';
 async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
   const offered = await callSession<{ bytes: number; chunks: number }>(s, 'checkpoint');
   writeFileAtomic(join(out, 'checkpoint.safetensors'), await takeBytes(s, offered));
+  const rows = readFileSync(join(out, 'loss.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',').map(Number))
+    .map(([step, loss]) => ({ step: step!, loss: loss! }));
+  writeFileAtomic(join(out, 'loss.svg'), lossChartSvg(rows, `training loss, ${out}`));
 }
 
 async function saveSamples(s: BrowserSession, out: string, step: number, n: number, steps: number, seed: number): Promise<string> {
@@ -83,7 +91,7 @@ async function saveSamples(s: BrowserSession, out: string, step: number, n: numb
 export const train: Command = {
   usage:
     'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]',
-  summary: 'train a DDPM; writes loss.csv, samples-STEP.png and checkpoint.safetensors to --out',
+  summary: 'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out',
   flags: {
     steps: { type: 'string' },
     dataset: { type: 'string' },

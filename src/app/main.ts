@@ -1,0 +1,38 @@
+// The demo page (index.html): starts the engine and mounts <ddpm-app>.
+// URL parameters set the Fashion-MNIST source: ?data=<folder URL>&split=train|test&limit=<n>;
+// ?autoload=0 waits for the user to press Load. A static build has no dev server to serve the
+// default folder, so there the data load only when ?data= names one.
+
+import { DEFAULT_DATASET_URL, DemoController } from '../ui/controller.ts';
+import '../ui/ddpm-app.ts';
+import type { IdxSourceChoice } from '../ui/dataset-picker.ts';
+
+const params = new URLSearchParams(location.search);
+const limit = Number(params.get('limit') ?? 10000);
+const source: IdxSourceChoice = {
+  url: params.get('data') ?? DEFAULT_DATASET_URL,
+  split: params.get('split') === 'test' ? 'test' : 'train',
+  limit: Number.isInteger(limit) && limit >= 0 ? limit : 10000,
+};
+
+const devServer = Boolean((import.meta as ImportMeta & { env?: { DEV?: boolean } }).env?.DEV);
+const autoload = params.get('autoload') !== '0' && (devServer || params.has('data'));
+
+const controller = new DemoController();
+const app = document.createElement('ddpm-app');
+app.controller = controller;
+app.source = source;
+document.body.append(app);
+
+declare global {
+  interface Window {
+    /** The page's controller, for the console and for tests. */
+    ddpmDemo: DemoController;
+  }
+}
+window.ddpmDemo = controller;
+
+await controller.init();
+if (controller.engine.kind === 'ready' && autoload) {
+  await controller.loadDataset({ source: 'url', ...source });
+}

@@ -1,0 +1,193 @@
+// <sampler-view>: draws samples with DDPM or DDIM from the EMA weights and shows the reverse
+// process as it runs: x_t and the predicted x̂0 every k steps, a film strip of the first sample,
+// then the final grid. Fires `sample-request` (SampleRequest) and `sample-stop`.
+
+import { css, html, LitElement } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { ImageBatch, SampleRequest, SamplingState } from './controller.ts';
+import './image-grid.ts';
+import { panelStyles } from './theme.ts';
+
+const MAX_STRIP = 12;
+
+function firstImage(b: ImageBatch): ImageBatch {
+  const plane = b.channels * b.size * b.size;
+  return { ...b, data: b.data.subarray(0, plane), n: 1 };
+}
+
+/** At most `max` items, evenly spread, always keeping the last. */
+function spread<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  return Array.from({ length: max }, (_, i) => items[Math.round((i * (items.length - 1)) / (max - 1))]!);
+}
+
+@customElement('sampler-view')
+export class SamplerView extends LitElement {
+  static override styles = [
+    panelStyles,
+    css`
+      .live {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 20px;
+        align-items: flex-start;
+        margin-top: 8px;
+      }
+      figure {
+        margin: 0;
+        display: flex;
+        flex-direction: column;
+        gap: 4px;
+      }
+      figcaption {
+        font-size: 12px;
+        color: #5b6477;
+        font-variant-numeric: tabular-nums;
+      }
+      .strip {
+        display: grid;
+        grid-auto-flow: column;
+        justify-content: start;
+        gap: 4px 8px;
+        align-items: center;
+      }
+      .strip-caption {
+        margin: 14px 0 6px;
+      }
+      .strip .row-label {
+        font-size: 12px;
+        color: #5b6477;
+        text-align: right;
+      }
+      .strip .t {
+        font-size: 11px;
+        color: #7c8599;
+        text-align: center;
+        font-variant-numeric: tabular-nums;
+      }
+      progress {
+        width: 100%;
+        height: 6px;
+        accent-color: #3b6fd8;
+      }
+      .placeholder {
+        padding: 28px 12px;
+        text-align: center;
+        background: #f6f8fb;
+        border-radius: 8px;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) sampling: SamplingState = { running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0 };
+  @property({ type: Boolean }) canSample = false;
+  /** The trained model's T (DDPM's step count). */
+  @property({ type: Number }) T = 1000;
+
+  @state() private request: SampleRequest = { sampler: 'ddim', n: 16, steps: 50, eta: 0, every: 5, seed: 0 };
+
+  private set(patch: Partial<SampleRequest>): void {
+    const next = { ...this.request, ...patch };
+    // A new sampler gets a frame interval that gives about ten frames.
+    if (patch.sampler || patch.steps) next.every = Math.max(1, Math.round((next.sampler === 'ddpm' ? this.T : next.steps) / 10));
+    this.request = next;
+  }
+
+  private numberField(label: string, key: 'n' | 'steps' | 'eta' | 'every' | 'seed', min: number, step: number | 'any', disabled = false) {
+    return html`<label
+      >${label}
+      <input
+        type="number"
+        name=${key}
+        min=${min}
+        step=${step}
+        .value=${String(this.request[key])}
+        ?disabled=${disabled}
+        @change=${(e: Event) => {
+          const v = Number((e.target as HTMLInputElement).value);
+          if (Number.isFinite(v)) this.set({ [key]: v });
+        }}
+      />
+    </label>`;
+  }
+
+  override render() {
+    const s = this.sampling;
+    const r = this.request;
+    const busy = s.running;
+    const ddim = r.sampler === 'ddim';
+    const frames = s.frames;
+    const latest = frames[frames.length - 1];
+    const size = latest?.xt.size ?? s.result?.size ?? 16;
+    const zoom = Math.max(1, Math.round(40 / size));
+    const strip = spread(frames, MAX_STRIP);
+    const done = latest ? latest.index + 1 : 0;
+    return html`
+      <h2>4 · Sampling</h2>
+      <p class="lede">
+        Generation runs the process backwards from pure noise <span class="math">x<sub>T</sub> ~ N(0, I)</span>. At each step the
+        network's ε̂ gives an estimate <span class="math">x̂<sub>0</sub></span> of the final image, and the sampler moves
+        <span class="math">x<sub>t</sub></span> a little towards it. DDPM takes all ${this.T} steps with fresh noise each time; DDIM
+        skips steps and is deterministic at <span class="math">η = 0</span>.
+      </p>
+      <div class="controls">
+        <label
+          >Sampler
+          <select name="sampler" ?disabled=${busy} @change=${(e: Event) => this.set({ sampler: (e.target as HTMLSelectElement).value as 'ddpm' | 'ddim' })}>
+            <option value="ddim" ?selected=${ddim}>DDIM</option>
+            <option value="ddpm" ?selected=${!ddim}>DDPM (ancestral)</option>
+          </select>
+        </label>
+        ${this.numberField('Images', 'n', 1, 1, busy)}
+        ${ddim ? this.numberField('Steps', 'steps', 1, 1, busy) : ''}
+        ${ddim ? this.numberField('η (eta)', 'eta', 0, 'any', busy) : ''}
+        ${this.numberField('Show every k steps', 'every', 1, 1, busy)}
+        ${this.numberField('Seed', 'seed', 0, 1, busy)}
+        <button name="sample" ?disabled=${!this.canSample || busy} @click=${() => this.dispatchEvent(new CustomEvent<SampleRequest>('sample-request', { detail: { ...r }, bubbles: true, composed: true }))}>
+          Sample
+        </button>
+        <button name="stop" class="secondary" ?disabled=${!busy} @click=${() => this.dispatchEvent(new CustomEvent('sample-stop', { bubbles: true, composed: true }))}>Stop</button>
+      </div>
+      ${!this.canSample ? html`<div class="placeholder hint">Start training (or resume from a checkpoint) to sample from the model; a few hundred steps already give recognisable shapes.</div>` : ''}
+      ${busy || frames.length ? html`<progress max=${Math.max(1, s.totalSteps)} .value=${done}></progress>` : ''}
+      ${s.result
+        ? html`<div class="live">
+            <figure>
+              <image-grid class="result" .batch=${s.result} .zoom=${zoom + 1}></image-grid>
+              <figcaption><b>Samples</b> · EMA weights of step ${s.fromStep} · ${s.totalSteps} steps in ${s.seconds.toFixed(1)} s</figcaption>
+            </figure>
+          </div>`
+        : latest
+          ? html`<div class="live">
+              <figure>
+                <image-grid .batch=${latest.xt} .zoom=${zoom}></image-grid>
+                <figcaption>x<sub>t</sub> after step ${done} of ${s.totalSteps} (t = ${latest.t})</figcaption>
+              </figure>
+              <figure>
+                <image-grid .batch=${latest.x0} .zoom=${zoom}></image-grid>
+                <figcaption>predicted x̂<sub>0</sub> at that step</figcaption>
+              </figure>
+            </div>`
+          : ''}
+      ${strip.length > 1
+        ? html`<p class="hint strip-caption">
+              The first sample, step by step: x̂<sub>0</sub> is the prediction made at timestep t, x<sub>t</sub> the state that step leaves.
+            </p>
+            <div class="strip" style="grid-template-rows: auto auto auto">
+            <span></span><span class="row-label">x<sub>t</sub></span><span class="row-label">x̂<sub>0</sub></span>
+            ${strip.map(
+              (f) => html`<span class="t">t=${f.t}</span>
+                <image-grid .batch=${firstImage(f.xt)} .zoom=${Math.max(2, zoom)} .gap=${0}></image-grid>
+                <image-grid .batch=${firstImage(f.x0)} .zoom=${Math.max(2, zoom)} .gap=${0}></image-grid>`,
+            )}
+          </div>`
+        : ''}
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sampler-view': SamplerView;
+  }
+}

@@ -1,0 +1,140 @@
+// <schedule-view>: the noise schedule explorer. Plots β_t, ᾱ_t and log-SNR of the chosen
+// schedule (the others faint, for comparison); fires `schedule-change` with {type, T}.
+
+import { css, html, LitElement, type PropertyValues } from 'lit';
+import { customElement, property, queryAll, state } from 'lit/decorators.js';
+import { drawLineChart, type Series } from './chart.ts';
+import type { ScheduleChoice, ScheduleCurves } from './controller.ts';
+import { COLORS, panelStyles } from './theme.ts';
+
+const TYPES = ['linear', 'cosine', 'quadratic', 'sigmoid'] as const;
+const MAX_T = 10_000;
+
+@customElement('schedule-view')
+export class ScheduleView extends LitElement {
+  static override styles = [
+    panelStyles,
+    css`
+      .plots {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(240px, 1fr));
+        gap: 12px;
+      }
+      canvas {
+        width: 100%;
+        height: 190px;
+        display: block;
+      }
+      .summary {
+        margin-top: 8px;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) choice: ScheduleChoice = { type: 'linear', T: 1000 };
+  @property({ attribute: false }) curves: Map<string, ScheduleCurves> = new Map();
+  @property({ attribute: false }) error: string | null = null;
+  /** Timesteps to mark on the plots (those the noising chain shows). */
+  @property({ attribute: false }) guides: number[] = [];
+  @property({ type: Boolean }) locked = false;
+  @state() private inputError: string | null = null;
+
+  @queryAll('canvas') private canvases!: NodeListOf<HTMLCanvasElement>;
+  private resizeObserver = new ResizeObserver(() => this.draw());
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.resizeObserver.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver.disconnect();
+  }
+
+  private change(patch: Partial<ScheduleChoice>): void {
+    const next = { ...this.choice, ...patch };
+    if (!Number.isInteger(next.T) || next.T < 2 || next.T > MAX_T) {
+      this.inputError = `T must be a whole number from 2 to ${MAX_T}`;
+      return;
+    }
+    this.inputError = null;
+    this.dispatchEvent(new CustomEvent<ScheduleChoice>('schedule-change', { detail: next, bubbles: true, composed: true }));
+  }
+
+  override render() {
+    const c = this.curves.get(this.choice.type);
+    const last = this.choice.T - 1;
+    return html`
+      <h2>1 · Noise schedule</h2>
+      <p class="lede">
+        The forward process adds Gaussian noise in <span class="math">T</span> small steps of variance
+        <span class="math">β<sub>t</sub></span>. What the model sees at step <span class="math">t</span> depends on
+        <span class="math">ᾱ<sub>t</sub> = ∏(1 − β<sub>s</sub>)</span>, the fraction of signal variance left, and on the
+        signal-to-noise ratio <span class="math">SNR = ᾱ<sub>t</sub> / (1 − ᾱ<sub>t</sub>)</span>. New training runs use this schedule.
+      </p>
+      <div class="controls">
+        <label
+          >Schedule
+          <select @change=${(e: Event) => this.change({ type: (e.target as HTMLSelectElement).value as ScheduleChoice['type'] })}>
+            ${TYPES.map((t) => html`<option value=${t} ?selected=${t === this.choice.type}>${t}</option>`)}
+          </select>
+        </label>
+        <label
+          >Steps T
+          <input
+            type="number"
+            min="2"
+            max=${MAX_T}
+            step="1"
+            .value=${String(this.choice.T)}
+            @change=${(e: Event) => this.change({ T: Number((e.target as HTMLInputElement).value) })}
+          />
+        </label>
+        ${this.locked ? html`<span class="hint">The model being trained keeps the schedule it was made with.</span>` : ''}
+      </div>
+      ${this.inputError ?? this.error ? html`<p class="error">${this.inputError ?? this.error}</p>` : ''}
+      <div class="plots">
+        <canvas aria-label="beta_t"></canvas>
+        <canvas aria-label="alpha-bar_t"></canvas>
+        <canvas aria-label="log-SNR"></canvas>
+      </div>
+      ${c
+        ? html`<div class="stats summary">
+            <span>β<sub>0</sub> <b>${c.betas[0]!.toExponential(2)}</b></span>
+            <span>β<sub>T−1</sub> <b>${c.betas[last]!.toExponential(2)}</b></span>
+            <span>ᾱ<sub>T−1</sub> <b>${c.alphasCumprod[last]!.toExponential(2)}</b></span>
+            <span>signal left at the end √ᾱ <b>${Math.sqrt(c.alphasCumprod[last]!).toFixed(4)}</b></span>
+            <span>log-SNR from <b>${c.logSnr[0]!.toFixed(1)}</b> to <b>${c.logSnr[last]!.toFixed(1)}</b></span>
+          </div>`
+        : ''}
+    `;
+  }
+
+  protected override updated(_changed: PropertyValues): void {
+    this.draw();
+  }
+
+  private draw(): void {
+    if (!this.canvases || this.canvases.length < 3) return;
+    const chosen = this.choice.type;
+    const seriesOf = (pick: (c: ScheduleCurves) => Float64Array, color: string): Series[] => {
+      const others = TYPES.filter((t) => t !== chosen && this.curves.has(t)).map(
+        (t, i): Series => ({ y: pick(this.curves.get(t)!), color: COLORS.faint, width: 1, ...(i === 0 ? { label: 'other types' } : {}) }),
+      );
+      const mine = this.curves.get(chosen);
+      return mine ? [...others, { y: pick(mine), color, width: 2.2, label: chosen }] : others;
+    };
+    const xRange: [number, number] = [0, this.choice.T - 1];
+    const [beta, alpha, snr] = this.canvases;
+    drawLineChart(beta!, { title: 'β_t (log scale)', series: seriesOf((c) => c.betas, COLORS.beta), yLog: true, xRange, xLabel: 't', xInteger: true, guides: this.guides });
+    drawLineChart(alpha!, { title: 'ᾱ_t', series: seriesOf((c) => c.alphasCumprod, COLORS.alphaBar), yRange: [0, 1], xRange, xLabel: 't', xInteger: true, guides: this.guides });
+    drawLineChart(snr!, { title: 'log-SNR', series: seriesOf((c) => c.logSnr, COLORS.logSnr), xRange, xLabel: 't', xInteger: true, guides: this.guides });
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'schedule-view': ScheduleView;
+  }
+}

@@ -1,0 +1,263 @@
+// <train-panel>: dataset, model preset and optimiser settings, Start/Pause/Reset, live loss chart
+// and throughput, checkpoint download and resume. Presentational: it fires `dataset-load`,
+// `preset-change`, `train-start` (TrainSettings), `train-pause`, `train-reset`,
+// `checkpoint-download` and `checkpoint-upload` ({file}), and shows what it is given.
+
+import { css, html, LitElement } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { DatasetState, ScheduleChoice, TrainingState, TrainSettings } from './controller.ts';
+import './dataset-picker.ts';
+import type { IdxSourceChoice } from './dataset-picker.ts';
+import './loss-chart.ts';
+import type { LossPoint } from './loss-chart.ts';
+import { panelStyles } from './theme.ts';
+
+export interface PresetInfo {
+  name: string;
+  parameters: number;
+  imageSize: number;
+  channels: number;
+}
+
+export interface CheckpointLink {
+  url: string;
+  name: string;
+  bytes: number;
+}
+
+const DEFAULT_SETTINGS: TrainSettings = {
+  preset: 'tiny-fashion',
+  batchSize: 32,
+  lr: 1e-3,
+  warmupSteps: 100,
+  emaDecay: 0.995,
+  targetSteps: 2000,
+  seed: 0,
+};
+
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '–';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+@customElement('train-panel')
+export class TrainPanel extends LitElement {
+  static override styles = [
+    panelStyles,
+    css`
+      section + section {
+        margin-top: 16px;
+        padding-top: 14px;
+        border-top: 1px solid #edf0f5;
+      }
+      h3 {
+        margin: 0 0 8px;
+        font-size: 13px;
+        font-weight: 650;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        color: #5b6477;
+      }
+      .actions {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        flex-wrap: wrap;
+        margin: 4px 0 10px;
+      }
+      progress {
+        width: 100%;
+        height: 6px;
+        margin: 8px 0 4px;
+        accent-color: #3b6fd8;
+      }
+      .file-button {
+        position: relative;
+        overflow: hidden;
+        display: inline-flex;
+        align-items: center;
+        padding: 6px 14px;
+        border: 1px solid #3b6fd8;
+        border-radius: 6px;
+        color: #3b6fd8;
+        font-size: 13px;
+        font-weight: 600;
+        cursor: pointer;
+      }
+      .file-button input {
+        position: absolute;
+        inset: 0;
+        opacity: 0;
+        cursor: pointer;
+      }
+      .file-button[aria-disabled='true'] {
+        border-color: #c9d0dd;
+        color: #8a93a6;
+        pointer-events: none;
+      }
+      a {
+        color: #3b6fd8;
+      }
+      select {
+        max-width: 320px;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) data: DatasetState = { status: 'none', description: '', message: '', preview: null };
+  @property({ attribute: false }) source: IdxSourceChoice = { url: '', split: 'train', limit: 10000 };
+  @property({ attribute: false }) training: TrainingState = { phase: 'none', step: 0, targetSteps: 0, stepsPerSecond: 0, parameters: 0, summary: null };
+  @property({ attribute: false }) records: readonly LossPoint[] = [];
+  @property({ type: Number }) recordCount = 0;
+  @property({ attribute: false }) presets: PresetInfo[] = [];
+  @property() preset = DEFAULT_SETTINGS.preset;
+  @property({ attribute: false }) schedule: ScheduleChoice = { type: 'linear', T: 1000 };
+  @property({ type: Boolean }) engineReady = false;
+  @property({ attribute: false }) checkpoint: CheckpointLink | null = null;
+  @property({ type: Boolean }) checkpointBusy = false;
+
+  @state() private settings: TrainSettings = { ...DEFAULT_SETTINGS };
+
+  private fire<T>(type: string, detail?: T): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private setNumber(key: keyof TrainSettings, e: Event): void {
+    const v = Number((e.target as HTMLInputElement).value);
+    if (Number.isFinite(v)) this.settings = { ...this.settings, [key]: v };
+  }
+
+  private numberField(label: string, key: keyof TrainSettings, attrs: { min: number; step: number | 'any' }, disabled: boolean) {
+    return html`<label
+      >${label}
+      <input
+        type="number"
+        name=${key}
+        min=${attrs.min}
+        step=${attrs.step}
+        .value=${String(this.settings[key])}
+        ?disabled=${disabled}
+        @change=${(e: Event) => this.setNumber(key, e)}
+      />
+    </label>`;
+  }
+
+  private start(): void {
+    this.fire<TrainSettings>('train-start', { ...this.settings, preset: this.preset });
+  }
+
+  override render() {
+    const t = this.training;
+    const running = t.phase === 'running';
+    const locked = t.phase !== 'none';
+    const dataReady = this.data.status === 'ready';
+    const canStart = this.engineReady && !running && (locked || dataReady) && this.settings.targetSteps > t.step;
+    const startLabel = t.phase === 'none' ? 'Start training' : 'Resume';
+    const last = this.records.slice(-20);
+    const recentLoss = last.length ? last.reduce((s, r) => s + r.loss, 0) / last.length : NaN;
+    const remaining = t.stepsPerSecond > 0 ? (Math.max(0, t.targetSteps - t.step) / t.stepsPerSecond) : NaN;
+    const s = t.summary;
+    return html`
+      <h2>3 · Training</h2>
+      <p class="lede">
+        Each step takes a batch of images <span class="math">x<sub>0</sub></span>, a random <span class="math">t</span> and noise
+        <span class="math">ε</span>, and nudges the U-Net so that <span class="math">ε̂(x<sub>t</sub>, t)</span> gets closer to
+        <span class="math">ε</span>. Sampling uses an exponential moving average (EMA) of the weights.
+      </p>
+
+      <section>
+        <h3>Data</h3>
+        <dataset-picker .data=${this.data} .source=${this.source} ?disabled=${running}></dataset-picker>
+      </section>
+
+      <section>
+        <h3>Model and optimiser</h3>
+        <div class="controls">
+          <label
+            >Model preset
+            <select
+              name="preset"
+              ?disabled=${locked}
+              @change=${(e: Event) => this.fire('preset-change', { name: (e.target as HTMLSelectElement).value })}
+            >
+              ${this.presets.map(
+                (p) =>
+                  html`<option value=${p.name} ?selected=${p.name === this.preset}>
+                    ${p.name} · ${p.imageSize}×${p.imageSize}×${p.channels} · ${formatCount(p.parameters)} params
+                  </option>`,
+              )}
+            </select>
+          </label>
+          ${this.numberField('Batch size', 'batchSize', { min: 1, step: 1 }, locked)}
+          ${this.numberField('Learning rate', 'lr', { min: 0, step: 'any' }, locked)}
+          ${this.numberField('Warm-up steps', 'warmupSteps', { min: 0, step: 1 }, locked)}
+          ${this.numberField('EMA decay', 'emaDecay', { min: 0, step: 'any' }, locked)}
+          ${this.numberField('Seed', 'seed', { min: 0, step: 1 }, locked)}
+          ${this.numberField('Train until step', 'targetSteps', { min: 1, step: 1 }, running)}
+        </div>
+        <p class="hint">
+          ${s
+            ? html`Training ${s.preset} (${s.imageSize}×${s.imageSize}×${s.channels}) with the ${s.schedule.type} schedule, T = ${s.schedule.T},
+                batch ${s.batchSize}, learning rate ${s.lr}. Reset to change these settings.`
+            : html`A new run uses the ${this.schedule.type} schedule with T = ${this.schedule.T} from section 1.`}
+        </p>
+        <div class="actions">
+          <button name="start" ?disabled=${!canStart} @click=${this.start}>${startLabel}</button>
+          <button name="pause" class="secondary" ?disabled=${!running} @click=${() => this.fire('train-pause')}>Pause</button>
+          <button name="reset" class="secondary" ?disabled=${!locked} @click=${() => this.fire('train-reset')}>Reset</button>
+          ${!dataReady && !locked ? html`<span class="hint">Load a dataset first.</span>` : ''}
+        </div>
+        ${locked ? html`<progress max=${Math.max(1, t.targetSteps)} .value=${t.step}></progress>` : ''}
+        <div class="stats" aria-live="polite">
+          <span>phase <b class="phase">${t.phase === 'none' ? 'not started' : t.phase}</b></span>
+          <span>step <b class="step">${t.step}</b>${t.targetSteps ? html` / ${t.targetSteps}` : ''}</span>
+          <span>loss <b>${Number.isFinite(recentLoss) ? recentLoss.toFixed(4) : '–'}</b></span>
+          <span>speed <b>${t.stepsPerSecond > 0 ? t.stepsPerSecond.toFixed(2) : '–'}</b> steps/s</span>
+          ${s && t.stepsPerSecond > 0 ? html`<span><b>${Math.round(t.stepsPerSecond * s.batchSize)}</b> images/s</span>` : ''}
+          ${running ? html`<span>left <b>${formatDuration(remaining)}</b></span>` : ''}
+          ${t.parameters ? html`<span><b>${formatCount(t.parameters)}</b> parameters</span>` : ''}
+        </div>
+        <loss-chart .records=${this.records} .count=${this.recordCount}></loss-chart>
+      </section>
+
+      <section>
+        <h3>Checkpoint</h3>
+        <div class="actions">
+          <button class="secondary" name="download" ?disabled=${!locked || this.checkpointBusy} @click=${() => this.fire('checkpoint-download')}>
+            ${this.checkpointBusy ? 'Saving…' : 'Download checkpoint'}
+          </button>
+          <label class="file-button" aria-disabled=${!this.engineReady || running}>
+            Resume from a checkpoint…
+            <input
+              type="file"
+              accept=".safetensors"
+              ?disabled=${!this.engineReady || running}
+              @change=${(e: Event) => {
+                const input = e.target as HTMLInputElement;
+                const file = input.files?.[0];
+                if (file) this.fire('checkpoint-upload', { file });
+                input.value = '';
+              }}
+            />
+          </label>
+          ${this.checkpoint
+            ? html`<a href=${this.checkpoint.url} download=${this.checkpoint.name}>${this.checkpoint.name}</a>
+                <span class="hint">${(this.checkpoint.bytes / 1e6).toFixed(1)} MB</span>`
+            : html`<span class="hint">A safetensors file: weights, EMA weights, Adam state and the full config.</span>`}
+        </div>
+      </section>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'train-panel': TrainPanel;
+  }
+}
