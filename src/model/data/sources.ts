@@ -12,6 +12,9 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   }
   if (!response.ok) throw new DatasetError(`cannot fetch ${url}: HTTP ${response.status}`);
   const raw = new Uint8Array(await response.arrayBuffer());
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) {
+    throw new DatasetError(`${url} returned an HTML page, not a data file: is the URL right?`);
+  }
   // Servers may already have undone the gzip (Content-Encoding): look at the magic bytes.
   if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
   try {

@@ -25,6 +25,8 @@ export interface SampleOptions {
   /** Report x_t and x0 every this many steps (0: never). */
   every?: number;
   onFrame?: (frame: SampleFrame) => void;
+  /** Stops sampling between steps (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 export interface SampleFrame {
@@ -52,6 +54,10 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
         }));
   let x = randomNormal(shape, { seed: options.seed });
   for (let i = 0; i < plan.length; i++) {
+    if (options.signal?.aborted) {
+      x.dispose();
+      throw options.signal.reason ?? new DOMException('sampling was stopped', 'AbortError');
+    }
     const { t, k } = plan[i]!;
     const { xPrev, x0 } = noGrad(() =>
       scope(() => {
@@ -68,13 +74,15 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
     x = xPrev;
     const last = i === plan.length - 1;
     if (options.every && options.onFrame && (i % options.every === options.every - 1 || last)) {
-      options.onFrame({ index: i, t, xt: await x.read(), x0: await x0.read() });
+      const frame = { index: i, t, xt: await x.read(), x0: await x0.read() };
+      x0.dispose();
+      options.onFrame(frame);
     } else {
+      x0.dispose();
       flush();
       // Keep at most a few steps in flight so progress reflects the GPU.
       if (i % 4 === 3) await runtime().device.queue.onSubmittedWorkDone();
     }
-    x0.dispose();
   }
   const images = await x.read();
   x.dispose();
