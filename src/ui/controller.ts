@@ -121,8 +121,6 @@ const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 
 /** Where the dev server exposes Debian's datasets. */
 export const DEFAULT_DATASET_URL = '/@fs/usr/share/datasets/fashion-mnist/';
 
-class SamplingStopped extends Error {}
-
 type Source = { kind: 'idx'; set: ImageSet; name: string } | { kind: 'files'; files: File[]; name: string };
 
 function describePresetSize(name: string): { size: number; channels: number } {
@@ -154,7 +152,7 @@ export class DemoController extends EventTarget {
   private source: Source | null = null;
   private prepared = new Map<string, Dataset & { labels: Uint8Array | null }>();
   private trainer: Trainer | null = null;
-  private stopSampling = false;
+  private samplingAbort: AbortController | null = null;
   private recordTimes: number[] = [];
   private gpuQueue: Promise<unknown> = Promise.resolve();
   private loopId = 0;
@@ -540,7 +538,7 @@ export class DemoController extends EventTarget {
     const c = trainer.config.model;
     const batch = (data: Float32Array): ImageBatch => ({ data, n: request.n, channels: c.inChannels, size: c.imageSize });
     const totalSteps = request.sampler === 'ddpm' ? trainer.diffusion.T : Math.min(request.steps, trainer.diffusion.T);
-    this.stopSampling = false;
+    const abort = (this.samplingAbort = new AbortController());
     this.sampling = { running: true, fromStep: trainer.step, totalSteps, frames: [], result: null, seconds: 0 };
     this.emit('change');
     const t0 = performance.now();
@@ -553,24 +551,24 @@ export class DemoController extends EventTarget {
           eta: request.eta,
           seed: request.seed,
           every: Math.max(1, request.every),
+          signal: abort.signal,
           onFrame: (f) => {
             this.sampling = { ...this.sampling, frames: [...this.sampling.frames, { index: f.index, t: f.t, xt: batch(f.xt), x0: batch(f.x0) }] };
             this.emit('frame');
-            if (this.stopSampling) throw new SamplingStopped();
           },
         }),
       );
       this.sampling = { ...this.sampling, running: false, result: batch(images), seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       this.sampling = { ...this.sampling, running: false };
-      if (!(e instanceof SamplingStopped) && this.engine.kind !== 'lost') this.fail(e);
+      if (!abort.signal.aborted && this.engine.kind !== 'lost') this.fail(e);
     }
     this.emit('change');
   }
 
-  /** Stops sampling at the next reported frame. */
+  /** Stops sampling before its next step. */
   stopSample(): void {
-    this.stopSampling = true;
+    this.samplingAbort?.abort();
   }
 
   /** Whether a model exists to sample from. */
