@@ -1,6 +1,7 @@
 // Every op's gradient checks, in the order `ddpm check` reports them.
 
 import { attentionChecks } from './attention.ts';
+import { conv2dChecks } from './conv2d.ts';
 import { dropoutChecks } from './dropout.ts';
 import { elementwiseChecks } from './elementwise.ts';
 import { groupNormChecks } from './group-norm.ts';
@@ -24,6 +25,7 @@ export const ALL_CHECKS: OpCheck[] = [
   ...softmaxChecks,
   ...lossChecks,
   ...linearChecks,
+  ...conv2dChecks,
   ...groupNormChecks,
   ...upsampleChecks,
   ...attentionChecks,

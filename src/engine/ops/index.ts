@@ -14,3 +14,4 @@ export * from './timestep-embedding.ts';
 export * from './dropout.ts';
 export * from './timestep-combine.ts';
 export * from './vlb.ts';
+export * from './conv2d.ts';
