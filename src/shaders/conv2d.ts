@@ -1,42 +1,51 @@
-// One direct-convolution kernel (implicit GEMM, no im2col buffer) that serves conv2d's forward,
-// its input gradient and its weight gradient. Each is an instance of a "generalised conv":
+// conv2d's kernels: implicit GEMM (no im2col buffer) over one "generalised conv" that covers
+// the forward pass, the input gradient and the weight gradient:
 //
 //   out[outOffset + b·oB + m·oM + y·oY + x·oX] = bias[m] + Σ_{c,ty,tx} filt[c,ty,tx,m] · src[b,c,Y,X]
 //   Y = y·sMul + ty·dil − padT,  X = x·sMul + tx·dil − padL   (zero outside the source)
 //
+// As a GEMM: rows m (M output channels), columns p = (b, y, x) (pixels), summed k = (c, ty, tx).
 // `filt` is m-contiguous (the op packs it with a permute) with signed c/ty/tx strides, so the
-// input gradient reads the filter flipped without another copy. The batch and channel strides
-// of `src` are uniforms, so the weight gradient can read x as [Cin, N, H, W]; the output
-// strides let the input gradient of a strided conv write one sub-pixel phase per launch.
+// input gradient reads the filter flipped without a copy; the batch and channel strides of
+// `src` let the weight gradient read x as [Cin, N, H, W]; the output strides let the input
+// gradient of a strided conv write one sub-pixel phase per launch. Every shape is a uniform.
 //
-// Tiling: an invocation keeps TILE_M output channels × TILE_P output pixels in registers
-// (TILE_M/4 vec4 accumulators per pixel), fully unrolled: SwiftShader runs dynamically indexed
-// private arrays through memory. Pixels are flattened over (b, y, x), so tiny outputs (1×1
-// images, 3×3 weight gradients) waste no lanes. Every shape is a uniform; the two variants
-// differ only in how the filter is read:
-//   - `vec4`: M, the filter offset and strides are multiples of 4: TILE_M channels load as vec4;
-//   - `scalar`: any M; channels past M are clamped for loading and skipped when writing.
+// Two kernels, chosen by M (src/engine/ops/conv2d.ts):
+//  - `tiled`: a workgroup stages BLOCK_K summed entries of BLOCK_M filter columns and BLOCK_P
+//    gathered pixels in workgroup memory; each thread then reads them as vec4 and keeps
+//    8 channels × 8 pixels in registers. BLOCK_M is 64 (BLOCK_P 64) or 32 (BLOCK_P 128),
+//    a uniform, so M = 32 layers waste no half tiles.
+//  - `direct`: no workgroup memory; a thread keeps DIRECT_M channels × DIRECT_P pixels in
+//    registers and reads the filter and source itself. For M ≤ 16, where a 32-row tile
+//    would mostly compute padding.
+// Both are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
+// private arrays through memory.
 
 import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
 
-/** Output channels per invocation (a multiple of 4: one vec4 accumulator per 4 channels). */
-export const CONV_TILE_M = 16;
-/** Output pixels per invocation. */
-export const CONV_TILE_P = 4;
 export const CONV_WORKGROUP = 64;
+/** Summed (c, ty, tx) entries staged per step of the tiled kernel. */
+export const TILED_BLOCK_K = 16;
+/** Channels × pixels each tiled thread accumulates (multiples of 4). */
+const THREAD_M = 8;
+const THREAD_P = 8;
+/**
+ * Channels × pixels of one tiled workgroup (BLOCK_M · BLOCK_P). BLOCK_M is 32 or 64: at most
+ * one staged filter column and two staged pixel columns per thread.
+ */
+export const TILED_BLOCK_AREA = CONV_WORKGROUP * THREAD_M * THREAD_P;
+const TILED_BLOCK_M_MAX = 64;
+const TILED_BLOCK_P_MAX = TILED_BLOCK_AREA / 32;
+/** Channels × pixels per invocation of the direct kernel. */
+export const DIRECT_M = 4;
+export const DIRECT_P = 8;
 
-export type ConvFilterLoad = 'vec4' | 'scalar' | 'quad';
-
-/** Tile shape of one invocation; CONV_TILE is the tuned choice. */
-export interface ConvTile {
-  m: number;
-  p: number;
-}
-export const CONV_TILE: ConvTile = { m: CONV_TILE_M, p: CONV_TILE_P };
+export type ConvKernelName = 'tiled' | 'direct';
 
 export const convUniforms = new UniformLayout([
-  { name: 'items', type: 'u32' }, // invocations: pBlocks · ceil(M / TILE_M)
-  { name: 'pBlocks', type: 'u32' },
+  { name: 'blocks', type: 'u32' }, // work items: tiled workgroups or direct invocations
+  { name: 'pBlocks', type: 'u32' }, // pixel blocks per channel block
+  { name: 'blockM', type: 'u32' }, // tiled only: 32 or 64
   { name: 'pixels', type: 'u32' }, // B · outH · outW
   { name: 'outChannels', type: 'u32' }, // M
   { name: 'channels', type: 'u32' }, // C, the summed channel axis
@@ -46,6 +55,7 @@ export const convUniforms = new UniformLayout([
   { name: 'tapsW', type: 'u32' },
   { name: 'srcH', type: 'u32' },
   { name: 'srcW', type: 'u32' },
+  { name: 'srcOffset', type: 'u32' },
   { name: 'srcStrideB', type: 'u32' },
   { name: 'srcStrideC', type: 'u32' },
   { name: 'sMul', type: 'u32' },
@@ -64,91 +74,30 @@ export const convUniforms = new UniformLayout([
   { name: 'hasBias', type: 'u32' },
 ]);
 
+const STORAGE: StorageBinding[] = [
+  { name: 'src', access: 'read' },
+  { name: 'filt', access: 'read' },
+  { name: 'bias', access: 'read' },
+  { name: 'outs', access: 'read_write' },
+];
+
 const range = (n: number): number[] => [...Array(n).keys()];
 
-/** One WGSL line per index, joined at `indent`. */
+/** WGSL lines, one per index, joined at `indent`. */
 const unroll = (n: number, line: (i: number) => string, indent: string): string =>
   range(n).map(line).join(`\n${indent}`);
 
-/** Loads the tile's filter values at tap address `f` (m0 included) into w0, w1, … */
-function filterLoads(variant: ConvFilterLoad, quads: number, indent: string): string {
-  if (variant === 'vec4') {
-    return unroll(quads, (q) => `let w${q} = filt[min(u32(f) / 4u + ${q}u, lastQuad)];`, indent);
-  }
-  if (variant === 'quad') {
-    return unroll(
-      quads,
-      (q) => `let mine${q} = filt[u32(f) + laneOff${q}];
-${indent}let w${q} = vec4<f32>(${range(4).map((i) => `quadBroadcast(mine${q}, ${i}u)`).join(', ')});`,
-      indent,
-    );
-  }
-  const load = (q: number): string => range(4).map((i) => `filt[u32(f) + mOff${4 * q + i}]`).join(', ');
-  return unroll(quads, (q) => `let w${q} = vec4<f32>(${load(q)});`, indent);
+/** Shared by both kernels: pixel → output address, and a guarded write of 4 channels. */
+const OUTPUT = /* wgsl */ `
+fn outAddress(pix: u32) -> u32 {
+  let plane = params.outH * params.outW;
+  let r = pix % plane;
+  return params.outOffset + (pix / plane) * params.outStrideB + (r / params.outW) * params.outStrideY
+    + (r % params.outW) * params.outStrideX;
 }
 
-/** Per pixel j: the source offset of its batch entry, its window corner and output address. */
-function pixelSetup(j: number): string {
-  return `let pix${j} = min(p0 + ${j}u, params.pixels - 1u);
-  let b${j} = pix${j} / plane;
-  let y${j} = pix${j} % plane / params.outW;
-  let x${j} = pix${j} % params.outW;
-  var srcC${j} = b${j} * params.srcStrideB;
-  let yBase${j} = i32(y${j} * params.sMul) - params.padT;
-  let xBase${j} = i32(x${j} * params.sMul) - params.padL;
-  let outAt${j} = params.outOffset + b${j} * params.outStrideB + y${j} * params.outStrideY + x${j} * params.outStrideX;`;
-}
-
-/** For tap row ty: pixel j's source row offset and whether that row is inside the source. */
-function rowSetup(j: number): string {
-  return `let sy${j} = u32(yBase${j} + dy);
-      let yOk${j} = sy${j} < srcH;
-      let row${j} = srcC${j} + sy${j} * srcW;`;
-}
-
-/** For tap (ty, tx): pixel j's source value (0 in the padding) times the filter, accumulated. */
-function tapUpdate(j: number, quads: number): string {
-  return `let sx${j} = u32(xBase${j} + dx);
-        let ok${j} = yOk${j} && sx${j} < srcW;
-        let v${j} = vec4<f32>(select(0.0, src[select(0u, row${j} + sx${j}, ok${j})], ok${j}));
-        ${unroll(quads, (q) => `acc${j}_${q} += w${q} * v${j};`, '        ')}`;
-}
-
-/** Writes pixel j's accumulators (plus bias) for the channels below M. */
-function pixelWrite(j: number, quads: number): string {
-  return `if (live && p0 + ${j}u < params.pixels) {
-    ${unroll(quads, (q) => `store(outAt${j}, m0 + ${4 * q}u, acc${j}_${q});`, '    ')}
-  }`;
-}
-
-export function convKernel(variant: ConvFilterLoad, tile: ConvTile = CONV_TILE): KernelSpec {
-  const quads = tile.m / 4;
-  const storage: StorageBinding[] = [
-    { name: 'src', access: 'read' },
-    { name: 'filt', access: 'read', type: variant === 'vec4' ? 'vec4<f32>' : 'f32' },
-    { name: 'bias', access: 'read' },
-    { name: 'outs', access: 'read_write' },
-  ];
-  const channelSetup =
-    variant === 'vec4'
-      ? 'let lastQuad = arrayLength(&filt) - 1u;'
-      : variant === 'quad'
-        ? `let lane = idx % 4u;
-  ${unroll(quads, (q) => `let laneOff${q} = min(m0 + ${4 * q}u + lane, params.outChannels - 1u) - m0;`, '  ')}`
-        : unroll(tile.m, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ');
-  const entry =
-    variant === 'quad'
-      ? `
-@compute @workgroup_size(${CONV_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let idx = gid.x + gid.y * nwg.x * ${CONV_WORKGROUP}u;
-  // No early return: the 4 lanes of a quad share filter loads through quadBroadcast.
-  let live = idx < params.items;`
-      : `${linearMain(CONV_WORKGROUP, 'params.items')}
-  let live = true;`;
-  const code = /* wgsl */ `${variant === 'quad' ? 'enable subgroups;\n' : ''}${declareBindings(convUniforms, storage)}
-
-fn store(at: u32, m: u32, v: vec4<f32>) {
+/** Writes channels m..m+3 of one pixel (those below M), adding the bias. */
+fn store4(at: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
       var r = v[i];
@@ -156,15 +105,165 @@ fn store(at: u32, m: u32, v: vec4<f32>) {
       outs[at + (m + i) * params.outStrideM] = r;
     }
   }
+}`;
+
+/** Per pixel: the source offset of its batch entry and the corner of its window. */
+const windowOf = (pix: string, name: string): string => `
+  let ${name}Src = params.srcOffset + (${pix} / plane) * params.srcStrideB;
+  let ${name}Y = i32((${pix} % plane / params.outW) * params.sMul) - params.padT;
+  let ${name}X = i32((${pix} % params.outW) * params.sMul) - params.padL;`;
+
+/** Accumulator acc{j}_{q} holds pixel j, channels 4q..4q+3 of a thread's tile. */
+interface TileCell {
+  j: number;
+  q: number;
 }
-${entry}
-  let p0 = (idx % params.pBlocks) * ${tile.p}u;
-  let m0 = (idx / params.pBlocks) * ${tile.m}u;
+const tileCells = (pixels: number, quads: number): TileCell[] =>
+  range(pixels * quads).map((i) => ({ j: Math.floor(i / quads), q: i % quads }));
+const acc = ({ j, q }: TileCell): string => `acc${j}_${q}`;
+
+/**
+ * Writes a thread's tile: pixel p0 + j, channels m0 + 4q... Through an array in one loop,
+ * because unrolled stores cost seconds of pipeline build on SwiftShader.
+ */
+function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string, m0: string): string {
+  return `var tile: array<vec4<f32>, ${cells.length}>;
+  ${cells.map((c, i) => `tile[${i}] = ${acc(c)};`).join('\n  ')}
+  for (var j = 0u; j < ${pixels}u; j++) {
+    let pix = ${p0} + j;
+    if (pix < params.pixels) {
+      let at = outAddress(pix);
+      for (var q = 0u; q < ${quads}u; q++) {
+        store4(at, ${m0} + q * 4u, tile[j * ${quads}u + q]);
+      }
+    }
+  }`;
+}
+
+/** Tiled staging: source value of pixel column `n` for the current (c, ty, tx), into Bs. */
+const stagePixel = (n: string, column: string): string => `let sy${n} = u32(${n}Y + dy);
+        let sx${n} = u32(${n}X + dx);
+        let ok${n} = inK && sy${n} < srcH && sx${n} < srcW;
+        let at${n} = select(0u, ${n}Src + cOff + sy${n} * srcW + sx${n}, ok${n});
+        Bs[kk][${column}][t % 4u] = select(0.0, src[at${n}], ok${n});`;
+
+export function convTiledKernel(): KernelSpec {
+  const quadsM = THREAD_M / 4;
+  const quadsP = THREAD_P / 4;
+  const cells = tileCells(THREAD_P, quadsM);
+  const code = /* wgsl */ `${declareBindings(convUniforms, STORAGE)}
+${OUTPUT}
+
+// Staged step: [k][column / 4] as vec4 over 4 consecutive columns.
+var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK_M_MAX / 4}>, ${TILED_BLOCK_K}>;
+var<workgroup> Bs: array<array<vec4<f32>, ${TILED_BLOCK_P_MAX / 4}>, ${TILED_BLOCK_K}>;
+
+@compute @workgroup_size(${CONV_WORKGROUP})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  // No early return: every thread takes part in staging and barriers.
+  let block = min(wg.x + wg.y * nwg.x, params.blocks - 1u);
+  let blockM = params.blockM;
+  let blockP = ${TILED_BLOCK_AREA}u / blockM;
+  let p0 = (block % params.pBlocks) * blockP;
+  let m0 = (block / params.pBlocks) * blockM;
   let plane = params.outH * params.outW;
-  ${channelSetup}
-  ${unroll(tile.p, pixelSetup, '  ')}
-  ${unroll(tile.p * quads, (k) => `var acc${Math.floor(k / quads)}_${k % quads} = vec4<f32>(0.0);`, '  ')}
-  // Loop-invariant uniforms in registers: SwiftShader reloads uniform fields at every use.
+
+  // Staging roles: filter column m0 + t (threads below blockM), pixel columns p0 + t + 64·i.
+  let stagesA = t < blockM;
+  let fm = i32(min(m0 + t, params.outChannels - 1u));
+  let pixA = min(p0 + t, params.pixels - 1u);
+  let pixB = min(p0 + t + ${CONV_WORKGROUP}u, params.pixels - 1u);
+  let stagesB = blockP > ${CONV_WORKGROUP}u;
+  ${windowOf('pixA', 'a')}
+  ${windowOf('pixB', 'b')}
+
+  // Compute roles: channels m0 + tm·4 .. +${THREAD_M}, pixels p0 + tp·4 .. +${THREAD_P} (tm, tp in vec4 units).
+  let threadsP = blockP / ${THREAD_P}u;
+  let tm = (t / threadsP) * ${quadsM}u;
+  let tp = (t % threadsP) * ${quadsP}u;
+  ${cells.map((c) => `var ${acc(c)} = vec4<f32>(0.0);`).join('\n  ')}
+
+  // The next summed entry (c, ty, tx) to stage, walked incrementally: its filter offset, its
+  // source channel offset and its window offsets dy = ty·dil, dx = tx·dil.
+  let channels = params.channels;
+  let tapsH = params.tapsH;
+  let tapsW = params.tapsW;
+  let dil = i32(params.dil);
+  let srcH = params.srcH;
+  let srcW = params.srcW;
+  let stepTx = params.filtStrideTx;
+  let stepTy = params.filtStrideTy - i32(tapsW) * stepTx;
+  let stepC = params.filtStrideC - i32(tapsH) * params.filtStrideTy;
+  var c = 0u;
+  var ty = 0u;
+  var tx = 0u;
+  var f = params.filtOffset + fm;
+  var cOff = 0u;
+  var dy = 0;
+  var dx = 0;
+  let total = channels * tapsH * tapsW;
+  for (var k0 = 0u; k0 < total; k0 += ${TILED_BLOCK_K}u) {
+    for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
+      let inK = c < channels;
+      if (stagesA) {
+        As[kk][t / 4u][t % 4u] = select(0.0, filt[select(0u, u32(f), inK)], inK);
+      }
+      ${stagePixel('a', 't / 4u')}
+      if (stagesB) {
+        ${stagePixel('b', `t / 4u + ${CONV_WORKGROUP / 4}u`)}
+      }
+      tx++;
+      f += stepTx;
+      dx += dil;
+      if (tx == tapsW) {
+        tx = 0u;
+        dx = 0;
+        ty++;
+        f += stepTy;
+        dy += dil;
+        if (ty == tapsH) {
+          ty = 0u;
+          dy = 0;
+          c++;
+          f += stepC;
+          cOff += params.srcStrideC;
+        }
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
+      ${unroll(quadsM, (q) => `let w${q} = As[kk][tm + ${q}u];`, '      ')}
+      ${unroll(quadsP, (q) => `let v${q} = Bs[kk][tp + ${q}u];`, '      ')}
+      ${cells.map((c) => `${acc(c)} += w${c.q} * v${c.j >> 2}.${'xyzw'[c.j % 4]};`).join('\n      ')}
+    }
+    workgroupBarrier();
+  }
+  if (wg.x + wg.y * nwg.x >= params.blocks) { return; }
+  ${writeTile(cells, THREAD_P, quadsM, 'p0 + tp * 4u', 'm0 + tm * 4u')}
+}`;
+  return { key: 'conv2d:tiled', code, storage: STORAGE, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
+}
+
+export function convDirectKernel(): KernelSpec {
+  const quads = DIRECT_M / 4;
+  const I8 = ' '.repeat(8);
+  const cells = tileCells(DIRECT_P, quads);
+  const code = /* wgsl */ `${declareBindings(convUniforms, STORAGE)}
+${OUTPUT}
+${linearMain(CONV_WORKGROUP, 'params.blocks')}
+  let p0 = (idx % params.pBlocks) * ${DIRECT_P}u;
+  let m0 = (idx / params.pBlocks) * ${DIRECT_M}u;
+  let plane = params.outH * params.outW;
+  // Channels past M are clamped for loading and skipped when writing.
+  ${unroll(DIRECT_M, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ')}
+  ${unroll(
+    DIRECT_P,
+    (j) => `let pix${j} = min(p0 + ${j}u, params.pixels - 1u);${windowOf(`pix${j}`, `p${j}`)}\n  var srcC${j} = p${j}Src;`,
+    '  ',
+  )}
+  ${cells.map((c) => `var ${acc(c)} = vec4<f32>(0.0);`).join('\n  ')}
+  // Loop-invariant uniforms in registers: SwiftShader reloads a uniform field at every use.
   let srcH = params.srcH;
   let srcW = params.srcW;
   let dil = i32(params.dil);
@@ -177,121 +276,31 @@ ${entry}
     for (var ty = 0u; ty < tapsH; ty++) {
       let fRow = fC + i32(ty) * filtStrideTy;
       let dy = i32(ty) * dil;
-      ${unroll(tile.p, rowSetup, '      ')}
+      ${unroll(
+        DIRECT_P,
+        (j) => `let sy${j} = u32(p${j}Y + dy);
+      let yOk${j} = sy${j} < srcH;
+      let row${j} = srcC${j} + sy${j} * srcW;`,
+        '      ',
+      )}
       for (var tx = 0u; tx < tapsW; tx++) {
-        let f = fRow + i32(tx) * filtStrideTx;
+        let f = u32(fRow + i32(tx) * filtStrideTx);
         let dx = i32(tx) * dil;
-        ${filterLoads(variant, quads, '        ')}
-        ${unroll(tile.p, (j) => tapUpdate(j, quads), '        ')}
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
+        ${unroll(
+          DIRECT_P,
+          (j) => `let sx${j} = u32(p${j}X + dx);
+        let ok${j} = yOk${j} && sx${j} < srcW;
+        let v${j} = select(0.0, src[select(0u, row${j} + sx${j}, ok${j})], ok${j});
+        ${unroll(quads, (q) => `${acc({ j, q })} += w${q} * v${j};`, '        ')}`,
+          '        ',
+        )}
       }
     }
     fC += params.filtStrideC;
-    ${unroll(tile.p, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
+    ${unroll(DIRECT_P, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
   }
-  ${unroll(tile.p, (j) => pixelWrite(j, quads), '  ')}
+  ${writeTile(cells, DIRECT_P, quads, 'p0', 'm0')}
 }`;
-  const key = tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`;
-  return { key, code, storage, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
-}
-
-// ---- workgroup-memory tiled variant (being evaluated) ----------------------------------------
-
-/** Workgroup tile: 64 output channels × 64 pixels; 8×8 threads of 8 channels × 8 pixels. */
-export const TILED_BLOCK = 64;
-/** Summed (c, ty, tx) entries staged in workgroup memory per step. */
-export const TILED_K = 16;
-
-export function convTiledKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'src', access: 'read' },
-    { name: 'filt', access: 'read' },
-    { name: 'bias', access: 'read' },
-    { name: 'outs', access: 'read_write' },
-  ];
-  const px = range(8);
-  const code = /* wgsl */ `${declareBindings(convUniforms, storage)}
-var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK / 4}>, ${TILED_K}>;
-var<workgroup> Bs: array<array<vec4<f32>, ${TILED_BLOCK / 4}>, ${TILED_K}>;
-
-fn store(at: u32, m: u32, v: vec4<f32>) {
-  for (var i = 0u; i < 4u; i++) {
-    if (m + i < params.outChannels) {
-      var r = v[i];
-      if (params.hasBias != 0u) { r += bias[m + i]; }
-      outs[at + (m + i) * params.outStrideM] = r;
-    }
-  }
-}
-
-fn outAddress(pix: u32) -> u32 {
-  let plane = params.outH * params.outW;
-  let r = pix % plane;
-  return params.outOffset + (pix / plane) * params.outStrideB + (r / params.outW) * params.outStrideY
-    + (r % params.outW) * params.outStrideX;
-}
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) t: u32) {
-  let block = wg.x + wg.y * nwg.x;
-  let p0 = (block % params.pBlocks) * ${TILED_BLOCK}u;
-  let m0 = (block / params.pBlocks) * ${TILED_BLOCK}u;
-  let plane = params.outH * params.outW;
-  // Loader: thread t stages channel m0 + t of the filter and pixel p0 + t of the source.
-  let lm = min(m0 + t, params.outChannels - 1u);
-  let lp = min(p0 + t, params.pixels - 1u);
-  let yBase = i32((lp % plane / params.outW) * params.sMul) - params.padT;
-  let xBase = i32((lp % params.outW) * params.sMul) - params.padL;
-  let srcB = (lp / plane) * params.srcStrideB;
-  let dil = i32(params.dil);
-  // Compute: thread t owns channels m0 + 8·(t / 8) .. +8 and pixels p0 + 8·(t % 8) .. +8.
-  let tm = (t / 8u) * 2u;
-  let tp = (t % 8u) * 2u;
-  ${px.map((j) => `var acc${j}_0 = vec4<f32>(0.0);\n  var acc${j}_1 = vec4<f32>(0.0);`).join('\n  ')}
-  // (c, ty, tx) of the next summed entry to stage.
-  var c = 0u;
-  var ty = 0u;
-  var tx = 0u;
-  let total = params.channels * params.tapsH * params.tapsW;
-  for (var k0 = 0u; k0 < total; k0 += ${TILED_K}u) {
-    for (var kk = 0u; kk < ${TILED_K}u; kk++) {
-      let inK = c < params.channels;
-      let f = params.filtOffset + i32(c) * params.filtStrideC + i32(ty) * params.filtStrideTy
-        + i32(tx) * params.filtStrideTx + i32(lm);
-      As[kk][t / 4u][t % 4u] = select(0.0, filt[select(0u, u32(f), inK)], inK);
-      let sy = u32(yBase + i32(ty) * dil);
-      let sx = u32(xBase + i32(tx) * dil);
-      let ok = inK && sy < params.srcH && sx < params.srcW;
-      Bs[kk][t / 4u][t % 4u] = select(0.0, src[select(0u, srcB + c * params.srcStrideC + sy * params.srcW + sx, ok)], ok);
-      tx++;
-      if (tx == params.tapsW) {
-        tx = 0u;
-        ty++;
-        if (ty == params.tapsH) {
-          ty = 0u;
-          c++;
-        }
-      }
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${TILED_K}u; kk++) {
-      let w0 = As[kk][tm];
-      let w1 = As[kk][tm + 1u];
-      let b0 = Bs[kk][tp];
-      let b1 = Bs[kk][tp + 1u];
-      ${px.map((j) => `acc${j}_0 += w0 * b${j >> 2}.${'xyzw'[j % 4]};\n      acc${j}_1 += w1 * b${j >> 2}.${'xyzw'[j % 4]};`).join('\n      ')}
-    }
-    workgroupBarrier();
-  }
-  ${px
-    .map(
-      (j) => `if (p0 + tp * 4u + ${j}u < params.pixels) {
-    let at = outAddress(p0 + tp * 4u + ${j}u);
-    store(at, m0 + tm * 4u, acc${j}_0);
-    store(at, m0 + tm * 4u + 4u, acc${j}_1);
-  }`,
-    )
-    .join('\n  ')}
-}`;
-  return { key: 'conv2d:tiled', code, storage, uniforms: convUniforms, workgroupSize: 64 };
+  return { key: 'conv2d:direct', code, storage: STORAGE, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
 }

@@ -1,7 +1,8 @@
 // Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
-// 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,5,130} (the scalar filter
-// path) and multiples of 4 (the vec4 path), spatial sizes {1,7,33}, batch 1 and 2, with and
-// without bias. 130-channel cases stay small spatially to keep SwiftShader time modest.
+// 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel)
+// and {24,32,33,40,130} (the tiled kernel, both block shapes), spatial sizes {1,7,33}, batch 1
+// and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
+// runs the float64 reference ~300 times per case.
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
 import { refConv2d, refConv2dVjp } from '../reference/conv2d.ts';
@@ -36,6 +37,9 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 8, 7, 7], w: [8, 8, 3, 3], padding: 1, bias: true },
   { x: [2, 4, 7, 7], w: [4, 4, 3, 3], stride: 2, padding: 1 },
   { x: [1, 4, 33, 33], w: [8, 4, 1, 1], bias: true },
+  // Over 16 channels: the workgroup-memory kernel, with 64-row blocks (33, 40) and 32-row blocks (24, 32).
+  { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
+  { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
 ];
 
 function caseName({ x, w, stride = 1, padding = 0, bias = false }: ConvCase): string {

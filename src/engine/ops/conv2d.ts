@@ -1,10 +1,19 @@
-// 2-D convolution, NCHW: x [N,Cin,H,W] ⊛ w [Cout,Cin,kh,kw] (+ bias [Cout]), any stride and
-// padding. Forward, input gradient and weight gradient are the same kernel with different
-// uniforms (src/shaders/conv2d.ts); the bias gradient is a sum over N, H, W.
+// 2-D convolution, NCHW: x [N,Cin,H,W] ⊛ w [Cout,Cin,kh,kw] (+ bias [Cout]), any kernel size,
+// stride and padding. Forward, input gradient and weight gradient are each a "generalised conv"
+// (src/shaders/conv2d.ts) with different uniforms, run by one of two kernels chosen by the
+// number of output channels; the bias gradient is a sum over N, H, W.
 // Reference: src/engine/reference/conv2d.ts. Checks: src/engine/checks/conv2d.ts.
 
-import { CONV_TILE, CONV_WORKGROUP, TILED_BLOCK, convKernel, convTiledKernel, type ConvFilterLoad, type ConvTile } from '../../shaders/conv2d.ts';
 import { foldedGrid } from '../../shaders/common.ts';
+import {
+  CONV_WORKGROUP,
+  DIRECT_M,
+  DIRECT_P,
+  TILED_BLOCK_AREA,
+  convDirectKernel,
+  convTiledKernel,
+  type ConvKernelName,
+} from '../../shaders/conv2d.ts';
 import { noGrad, record } from '../autograd.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
@@ -36,7 +45,7 @@ export interface Conv2dGeometry {
   outW: number;
 }
 
-export function normalizePadding(op: string, padding: Conv2dPadding): [number, number, number, number] {
+function normalizePadding(op: string, padding: Conv2dPadding): [number, number, number, number] {
   const p: number[] =
     typeof padding === 'number'
       ? [padding, padding, padding, padding]
@@ -44,7 +53,9 @@ export function normalizePadding(op: string, padding: Conv2dPadding): [number, n
         ? [padding[0], padding[0], padding[1], padding[1]]
         : [...padding];
   if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new Error(`${op}: padding ${JSON.stringify(padding)} must be a non-negative integer, [ph, pw] or [top, bottom, left, right]`);
+    throw new Error(
+      `${op}: padding ${JSON.stringify(padding)} must be a non-negative integer, [ph, pw] or [top, bottom, left, right]`,
+    );
   }
   return p as [number, number, number, number];
 }
@@ -63,7 +74,9 @@ export function conv2dGeometry(
     throw new Error(`${op}: x ${fmt(xShape)} has ${cin} channels but w ${fmt(wShape)} expects ${wcin}`);
   }
   const stride = options.stride ?? 1;
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
+  if (!Number.isInteger(stride) || stride < 1) {
+    throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
+  }
   const pad = normalizePadding(op, options.padding ?? 0);
   const outH = Math.floor((h + pad[0] + pad[1] - kh) / stride) + 1;
   const outW = Math.floor((w + pad[2] + pad[3] - kw) / stride) + 1;
@@ -75,7 +88,7 @@ export function conv2dGeometry(
   return { n, cin, h, w, cout, kh, kw, stride, pad, outH, outW };
 }
 
-/** One launch of the generalised conv kernel; field meanings are in src/shaders/conv2d.ts. */
+/** One launch of the generalised conv; field meanings are in src/shaders/conv2d.ts. */
 interface ConvLaunch {
   src: Tensor;
   /** m-contiguous filter: element (c, ty, tx, m) at filtOffset + c·C + ty·Ty + tx·Tx + m. */
@@ -91,6 +104,7 @@ interface ConvLaunch {
   tapsW: number;
   srcH: number;
   srcW: number;
+  srcOffset: number;
   srcStrideB: number;
   srcStrideC: number;
   sMul: number;
@@ -108,41 +122,48 @@ interface ConvLaunch {
   outStrideX: number;
 }
 
-// TEMPORARY (benchmarking alternative tiles).
-let tile: ConvTile = CONV_TILE;
-let forceVariant: ConvFilterLoad | null = null;
-export function setConvTile(t: ConvTile, v: ConvFilterLoad | null = null): void {
-  tile = t;
-  forceVariant = v;
+/** Above this many output channels the workgroup-memory kernel wins; at or below, `direct`. */
+const CONV_TILED_MIN_CHANNELS = 16;
+
+/** Rows of padding that `block`-row channel blocks add to m rows. */
+const paddedRows = (m: number, block: number): number => Math.ceil(m / block) * block - m;
+
+interface ConvPlan {
+  kernel: ConvKernelName;
+  /** Tiled: channel rows per workgroup (32 or 64). */
+  blockM: number;
+  pBlocks: number;
+  /** Tiled workgroups, or direct invocations. */
+  blocks: number;
+  workgroups: number;
+}
+
+function planConv(outChannels: number, pixels: number): ConvPlan {
+  if (outChannels > CONV_TILED_MIN_CHANNELS) {
+    // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
+    const blockM = paddedRows(outChannels, 32) < paddedRows(outChannels, 64) ? 32 : 64;
+    const pBlocks = Math.ceil(pixels / (TILED_BLOCK_AREA / blockM));
+    const blocks = pBlocks * Math.ceil(outChannels / blockM);
+    return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks };
+  }
+  const pBlocks = Math.ceil(pixels / DIRECT_P);
+  const blocks = pBlocks * Math.ceil(outChannels / DIRECT_M);
+  return { kernel: 'direct', blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP) };
 }
 
 function launchConv(l: ConvLaunch): void {
-  const pixels = l.batch * l.outH * l.outW;
-  const aligned = [l.outChannels, l.filtOffset, l.filtStrideC, l.filtStrideTy, l.filtStrideTx].every((v) => v % 4 === 0);
-  const variant: ConvFilterLoad = forceVariant ?? (aligned ? 'vec4' : 'scalar');
-  const pBlocks = variant === 'quad' ? Math.ceil(pixels / tile.p / 4) * 4 : Math.ceil(pixels / tile.p);
-  const items = pBlocks * Math.ceil(l.outChannels / tile.m);
   const { src, filt, bias, out, ...geometry } = l;
-  if (forceVariant === ('tiled' as ConvFilterLoad)) {
-    const pb = Math.ceil(pixels / TILED_BLOCK);
-    const blocks = pb * Math.ceil(l.outChannels / TILED_BLOCK);
-    launchGrid(
-      'conv2d:tiled',
-      convTiledKernel,
-      { ...geometry, items: blocks, pBlocks: pb, pixels, hasBias: bias ? 1 : 0 },
-      [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer],
-      foldedGrid(blocks),
-    );
-    return;
+  const pixels = l.batch * l.outH * l.outW;
+  const plan = planConv(l.outChannels, pixels);
+  const { blockM, pBlocks, blocks } = plan;
+  if (blocks === 0) return;
+  const uniforms = { ...geometry, blockM, pBlocks, blocks, pixels, hasBias: bias ? 1 : 0 };
+  const buffers = [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer];
+  if (plan.kernel === 'tiled') {
+    launchGrid('conv2d:tiled', convTiledKernel, uniforms, buffers, foldedGrid(blocks));
+  } else {
+    launchLinear('conv2d:direct', convDirectKernel, uniforms, buffers, blocks, CONV_WORKGROUP);
   }
-  launchLinear(
-    tile === CONV_TILE ? `conv2d:${variant}` : `conv2d:${variant}:${tile.m}x${tile.p}`,
-    () => convKernel(variant, tile),
-    { ...geometry, items, pBlocks, pixels, hasBias: bias ? 1 : 0 },
-    [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer],
-    items,
-    CONV_WORKGROUP,
-  );
 }
 
 /** y = conv(x, w) + bias. */
@@ -163,6 +184,7 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometr
     tapsW: g.kw,
     srcH: g.h,
     srcW: g.w,
+    srcOffset: 0,
     srcStrideB: g.cin * g.h * g.w,
     srcStrideC: g.h * g.w,
     sMul: g.stride,
@@ -233,6 +255,7 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
         tapsW: ax.taps,
         srcH: g.outH,
         srcW: g.outW,
+        srcOffset: 0,
         srcStrideB: g.cout * g.outH * g.outW,
         srcStrideC: g.outH * g.outW,
         sMul: 1,
@@ -256,44 +279,62 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   return dx;
 }
 
+/** Split the weight gradient's sum over N until it has this many workgroups. */
+const WGRAD_TARGET_WORKGROUPS = 32;
+
 /**
  * dw[co, ci, ky, kx] = Σ_{n, oy, ox} gy[n, co, oy, ox] · x[n, ci, oy·s − top + ky, ox·s − left + kx]:
  * a conv over x read as [Cin, N, H, W] whose "filter" is gy (taps = output pixels, dilation s).
+ * Its output is small (Cout × Cin·kh·kw) and its sum long (N·outH·outW), so when that leaves
+ * few workgroups the sum is split over N into partial results, added up afterwards.
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
-  const dw = emptyTensor([g.cout, g.cin, g.kh, g.kw], 'conv2d-grad-w');
   const filt = permute(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
-  launchConv({
-    src: x,
-    filt,
-    bias: null,
-    out: dw,
-    batch: g.cin,
-    outChannels: g.cout,
-    channels: g.n,
-    outH: g.kh,
-    outW: g.kw,
-    tapsH: g.outH,
-    tapsW: g.outW,
-    srcH: g.h,
-    srcW: g.w,
-    srcStrideB: g.h * g.w,
-    srcStrideC: g.cin * g.h * g.w,
-    sMul: 1,
-    dil: g.stride,
-    padT: g.pad[0],
-    padL: g.pad[2],
-    filtOffset: 0,
-    filtStrideC: g.outH * g.outW * g.cout,
-    filtStrideTy: g.outW * g.cout,
-    filtStrideTx: g.cout,
-    outOffset: 0,
-    outStrideB: g.kh * g.kw,
-    outStrideM: g.cin * g.kh * g.kw,
-    outStrideY: g.kw,
-    outStrideX: 1,
-  });
+  const size = g.cout * g.cin * g.kh * g.kw;
+  const { workgroups } = planConv(g.cout, g.cin * g.kh * g.kw);
+  const splits = Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups));
+  const perSplit = Math.ceil(g.n / splits);
+  const parts = Math.ceil(g.n / perSplit);
+  const dwShape = [g.cout, g.cin, g.kh, g.kw];
+  const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
+  for (let s = 0; s < parts; s++) {
+    const n0 = s * perSplit;
+    launchConv({
+      src: x,
+      filt,
+      bias: null,
+      out,
+      batch: g.cin,
+      outChannels: g.cout,
+      channels: Math.min(perSplit, g.n - n0),
+      outH: g.kh,
+      outW: g.kw,
+      tapsH: g.outH,
+      tapsW: g.outW,
+      srcH: g.h,
+      srcW: g.w,
+      srcOffset: n0 * g.cin * g.h * g.w,
+      srcStrideB: g.h * g.w,
+      srcStrideC: g.cin * g.h * g.w,
+      sMul: 1,
+      dil: g.stride,
+      padT: g.pad[0],
+      padL: g.pad[2],
+      filtOffset: n0 * g.outH * g.outW * g.cout,
+      filtStrideC: g.outH * g.outW * g.cout,
+      filtStrideTy: g.outW * g.cout,
+      filtStrideTx: g.cout,
+      outOffset: s * size,
+      outStrideB: g.kh * g.kw,
+      outStrideM: g.cin * g.kh * g.kw,
+      outStrideY: g.kw,
+      outStrideX: 1,
+    });
+  }
   filt.dispose();
+  if (parts === 1) return out;
+  const dw = sum(out, [0]);
+  out.dispose();
   return dw;
 }
 
