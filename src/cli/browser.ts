@@ -120,6 +120,11 @@ export async function startBrowserSession(opts: BrowserSessionOptions = {}): Pro
 
     const browser = await puppeteer.launch({
       executablePath,
+      // Signals are the CLI's to handle (Ctrl-C during training saves a checkpoint first); the
+      // browser runs in its own process group and is closed by close().
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       headless: opts.headless ?? true,
       args: browserArgs(userDataDir),
       defaultViewport: null,
