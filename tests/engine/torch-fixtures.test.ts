@@ -1,22 +1,12 @@
 // The foundation ops against PyTorch 1.13 (../shared/fixtures/torch-reference/ops.safetensors):
 // silu, linear (matmul with transposed weight + bias) and mse, forward and gradients.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { relError } from '../../src/engine/checks/runner.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor as get, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
-const tensors = readSafetensors(readFileSync(FIXTURE)).tensors;
-const get = (name: string) => {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`fixture has no tensor '${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-};
 const TOL = 1e-5;
-
-type Arr = { shape: number[]; data: number[] };
 
 describe('PyTorch 1.13 reference values', () => {
   test('silu forward and gradient', async () => {

@@ -1,33 +1,17 @@
 // attention: the check cases (reference vs finite differences, GPU vs reference), PyTorch 1.13's
 // values (../shared/fixtures/torch-reference/ops.safetensors) and the shape errors.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { attentionChecks } from '../../src/engine/checks/attention.ts';
 import { refAttention, refAttentionVjp } from '../../src/engine/reference/attention.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor as get, type Arr, worstExcess } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(attentionChecks);
 
-type Arr = { shape: number[]; data: number[] };
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
-const fixture = readSafetensors(readFileSync(FIXTURE)).tensors;
-function get(name: string): Arr {
-  const t = fixture.get(name);
-  if (!t) throw new Error(`fixture has no tensor '${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-}
 
-/** Largest |got − want| − rtol·|want| (≤ atol passes, as torch.allclose). */
-function worstExcess(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): number {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) - rtol * Math.abs(want[i]!));
-  return worst;
-}
 
 const TOL = 1e-5;
 const SCALE = 1 / Math.sqrt(8);

@@ -2,14 +2,13 @@
 // the page), argument validation, and forward + gradients against PyTorch 1.13
 // (../shared/fixtures/torch-reference/ops.safetensors: conv3x3, conv3x3_s2, conv1x1).
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { conv2dChecks } from '../../src/engine/checks/conv2d.ts';
 import { relError } from '../../src/engine/checks/runner.ts';
 import { conv2dGeometry } from '../../src/engine/ops/conv2d.ts';
 import { refConv2d, refConv2dVjp } from '../../src/engine/reference/conv2d.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor as get, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
@@ -34,15 +33,7 @@ describe('conv2d argument checks', () => {
   });
 });
 
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
-const tensors = readSafetensors(readFileSync(FIXTURE)).tensors;
-type Arr = { shape: number[]; data: number[] };
 type Arrays = { x: Arr; w: Arr; b: Arr; g: Arr };
-const get = (name: string): Arr => {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`fixture has no tensor '${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-};
 /** Relative norm error allowed against PyTorch's float32 results. */
 const TORCH_TOL = 1e-5;
 

@@ -1,29 +1,21 @@
 // groupNorm (+ fused SiLU): the shared check cases, PyTorch 1.13's F.group_norm
 // (../shared/fixtures/torch-reference/ops.safetensors) and the argument errors.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { groupNormChecks } from '../../src/engine/checks/group-norm.ts';
 import { relError } from '../../src/engine/checks/runner.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
 import { refGroupNorm, refGroupNormVjp } from '../../src/engine/reference/group-norm.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(groupNormChecks);
 
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
 const TORCH_TOLERANCE = 1e-5;
+const fixture = (name: string): Arr => fixtureTensor(`group_norm.${name}`);
 const GROUPS = 4; // F.group_norm(x (2,8,5,5), 4 groups, weight, bias, eps=1e-5)
 
-type Arr = { shape: number[]; data: number[] };
-const tensors = readSafetensors(readFileSync(FIXTURE)).tensors;
-function fixture(name: string): Arr {
-  const t = tensors.get(`group_norm.${name}`);
-  if (!t) throw new Error(`ops.safetensors has no tensor 'group_norm.${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-}
 const asRef = (a: Arr) => refArray(a.shape, a.data);
 
 describe('groupNorm against PyTorch 1.13 F.group_norm', () => {

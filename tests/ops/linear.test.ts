@@ -1,33 +1,17 @@
 // linear: the check cases, PyTorch 1.13's values (../shared/fixtures/torch-reference/ops.safetensors)
 // and the shape errors.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { linearChecks } from '../../src/engine/checks/linear.ts';
 import { refLinear, refLinearVjp } from '../../src/engine/reference/linear.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor as get, type Arr, worstExcess } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(linearChecks);
 
-type Arr = { shape: number[]; data: number[] };
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
-const fixture = readSafetensors(readFileSync(FIXTURE)).tensors;
-function get(name: string): Arr {
-  const t = fixture.get(name);
-  if (!t) throw new Error(`fixture has no tensor '${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-}
 
-/** Largest |got − want| − rtol·|want| (≤ atol passes, as torch.allclose). */
-function worstExcess(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): number {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) - rtol * Math.abs(want[i]!));
-  return worst;
-}
 
 const TOL = 1e-5;
 const GRADS = ['x', 'weight', 'bias'];

@@ -2,25 +2,16 @@
 // (../shared/fixtures/torch-reference/ops.safetensors: temb_unet, temb_fn_defaults, temb_odd)
 // and the argument errors.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { timestepEmbeddingChecks } from '../../src/engine/checks/timestep-embedding.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
 import { refTimestepEmbedding, refTimestepEmbeddingVjp } from '../../src/engine/reference/timestep-embedding.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor as get, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(timestepEmbeddingChecks);
 
-type Arr = { shape: number[]; data: number[] };
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
-const fixture = readSafetensors(readFileSync(FIXTURE)).tensors;
-function get(name: string): Arr {
-  const t = fixture.get(name);
-  if (!t) throw new Error(`fixture has no tensor '${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-}
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   expect(a.length).toBe(b.length);

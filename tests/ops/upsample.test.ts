@@ -1,28 +1,20 @@
 // upsampleNearest2x: the shared check cases, PyTorch 1.13's F.interpolate(scale_factor=2,
 // mode="nearest") (../shared/fixtures/torch-reference/ops.safetensors) and the argument error.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { upsampleChecks } from '../../src/engine/checks/upsample.ts';
 import { relError } from '../../src/engine/checks/runner.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
 import { refUpsampleNearest2x, refUpsampleNearest2xVjp } from '../../src/engine/reference/upsample.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
+import { fixtureTensor, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(upsampleChecks);
 
-const FIXTURE = new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url);
 const TORCH_TOLERANCE = 1e-5;
+const fixture = (name: string): Arr => fixtureTensor(`interp_nearest2x.${name}`);
 
-type Arr = { shape: number[]; data: number[] };
-const tensors = readSafetensors(readFileSync(FIXTURE)).tensors;
-function fixture(name: string): Arr {
-  const t = tensors.get(`interp_nearest2x.${name}`);
-  if (!t) throw new Error(`ops.safetensors has no tensor 'interp_nearest2x.${name}'`);
-  return { shape: t.shape, data: Array.from(t.data as Float32Array) };
-}
 
 describe('upsampleNearest2x against PyTorch 1.13 F.interpolate(nearest, ×2)', () => {
   const [x, gradOut] = ['x', 'grad_out'].map(fixture) as [Arr, Arr];

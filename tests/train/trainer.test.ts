@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, expect, test } from 'vitest';
+import { preset } from '../../src/model/config.ts';
 import { imageSetFromIdx, parseIdx } from '../../src/model/data/idx.ts';
 import { prepareImages } from '../../src/model/data/loader.ts';
 import { inPage } from '../setup/page.ts';
@@ -24,17 +25,7 @@ beforeAll(() => {
 });
 
 const TINY = {
-  model: {
-    imageSize: 16,
-    inChannels: 1,
-    outChannels: 1,
-    baseChannels: 16,
-    channelMultipliers: [1, 2],
-    resBlocksPerLevel: 1,
-    attentionResolutions: [8],
-    normGroups: 8,
-    normEps: 1e-5,
-  },
+  model: preset('tiny-fashion'),
   optimizer: { lr: 2e-3, warmupSteps: 10 },
   batchSize: 8,
   emaDecay: 0.99,

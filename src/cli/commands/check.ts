@@ -1,19 +1,12 @@
 // `ddpm check`: the op correctness checks (forward against the CPU reference, gradients against
 // the reference and finite differences), one row per op case.
 
+import type { CheckRow } from '../../harness/main.ts';
 import type { Command } from '../command.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatSci, formatTable, type Column } from '../table.ts';
 
-export interface CheckRow {
-  op: string;
-  case: string;
-  forward: number;
-  grads: Record<string, number>;
-  refVsFiniteDiff: number;
-  pass: boolean;
-}
 
 /** Largest gradient error; NaN if any is NaN, null if the op has no gradients. */
 function maxGradError(grads: Record<string, number>): number | null {

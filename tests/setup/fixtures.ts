@@ -1,0 +1,30 @@
+// PyTorch reference values shared by the op tests (../shared/fixtures/torch-reference/).
+
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { readSafetensors, type SafetensorsEntry } from '../../src/engine/safetensors.ts';
+
+export type Arr = { shape: number[]; data: number[] };
+
+const FIXTURES = new URL('../../../shared/fixtures/torch-reference/', import.meta.url);
+const cache = new Map<string, Map<string, SafetensorsEntry>>();
+
+/** A tensor of a fixture file (default ops.safetensors) as plain arrays (JSON-ready for the page). */
+export function fixtureTensor(name: string, file = 'ops.safetensors'): Arr {
+  let tensors = cache.get(file);
+  if (!tensors) {
+    tensors = readSafetensors(readFileSync(new URL(file, FIXTURES))).tensors;
+    cache.set(file, tensors);
+  }
+  const t = tensors.get(name);
+  if (!t) throw new Error(`fixture ${file} has no tensor '${name}'`);
+  return { shape: t.shape, data: Array.from(t.data as ArrayLike<number>, Number) };
+}
+
+/** Largest |got − want| − rtol·|want| (≤ atol passes, as torch.allclose). */
+export function worstExcess(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number): number {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) - rtol * Math.abs(want[i]!));
+  return worst;
+}
