@@ -151,14 +151,14 @@ export const session = {
   },
 
   /** The test-set variational bound of the received checkpoint's EMA model. */
-  async evaluate(args: { dataset: DatasetSpec; n: number; batch: number; tStride: number; seed: number }): Promise<BoundReport> {
+  async evaluate(args: { dataset: DatasetSpec; n: number; batch: number; terms: number; seed: number }): Promise<BoundReport> {
     const parsed = parseCheckpoint(concat(incoming));
     const model = new UNet(parsed.config.model).build(0).eval();
     model.loadStateDict(new Map([...model.namedParameters()].map(([name]) => [name, parsed.tensors.get(`ema.${name}`)!])));
     const diffusion = new GaussianDiffusion(parsed.config.diffusion);
     try {
       const data = await loadDataset({ ...args.dataset, ...(args.dataset.kind === 'idx' ? { limit: args.n } : {}) }, parsed.config);
-      return await evaluateBound(model, diffusion, data, { batch: args.batch, tStride: args.tStride, seed: args.seed });
+      return await evaluateBound(model, diffusion, data, { batch: args.batch, terms: args.terms, seed: args.seed });
     } finally {
       model.dispose();
       diffusion.dispose();

@@ -2,9 +2,18 @@
 // parts (decoder + every L_t + prior), for a small model and a short schedule.
 
 import { expect, test } from 'vitest';
-import type { BoundReport } from '../../src/model/diffusion/evaluate.ts';
+import { boundTimesteps, type BoundReport } from '../../src/model/diffusion/evaluate.ts';
 import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
 import { inPage } from '../setup/page.ts';
+
+test('boundTimesteps: geometric picks whose weights cover 1..T−1 exactly once', () => {
+  for (const [T, k] of [[1000, 50], [1000, 10], [20, 19], [4000, 7]] as const) {
+    const picks = boundTimesteps(T, k);
+    expect(picks.reduce((a, p) => a + p.weight, 0)).toBe(T - 1);
+    expect(picks[0]!.t).toBe(1);
+    expect(picks[picks.length - 1]!.t).toBe(T - 1);
+  }
+});
 
 test('evaluateBound: prior in closed form, total = prior + decoder + Σ L_t, all terms finite and ≥ 0', async () => {
   const x0 = Array.from({ length: 2 * 8 * 8 }, (_, i) => Math.round(Math.sin(i) * 127.5) / 127.5);
@@ -18,7 +27,7 @@ test('evaluateBound: prior in closed form, total = prior + decoder + Σ L_t, all
       resBlocksPerLevel: 1, attentionResolutions: [], normGroups: 4, normEps: 1e-5,
     }).build(1).eval();
     const diffusion = new GaussianDiffusion({ schedule: { type: 'cosine', T: 20 } });
-    const r = await evaluateBound(model, diffusion, { images: Float32Array.from(images), count: 2, shape: [1, 8, 8] }, { batch: 2, tStride: 1, seed: 3 });
+    const r = await evaluateBound(model, diffusion, { images: Float32Array.from(images), count: 2, shape: [1, 8, 8] }, { batch: 2, terms: 19, seed: 3 });
     model.dispose();
     diffusion.dispose();
     return r;
@@ -34,7 +43,7 @@ test('evaluateBound: prior in closed form, total = prior + decoder + Σ L_t, all
     expect(Number.isFinite(term.bpd)).toBe(true);
     expect(term.bpd).toBeGreaterThanOrEqual(0);
   }
-  const sum = report.prior + report.terms.reduce((a, t) => a + t.bpd, 0);
+  const sum = report.prior + report.terms.reduce((a, t) => a + t.bpd * t.weight, 0);
   expect(report.bpd).toBeCloseTo(sum, 6);
   expect(report.decoder).toBe(report.terms[0]!.bpd);
 });

@@ -1,7 +1,8 @@
 // The variational bound on test images, in bits per dimension, term by term:
 // L_T (prior), L_{t−1} for t = 1..T−1 (Gaussian KLs) and L_0 (discretised decoder NLL).
-// Each term needs one network evaluation per image; `tStride` > 1 evaluates every tStride-th
-// t ≥ 1 and scales their sum by the number of terms it stands for (an estimate, reported so).
+// Each term needs one network evaluation per image. With `terms` < T − 1 only that many t ≥ 1 are
+// evaluated, spaced geometrically (L_t falls by orders of magnitude from t = 1), and each stands
+// for the timesteps nearest to it (an estimate, reported so); L_0 and L_T are always exact.
 
 import { noGrad } from '../../engine/autograd.ts';
 import { clamp } from '../../engine/ops/elementwise.ts';
@@ -15,15 +16,28 @@ import type { UNet } from '../unet.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 
 export interface BoundReport {
-  /** Total bound (estimate when tStride > 1), bits/dim. */
+  /** Total bound (an estimate when only some KL terms were evaluated), bits/dim. */
   bpd: number;
   prior: number;
   decoder: number;
   /** Mean L_t over the test images at each evaluated t, bits/dim. */
-  terms: { t: number; bpd: number }[];
+  terms: { t: number; bpd: number; weight: number }[];
   images: number;
-  tStride: number;
   estimate: boolean;
+}
+
+/**
+ * `count` timesteps in 1..T−1, geometrically spaced, each with the number of timesteps it stands
+ * for (the integers closer to it than to its neighbours); all of them when count ≥ T − 1.
+ */
+export function boundTimesteps(T: number, count: number): { t: number; weight: number }[] {
+  if (count >= T - 1) return Array.from({ length: T - 1 }, (_, i) => ({ t: i + 1, weight: 1 }));
+  const ts = [...new Set(Array.from({ length: count }, (_, i) => Math.round((T - 1) ** (i / Math.max(1, count - 1)))))];
+  return ts.map((t, i) => {
+    const lo = i === 0 ? 1 : Math.floor((ts[i - 1]! + t) / 2) + 1;
+    const hi = i === ts.length - 1 ? T - 1 : Math.floor((t + ts[i + 1]!) / 2);
+    return { t, weight: hi - lo + 1 };
+  });
 }
 
 /** L_t per sample (bits/dim) at one timestep for a batch x0, with x0 predictions clipped (DDPM's eval). */
@@ -49,11 +63,11 @@ export async function evaluateBound(
   model: UNet,
   diffusion: GaussianDiffusion,
   data: Dataset,
-  options: { batch: number; tStride: number; seed: number },
+  options: { batch: number; terms: number; seed: number },
 ): Promise<BoundReport> {
   const T = diffusion.T;
-  const stride = Math.max(1, Math.floor(options.tStride));
-  const ts = [0, ...Array.from({ length: T - 1 }, (_, i) => i + 1).filter((t) => (t - 1) % stride === 0)];
+  const picked = [{ t: 0, weight: 1 }, ...boundTimesteps(T, Math.max(1, Math.floor(options.terms)))];
+  const ts = picked.map((p) => p.t);
   const sums = new Map<number, number>(ts.map((t) => [t, 0]));
   let prior = 0;
   const [C, H, W] = data.shape;
@@ -71,10 +85,7 @@ export async function evaluateBound(
     }
     x0.dispose();
   }
-  const terms = ts.map((t) => ({ t, bpd: sums.get(t)! / data.count }));
-  const decoder = terms[0]!.bpd;
-  const middle = terms.slice(1);
-  const scale = middle.length > 0 ? (T - 1) / middle.length : 0;
-  const bpd = prior / data.count + decoder + scale * middle.reduce((s, x) => s + x.bpd, 0);
-  return { bpd, prior: prior / data.count, decoder, terms, images: data.count, tStride: stride, estimate: stride > 1 };
+  const terms = picked.map(({ t, weight }) => ({ t, weight, bpd: sums.get(t)! / data.count }));
+  const bpd = prior / data.count + terms.reduce((s, x) => s + x.weight * x.bpd, 0);
+  return { bpd, prior: prior / data.count, decoder: terms[0]!.bpd, terms, images: data.count, estimate: picked.length < T };
 }
