@@ -26,7 +26,8 @@ export const ATTENTION_ROWS = 4;
 export const ATTENTION_KEY_BLOCK = 8;
 /** Keys (query-grad) or queries (key-value-grad) per backward step; a multiple of 4. */
 export const ATTENTION_GRAD_BLOCK = 4;
-export const ATTENTION_MAX_HEAD_DIM = 128;
+/** 256: DDPM's CIFAR-10 network attends with one head over 256 channels. */
+export const ATTENTION_MAX_HEAD_DIM = 256;
 /** Rows covered by one workgroup. */
 export const ATTENTION_BLOCK_ROWS = ATTENTION_WORKGROUP * ATTENTION_ROWS;
 

@@ -69,11 +69,11 @@ test('attention: shape errors name the op, the argument and the shapes', async (
       errorOf([[2, 1, 5, 8], [2, 2, 5, 8], [2, 2, 5, 8]]),
       errorOf([[1, 1, 5, 8], [1, 1, 5, 4], [1, 1, 5, 4]]),
       errorOf([[1, 1, 5, 8], [1, 1, 5, 8], [1, 1, 6, 8]]),
-      errorOf([[1, 1, 5, 132], [1, 1, 5, 132], [1, 1, 5, 132]]),
+      errorOf([[1, 1, 5, 260], [1, 1, 5, 260], [1, 1, 5, 260]]),
     ];
   });
   expect(messages[0]).toMatch(/attention: k \[2,2,5,8\] and q \[2,1,5,8\] differ/);
   expect(messages[1]).toMatch(/attention: q \[1,1,5,8\] has head dim 8 but k \[1,1,5,4\] has 4/);
   expect(messages[2]).toMatch(/attention: v \[1,1,6,8\] must have the shape of k \[1,1,5,8\]/);
-  expect(messages[3]).toMatch(/attention: head dim 132 .* exceeds the fused kernel's maximum of 128/);
+  expect(messages[3]).toMatch(/attention: head dim 260 .* exceeds the fused kernel's maximum of 256/);
 });

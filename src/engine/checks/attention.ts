@@ -14,7 +14,7 @@ interface AttentionCase {
 
 /**
  * Token counts 1, 7, 33, 64, 256 and 300 (past one workgroup's 256 query or key rows), Tq ≠ Tk,
- * head dims 4, 8, 16, 64, 5 and 126 (padded to 8 and to 128, the maximum, inside the op), one and
+ * head dims 4, 8, 16, 64, 5, 126 (padded to 8 and 128 inside the op) and 256 (the maximum), one and
  * two heads, a rank-3 layout, and sharp logits (std ≈ 8) for the online softmax's running max.
  * Sizes stay small enough for the finite-difference check of the reference to take seconds.
  */
@@ -28,6 +28,7 @@ const ATTENTION_CASES: AttentionCase[] = [
   { q: [1, 1, 9, 4], k: [1, 1, 300, 4] },
   { q: [2, 2, 7, 5], k: [2, 2, 9, 5] },
   { q: [1, 1, 5, 126], k: [1, 1, 6, 126] },
+  { q: [1, 1, 3, 256], k: [1, 1, 5, 256] },
   { q: [3, 7, 8], k: [3, 33, 8] },
   { q: [1, 2, 33, 4], k: [1, 2, 64, 4], scale: 1, dist: { scale: 2, offset: 0 } },
 ];
