@@ -10,7 +10,7 @@ import { readSafetensors } from '../../src/engine/safetensors.ts';
 import { referenceBackend, refBackward, refVar, type RefVar } from '../../src/model/nn/reference-backend.ts';
 import type { Parameter } from '../../src/model/nn/module.ts';
 import { UNet } from '../../src/model/unet.ts';
-import type { UNetConfig } from '../../src/model/config.ts';
+import { preset, type UNetConfig } from '../../src/model/config.ts';
 import { inPage } from '../setup/page.ts';
 import { tinyFixtureConfig } from './unet-structure.test.ts';
 
@@ -100,18 +100,8 @@ describe('U-Net on the GPU', () => {
     }
   });
 
-  const small: Partial<UNetConfig> = {
-    imageSize: 16,
-    inChannels: 1,
-    outChannels: 1,
-    baseChannels: 16,
-    channelMultipliers: [1, 2],
-    resBlocksPerLevel: 1,
-    attentionResolutions: [8],
-    heads: 2,
-    normGroups: 4,
-    normEps: 1e-5,
-  };
+  // 16x16x1, 16 channels, multipliers 1,2, attention at 8x8: tiny-fashion with two heads.
+  const small: Partial<UNetConfig> = { ...preset('tiny-fashion'), heads: 2, normGroups: 4 };
   const rng = new Rng(1234);
   const x: Arr = { shape: [2, 1, 16, 16], data: Array.from(rng.normals(512)) };
   const t = [17, 803];

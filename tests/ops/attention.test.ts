@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { attentionChecks } from '../../src/engine/checks/attention.ts';
 import { refAttention, refAttentionVjp } from '../../src/engine/reference/attention.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
-import { fixtureTensor as get, type Arr, worstExcess } from '../setup/fixtures.ts';
+import { fixtureTensor as get, gpuForwardBackward, type Arr, worstExcess } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
@@ -29,22 +29,7 @@ describe('attention vs PyTorch 1.13 (q [2,2,6,8], k/v [2,2,7,8])', () => {
   });
 
   test('GPU: forward and gradients', async () => {
-    const r = await inPage(
-      async ({ inputs, g }: { inputs: Arr[]; g: Arr }) => {
-        const d = (window as any).ddpm;
-        const ts = inputs.map((a) => d.tensor(a.data, a.shape, { requiresGrad: true }));
-        const out = d.scope(() => {
-          const y = d.attention(ts[0], ts[1], ts[2]);
-          d.backward(y, d.tensor(g.data, g.shape));
-          return y;
-        });
-        const res = { out: Array.from(await out.read()) as number[], grads: [] as number[][] };
-        for (const t of ts) res.grads.push(Array.from(await t.grad.read()));
-        [out, ...ts].forEach((t) => t.dispose());
-        return res;
-      },
-      { inputs: [q, k, v], g },
-    );
+    const r = await gpuForwardBackward('attention', [q, k, v], g);
     expect(worstExcess(r.out, get('attention.out').data, TOL)).toBeLessThan(TOL);
     ['q', 'k', 'v'].forEach((n, i) => {
       expect(worstExcess(r.grads[i]!, get(`attention.grad.${n}`).data, TOL), `grad ${n}`).toBeLessThan(TOL);

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { linearChecks } from '../../src/engine/checks/linear.ts';
 import { refLinear, refLinearVjp } from '../../src/engine/reference/linear.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
-import { fixtureTensor as get, type Arr, worstExcess } from '../setup/fixtures.ts';
+import { fixtureTensor as get, gpuForwardBackward, type Arr, worstExcess } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
@@ -28,22 +28,7 @@ describe('linear vs PyTorch 1.13 (x [2,6,8], weight [5,8], bias [5])', () => {
   });
 
   test('GPU: forward and gradients', async () => {
-    const r = await inPage(
-      async ({ inputs, g }: { inputs: Arr[]; g: Arr }) => {
-        const d = (window as any).ddpm;
-        const ts = inputs.map((a) => d.tensor(a.data, a.shape, { requiresGrad: true }));
-        const out = d.scope(() => {
-          const y = d.linear(ts[0], ts[1], ts[2]);
-          d.backward(y, d.tensor(g.data, g.shape));
-          return y;
-        });
-        const res = { out: Array.from(await out.read()) as number[], grads: [] as number[][] };
-        for (const t of ts) res.grads.push(Array.from(await t.grad.read()));
-        [out, ...ts].forEach((t) => t.dispose());
-        return res;
-      },
-      { inputs: [x, w, b], g },
-    );
+    const r = await gpuForwardBackward('linear', [x, w, b], g);
     expect(worstExcess(r.out, get('linear.out').data, TOL)).toBeLessThan(TOL);
     GRADS.forEach((n, i) => {
       expect(worstExcess(r.grads[i]!, get(`linear.grad.${n}`).data, TOL), n).toBeLessThan(TOL);

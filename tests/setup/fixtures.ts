@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { readSafetensors, type SafetensorsEntry } from '../../src/engine/safetensors.ts';
+import { inPage } from './page.ts';
 
 export type Arr = { shape: number[]; data: number[] };
 
@@ -27,4 +28,27 @@ export function worstExcess(got: ArrayLike<number>, want: ArrayLike<number>, rto
   let worst = 0;
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) - rtol * Math.abs(want[i]!));
   return worst;
+}
+
+/**
+ * Runs `window.ddpm[op](...inputs)` in the page with every input requiring a gradient,
+ * back-propagates `g`, and returns the output and each input's gradient.
+ */
+export async function gpuForwardBackward(op: string, inputs: Arr[], g: Arr): Promise<{ out: number[]; grads: number[][] }> {
+  return inPage(
+    async ({ op, inputs, g }: { op: string; inputs: Arr[]; g: Arr }) => {
+      const d = (window as any).ddpm;
+      const ts = inputs.map((a) => d.tensor(a.data, a.shape, { requiresGrad: true }));
+      const out = d.scope(() => {
+        const y = d[op](...ts);
+        d.backward(y, d.tensor(g.data, g.shape));
+        return y;
+      });
+      const res = { out: Array.from(await out.read()) as number[], grads: [] as number[][] };
+      for (const t of ts) res.grads.push(Array.from(await t.grad.read()) as number[]);
+      [out, ...ts].forEach((t) => t.dispose());
+      return res;
+    },
+    { op, inputs, g },
+  );
 }
