@@ -53,14 +53,16 @@ else
     echo "setup: WARNING: could not install dataset-fashion-mnist; training on Fashion-MNIST will not work" >&2
 fi
 
-# Not `npm ci`: the registry reachable here has no builds of rollup's optional per-platform
-# packages for other systems, so package-lock.json cannot list them and `npm ci` rejects it as out
-# of sync. `npm install` still installs the locked versions. Skipped when the lock is unchanged.
+# `npm ci` installs exactly what package-lock.json lists and never rewrites it, so a fresh setup
+# leaves the checkout clean. Skipped when node_modules already matches the lock.
 stamp=node_modules/.ddpm-setup-lock
 if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
   echo "setup: node_modules up to date"
+elif npm ci --no-audit --no-fund </dev/null; then
+  cp package-lock.json "$stamp"
 else
-  echo "setup: npm install"
+  echo "setup: WARNING: 'npm ci' failed: package-lock.json is out of date with package.json." >&2
+  echo "setup: falling back to 'npm install', which may rewrite package-lock.json (commit the result)." >&2
   npm install --no-audit --no-fund </dev/null
   cp package-lock.json "$stamp"
 fi

@@ -1,4 +1,4 @@
-// The layer micro-benchmarks of ../shared/WORKLOADS.md: a 3x3 convolution, GroupNorm and
+// The layer micro-benchmarks of bench/WORKLOADS.md: a 3x3 convolution, GroupNorm and
 // single-head attention, each forward alone and forward + backward. The gradient workloads
 // compute L = sum(f(...) ⊙ G) and back-propagate it, as tfjs's tf.grads does inside its timed
 // call, so their times include the forward.

@@ -1,4 +1,4 @@
-// Times one workload as ../shared/WORKLOADS.md prescribes ("How a repetition is timed"): untimed
+// Times one workload as bench/WORKLOADS.md prescribes ("How a repetition is timed"): untimed
 // warm-up reps first, then timed reps. Each rep is timed on the wall clock and, where the device
 // has timestamp queries, on the GPU as well.
 

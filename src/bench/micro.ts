@@ -1,4 +1,4 @@
-// The micro-benchmarks of ../shared/WORKLOADS.md that the core ops cover: matmul, and
+// The micro-benchmarks of bench/WORKLOADS.md that the core ops cover: matmul, and
 // bandwidth-bound elementwise and reduction kernels at 4M elements.
 // Rep counts keep the whole bench at about 2 minutes on a loaded 2-core SwiftShader machine.
 

@@ -17,7 +17,7 @@ export const TIMING_DESCRIPTION =
 export const TIMING_DETAILS = [
   'ms (wall): performance.now() in the page around issuing the work, reading back the scalar ' +
     'Σ sum(output_i) that depends on it and awaiting queue.onSubmittedWorkDone(); median of the ' +
-    'timed reps after untimed warm-up reps (../shared/WORKLOADS.md, "How a repetition is timed").',
+    'timed reps after untimed warm-up reps (bench/WORKLOADS.md, "How a repetition is timed").',
   'sync_overhead_ms: the same sync (sums + readback + onSubmittedWorkDone) done alone on resident ' +
     'tensors of the same shapes; ms includes it, subtract it for a kernel-only wall figure.',
   "gpu_ms: from timestamp queries written at the beginning and end of each of the workload's " +

@@ -1,4 +1,4 @@
-// The U-Net workloads of ../shared/WORKLOADS.md: inference and one diffusion training step
+// The U-Net workloads of bench/WORKLOADS.md: inference and one diffusion training step
 // (q_sample, forward, MSE, backward, Adam) at batch 8 on 32x32x1 images.
 //
 // The network is our UNet built from a config as close to WORKLOADS' as our (diffusers

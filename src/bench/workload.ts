@@ -7,7 +7,7 @@ import { add, sum } from '../engine/ops/index.ts';
 import { tensor, type Tensor } from '../engine/tensor.ts';
 
 export interface Workload<State = unknown> {
-  /** The name in ../shared/WORKLOADS.md, e.g. 'matmul_1024'. */
+  /** The name in bench/WORKLOADS.md, e.g. 'matmul_1024'. */
   name: string;
   /** What is computed, in one line (goes into the JSON). */
   description: string;

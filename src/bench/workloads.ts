@@ -1,5 +1,5 @@
 // Every workload `ddpm bench` runs, in order: the core-op micro-benchmarks, the layer
-// micro-benchmarks, then the U-Net (../shared/WORKLOADS.md names them all).
+// micro-benchmarks, then the U-Net (bench/WORKLOADS.md names them all).
 
 import { LAYER_WORKLOADS } from './layer-workloads.ts';
 import { MICRO_WORKLOADS } from './micro.ts';

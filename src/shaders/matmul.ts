@@ -3,7 +3,7 @@
 //
 // Why no workgroup-memory tiling: on SwiftShader (our CI GPU) a pipeline that tiles through
 // workgroup memory takes ~2 s to build versus ~0.2 s for this one, and ran slower there
-// (../shared/research/engine-anchors.md §6). Two variants only:
+// (tfjs-backend-webgpu's packed matmul). Two variants only:
 //   - `general`: scalar loads, any size, transposes and batch broadcasting via strides;
 //   - `vec4`: K and N multiples of 4, no transposes: A rows and B rows load as vec4.
 

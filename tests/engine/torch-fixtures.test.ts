@@ -1,4 +1,4 @@
-// The foundation ops against PyTorch 1.13 (../shared/fixtures/torch-reference/ops.safetensors):
+// The foundation ops against PyTorch 1.13 (tests/fixtures/torch-reference/ops.safetensors):
 // silu, linear (matmul with transposed weight + bias) and mse, forward and gradients.
 
 import { describe, expect, test } from 'vitest';

@@ -11,7 +11,7 @@ import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
 import { inPage } from '../setup/page.ts';
 
 const fixture = readSafetensors(
-  readFileSync(new URL('../../../shared/fixtures/torch-reference/ddpm_step.safetensors', import.meta.url)),
+  readFileSync(new URL('../fixtures/torch-reference/ddpm_step.safetensors', import.meta.url)),
 ).tensors;
 const values = (name: string) => Array.from(fixture.get(name)!.data as Float32Array | BigInt64Array, Number);
 

@@ -15,7 +15,7 @@ import {
 import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
 import { inPage } from '../setup/page.ts';
 
-const dir = new URL('../../../shared/fixtures/torch-reference/', import.meta.url);
+const dir = new URL('../fixtures/torch-reference/', import.meta.url);
 const tensors = readSafetensors(readFileSync(new URL('ddpm_step.safetensors', dir))).tensors;
 const meta = JSON.parse(readFileSync(new URL('ddpm_step.json', dir), 'utf8'));
 const get = (name: string) => Float64Array.from(tensors.get(name)!.data as Float32Array);

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { makeSchedule, SCHEDULE_TYPES } from '../../src/model/diffusion/schedule.ts';
 
 const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/torch-reference/schedules.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/torch-reference/schedules.json', import.meta.url), 'utf8'),
 ) as Record<string, Record<string, number[]>>;
 
 const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0): number => {

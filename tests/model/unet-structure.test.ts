@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { preset } from '../../src/model/config.ts';
 import { UNet } from '../../src/model/unet.ts';
 
-const fixtureDir = new URL('../../../shared/fixtures/torch-reference/tiny_unet/', import.meta.url);
+const fixtureDir = new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url);
 
 describe('U-Net structure', () => {
   test('the DDPM CIFAR-10 configuration has the 35.7M parameters the architecture implies', () => {

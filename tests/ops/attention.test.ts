@@ -1,5 +1,5 @@
 // attention: the check cases (reference vs finite differences, GPU vs reference), PyTorch 1.13's
-// values (../shared/fixtures/torch-reference/ops.safetensors) and the shape errors.
+// values (tests/fixtures/torch-reference/ops.safetensors) and the shape errors.
 
 import { describe, expect, test } from 'vitest';
 import { attentionChecks } from '../../src/engine/checks/attention.ts';

@@ -1,6 +1,6 @@
 // conv2d: every check case (float64 reference vs finite differences in Node, GPU vs reference in
 // the page), argument validation, and forward + gradients against PyTorch 1.13
-// (../shared/fixtures/torch-reference/ops.safetensors: conv3x3, conv3x3_s2, conv1x1).
+// (tests/fixtures/torch-reference/ops.safetensors: conv3x3, conv3x3_s2, conv1x1).
 
 import { describe, expect, test } from 'vitest';
 import { conv2dChecks } from '../../src/engine/checks/conv2d.ts';

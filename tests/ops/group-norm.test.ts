@@ -1,5 +1,5 @@
 // groupNorm (+ fused SiLU): the shared check cases, PyTorch 1.13's F.group_norm
-// (../shared/fixtures/torch-reference/ops.safetensors) and the argument errors.
+// (tests/fixtures/torch-reference/ops.safetensors) and the argument errors.
 
 import { describe, expect, test } from 'vitest';
 import { groupNormChecks } from '../../src/engine/checks/group-norm.ts';

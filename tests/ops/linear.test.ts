@@ -1,4 +1,4 @@
-// linear: the check cases, PyTorch 1.13's values (../shared/fixtures/torch-reference/ops.safetensors)
+// linear: the check cases, PyTorch 1.13's values (tests/fixtures/torch-reference/ops.safetensors)
 // and the shape errors.
 
 import { describe, expect, test } from 'vitest';

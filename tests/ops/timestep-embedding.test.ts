@@ -1,5 +1,5 @@
 // timestepEmbedding: the check cases, diffusers' get_timestep_embedding values from PyTorch 1.13
-// (../shared/fixtures/torch-reference/ops.safetensors: temb_unet, temb_fn_defaults, temb_odd)
+// (tests/fixtures/torch-reference/ops.safetensors: temb_unet, temb_fn_defaults, temb_odd)
 // and the argument errors.
 
 import { describe, expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 // upsampleNearest2x: the shared check cases, PyTorch 1.13's F.interpolate(scale_factor=2,
-// mode="nearest") (../shared/fixtures/torch-reference/ops.safetensors) and the argument error.
+// mode="nearest") (tests/fixtures/torch-reference/ops.safetensors) and the argument error.
 
 import { describe, expect, test } from 'vitest';
 import { upsampleChecks } from '../../src/engine/checks/upsample.ts';

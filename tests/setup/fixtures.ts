@@ -1,4 +1,4 @@
-// PyTorch reference values shared by the op tests (../shared/fixtures/torch-reference/).
+// PyTorch reference values shared by the op tests (tests/fixtures/torch-reference/).
 
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
@@ -7,7 +7,7 @@ import { inPage } from './page.ts';
 
 export type Arr = { shape: number[]; data: number[] };
 
-const FIXTURES = new URL('../../../shared/fixtures/torch-reference/', import.meta.url);
+const FIXTURES = new URL('../fixtures/torch-reference/', import.meta.url);
 const cache = new Map<string, Map<string, SafetensorsEntry>>();
 
 /** A tensor of a fixture file (default ops.safetensors) as plain arrays (JSON-ready for the page). */

@@ -8,7 +8,7 @@ import { readSafetensors } from '../../src/engine/safetensors.ts';
 import { inPage } from '../setup/page.ts';
 
 const fixture = readSafetensors(
-  readFileSync(new URL('../../../shared/fixtures/torch-reference/ops.safetensors', import.meta.url)),
+  readFileSync(new URL('../fixtures/torch-reference/ops.safetensors', import.meta.url)),
 ).tensors;
 const values = (name: string) => Array.from(fixture.get(name)!.data as Float32Array);
 
