@@ -3,16 +3,20 @@
 // compute L = sum(f(...) ⊙ G) and back-propagate it, as tfjs's tf.grads does inside its timed
 // call, so their times include the forward.
 
-import { backward, zeroGrad } from '../engine/autograd.ts';
-import { attention } from '../engine/ops/attention.ts';
-import { conv2d } from '../engine/ops/conv2d.ts';
-import { mul } from '../engine/ops/elementwise.ts';
-import { groupNorm } from '../engine/ops/group-norm.ts';
-import { matmul } from '../engine/ops/matmul.ts';
-import { sum } from '../engine/ops/reduce.ts';
-import { Rng } from '../engine/random.ts';
-import { sizeOf } from '../engine/shape.ts';
-import { tensor, type Tensor } from '../engine/tensor.ts';
+import {
+  attention,
+  backward,
+  conv2d,
+  groupNorm,
+  matmul,
+  mul,
+  Rng,
+  sizeOf,
+  sum,
+  tensor,
+  type Tensor,
+  zeroGrad,
+} from '../engine/index.ts';
 import { defineWorkload, randn, type Workload } from './workload.ts';
 
 const FLOAT_BYTES = 4;

@@ -2,9 +2,7 @@
 // warm-up reps first, then timed reps. Each rep is timed on the wall clock and, where the device
 // has timestamp queries, on the GPU as well.
 
-import { runtime } from '../engine/runtime.ts';
-import { liveTensorCount, scope, type Tensor } from '../engine/tensor.ts';
-import type { PendingPassTimings } from '../engine/dispatch.ts';
+import { liveTensorCount, type PendingPassTimings, runtime, scope, type Tensor } from '../engine/index.ts';
 import { summarize, type TimingSummary } from './stats.ts';
 import { syncScalar, type Workload } from './workload.ts';
 

@@ -2,8 +2,7 @@
 // bandwidth-bound elementwise and reduction kernels at 4M elements.
 // Rep counts keep the whole bench at about 2 minutes on a loaded 2-core SwiftShader machine.
 
-import { add, matmul, silu, sum } from '../engine/ops/index.ts';
-import type { Tensor } from '../engine/tensor.ts';
+import { add, matmul, silu, sum, type Tensor } from '../engine/index.ts';
 import { defineWorkload, randn, type Workload } from './workload.ts';
 
 const FLOAT_BYTES = 4;

@@ -1,9 +1,7 @@
 // `runBench()`: measures every workload (and the sync overhead of its shapes) and returns the
 // rows `ddpm bench` prints and saves.
 
-import { runtime } from '../engine/runtime.ts';
-import type { Shape } from '../engine/shape.ts';
-import type { Tensor } from '../engine/tensor.ts';
+import { runtime, type Shape, type Tensor } from '../engine/index.ts';
 import { measure, type Measurement } from './measure.ts';
 import { defineWorkload, randn, type Workload } from './workload.ts';
 import { BENCH_WORKLOADS } from './workloads.ts';

@@ -7,11 +7,7 @@
 // after both at 8x8. FLOP rates use our model's own FLOP count; bench/README.md lists the
 // differences.
 
-import { backward, noGrad, zeroGrad } from '../engine/autograd.ts';
-import { mseLoss } from '../engine/ops/loss.ts';
-import { Rng } from '../engine/random.ts';
-import { runtime } from '../engine/runtime.ts';
-import { tensor, type Tensor } from '../engine/tensor.ts';
+import { backward, mseLoss, noGrad, Rng, runtime, tensor, type Tensor, zeroGrad } from '../engine/index.ts';
 import type { UNetConfig } from '../model/config.ts';
 import { GaussianDiffusion } from '../model/diffusion/gaussian-diffusion.ts';
 import { Adam } from '../model/train/optimizer.ts';

@@ -1,10 +1,7 @@
 // What one benchmark workload is, and the helpers workloads share: seeded inputs and the
 // synchronising scalar. A new workload is one `Workload` object added to BENCH_WORKLOADS.
 
-import { Rng } from '../engine/random.ts';
-import { sizeOf, type Shape } from '../engine/shape.ts';
-import { add, sum } from '../engine/ops/index.ts';
-import { tensor, type Tensor } from '../engine/tensor.ts';
+import { add, Rng, type Shape, sizeOf, sum, tensor, type Tensor } from '../engine/index.ts';
 
 export interface Workload<State = unknown> {
   /** The name in bench/WORKLOADS.md, e.g. 'matmul_1024'. */

@@ -24,6 +24,11 @@ export {
   liveTensorBytes,
   type LiveTensorInfo,
 } from './tensor.ts';
-export { backward, noGrad, detach, zeroGrad, isGradEnabled } from './autograd.ts';
-export { Rng } from './random.ts';
+export { noGrad, detach, isGradEnabled } from './tape.ts';
+export { backward, zeroGrad } from './backward.ts';
+export { Rng, type RngState } from './random.ts';
 export * from './ops/index.ts';
+export { ParameterArena } from './arena.ts';
+export { fmt, sizeOf, sameShape, type Shape } from './shape.ts';
+export type { DeviceLostDetail } from './runtime.ts';
+export type { PendingPassTimings, PassTimings, DispatchCounters } from './dispatch.ts';

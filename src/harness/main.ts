@@ -6,13 +6,13 @@ import { session } from './session.ts';
 import * as ddpm from '../engine/index.ts';
 import {
   ALL_CHECKS,
-  GPU_TOLERANCE,
-  REF_FD_TOLERANCE,
   caseSeed,
   checkGpu,
   checkReferenceGradient,
   findCheck,
+  GPU_TOLERANCE,
   type GpuCheckResult,
+  REF_FD_TOLERANCE,
 } from '../engine/checks/index.ts';
 
 export interface CheckRow {

@@ -2,7 +2,7 @@
 // loaded from a checkpoint), loads datasets, and moves bytes (checkpoints, PNG grids) in chunks
 // of base64 text so large files cross the DevTools protocol.
 
-import { runtime } from '../engine/runtime.ts';
+import { runtime } from '../engine/index.ts';
 import { prepareImages } from '../model/data/loader.ts';
 import { imageSetFromFiles, loadIdxDataset, type Split } from '../model/data/sources.ts';
 import type { ImageSet } from '../model/data/idx.ts';
@@ -10,7 +10,13 @@ import { GaussianDiffusion } from '../model/diffusion/gaussian-diffusion.ts';
 import { sample, type SampleOptions } from '../model/diffusion/sample.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { captureCheckpoint, parseCheckpoint, restoreCheckpoint } from '../model/train/checkpoint.ts';
-import { Trainer, makeTrainConfig, type Dataset, type StepRecord, type TrainConfig } from '../model/train/trainer.ts';
+import {
+  Trainer,
+  makeTrainConfig,
+  type Dataset,
+  type StepRecord,
+  type TrainConfig,
+} from '../model/train/trainer.ts';
 import { UNet } from '../model/unet.ts';
 import { imagesToPngGrid } from '../ui/png-grid.ts';
 

@@ -1,7 +1,6 @@
 // The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
 
-import { fmt, sizeOf, type Shape } from '../engine/shape.ts';
-import type { Tensor } from '../engine/tensor.ts';
+import { fmt, type Shape, sizeOf, type Tensor } from '../engine/index.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
 import {
   AttentionBlock,

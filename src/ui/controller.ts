@@ -3,12 +3,16 @@
 // events. The Lit components never import engine or model code: <ddpm-app> hands this state to
 // them as properties and turns their DOM events into calls here.
 
-import { noGrad } from '../engine/autograd.ts';
-import type { DeviceReport } from '../engine/device.ts';
-import { broadcastTo } from '../engine/ops/layout.ts';
-import { randomNormal } from '../engine/ops/random.ts';
-import { initEngine, type DeviceLostDetail } from '../engine/runtime.ts';
-import { scope, tensor } from '../engine/tensor.ts';
+import {
+  broadcastTo,
+  type DeviceLostDetail,
+  type DeviceReport,
+  initEngine,
+  noGrad,
+  randomNormal,
+  scope,
+  tensor,
+} from '../engine/index.ts';
 import { PRESETS, preset as presetConfig } from '../model/config.ts';
 import type { ImageSet } from '../model/data/idx.ts';
 import { prepareImages } from '../model/data/loader.ts';

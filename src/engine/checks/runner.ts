@@ -3,7 +3,7 @@
 //  2. the GPU forward and every input's gradient against the float64 reference.
 // The loss is L = Σ out·G for a random upstream gradient G, so every output element counts.
 
-import { backward } from '../autograd.ts';
+import { backward } from '../backward.ts';
 import { Rng } from '../random.ts';
 import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';

@@ -11,7 +11,7 @@ import {
   attentionQueryGradKernel,
 } from '../../shaders/attention.ts';
 import { foldedGrid } from '../../shaders/common.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { fmt, sizeOf } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launchGrid } from './launch.ts';

@@ -14,7 +14,7 @@ import {
   convTiledKernel,
   type ConvKernelName,
 } from '../../shaders/conv2d.ts';
-import { noGrad, record } from '../autograd.ts';
+import { noGrad, record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { permute } from './layout.ts';

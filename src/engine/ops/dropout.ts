@@ -4,7 +4,7 @@
 // Checks: src/engine/checks/dropout.ts.
 
 import { DROPOUT_WORKGROUP, dropoutKernel, dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { mulScalar } from './elementwise.ts';
 import { launchLinear } from './launch.ts';

@@ -10,7 +10,7 @@ import {
   type BinaryOp,
   type UnaryOp,
 } from '../../shaders/elementwise.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';

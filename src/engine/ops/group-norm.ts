@@ -14,7 +14,7 @@ import {
   groupNormPartialStatsKernel,
   threadsPerRow,
 } from '../../shaders/group-norm.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launchLinear } from './launch.ts';

@@ -3,7 +3,7 @@
 // Reference: src/engine/reference/layout.ts. Checks: src/engine/checks/layout.ts.
 
 import { STRIDED_COPY_WORKGROUP, stridedCopyKernel } from '../../shaders/strided-copy.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import {
   assertValidShape,

@@ -7,7 +7,7 @@ import {
   MATMUL_BLOCK_N,
   matmulKernel,
 } from '../../shaders/matmul.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { stridedCopy } from './layout.ts';

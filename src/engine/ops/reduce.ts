@@ -3,7 +3,7 @@
 // Checks: src/engine/checks/reduce.ts.
 
 import { REDUCE_WORKGROUP, reduceSumKernel } from '../../shaders/reduce.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../tensor.ts';

@@ -4,7 +4,7 @@
 
 import { foldedGrid } from '../../shaders/common.ts';
 import { softmaxGradKernel, softmaxKernel, type SoftmaxKind } from '../../shaders/softmax.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launchGrid } from './launch.ts';

@@ -4,7 +4,7 @@
 // Checks: src/engine/checks/timestep-combine.ts.
 
 import { DIFFUSION_WORKGROUP, timestepCombineKernel } from '../../shaders/diffusion.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launchLinear } from './launch.ts';

@@ -15,7 +15,7 @@ import {
   timestepEmbeddingGradKernel,
   timestepEmbeddingKernel,
 } from '../../shaders/timestep-embedding.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, tensor, type Tensor } from '../tensor.ts';
 import { launchLinear } from './launch.ts';

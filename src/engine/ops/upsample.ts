@@ -3,8 +3,12 @@
 // Kernels: src/shaders/upsample.ts. Reference: src/engine/reference/upsample.ts.
 // Checks: src/engine/checks/upsample.ts.
 
-import { UPSAMPLE_WORKGROUP, upsampleNearest2xGradKernel, upsampleNearest2xKernel } from '../../shaders/upsample.ts';
-import { record } from '../autograd.ts';
+import {
+  UPSAMPLE_WORKGROUP,
+  upsampleNearest2xGradKernel,
+  upsampleNearest2xKernel,
+} from '../../shaders/upsample.ts';
+import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launchLinear } from './launch.ts';

@@ -12,7 +12,7 @@ import {
   normalKlGradKernel,
   normalKlKernel,
 } from '../../shaders/vlb.ts';
-import { record } from '../autograd.ts';
+import { record } from '../tape.ts';
 import { broadcastStrides, fmt, sameShape, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { neg } from './elementwise.ts';

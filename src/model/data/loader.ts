@@ -1,7 +1,7 @@
 // From byte images to training batches: resizing, scaling to [−1, 1], optional horizontal
 // flips, and a seeded shuffling loader whose position can be saved and restored.
 
-import { Rng } from '../../engine/random.ts';
+import { Rng } from '../../engine/index.ts';
 import { DatasetError, type ImageSet } from './idx.ts';
 
 /**

@@ -4,13 +4,17 @@
 // evaluated, spaced geometrically (L_t falls by orders of magnitude from t = 1), and each stands
 // for the timesteps nearest to it (an estimate, reported so); L_0 and L_T are always exact.
 
-import { noGrad } from '../../engine/autograd.ts';
-import { clamp } from '../../engine/ops/elementwise.ts';
-import { slice } from '../../engine/ops/layout.ts';
-import { randomNormal } from '../../engine/ops/random.ts';
-import { timestepCombine } from '../../engine/ops/timestep-combine.ts';
-import { fill } from '../../engine/ops/fill.ts';
-import { scope, tensor, type Tensor } from '../../engine/tensor.ts';
+import {
+  clamp,
+  fill,
+  noGrad,
+  randomNormal,
+  scope,
+  slice,
+  tensor,
+  type Tensor,
+  timestepCombine,
+} from '../../engine/index.ts';
 import type { Dataset } from '../train/trainer.ts';
 import type { UNet } from '../unet.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';

@@ -2,15 +2,23 @@
 // objectives (ε, x0 or v prediction; Improved DDPM's learned variance with the hybrid loss) and
 // the variational-bound terms in bits per dimension.
 
-import { detach } from '../../engine/autograd.ts';
-import { add, mul, mulScalar, square, sub } from '../../engine/ops/elementwise.ts';
-import { fill } from '../../engine/ops/fill.ts';
-import { slice } from '../../engine/ops/layout.ts';
-import { mean } from '../../engine/ops/reduce.ts';
-import { timestepCombine } from '../../engine/ops/timestep-combine.ts';
-import { discretizedGaussianLogLikelihood, normalKl } from '../../engine/ops/vlb.ts';
-import { fmt } from '../../engine/shape.ts';
-import { tensor, type Tensor } from '../../engine/tensor.ts';
+import {
+  add,
+  detach,
+  discretizedGaussianLogLikelihood,
+  fill,
+  fmt,
+  mean,
+  mul,
+  mulScalar,
+  normalKl,
+  slice,
+  square,
+  sub,
+  tensor,
+  type Tensor,
+  timestepCombine,
+} from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
 import type { Objective, VarianceType } from './sampler-step.ts';
 import { makeSchedule, type Schedule, type ScheduleOptions } from './schedule.ts';

@@ -2,13 +2,16 @@
 // number of steps with stochasticity eta. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { noGrad } from '../../engine/autograd.ts';
-import { randomNormal } from '../../engine/ops/random.ts';
-import { flush, runtime } from '../../engine/runtime.ts';
-import { scope, tensor } from '../../engine/tensor.ts';
+import { flush, noGrad, randomNormal, runtime, scope, tensor } from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
-import { ddimCoefficients, ddimTimesteps, ddpmCoefficients, samplerStep, type VarianceType } from './sampler-step.ts';
+import {
+  ddimCoefficients,
+  ddimTimesteps,
+  ddpmCoefficients,
+  samplerStep,
+  type VarianceType,
+} from './sampler-step.ts';
 
 export interface SampleOptions {
   n: number;

@@ -1,16 +1,21 @@
 // The ops a network is written in, behind one interface, so the same U-Net code runs on the
 // GPU engine (Tensor) and on the float64 CPU reference (RefVar, src/model/nn/reference-backend.ts).
 
-import { attention } from '../../engine/ops/attention.ts';
-import { conv2d } from '../../engine/ops/conv2d.ts';
-import { dropout } from '../../engine/ops/dropout.ts';
-import { add, silu } from '../../engine/ops/elementwise.ts';
-import { groupNorm } from '../../engine/ops/group-norm.ts';
-import { concat, permute, reshape } from '../../engine/ops/layout.ts';
-import { linear } from '../../engine/ops/linear.ts';
-import { timestepEmbedding } from '../../engine/ops/timestep-embedding.ts';
-import { upsampleNearest2x } from '../../engine/ops/upsample.ts';
-import type { Tensor } from '../../engine/tensor.ts';
+import {
+  add,
+  attention,
+  concat,
+  conv2d,
+  dropout,
+  groupNorm,
+  linear,
+  permute,
+  reshape,
+  silu,
+  type Tensor,
+  timestepEmbedding,
+  upsampleNearest2x,
+} from '../../engine/index.ts';
 import type { Parameter } from './module.ts';
 
 export interface EmbeddingOptions {

@@ -1,7 +1,7 @@
 // The U-Net's layers, with diffusers' parameter names (weight/bias, norm1, conv1, to_q, …).
 // Each layer has `forward` (GPU) and `describe` (shapes, parameters, FLOPs, activations).
 
-import { sizeOf, type Shape } from '../../engine/shape.ts';
+import { type Shape, sizeOf } from '../../engine/index.ts';
 import type { Backend } from './backend.ts';
 import { Module, type Parameter } from './module.ts';
 import type { ModelPlan } from './plan.ts';

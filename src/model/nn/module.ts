@@ -2,10 +2,7 @@
 // Parameters are declared with their shape and initialiser and created on the GPU by
 // `build(seed)`, so a model can be described (layer table, counts, memory) without a device.
 
-import { ParameterArena } from '../../engine/arena.ts';
-import { Rng } from '../../engine/random.ts';
-import { fmt, sizeOf, type Shape } from '../../engine/shape.ts';
-import type { Tensor } from '../../engine/tensor.ts';
+import { fmt, ParameterArena, Rng, type Shape, sizeOf, type Tensor } from '../../engine/index.ts';
 
 /** How a parameter starts: PyTorch's default U(±1/sqrt(fan_in)), zeros or ones. */
 export type Init = { kind: 'uniform-fan-in'; fanIn: number } | { kind: 'zeros' } | { kind: 'ones' };

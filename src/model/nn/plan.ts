@@ -1,7 +1,7 @@
 // A model's plan: the layer table (name, type, output shape, parameters, FLOPs) and the
 // activation elements a training step keeps alive until backward, gathered without a GPU.
 
-import type { Shape } from '../../engine/shape.ts';
+import { type Shape } from '../../engine/index.ts';
 
 export interface PlanRow {
   name: string;

@@ -1,16 +1,33 @@
 // The float64 reference backend: the same network code run on the CPU through the reference
 // ops, with a minimal tape of their vector-Jacobian products, to check the GPU model end to end.
 
-import { refConcat, refConcatVjp, refInversePerm, refPermute, refReshape } from '../../engine/reference/layout.ts';
-import { refAttention, refAttentionVjp } from '../../engine/reference/attention.ts';
-import { refConv2d, refConv2dVjp } from '../../engine/reference/conv2d.ts';
-import { refDropout, refDropoutVjp } from '../../engine/reference/dropout.ts';
-import { refBinary, refBinaryVjp, refUnary, refUnaryVjp } from '../../engine/reference/elementwise.ts';
-import { refGroupNorm, refGroupNormVjp } from '../../engine/reference/group-norm.ts';
-import { refLinear, refLinearVjp } from '../../engine/reference/linear.ts';
-import { refArray, type Ref } from '../../engine/reference/ndarray.ts';
-import { refTimestepEmbedding, refTimestepEmbeddingVjp } from '../../engine/reference/timestep-embedding.ts';
-import { refUpsampleNearest2x, refUpsampleNearest2xVjp } from '../../engine/reference/upsample.ts';
+import {
+  type Ref,
+  refArray,
+  refAttention,
+  refAttentionVjp,
+  refBinary,
+  refBinaryVjp,
+  refConcat,
+  refConcatVjp,
+  refConv2d,
+  refConv2dVjp,
+  refDropout,
+  refDropoutVjp,
+  refGroupNorm,
+  refGroupNormVjp,
+  refInversePerm,
+  refLinear,
+  refLinearVjp,
+  refPermute,
+  refReshape,
+  refTimestepEmbedding,
+  refTimestepEmbeddingVjp,
+  refUnary,
+  refUnaryVjp,
+  refUpsampleNearest2x,
+  refUpsampleNearest2xVjp,
+} from '../../engine/reference/index.ts';
 import type { Backend } from './backend.ts';
 import type { Parameter } from './module.ts';
 

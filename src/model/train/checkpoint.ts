@@ -3,8 +3,12 @@
 // config, the step, the loader and timestep-sampler state. Parsing validates everything before
 // anything is changed.
 
-import type { ParameterArena } from '../../engine/arena.ts';
-import { readSafetensors, SafetensorsError, writeSafetensors } from '../../engine/safetensors.ts';
+import {
+  type ParameterArena,
+  readSafetensors,
+  SafetensorsError,
+  writeSafetensors,
+} from '../../engine/index.ts';
 import type { LoaderState } from '../data/loader.ts';
 import { makeTrainConfig, Trainer, type Dataset, type TrainConfig } from './trainer.ts';
 import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';

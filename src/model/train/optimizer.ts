@@ -5,7 +5,7 @@ import { runtime } from '../../engine/runtime.ts';
 import { square } from '../../engine/ops/elementwise.ts';
 import { launchLinear } from '../../engine/ops/launch.ts';
 import { sum } from '../../engine/ops/reduce.ts';
-import { noGrad } from '../../engine/autograd.ts';
+import { noGrad } from '../../engine/tape.ts';
 import type { ParameterArena } from '../../engine/arena.ts';
 import { scope, type Tensor } from '../../engine/tensor.ts';
 import { OPTIMIZER_WORKGROUP, adamKernel, emaKernel } from '../../shaders/optimizer.ts';

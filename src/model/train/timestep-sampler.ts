@@ -2,7 +2,7 @@
 // LossSecondMomentResampler: p_t ∝ sqrt(E[L_t²]) over the last 10 losses seen at each t, mixed
 // with a little uniform mass, and each loss weighted by 1/(T·p_t) so the estimate stays unbiased).
 
-import { Rng } from '../../engine/random.ts';
+import { Rng } from '../../engine/index.ts';
 
 export interface TimestepDraw {
   t: number[];

@@ -2,13 +2,14 @@
 // and submits once; losses come back asynchronously. Every random draw derives from
 // (seed, step), so a run resumed from a checkpoint continues exactly as an uninterrupted one.
 
-import { backward, zeroGrad } from '../../engine/autograd.ts';
-import { randomNormal } from '../../engine/ops/random.ts';
-import { flush } from '../../engine/runtime.ts';
-import { scope, tensor, type Tensor } from '../../engine/tensor.ts';
+import { backward, flush, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
 import { validateConfig, type UNetConfig } from '../config.ts';
 import { BatchLoader, type LoaderState } from '../data/loader.ts';
-import { GaussianDiffusion, DEFAULT_DIFFUSION, type DiffusionOptions } from '../diffusion/gaussian-diffusion.ts';
+import {
+  GaussianDiffusion,
+  DEFAULT_DIFFUSION,
+  type DiffusionOptions,
+} from '../diffusion/gaussian-diffusion.ts';
 import { UNet } from '../unet.ts';
 import { Adam, Ema } from './optimizer.ts';
 import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';

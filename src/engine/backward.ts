@@ -1,42 +1,11 @@
-// Reverse-mode autodiff: ops record tape nodes on their outputs; backward() walks them in
-// reverse topological order, accumulating gradients where a tensor is used more than once.
+// Reverse-mode autodiff: backward() walks the tape from a root in reverse topological order,
+// accumulating gradients where a tensor is used more than once. Above the ops: it adds gradients.
 
 import { add } from './ops/elementwise.ts';
 import { fill } from './ops/fill.ts';
 import { fmt, sameShape } from './shape.ts';
-import { assertTensor, Tensor, untrack, viewOf, type TapeNode } from './tensor.ts';
-
-let gradEnabled = true;
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-/** Runs `fn` without recording anything on the tape. */
-export function noGrad<T>(fn: () => T): T {
-  const before = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = before;
-  }
-}
-
-/** Links `output` to its inputs when any of them needs a gradient. Returns `output`. */
-export function record(output: Tensor, op: string, inputs: readonly Tensor[], backward: TapeNode['backward']): Tensor {
-  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
-    output.requiresGrad = true;
-    output.node = { op, inputs, backward };
-  }
-  return output;
-}
-
-/** A tensor sharing `t`'s storage with no history: gradients stop here. */
-export function detach(t: Tensor): Tensor {
-  assertTensor('detach', 't', t);
-  return viewOf(t, t.shape, 'detach');
-}
+import { noGrad } from './tape.ts';
+import { assertTensor, type Tensor, untrack, viewOf } from './tensor.ts';
 
 function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
