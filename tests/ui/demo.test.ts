@@ -1,7 +1,7 @@
 // The demo page (index.html) in its own tab of the shared browser: the shell reports the device,
 // the panels draw real content, a few training steps on Fashion-MNIST move the loss chart,
 // sampling shows the reverse process, checkpoints round-trip, and a lost device or a browser
-// without WebGPU get a clear message. Leaves a screenshot in docs/demo.png.
+// without WebGPU get a clear message. Leaves a screenshot in test-results/demo.png.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { harnessPage } from '../setup/page.ts';
 
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+// Screenshots go to the ignored test-results/ folder, so a test run leaves the checkout clean.
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const WIDTH = 1360;
 let page: Page;
 
@@ -152,8 +153,8 @@ test('sampling shows x_t and the predicted x0 as they arrive, then the samples',
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   await page.setViewport({ width: WIDTH, height });
   await new Promise((resolve) => setTimeout(resolve, 300));
-  mkdirSync(DOCS, { recursive: true });
-  await page.screenshot({ path: join(DOCS, 'demo.png') });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, 'demo.png') });
   await page.setViewport({ width: WIDTH, height: 1000 });
 });
 
