@@ -12,6 +12,7 @@ export const ENGINE_ENTRIES = [
   'src/engine/index.ts', // the public API
   'src/engine/reference/index.ts', // float64 references (the reference model)
   'src/engine/checks/index.ts', // op checks (`ddpm check`)
+  'src/engine/extend.ts', // for writing new ops: defineKernel, launch, record
 ];
 
 /** Lowest first. `mayImport` lists the other layers a layer's modules may import. */

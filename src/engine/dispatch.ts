@@ -1,7 +1,7 @@
 // One shared command encoder for all ops of a step, a pipeline cache keyed by kernel and
 // specialisation, per-dispatch uniforms in a chunked arena, `flush()` and explicit readback.
 
-import type { KernelSpec, UniformValues } from '../shaders/common.ts';
+import { bindGroupLayoutEntries, type KernelVariant } from '../shaders/kernel.ts';
 import type { BufferPool } from './buffer-pool.ts';
 
 const UNIFORM_CHUNK_BYTES = 64 * 1024;
@@ -11,7 +11,9 @@ const TIMESTAMP_QUERIES_PER_SET = 512;
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
-  spec: KernelSpec;
+  variant: KernelVariant;
+  /** The kernel declaration that made it: two declarations may not share a key. */
+  owner: object;
 }
 
 /** A chunk of the uniform arena: a CPU mirror uploaded once per submit. */
@@ -141,31 +143,27 @@ export class Dispatcher {
     this.slotAlign = device.limits.minUniformBufferOffsetAlignment || 256;
   }
 
-  /** The cached pipeline for `key`, building the kernel spec only on a miss. */
-  pipelineFor(key: string, build: () => KernelSpec): CachedPipeline {
+  /**
+   * The cached pipeline for `key` (derived from `owner`, a kernel declaration, and its
+   * specialisation), building the kernel's WGSL only on a miss.
+   */
+  pipelineFor(owner: object, key: string, build: () => KernelVariant): CachedPipeline {
     let cached = this.pipelines.get(key);
-    if (cached) return cached;
-    const spec = build();
-    if (spec.key !== key) throw new Error(`kernel key mismatch: asked '${key}', built '${spec.key}'`);
-    const entries: GPUBindGroupLayoutEntry[] = [
-      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-      ...spec.storage.map(
-        (b, i): GPUBindGroupLayoutEntry => ({
-          binding: i + 1,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
-        }),
-      ),
-    ];
-    const layout = this.device.createBindGroupLayout({ label: key, entries });
-    const module = this.device.createShaderModule({ label: key, code: spec.code });
+    if (cached) {
+      if (cached.owner !== owner) throw new Error(`two kernel declarations make the pipeline key '${key}'`);
+      return cached;
+    }
+    const variant = build();
+    if (variant.key !== key) throw new Error(`kernel key mismatch: asked '${key}', built '${variant.key}'`);
+    const layout = this.device.createBindGroupLayout({ label: key, entries: bindGroupLayoutEntries(variant) });
+    const module = this.device.createShaderModule({ label: key, code: variant.code });
     const pipeline = this.device.createComputePipeline({
       label: key,
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
     this.counters.pipelinesCreated++;
-    cached = { pipeline, layout, spec };
+    cached = { pipeline, layout, variant, owner };
     this.pipelines.set(key, cached);
     return cached;
   }
@@ -195,8 +193,8 @@ export class Dispatcher {
   }
 
   /** Reserves a uniform slot for this dispatch and packs `values` into it. */
-  private uniformSlot(spec: KernelSpec, values: UniformValues): GPUBufferBinding {
-    const size = spec.uniforms.byteSize;
+  private uniformSlot(variant: KernelVariant, values: object): GPUBufferBinding {
+    const size = variant.uniforms.byteSize;
     const slot = Math.ceil(size / this.slotAlign) * this.slotAlign;
     let chunk = this.uniformChunks[this.chunkInUse];
     if (chunk && chunk.used + slot > UNIFORM_CHUNK_BYTES) chunk = this.uniformChunks[++this.chunkInUse];
@@ -213,28 +211,32 @@ export class Dispatcher {
       this.uniformChunks.push(chunk);
     }
     const offset = chunk.used;
-    spec.uniforms.pack(values, new DataView(chunk.mirror), offset);
+    variant.uniforms.pack(values, new DataView(chunk.mirror), offset);
     chunk.used += slot;
     return { buffer: chunk.buffer, offset, size };
   }
 
-  /** Encodes one dispatch on the shared encoder. `buffers` follow the kernel's storage order. */
+  /**
+   * Encodes one dispatch on the shared encoder. Called by `launch` (src/engine/ops/launch.ts),
+   * which derives `key` and orders `buffers` by binding from the kernel's declaration.
+   */
   dispatch(
+    owner: object,
     key: string,
-    build: () => KernelSpec,
-    uniforms: UniformValues,
+    build: () => KernelVariant,
+    uniforms: object,
     buffers: readonly GPUBufferBinding[],
     grid: readonly [number, number, number],
   ): void {
-    const { pipeline, layout, spec } = this.pipelineFor(key, build);
-    if (buffers.length !== spec.storage.length) {
-      throw new Error(`kernel '${key}' takes ${spec.storage.length} buffers, got ${buffers.length}`);
+    const { pipeline, layout, variant } = this.pipelineFor(owner, key, build);
+    if (buffers.length !== variant.storage.length) {
+      throw new Error(`kernel '${key}' takes ${variant.storage.length} buffers, got ${buffers.length}`);
     }
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     const bindGroup = this.device.createBindGroup({
       layout,
       entries: [
-        { binding: 0, resource: this.uniformSlot(spec, uniforms) },
+        { binding: 0, resource: this.uniformSlot(variant, uniforms) },
         ...buffers.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });

@@ -26,9 +26,9 @@ export {
 } from './tensor.ts';
 export { noGrad, detach, isGradEnabled } from './tape.ts';
 export { backward, zeroGrad } from './backward.ts';
-export { Rng, type RngState } from './random.ts';
+export { Rng, deriveSeed, type RngState, type SeedPart } from './random.ts';
 export * from './ops/index.ts';
 export { ParameterArena } from './arena.ts';
-export { fmt, sizeOf, sameShape, type Shape } from './shape.ts';
+export { fmt, sizeOf, sameShape, broadcastShapes, conv2dOutputShape, convOutputSize, type Shape } from './shape.ts';
 export type { DeviceLostDetail } from './runtime.ts';
 export type { PendingPassTimings, PassTimings, DispatchCounters } from './dispatch.ts';

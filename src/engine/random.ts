@@ -57,3 +57,34 @@ export class Rng {
     return { seed: this.seed, counter: this.counter };
   }
 }
+
+/** One part of a seed's derivation path: a non-negative integer (a step, an index) or a name. */
+export type SeedPart = number | string;
+
+/** Mixes one 32-bit word into the running hash; for a fixed state, distinct words give distinct states. */
+function absorb(h: number, word: number): number {
+  return hash32((Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ hash32(word >>> 0)) >>> 0);
+}
+
+/**
+ * The seed of an independent random stream for `path` under `seed`, e.g.
+ * `deriveSeed(seed, 'noise', step)`: a hash chain over the path, built on the project's one hash
+ * (hash32). Distinct paths give unrelated seeds, the order of the parts matters, and derivations
+ * nest (`deriveSeed(deriveSeed(s, 'dropout', step), 'layer', k)`) without the streams of one
+ * level lining up with another's. Every derived seed in the project comes from here.
+ */
+export function deriveSeed(seed: number, ...path: SeedPart[]): number {
+  let h = hash32((seed ^ STREAM_GOLDEN) >>> 0);
+  for (const part of path) {
+    if (typeof part === 'string') {
+      h = absorb(absorb(h, 1), part.length);
+      for (let i = 0; i < part.length; i++) h = absorb(h, part.charCodeAt(i));
+    } else {
+      if (!Number.isSafeInteger(part) || part < 0) {
+        throw new Error(`deriveSeed: path part ${part} must be a non-negative integer or a string`);
+      }
+      h = absorb(absorb(absorb(h, 0), part % 4294967296), Math.floor(part / 4294967296));
+    }
+  }
+  return h;
+}

@@ -77,3 +77,68 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/** Padding of a 2-D window: one value for every side, [vertical, horizontal], or [top, bottom, left, right]. */
+export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number];
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: Conv2dPadding;
+}
+
+/** Padding as [top, bottom, left, right], checked; the error names the op. */
+export function normalizeConvPadding(op: string, padding: Conv2dPadding): [number, number, number, number] {
+  const p: number[] =
+    typeof padding === 'number'
+      ? [padding, padding, padding, padding]
+      : padding.length === 2
+        ? [padding[0], padding[0], padding[1], padding[1]]
+        : [...padding];
+  if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new Error(
+      `${op}: padding ${JSON.stringify(padding)} must be a non-negative integer, [ph, pw] or [top, bottom, left, right]`,
+    );
+  }
+  return p as [number, number, number, number];
+}
+
+/**
+ * Output length of a sliding window along one axis: PyTorch's formula
+ * ⌊(size + padBefore + padAfter − kernel) / stride⌋ + 1, with the padding of each side given.
+ */
+export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter = padBefore): number {
+  return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
+}
+
+/**
+ * [N, Cout, outH, outW] of conv2d(x [N,Cin,H,W], w [Cout,Cin,kh,kw], {stride, padding}), after
+ * checking every argument; the errors name `op`, the argument and the shapes. The one place the
+ * conv's output size is computed: the op (ops/conv2d.ts) and the model's plan both use it.
+ */
+export function conv2dOutputShape(
+  xShape: Shape,
+  wShape: Shape,
+  options: Conv2dOptions,
+  op = 'conv2d',
+): [number, number, number, number] {
+  if (xShape.length !== 4) throw new Error(`${op}: x must be [N,Cin,H,W], got ${fmt(xShape)}`);
+  if (wShape.length !== 4) throw new Error(`${op}: w must be [Cout,Cin,kh,kw], got ${fmt(wShape)}`);
+  const [n, cin, h, w] = xShape as [number, number, number, number];
+  const [cout, wcin, kh, kw] = wShape as [number, number, number, number];
+  if (wcin !== cin) {
+    throw new Error(`${op}: x ${fmt(xShape)} has ${cin} channels but w ${fmt(wShape)} expects ${wcin}`);
+  }
+  const stride = options.stride ?? 1;
+  if (!Number.isInteger(stride) || stride < 1) {
+    throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
+  }
+  const pad = normalizeConvPadding(op, options.padding ?? 0);
+  const outH = convOutputSize(h, kh, stride, pad[0], pad[1]);
+  const outW = convOutputSize(w, kw, stride, pad[2], pad[3]);
+  if (kh < 1 || kw < 1 || outH < 1 || outW < 1) {
+    throw new Error(
+      `${op}: w ${fmt(wShape)} does not fit x ${fmt(xShape)} padded by [${pad}] (output would be ${outH}×${outW})`,
+    );
+  }
+  return [n, cout, outH, outW];
+}

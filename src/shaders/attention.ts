@@ -17,7 +17,7 @@
 // SwiftShader), hence no barriers, and early returns are safe. Accumulators declared inside a
 // loop are initialised explicitly: SwiftShader does not re-zero a bare `var` on each iteration.
 
-import { UniformLayout, declareBindings, type KernelSpec, type StorageBinding } from './common.ts';
+import { defineKernel, type BindingDecl } from './kernel.ts';
 
 export const ATTENTION_WORKGROUP = 64;
 /** Rows owned by one invocation: each vec4 loaded from the other side serves this many rows. */
@@ -31,15 +31,15 @@ export const ATTENTION_MAX_HEAD_DIM = 256;
 /** Rows covered by one workgroup. */
 export const ATTENTION_BLOCK_ROWS = ATTENTION_WORKGROUP * ATTENTION_ROWS;
 
-export const attentionUniforms = new UniformLayout([
+const ATTENTION_UNIFORMS = {
   /** (batch, head) pairs: the grid's y (and z, when folded). */
-  { name: 'heads', type: 'u32' },
-  { name: 'tq', type: 'u32' },
-  { name: 'tk', type: 'u32' },
+  heads: 'u32',
+  tq: 'u32',
+  tk: 'u32',
   /** Head dim in vec4s. */
-  { name: 'd4', type: 'u32' },
-  { name: 'scale', type: 'f32' },
-]);
+  d4: 'u32',
+  scale: 'f32',
+} as const;
 
 // ---- code generation helpers --------------------------------------------------------------
 
@@ -89,12 +89,13 @@ fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
 `;
 
 /**
- * Entry header: `head` (batch·heads + head), this invocation's rows `first`..`first + R − 1`
- * (clamped to `lastRow` for loading, skipped past it when writing).
+ * Entry header after the @compute attribute `attr`: `head` (batch·heads + head), this
+ * invocation's rows `first`..`first + R − 1` (clamped to `lastRow` for loading, skipped past it
+ * when writing).
  */
-function entry(rowsExpr: string): string {
+function entry(attr: string, rowsExpr: string): string {
   return /* wgsl */ `
-@compute @workgroup_size(${ATTENTION_WORKGROUP})
+${attr}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let head = wid.y + wid.z * nwg.y;
@@ -106,22 +107,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lastRow = ${rowsExpr} - 1u;`;
 }
 
-const vec4Rows = (names: string[]): StorageBinding[] => names.map((name) => ({ name, access: 'read', type: 'vec4<f32>' }));
+/** Bindings of vec4 rows (read, or written) and of f32 per-row values. */
+const ROWS_IN = { access: 'read', type: 'vec4<f32>' } as const satisfies BindingDecl;
+const ROWS_OUT = { access: 'read_write', type: 'vec4<f32>' } as const satisfies BindingDecl;
 
 // ---- forward ------------------------------------------------------------------------------
 
-export function attentionForwardKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    ...vec4Rows(['qs', 'ks', 'vs']),
-    { name: 'outs', access: 'read_write', type: 'vec4<f32>' },
-    { name: 'lses', access: 'read_write' },
-  ];
-  const KEYS = range(ATTENTION_KEY_BLOCK);
-  const BLOCKS = range(ATTENTION_KEY_BLOCK / 4);
-  const rowBlocks = ROWS.flatMap((r) => BLOCKS.map((b) => [r, b] as const));
-  const code = `${declareBindings(attentionUniforms, storage)}
-${CONSTANTS}
-${entry('params.tq')}
+const KEYS = range(ATTENTION_KEY_BLOCK);
+const BLOCKS = range(ATTENTION_KEY_BLOCK / 4);
+const ROW_BLOCKS = ROWS.flatMap((r) => BLOCKS.map((b) => [r, b] as const));
+
+export const attentionForwardKernel = defineKernel({
+  name: 'attention',
+  uniforms: ATTENTION_UNIFORMS,
+  bindings: { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
+  workgroupSize: ATTENTION_WORKGROUP,
+  body: (_, kernel) => `${CONSTANTS}
+${entry(kernel.entry, 'params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var o: array<vec4<f32>, R * MAXD4>;
 ${each(ROWS, 2, (r) => `let qAt${r} = (qHead + min(first + ${r}u, lastRow)) * d4;`)}
@@ -132,11 +134,11 @@ ${each(ROWS, 2, (r) => `var m${r} = NEG_BIG;\nvar l${r} = 0.0;`)}
   for (var j0 = 0u; j0 < params.tk; j0 += ${ATTENTION_KEY_BLOCK}u) {
     // Keys past the end are clamped for loading and get weight 0.
 ${each(KEYS, 4, (j) => `let kAt${j} = (kHead + min(j0 + ${j}u, params.tk - 1u)) * d4;`)}
-${each(rowBlocks, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();`)}
+${each(ROW_BLOCKS, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();`)}
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `let q${r} = q[${r}u * MAXD4 + c];`)}
 ${each(KEYS, 6, (j) => `let k${j} = ks[kAt${j} + c];`)}
-${each(rowBlocks, 6, ([r, b]) => fmaBlock(`s${r}_${b}`, `q${r}`, range(4).map((i) => `k${4 * b + i}`)))}
+${each(ROW_BLOCKS, 6, ([r, b]) => fmaBlock(`s${r}_${b}`, `q${r}`, range(4).map((i) => `k${4 * b + i}`)))}
     }
     // Online softmax: m moves to the block's max, l and o are rescaled by exp(m_old − m).
 ${each(validMasks(BLOCKS.length, 'j0', 'params.tk'), 4, (l) => l)}
@@ -162,9 +164,8 @@ ${each(ROWS, 2, (r) => [
   `  lses[qHead + first + ${r}u] = m${r} + log(l${r});`,
   `}`,
 ])}
-}`;
-  return { key: 'attention', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
-}
+}`,
+});
 
 // ---- backward -----------------------------------------------------------------------------
 
@@ -172,16 +173,22 @@ const GRAD_COLS = range(ATTENTION_GRAD_BLOCK);
 const GRAD_BLOCKS = range(ATTENTION_GRAD_BLOCK / 4);
 const GRAD_ROW_BLOCKS = ROWS.flatMap((r) => GRAD_BLOCKS.map((b) => [r, b] as const));
 
-export function attentionQueryGradKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    ...vec4Rows(['qs', 'ks', 'vs', 'outs', 'gs']),
-    { name: 'lses', access: 'read' },
-    { name: 'dqs', access: 'read_write', type: 'vec4<f32>' },
-    { name: 'deltas', access: 'read_write' },
-  ];
-  const code = `${declareBindings(attentionUniforms, storage)}
-${CONSTANTS}
-${entry('params.tq')}
+export const attentionQueryGradKernel = defineKernel({
+  name: 'attention-grad-q',
+  uniforms: ATTENTION_UNIFORMS,
+  bindings: {
+    qs: ROWS_IN,
+    ks: ROWS_IN,
+    vs: ROWS_IN,
+    outs: ROWS_IN,
+    gs: ROWS_IN,
+    lses: 'read',
+    dqs: ROWS_OUT,
+    deltas: 'read_write',
+  },
+  workgroupSize: ATTENTION_WORKGROUP,
+  body: (_, kernel) => `${CONSTANTS}
+${entry(kernel.entry, 'params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var g: array<vec4<f32>, R * MAXD4>;
   var dq: array<vec4<f32>, R * MAXD4>;
@@ -230,22 +237,27 @@ ${each(ROWS, 2, (r) => [
   `  deltas[qRow${r}] = delta${r};`,
   `}`,
 ])}
-}`;
-  return { key: 'attention-grad-q', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
-}
+}`,
+});
 
-export function attentionKeyValueGradKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    ...vec4Rows(['qs', 'ks', 'vs', 'gs']),
-    { name: 'lses', access: 'read' },
-    { name: 'deltas', access: 'read' },
-    { name: 'dks', access: 'read_write', type: 'vec4<f32>' },
-    { name: 'dvs', access: 'read_write', type: 'vec4<f32>' },
-  ];
-  const quad = (name: string, b: number) => range(4).map((i) => `${name}${4 * b + i}`);
-  const code = `${declareBindings(attentionUniforms, storage)}
-${CONSTANTS}
-${entry('params.tk')}
+const quad = (name: string, b: number) => range(4).map((i) => `${name}${4 * b + i}`);
+
+export const attentionKeyValueGradKernel = defineKernel({
+  name: 'attention-grad-kv',
+  uniforms: ATTENTION_UNIFORMS,
+  bindings: {
+    qs: ROWS_IN,
+    ks: ROWS_IN,
+    vs: ROWS_IN,
+    gs: ROWS_IN,
+    lses: 'read',
+    deltas: 'read',
+    dks: ROWS_OUT,
+    dvs: ROWS_OUT,
+  },
+  workgroupSize: ATTENTION_WORKGROUP,
+  body: (_, kernel) => `${CONSTANTS}
+${entry(kernel.entry, 'params.tk')}
   var k: array<vec4<f32>, R * MAXD4>;
   var v: array<vec4<f32>, R * MAXD4>;
   var dk: array<vec4<f32>, R * MAXD4>;
@@ -296,6 +308,5 @@ ${each(ROWS, 2, (r) => [
   `  }`,
   `}`,
 ])}
-}`;
-  return { key: 'attention-grad-kv', code, storage, uniforms: attentionUniforms, workgroupSize: ATTENTION_WORKGROUP };
-}
+}`,
+});

@@ -21,7 +21,7 @@
 // Both are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
 // private arrays through memory.
 
-import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { defineKernel } from './kernel.ts';
 
 export const CONV_WORKGROUP = 64;
 /** Summed (c, ty, tx) entries staged per step of the tiled kernel. */
@@ -42,44 +42,44 @@ export const DIRECT_P = 8;
 
 export type ConvKernelName = 'tiled' | 'direct';
 
-export const convUniforms = new UniformLayout([
-  { name: 'blocks', type: 'u32' }, // work items: tiled workgroups or direct invocations
-  { name: 'pBlocks', type: 'u32' }, // pixel blocks per channel block
-  { name: 'blockM', type: 'u32' }, // tiled only: 32 or 64
-  { name: 'pixels', type: 'u32' }, // B · outH · outW
-  { name: 'outChannels', type: 'u32' }, // M
-  { name: 'channels', type: 'u32' }, // C, the summed channel axis
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'tapsH', type: 'u32' },
-  { name: 'tapsW', type: 'u32' },
-  { name: 'srcH', type: 'u32' },
-  { name: 'srcW', type: 'u32' },
-  { name: 'srcOffset', type: 'u32' },
-  { name: 'srcStrideB', type: 'u32' },
-  { name: 'srcStrideC', type: 'u32' },
-  { name: 'sMul', type: 'u32' },
-  { name: 'dil', type: 'u32' },
-  { name: 'padT', type: 'i32' },
-  { name: 'padL', type: 'i32' },
-  { name: 'filtOffset', type: 'i32' },
-  { name: 'filtStrideC', type: 'i32' },
-  { name: 'filtStrideTy', type: 'i32' },
-  { name: 'filtStrideTx', type: 'i32' },
-  { name: 'outOffset', type: 'u32' },
-  { name: 'outStrideB', type: 'u32' },
-  { name: 'outStrideM', type: 'u32' },
-  { name: 'outStrideY', type: 'u32' },
-  { name: 'outStrideX', type: 'u32' },
-  { name: 'hasBias', type: 'u32' },
-]);
+const CONV_UNIFORMS = {
+  blocks: 'u32', // work items: tiled workgroups or direct invocations
+  pBlocks: 'u32', // pixel blocks per channel block
+  blockM: 'u32', // tiled only: 32 or 64
+  pixels: 'u32', // B · outH · outW
+  outChannels: 'u32', // M
+  channels: 'u32', // C, the summed channel axis
+  outH: 'u32',
+  outW: 'u32',
+  tapsH: 'u32',
+  tapsW: 'u32',
+  srcH: 'u32',
+  srcW: 'u32',
+  srcOffset: 'u32',
+  srcStrideB: 'u32',
+  srcStrideC: 'u32',
+  sMul: 'u32',
+  dil: 'u32',
+  padT: 'i32',
+  padL: 'i32',
+  filtOffset: 'i32',
+  filtStrideC: 'i32',
+  filtStrideTy: 'i32',
+  filtStrideTx: 'i32',
+  outOffset: 'u32',
+  outStrideB: 'u32',
+  outStrideM: 'u32',
+  outStrideY: 'u32',
+  outStrideX: 'u32',
+} as const;
 
-const STORAGE: StorageBinding[] = [
-  { name: 'src', access: 'read' },
-  { name: 'filt', access: 'read' },
-  { name: 'bias', access: 'read' },
-  { name: 'outs', access: 'read_write' },
-];
+/** `bias` is optional: without it the kernel adds nothing (the gradients' launches). */
+const CONV_BINDINGS = {
+  src: 'read',
+  filt: 'read',
+  bias: { access: 'read', optional: true },
+  outs: 'read_write',
+} as const;
 
 const range = (n: number): number[] => [...Array(n).keys()];
 
@@ -88,7 +88,7 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
   range(n).map(line).join(`\n${indent}`);
 
 /** Shared by both kernels: pixel → output address, and a guarded write of 4 channels. */
-const OUTPUT = /* wgsl */ `
+const output = (hasBias: boolean): string => /* wgsl */ `
 fn outAddress(pix: u32) -> u32 {
   let plane = params.outH * params.outW;
   let r = pix % plane;
@@ -96,12 +96,11 @@ fn outAddress(pix: u32) -> u32 {
     + (r % params.outW) * params.outStrideX;
 }
 
-/** Writes channels m..m+3 of one pixel (those below M), adding the bias. */
+/** Writes channels m..m+3 of one pixel (those below M), adding the bias where it is bound. */
 fn store4(at: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
-      var r = v[i];
-      if (params.hasBias != 0u) { r += bias[m + i]; }
+      var r = v[i];${hasBias ? '\n      r += bias[m + i];' : ''}
       outs[at + (m + i) * params.outStrideM] = r;
     }
   }
@@ -147,18 +146,22 @@ const stagePixel = (n: string, column: string): string => `let sy${n} = u32(${n}
         let at${n} = select(0u, ${n}Src + cOff + sy${n} * srcW + sx${n}, ok${n});
         Bs[kk][${column}][t % 4u] = select(0.0, src[at${n}], ok${n});`;
 
-export function convTiledKernel(): KernelSpec {
-  const quadsM = THREAD_M / 4;
-  const quadsP = THREAD_P / 4;
-  const cells = tileCells(THREAD_P, quadsM);
-  const code = /* wgsl */ `${declareBindings(convUniforms, STORAGE)}
-${OUTPUT}
+export const convTiledKernel = defineKernel({
+  name: 'conv2d-tiled',
+  uniforms: CONV_UNIFORMS,
+  bindings: CONV_BINDINGS,
+  workgroupSize: CONV_WORKGROUP,
+  body: (_, k) => {
+    const quadsM = THREAD_M / 4;
+    const quadsP = THREAD_P / 4;
+    const cells = tileCells(THREAD_P, quadsM);
+    return /* wgsl */ `${output(k.has.bias)}
 
 // Staged step: [k][column / 4] as vec4 over 4 consecutive columns.
 var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK_M_MAX / 4}>, ${TILED_BLOCK_K}>;
 var<workgroup> Bs: array<array<vec4<f32>, ${TILED_BLOCK_P_MAX / 4}>, ${TILED_BLOCK_K}>;
 
-@compute @workgroup_size(${CONV_WORKGROUP})
+${k.entry}
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   // No early return: every thread takes part in staging and barriers.
@@ -242,16 +245,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (wg.x + wg.y * nwg.x >= params.blocks) { return; }
   ${writeTile(cells, THREAD_P, quadsM, 'p0 + tp * 4u', 'm0 + tm * 4u')}
 }`;
-  return { key: 'conv2d:tiled', code, storage: STORAGE, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
-}
+  },
+});
 
-export function convDirectKernel(): KernelSpec {
-  const quads = DIRECT_M / 4;
-  const I8 = ' '.repeat(8);
-  const cells = tileCells(DIRECT_P, quads);
-  const code = /* wgsl */ `${declareBindings(convUniforms, STORAGE)}
-${OUTPUT}
-${linearMain(CONV_WORKGROUP, 'params.blocks')}
+export const convDirectKernel = defineKernel({
+  name: 'conv2d-direct',
+  uniforms: CONV_UNIFORMS,
+  bindings: CONV_BINDINGS,
+  workgroupSize: CONV_WORKGROUP,
+  invocations: 'blocks',
+  body: (_, k) => {
+    const quads = DIRECT_M / 4;
+    const I8 = ' '.repeat(8);
+    const cells = tileCells(DIRECT_P, quads);
+    return /* wgsl */ `${output(k.has.bias)}
+${k.main}
   let p0 = (idx % params.pBlocks) * ${DIRECT_P}u;
   let m0 = (idx / params.pBlocks) * ${DIRECT_M}u;
   let plane = params.outH * params.outW;
@@ -302,5 +310,5 @@ ${linearMain(CONV_WORKGROUP, 'params.blocks')}
   }
   ${writeTile(cells, DIRECT_P, quads, 'p0', 'm0')}
 }`;
-  return { key: 'conv2d:direct', code, storage: STORAGE, uniforms: convUniforms, workgroupSize: CONV_WORKGROUP };
-}
+  },
+});

@@ -4,7 +4,7 @@
 // reproduces it exactly. The hash is the project's one hash (src/shaders/random.ts), generated
 // for WGSL and TS from one definition.
 
-import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { defineKernel } from './kernel.ts';
 import { HASH_WGSL, STREAM_GOLDEN, hash32 } from './random.ts';
 
 export { hash32 };
@@ -28,24 +28,16 @@ export function dropoutThreshold(p: number): number {
   return Math.min(Math.round(p * 2 ** 32), 2 ** 32 - 1);
 }
 
-export const dropoutUniforms = new UniformLayout([
-  { name: 'count', type: 'u32' },
-  { name: 'key', type: 'u32' },
-  { name: 'threshold', type: 'u32' },
-  { name: 'scale', type: 'f32' },
-]);
-
 /** ys = xs · mask · scale; the same kernel maps dy to dx. */
-export function dropoutKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'ys', access: 'read_write' },
-  ];
-  const code = `${declareBindings(dropoutUniforms, storage)}
-${DROPOUT_HASH_WGSL}
-${linearMain(DROPOUT_WORKGROUP, 'params.count')}
+export const dropoutKernel = defineKernel({
+  name: 'dropout',
+  uniforms: { count: 'u32', key: 'u32', threshold: 'u32', scale: 'f32' },
+  bindings: { xs: 'read', ys: 'read_write' },
+  workgroupSize: DROPOUT_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) => `${DROPOUT_HASH_WGSL}
+${k.main}
   let keep = dropoutBits(params.key, idx) >= params.threshold;
   ys[idx] = select(0.0, xs[idx] * params.scale, keep);
-}`;
-  return { key: 'dropout', code, storage, uniforms: dropoutUniforms, workgroupSize: DROPOUT_WORKGROUP };
-}
+}`,
+});

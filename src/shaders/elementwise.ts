@@ -1,13 +1,7 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
-import {
-  UniformLayout,
-  unrolledOffsets,
-  declareBindings,
-  linearMain,
-  type KernelSpec,
-  type StorageBinding,
-} from './common.ts';
+import { MAX_RANK, unrolledOffsets } from './common.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;
 
@@ -47,46 +41,39 @@ export const UNARY_OPS = {
 
 export type UnaryOp = keyof typeof UNARY_OPS;
 
-const unaryUniforms = new UniformLayout([
-  { name: 'count', type: 'u32' },
-  { name: 'a', type: 'f32' },
-  { name: 'b', type: 'f32' },
-]);
+const UNARY_UNIFORMS = { count: 'u32', a: 'f32', b: 'f32' } as const;
+const unaryOp = comptime.oneOf(Object.keys(UNARY_OPS) as UnaryOp[]);
 
-export function unaryKernel(op: UnaryOp): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'ys', access: 'read_write' },
-  ];
-  const code = `${declareBindings(unaryUniforms, storage)}
-${HELPERS}
-${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
+export const unaryKernel = defineKernel({
+  name: 'unary',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: 'read', ys: 'read_write' },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op }, k) => `${HELPERS}
+${k.main}
   let x = xs[idx];
   ys[idx] = ${UNARY_OPS[op].forward};
-}`;
-  return { key: `unary:${op}`, code, storage, uniforms: unaryUniforms, workgroupSize: ELEMENTWISE_WORKGROUP };
-}
+}`,
+});
 
 /** dx = f'(x)·dy, given the forward input x and output y. */
-export function unaryGradKernel(op: UnaryOp): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'ysOut', access: 'read' },
-    { name: 'dys', access: 'read' },
-    { name: 'dxs', access: 'read_write' },
-  ];
-  const code = `${declareBindings(unaryUniforms, storage)}
-${HELPERS}
-${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
+export const unaryGradKernel = defineKernel({
+  name: 'unary-grad',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: 'read', ysOut: 'read', dys: 'read', dxs: 'read_write' },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op }, k) => `${HELPERS}
+${k.main}
   let x = xs[idx];
   let y = ysOut[idx];
   let dy = dys[idx];
   dxs[idx] = ${UNARY_OPS[op].derivative};
-}`;
-  return { key: `unary-grad:${op}`, code, storage, uniforms: unaryUniforms, workgroupSize: ELEMENTWISE_WORKGROUP };
-}
-
-export { unaryUniforms };
+}`,
+});
 
 export const BINARY_OPS = {
   add: 'a + b',
@@ -96,59 +83,41 @@ export const BINARY_OPS = {
 } as const;
 export type BinaryOp = keyof typeof BINARY_OPS;
 
-const binaryUniforms = new UniformLayout([
-  { name: 'outShape', type: 'dims' },
-  { name: 'aStrides', type: 'dims' },
-  { name: 'bStrides', type: 'dims' },
-  { name: 'rank', type: 'u32' },
-  { name: 'count', type: 'u32' },
-]);
-export { binaryUniforms };
-
 /**
- * out = a ∘ b. `broadcastRank` 0: all three share one shape (plain indexing); otherwise a and b
- * are read through strides (0 along broadcast axes) over an index space of that rank.
+ * out = a ∘ b. `rank` 0: all three share one shape (plain indexing); otherwise a and b are read
+ * through strides (0 along broadcast axes) over an index space of that rank.
  */
-export function binaryKernel(op: BinaryOp, broadcastRank: number): KernelSpec {
-  const broadcast = broadcastRank > 0;
-  const storage: StorageBinding[] = [
-    { name: 'as_', access: 'read' },
-    { name: 'bs', access: 'read' },
-    { name: 'out', access: 'read_write' },
-  ];
-  const addressing = broadcast
-    ? `var ia = 0u;
+export const binaryKernel = defineKernel({
+  name: 'binary',
+  uniforms: { outShape: 'dims', aStrides: 'dims', bStrides: 'dims', rank: 'u32', count: 'u32' },
+  bindings: { as_: 'read', bs: 'read', out: 'read_write' },
+  specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), rank: comptime.int(0, MAX_RANK) },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op, rank }, k) => {
+    const addressing =
+      rank > 0
+        ? `var ia = 0u;
   var ib = 0u;
-  ${unrolledOffsets(broadcastRank, 'outShape', 'idx', [['ia', 'aStrides'], ['ib', 'bStrides']])}`
-    : `let ia = idx;
+  ${unrolledOffsets(rank, 'outShape', 'idx', [['ia', 'aStrides'], ['ib', 'bStrides']])}`
+        : `let ia = idx;
   let ib = idx;`;
-  const code = `${declareBindings(binaryUniforms, storage)}
-${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
+    return `${k.main}
   ${addressing}
   let a = as_[ia];
   let b = bs[ib];
   out[idx] = ${BINARY_OPS[op]};
 }`;
-  return {
-    key: `binary:${op}:${broadcast ? `bcast-r${broadcastRank}` : 'same'}`,
-    code,
-    storage,
-    uniforms: binaryUniforms,
-    workgroupSize: ELEMENTWISE_WORKGROUP,
-  };
-}
+  },
+});
 
-const fillUniforms = new UniformLayout([
-  { name: 'count', type: 'u32' },
-  { name: 'value', type: 'f32' },
-]);
-export { fillUniforms };
-
-export function fillKernel(): KernelSpec {
-  const storage: StorageBinding[] = [{ name: 'out', access: 'read_write' }];
-  const code = `${declareBindings(fillUniforms, storage)}
-${linearMain(ELEMENTWISE_WORKGROUP, 'params.count')}
+export const fillKernel = defineKernel({
+  name: 'fill',
+  uniforms: { count: 'u32', value: 'f32' },
+  bindings: { out: 'read_write' },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) => `${k.main}
   out[idx] = params.value;
-}`;
-  return { key: 'fill', code, storage, uniforms: fillUniforms, workgroupSize: ELEMENTWISE_WORKGROUP };
-}
+}`,
+});

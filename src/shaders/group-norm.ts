@@ -20,7 +20,7 @@
 //                   dx̂ = ŷ·gamma that the input gradient needs;
 //   input grad:     dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 
-import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { defineKernel } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
 /** Elements of a row each thread handles (at most). */
@@ -32,19 +32,20 @@ export function threadsPerRow(length: number): number {
 }
 
 /**
- * One layout for every group-norm kernel. `rowThreads` is threadsPerRow of the kernel's rows
- * (groups for the stats, channel planes otherwise); `silu` is 0 or 1, a flag, not a variant.
+ * One set of uniforms for every group-norm kernel. `count` threads run, `rowThreads` of them
+ * per row (threadsPerRow of the kernel's rows: groups for the stats, channel planes otherwise);
+ * `silu` is 0 or 1, a flag, not a variant.
  */
-export const groupNormUniforms = new UniformLayout([
-  { name: 'batch', type: 'u32' },
-  { name: 'channels', type: 'u32' },
-  { name: 'spatial', type: 'u32' },
-  { name: 'groups', type: 'u32' },
-  { name: 'count', type: 'u32' },
-  { name: 'rowThreads', type: 'u32' },
-  { name: 'silu', type: 'u32' },
-  { name: 'eps', type: 'f32' },
-]);
+const GROUP_NORM_UNIFORMS = {
+  batch: 'u32',
+  channels: 'u32',
+  spatial: 'u32',
+  groups: 'u32',
+  count: 'u32',
+  rowThreads: 'u32',
+  silu: 'u32',
+  eps: 'f32',
+} as const;
 
 const HELPERS = /* wgsl */ `
 fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
@@ -77,25 +78,23 @@ const PLANE_PRELUDE = /* wgsl */ `
   let offset = stats[3u * ng + 1u];
   let rstd = stats[3u * ng + 2u];`;
 
-function spec(key: string, storage: StorageBinding[], body: string): KernelSpec {
-  const code = `${declareBindings(groupNormUniforms, storage)}
-${HELPERS}
-${linearMain(GROUP_NORM_WORKGROUP, 'params.count')}
+/** The kernel's code: the helpers, the 1-D entry point and `body`. */
+const code = (main: string, body: string): string => `${HELPERS}
+${main}
 ${body}
 }`;
-  return { key, code, storage, uniforms: groupNormUniforms, workgroupSize: GROUP_NORM_WORKGROUP };
-}
 
 /** partials[3·(ng·T + k) ..] = (m_k, Σ(x − m_k), Σ(x − m_k)²); `count` = N·G·T. */
-export function groupNormPartialStatsKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'partials', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-partial-stats',
-    storage,
-    `  let size = channelsPerGroup() * params.spatial;
+export const groupNormPartialStatsKernel = defineKernel({
+  name: 'group-norm-partial-stats',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { xs: 'read', partials: 'read_write' },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `  let size = channelsPerGroup() * params.spatial;
   let k = idx % params.rowThreads;
   let first = (idx / params.rowThreads) * size + k;
   let end = first - k + size;
@@ -110,19 +109,20 @@ export function groupNormPartialStatsKernel(): KernelSpec {
   partials[3u * idx] = m;
   partials[3u * idx + 1u] = d.x;
   partials[3u * idx + 2u] = d.y;`,
-  );
-}
+    ),
+});
 
 /** stats[3·ng ..] = (center, offset, 1/sqrt(var + eps)), mean = center + offset; `count` = N·G. */
-export function groupNormCombineStatsKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'partials', access: 'read' },
-    { name: 'stats', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-combine-stats',
-    storage,
-    `  let size = channelsPerGroup() * params.spatial;
+export const groupNormCombineStatsKernel = defineKernel({
+  name: 'group-norm-combine-stats',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { partials: 'read', stats: 'read_write' },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `  let size = channelsPerGroup() * params.spatial;
   let at = 3u * idx * params.rowThreads;
   let center = partials[at];
   var total = 0.0;
@@ -143,22 +143,20 @@ export function groupNormCombineStatsKernel(): KernelSpec {
   stats[3u * idx] = center;
   stats[3u * idx + 1u] = offset;
   stats[3u * idx + 2u] = inverseSqrt(max(m2 / f32(size), 0.0) + params.eps);`,
-  );
-}
+    ),
+});
 
 /** y = (x − mean)·rstd·gamma[c] + beta[c] (then SiLU); `count` = N·C·T. */
-export function groupNormApplyKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'gamma', access: 'read' },
-    { name: 'beta', access: 'read' },
-    { name: 'stats', access: 'read' },
-    { name: 'ys', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-apply',
-    storage,
-    `${PLANE_PRELUDE}
+export const groupNormApplyKernel = defineKernel({
+  name: 'group-norm-apply',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { xs: 'read', gamma: 'read', beta: 'read', stats: 'read', ys: 'read_write' },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `${PLANE_PRELUDE}
   let scale = rstd * gamma[c];
   let shift = beta[c];
   let silu = params.silu != 0u;
@@ -166,23 +164,20 @@ export function groupNormApplyKernel(): KernelSpec {
     let z = ((xs[i] - center) - offset) * scale + shift;
     ys[i] = select(z, z * sigmoid_(z), silu);
   }`,
-  );
-}
+    ),
+});
 
 /** sums[2·idx] = Σ ŷ, sums[2·idx + 1] = Σ ŷ·x̂ over thread idx = (n·C + c)·T + k; `count` = N·C·T. */
-export function groupNormChannelSumsKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'dys', access: 'read' },
-    { name: 'gamma', access: 'read' },
-    { name: 'beta', access: 'read' },
-    { name: 'stats', access: 'read' },
-    { name: 'sums', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-grad-channel-sums',
-    storage,
-    `${PLANE_PRELUDE}
+export const groupNormChannelSumsKernel = defineKernel({
+  name: 'group-norm-grad-channel-sums',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { xs: 'read', dys: 'read', gamma: 'read', beta: 'read', stats: 'read', sums: 'read_write' },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `${PLANE_PRELUDE}
   var acc = vec2<f32>(0.0, 0.0);
   for (var i = first; i < end; i += params.rowThreads) {
     let xhat = ((xs[i] - center) - offset) * rstd;
@@ -191,8 +186,8 @@ export function groupNormChannelSumsKernel(): KernelSpec {
   }
   sums[2u * idx] = acc.x;
   sums[2u * idx + 1u] = acc.y;`,
-  );
-}
+    ),
+});
 
 /**
  * Two reductions of the channel sums in one launch (`count` = C + N·G threads):
@@ -200,18 +195,16 @@ export function groupNormChannelSumsKernel(): KernelSpec {
  * threads [C, C + N·G) sum over their group's planes into coef[2·ng] = mean(dx̂) and
  * coef[2·ng + 1] = mean(dx̂·x̂).
  */
-export function groupNormGradReduceKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'sums', access: 'read' },
-    { name: 'gamma', access: 'read' },
-    { name: 'dgamma', access: 'read_write' },
-    { name: 'dbeta', access: 'read_write' },
-    { name: 'coef', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-grad-reduce',
-    storage,
-    `  let C = params.channels;
+export const groupNormGradReduceKernel = defineKernel({
+  name: 'group-norm-grad-reduce',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { sums: 'read', gamma: 'read', dgamma: 'read_write', dbeta: 'read_write', coef: 'read_write' },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `  let C = params.channels;
   let T = params.rowThreads;
   if (idx < C) {
     var acc = vec2<f32>(0.0, 0.0);
@@ -237,24 +230,28 @@ export function groupNormGradReduceKernel(): KernelSpec {
   let m = f32(cg * params.spatial);
   coef[2u * ng] = acc.x / m;
   coef[2u * ng + 1u] = acc.y / m;`,
-  );
-}
+    ),
+});
 
 /** dx = rstd·(ŷ·gamma[c] − mean(dx̂) − x̂·mean(dx̂·x̂)); `count` = N·C·T. */
-export function groupNormInputGradKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'dys', access: 'read' },
-    { name: 'gamma', access: 'read' },
-    { name: 'beta', access: 'read' },
-    { name: 'stats', access: 'read' },
-    { name: 'coef', access: 'read' },
-    { name: 'dxs', access: 'read_write' },
-  ];
-  return spec(
-    'group-norm-grad-input',
-    storage,
-    `${PLANE_PRELUDE}
+export const groupNormInputGradKernel = defineKernel({
+  name: 'group-norm-grad-input',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: {
+    xs: 'read',
+    dys: 'read',
+    gamma: 'read',
+    beta: 'read',
+    stats: 'read',
+    coef: 'read',
+    dxs: 'read_write',
+  },
+  workgroupSize: GROUP_NORM_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      k.main,
+      `${PLANE_PRELUDE}
   let meanDxhat = coef[2u * ng];
   let meanDxhatXhat = coef[2u * ng + 1u];
   for (var i = first; i < end; i += params.rowThreads) {
@@ -262,5 +259,5 @@ export function groupNormInputGradKernel(): KernelSpec {
     let dxhat = throughSilu(dys[i], xhat * gamma[c] + beta[c]) * gamma[c];
     dxs[i] = rstd * (dxhat - meanDxhat - xhat * meanDxhatXhat);
   }`,
-  );
-}
+    ),
+});

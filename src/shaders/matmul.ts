@@ -6,14 +6,10 @@
 // (tfjs-backend-webgpu's packed matmul). Two variants only:
 //   - `general`: scalar loads, any size, transposes and batch broadcasting via strides;
 //   - `vec4`: K and N multiples of 4, no transposes: A rows and B rows load as vec4.
+// The two are separate kernels: their A and B bindings have different element types.
 
-import {
-  DIMS_ACCESSOR,
-  UniformLayout,
-  declareBindings,
-  type KernelSpec,
-  type StorageBinding,
-} from './common.ts';
+import { DIMS_ACCESSOR } from './common.ts';
+import { defineKernel } from './kernel.ts';
 
 export const MATMUL_TILE_M = 4;
 export const MATMUL_TILE_N = 4;
@@ -23,20 +19,20 @@ export const MATMUL_WG_N = 8;
 export const MATMUL_BLOCK_M = MATMUL_TILE_M * MATMUL_WG_M;
 export const MATMUL_BLOCK_N = MATMUL_TILE_N * MATMUL_WG_N;
 
-export const matmulUniforms = new UniformLayout([
-  { name: 'batchShape', type: 'dims' },
-  { name: 'aBatchStrides', type: 'dims' },
-  { name: 'bBatchStrides', type: 'dims' },
-  { name: 'batchRank', type: 'u32' },
-  { name: 'M', type: 'u32' },
-  { name: 'N', type: 'u32' },
-  { name: 'K', type: 'u32' },
+const MATMUL_UNIFORMS = {
+  batchShape: 'dims',
+  aBatchStrides: 'dims',
+  bBatchStrides: 'dims',
+  batchRank: 'u32',
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
   /** Element strides of A along m and k, and of B along k and n (transposes live here). */
-  { name: 'aStrideM', type: 'u32' },
-  { name: 'aStrideK', type: 'u32' },
-  { name: 'bStrideK', type: 'u32' },
-  { name: 'bStrideN', type: 'u32' },
-]);
+  aStrideM: 'u32',
+  aStrideK: 'u32',
+  bStrideK: 'u32',
+  bStrideN: 'u32',
+} as const;
 
 const BATCH_OFFSETS = /* wgsl */ `
 fn batchOffsets(batch: u32) -> vec2<u32> {
@@ -54,8 +50,8 @@ fn batchOffsets(batch: u32) -> vec2<u32> {
 }
 `;
 
-const ENTRY = /* wgsl */ `
-@compute @workgroup_size(${MATMUL_WG_N}, ${MATMUL_WG_M}, 1)
+/** The entry point after `entry` (the @compute attribute). */
+const MAIN = /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${MATMUL_TILE_M}u;
   let col0 = gid.x * ${MATMUL_TILE_N}u;
@@ -76,15 +72,50 @@ const WRITE = /* wgsl */ `
   }
 }`;
 
-export function matmulKernel(variant: 'general' | 'vec4'): KernelSpec {
-  const vec = variant === 'vec4';
-  const storage: StorageBinding[] = [
-    { name: 'as_', access: 'read', type: vec ? 'vec4<f32>' : 'f32' },
-    { name: 'bs', access: 'read', type: vec ? 'vec4<f32>' : 'f32' },
-    { name: 'cs', access: 'read_write' },
-  ];
-  const loop = vec
-    ? `
+const MATMUL_WORKGROUP = [MATMUL_WG_N, MATMUL_WG_M, 1] as const;
+
+/** The shared frame of both kernels around the K loop. */
+const matmulCode = (entry: string, loop: string): string => `${DIMS_ACCESSOR}
+${BATCH_OFFSETS}
+${entry}${MAIN}${loop}
+${WRITE}`;
+
+/** Scalar loads: any size, transposes and batch broadcasting via strides. */
+export const matmulGeneralKernel = defineKernel({
+  name: 'matmul-general',
+  uniforms: MATMUL_UNIFORMS,
+  bindings: { as_: 'read', bs: 'read', cs: 'read_write' },
+  workgroupSize: MATMUL_WORKGROUP,
+  body: (_, k) => matmulCode(k.entry, `
+  var aIdx: array<u32, ${MATMUL_TILE_M}>;
+  for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
+    aIdx[r] = offs.x + min(row0 + r, params.M - 1u) * params.aStrideM;
+  }
+  var bIdx: vec4<u32>;
+  for (var c = 0u; c < ${MATMUL_TILE_N}u; c++) {
+    bIdx[c] = offs.y + min(col0 + c, params.N - 1u) * params.bStrideN;
+  }
+  for (var k = 0u; k < params.K; k++) {
+    let b = vec4<f32>(bs[bIdx.x], bs[bIdx.y], bs[bIdx.z], bs[bIdx.w]);
+    bIdx += vec4<u32>(params.bStrideK);
+    for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
+      acc[r] = fma(vec4<f32>(as_[aIdx[r]]), b, acc[r]);
+      aIdx[r] += params.aStrideK;
+    }
+  }`),
+});
+
+/** K and N multiples of 4, no transposes: A rows and B rows load as vec4. */
+export const matmulVec4Kernel = defineKernel({
+  name: 'matmul-vec4',
+  uniforms: MATMUL_UNIFORMS,
+  bindings: {
+    as_: { access: 'read', type: 'vec4<f32>' },
+    bs: { access: 'read', type: 'vec4<f32>' },
+    cs: 'read_write',
+  },
+  workgroupSize: MATMUL_WORKGROUP,
+  body: (_, k) => matmulCode(k.entry, `
   // Rows past M are clamped to the last row for loading and skipped when writing.
   var aRow: array<u32, ${MATMUL_TILE_M}>;
   for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
@@ -102,28 +133,5 @@ export function matmulKernel(variant: 'general' | 'vec4'): KernelSpec {
       let a = as_[aRow[r] + k / 4u];
       acc[r] = fma(vec4<f32>(a.x), b0, fma(vec4<f32>(a.y), b1, fma(vec4<f32>(a.z), b2, fma(vec4<f32>(a.w), b3, acc[r]))));
     }
-  }`
-    : `
-  var aIdx: array<u32, ${MATMUL_TILE_M}>;
-  for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
-    aIdx[r] = offs.x + min(row0 + r, params.M - 1u) * params.aStrideM;
-  }
-  var bIdx: vec4<u32>;
-  for (var c = 0u; c < ${MATMUL_TILE_N}u; c++) {
-    bIdx[c] = offs.y + min(col0 + c, params.N - 1u) * params.bStrideN;
-  }
-  for (var k = 0u; k < params.K; k++) {
-    let b = vec4<f32>(bs[bIdx.x], bs[bIdx.y], bs[bIdx.z], bs[bIdx.w]);
-    bIdx += vec4<u32>(params.bStrideK);
-    for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
-      acc[r] = fma(vec4<f32>(as_[aIdx[r]]), b, acc[r]);
-      aIdx[r] += params.aStrideK;
-    }
-  }`;
-  const code = `${declareBindings(matmulUniforms, storage)}
-${DIMS_ACCESSOR}
-${BATCH_OFFSETS}
-${ENTRY}${loop}
-${WRITE}`;
-  return { key: `matmul:${variant}`, code, storage, uniforms: matmulUniforms, workgroupSize: MATMUL_WG_M * MATMUL_WG_N };
-}
+  }`),
+});

@@ -1,7 +1,7 @@
 // Counter-based random numbers on the GPU, bit-identical to src/engine/random.ts (`Rng`):
 // value i of stream `seed` is a hash of (seed, counter + i), so no state lives on the GPU.
 
-import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const RANDOM_WORKGROUP = 256;
 
@@ -54,32 +54,29 @@ fn randomNormal(seed: u32, counter: u32) -> f32 {
 }
 `;
 
-export const randomUniforms = new UniformLayout([
-  { name: 'count', type: 'u32' },
-  { name: 'seed', type: 'u32' },
-  { name: 'counter', type: 'u32' },
-  { name: 'a', type: 'f32' },
-  { name: 'b', type: 'f32' },
-]);
-
 export type RandomKind = 'normal' | 'uniform' | 'integer';
 
 /**
  * Fills `out`: normal → a + b·N(0,1) (element i uses counters 2i, 2i+1); uniform → a + (b−a)·U;
  * integer → floor(U·a) in [0, a) stored as f32.
  */
-export function randomKernel(kind: RandomKind): KernelSpec {
-  const storage: StorageBinding[] = [{ name: 'out', access: 'read_write' }];
-  const value =
-    kind === 'normal'
-      ? 'params.a + params.b * randomNormal(params.seed, params.counter + 2u * idx)'
-      : kind === 'uniform'
-        ? 'params.a + (params.b - params.a) * randomUniform(params.seed, params.counter + idx)'
-        : 'min(floor(randomUniform(params.seed, params.counter + idx) * params.a), params.a - 1.0)';
-  const code = `${declareBindings(randomUniforms, storage)}
-${RANDOM_WGSL}
-${linearMain(RANDOM_WORKGROUP, 'params.count')}
+export const randomKernel = defineKernel({
+  name: 'random',
+  uniforms: { count: 'u32', seed: 'u32', counter: 'u32', a: 'f32', b: 'f32' },
+  bindings: { out: 'read_write' },
+  specialise: { kind: comptime.oneOf<RandomKind>(['normal', 'uniform', 'integer']) },
+  workgroupSize: RANDOM_WORKGROUP,
+  invocations: 'count',
+  body: ({ kind }, k) => {
+    const value =
+      kind === 'normal'
+        ? 'params.a + params.b * randomNormal(params.seed, params.counter + 2u * idx)'
+        : kind === 'uniform'
+          ? 'params.a + (params.b - params.a) * randomUniform(params.seed, params.counter + idx)'
+          : 'min(floor(randomUniform(params.seed, params.counter + idx) * params.a), params.a - 1.0)';
+    return `${RANDOM_WGSL}
+${k.main}
   out[idx] = ${value};
 }`;
-  return { key: `random:${kind}`, code, storage, uniforms: randomUniforms, workgroupSize: RANDOM_WORKGROUP };
-}
+  },
+});

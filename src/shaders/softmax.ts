@@ -1,16 +1,12 @@
 // Row-wise softmax and log-softmax over the last axis, and their backwards. One workgroup per
 // row; the max is subtracted before exp, so no row overflows.
 
-import { UniformLayout, declareBindings, type KernelSpec, type StorageBinding } from './common.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const SOFTMAX_WORKGROUP = 64;
 
-export const softmaxUniforms = new UniformLayout([
-  { name: 'rows', type: 'u32' },
-  { name: 'cols', type: 'u32' },
-]);
-
 export type SoftmaxKind = 'softmax' | 'log-softmax';
+const softmaxKind = comptime.oneOf<SoftmaxKind>(['softmax', 'log-softmax']);
 
 /** Workgroup-wide reduction of `v` with `combine` ('max' or '+'); every thread gets the result. */
 const REDUCE_FN = /* wgsl */ `
@@ -31,26 +27,27 @@ fn workgroupReduce(v: f32, lid: u32, isMax: bool) -> f32 {
 }
 `;
 
-const ENTRY = /* wgsl */ `
-@compute @workgroup_size(${SOFTMAX_WORKGROUP})
+/** The entry point after `entry` (the @compute attribute): one workgroup per row. */
+const MAIN = /* wgsl */ `
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x;
   // Rows past the end still take part in the barriers, on a clamped row, and write nothing.
   let base = min(row, params.rows - 1u) * params.cols;`;
 
-export function softmaxKernel(kind: SoftmaxKind): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'xs', access: 'read' },
-    { name: 'ys', access: 'read_write' },
-  ];
-  const write =
-    kind === 'softmax'
-      ? 'ys[base + c] = exp(xs[base + c] - m) / s;'
-      : 'ys[base + c] = xs[base + c] - m - log(s);';
-  const code = `${declareBindings(softmaxUniforms, storage)}
-${REDUCE_FN}
-${ENTRY}
+export const softmaxKernel = defineKernel({
+  name: 'softmax',
+  uniforms: { rows: 'u32', cols: 'u32' },
+  bindings: { xs: 'read', ys: 'read_write' },
+  specialise: { kind: softmaxKind },
+  workgroupSize: SOFTMAX_WORKGROUP,
+  body: ({ kind }, k) => {
+    const write =
+      kind === 'softmax'
+        ? 'ys[base + c] = exp(xs[base + c] - m) / s;'
+        : 'ys[base + c] = xs[base + c] - m - log(s);';
+    return `${REDUCE_FN}
+${k.entry}${MAIN}
   var m = -3.402823e38;
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, xs[base + c]); }
   m = workgroupReduce(m, lid, true);
@@ -60,23 +57,23 @@ ${ENTRY}
   if (row >= params.rows) { return; }
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { ${write} }
 }`;
-  return { key: `${kind}`, code, storage, uniforms: softmaxUniforms, workgroupSize: SOFTMAX_WORKGROUP };
-}
+  },
+});
 
 /**
  * softmax:     dx = y·(dy − Σ dy·y)
  * log-softmax: dx = dy − exp(y)·Σ dy
  */
-export function softmaxGradKernel(kind: SoftmaxKind): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'ys', access: 'read' },
-    { name: 'dys', access: 'read' },
-    { name: 'dxs', access: 'read_write' },
-  ];
-  const soft = kind === 'softmax';
-  const code = `${declareBindings(softmaxUniforms, storage)}
-${REDUCE_FN}
-${ENTRY}
+export const softmaxGradKernel = defineKernel({
+  name: 'softmax-grad',
+  uniforms: { rows: 'u32', cols: 'u32' },
+  bindings: { ys: 'read', dys: 'read', dxs: 'read_write' },
+  specialise: { kind: softmaxKind },
+  workgroupSize: SOFTMAX_WORKGROUP,
+  body: ({ kind }, k) => {
+    const soft = kind === 'softmax';
+    return `${REDUCE_FN}
+${k.entry}${MAIN}
   var t = 0.0;
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { t += dys[base + c]${soft ? ' * ys[base + c]' : ''}; }
   t = workgroupReduce(t, lid, false);
@@ -85,5 +82,5 @@ ${ENTRY}
     ${soft ? 'dxs[base + c] = ys[base + c] * (dys[base + c] - t);' : 'dxs[base + c] = dys[base + c] - exp(ys[base + c]) * t;'}
   }
 }`;
-  return { key: `${kind}-grad`, code, storage, uniforms: softmaxUniforms, workgroupSize: SOFTMAX_WORKGROUP };
-}
+  },
+});

@@ -4,17 +4,17 @@
 // For the same reason sin and cos are evaluated here with an explicit range reduction: the
 // built-ins are only specified on [-π, π], and SwiftShader's are off by 2e-4 near 900 rad.
 
-import { UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { defineKernel } from './kernel.ts';
 
 export const TIMESTEP_EMBEDDING_WORKGROUP = 64;
 
-export const timestepEmbeddingUniforms = new UniformLayout([
-  { name: 'batch', type: 'u32' },
-  { name: 'dim', type: 'u32' },
-  { name: 'half', type: 'u32' },
+const TIMESTEP_EMBEDDING_UNIFORMS = {
+  batch: 'u32',
+  dim: 'u32',
+  half: 'u32',
   /** 1: [cos, sin]; 0: [sin, cos]. */
-  { name: 'flip', type: 'u32' },
-]);
+  flip: 'u32',
+} as const;
 
 /**
  * sin and cos of x in f32, within 1e-7 for |x| < 1e4 (1e-6 up to 1e5; measured on SwiftShader):
@@ -41,16 +41,18 @@ fn sinCos(x: f32) -> vec2<f32> {
 }
 `;
 
-/** out[b, col]: column i < half is the first half (sin, or cos when flipped) of frequency i. */
-export function timestepEmbeddingKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'ts', access: 'read' },
-    { name: 'freqs', access: 'read' },
-    { name: 'outs', access: 'read_write' },
-  ];
-  const code = `${declareBindings(timestepEmbeddingUniforms, storage)}
-${SIN_COS_WGSL}
-${linearMain(TIMESTEP_EMBEDDING_WORKGROUP, 'params.batch * params.dim')}
+/**
+ * out[b, col]: column i < half is the first half (sin, or cos when flipped) of frequency i.
+ * One invocation per output element: `count` = batch · dim.
+ */
+export const timestepEmbeddingKernel = defineKernel({
+  name: 'timestep-embedding',
+  uniforms: { ...TIMESTEP_EMBEDDING_UNIFORMS, count: 'u32' },
+  bindings: { ts: 'read', freqs: 'read', outs: 'read_write' },
+  workgroupSize: TIMESTEP_EMBEDDING_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) => `${SIN_COS_WGSL}
+${k.main}
   let b = idx / params.dim;
   let col = idx % params.dim;
   if (col >= 2u * params.half) { outs[idx] = 0.0; return; } // odd dim: the padding column
@@ -58,27 +60,18 @@ ${linearMain(TIMESTEP_EMBEDDING_WORKGROUP, 'params.batch * params.dim')}
   let sc = sinCos(ts[b] * freqs[col - select(0u, params.half, second)]);
   // sin goes first unless flipped.
   outs[idx] = select(sc.x, sc.y, second != (params.flip == 1u));
-}`;
-  return {
-    key: 'timestep-embedding',
-    code,
-    storage,
-    uniforms: timestepEmbeddingUniforms,
-    workgroupSize: TIMESTEP_EMBEDDING_WORKGROUP,
-  };
-}
+}`,
+});
 
-/** dt[b] = Σ_i f_i (g_sin[b, i] cos(t f_i) − g_cos[b, i] sin(t f_i)). */
-export function timestepEmbeddingGradKernel(): KernelSpec {
-  const storage: StorageBinding[] = [
-    { name: 'ts', access: 'read' },
-    { name: 'freqs', access: 'read' },
-    { name: 'gs', access: 'read' },
-    { name: 'dts', access: 'read_write' },
-  ];
-  const code = `${declareBindings(timestepEmbeddingUniforms, storage)}
-${SIN_COS_WGSL}
-${linearMain(TIMESTEP_EMBEDDING_WORKGROUP, 'params.batch')}
+/** dt[b] = Σ_i f_i (g_sin[b, i] cos(t f_i) − g_cos[b, i] sin(t f_i)); one invocation per b. */
+export const timestepEmbeddingGradKernel = defineKernel({
+  name: 'timestep-embedding-grad',
+  uniforms: TIMESTEP_EMBEDDING_UNIFORMS,
+  bindings: { ts: 'read', freqs: 'read', gs: 'read', dts: 'read_write' },
+  workgroupSize: TIMESTEP_EMBEDDING_WORKGROUP,
+  invocations: 'batch',
+  body: (_, k) => `${SIN_COS_WGSL}
+${k.main}
   let row = idx * params.dim;
   let sinAt = row + select(0u, params.half, params.flip == 1u);
   let cosAt = row + select(params.half, 0u, params.flip == 1u);
@@ -89,12 +82,5 @@ ${linearMain(TIMESTEP_EMBEDDING_WORKGROUP, 'params.batch')}
     acc += f * (gs[sinAt + i] * sc.y - gs[cosAt + i] * sc.x);
   }
   dts[idx] = acc;
-}`;
-  return {
-    key: 'timestep-embedding-grad',
-    code,
-    storage,
-    uniforms: timestepEmbeddingUniforms,
-    workgroupSize: TIMESTEP_EMBEDDING_WORKGROUP,
-  };
-}
+}`,
+});

@@ -3,20 +3,25 @@
 // Inputs broadcast numpy-style: each is read through strides that are 0 along broadcast axes,
 // or at the output index directly when every input has the output's shape (`plain`).
 
-import { DIMS_ACCESSOR, UniformLayout, declareBindings, linearMain, type KernelSpec, type StorageBinding } from './common.ts';
+import { DIMS_ACCESSOR } from './common.ts';
+import { defineKernel } from './kernel.ts';
 
 export const VLB_WORKGROUP = 256;
 /** Inputs a kernel of this family reads through strides (the KL has four). */
 export const VLB_MAX_INPUTS = 4;
 
-export const vlbUniforms = new UniformLayout([
-  { name: 'outShape', type: 'dims' },
-  ...Array.from({ length: VLB_MAX_INPUTS }, (_, k) => ({ name: `strides${k}`, type: 'dims' as const })),
-  { name: 'rank', type: 'u32' },
-  { name: 'count', type: 'u32' },
+/** The family's uniforms: `strides{k}` of input k (VLB_MAX_INPUTS of them). */
+const VLB_UNIFORMS = {
+  outShape: 'dims',
+  strides0: 'dims',
+  strides1: 'dims',
+  strides2: 'dims',
+  strides3: 'dims',
+  rank: 'u32',
+  count: 'u32',
   /** 1 when every input has the output's shape: offsets are the output index. */
-  { name: 'plain', type: 'u32' },
-]);
+  plain: 'u32',
+} as const;
 
 /** WGSL: `inputOffsets(idx)`, the element of each input that output `idx` reads. */
 const OFFSETS = /* wgsl */ `
@@ -40,19 +45,13 @@ fn inputOffsets(idx: u32) -> vec4<u32> {
 }
 `;
 
-function spec(key: string, storage: StorageBinding[], helpers: string, body: string): KernelSpec {
-  const code = `${declareBindings(vlbUniforms, storage)}
-${OFFSETS}
+/** A kernel's code: the offsets, its helpers, the 1-D entry point with `offs`, then `body`. */
+const code = (helpers: string, main: string, body: string): string => `${OFFSETS}
 ${helpers}
-${linearMain(VLB_WORKGROUP, 'params.count')}
+${main}
   let offs = inputOffsets(idx);
 ${body}
 }`;
-  return { key, code, storage, uniforms: vlbUniforms, workgroupSize: VLB_WORKGROUP };
-}
-
-const read = (name: string): StorageBinding => ({ name, access: 'read' });
-const write = (name: string): StorageBinding => ({ name, access: 'read_write' });
 
 // ---- Gaussian KL ----------------------------------------------------------------------------
 
@@ -85,44 +84,52 @@ const KL_INPUTS = /* wgsl */ `
   let scaledSquare = diff * diff * exp(-lv2);`;
 
 /** out = KL(N(mean1, e^logvar1) ‖ N(mean2, e^logvar2)), nats. */
-export function normalKlKernel(): KernelSpec {
-  const storage = [read('mean1'), read('logvar1'), read('mean2'), read('logvar2'), write('out')];
-  return spec(
-    'vlb:normal-kl',
-    storage,
-    KL_HELPERS,
-    `${KL_INPUTS}
+export const normalKlKernel = defineKernel({
+  name: 'vlb-normal-kl',
+  uniforms: VLB_UNIFORMS,
+  bindings: { mean1: 'read', logvar1: 'read', mean2: 'read', logvar2: 'read', out: 'read_write' },
+  workgroupSize: VLB_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      KL_HELPERS,
+      k.main,
+      `${KL_INPUTS}
   out[idx] = 0.5 * (expm1MinusX(d) + scaledSquare);`,
-  );
-}
+    ),
+});
 
 /**
  * Full-size gradients: dMean (for mean1; mean2's is its negative), dLogvar1, dLogvar2. Eight
  * bindings at most, WebGPU's default per-stage limit, hence no separate dMean2.
  */
-export function normalKlGradKernel(): KernelSpec {
-  const storage = [
-    read('mean1'),
-    read('logvar1'),
-    read('mean2'),
-    read('logvar2'),
-    read('dys'),
-    write('dMean'),
-    write('dLogvar1'),
-    write('dLogvar2'),
-  ];
-  return spec(
-    'vlb:normal-kl-grad',
-    storage,
-    KL_HELPERS,
-    `${KL_INPUTS}
+export const normalKlGradKernel = defineKernel({
+  name: 'vlb-normal-kl-grad',
+  uniforms: VLB_UNIFORMS,
+  bindings: {
+    mean1: 'read',
+    logvar1: 'read',
+    mean2: 'read',
+    logvar2: 'read',
+    dys: 'read',
+    dMean: 'read_write',
+    dLogvar1: 'read_write',
+    dLogvar2: 'read_write',
+  },
+  workgroupSize: VLB_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      KL_HELPERS,
+      k.main,
+      `${KL_INPUTS}
   let dy = dys[idx];
   let em1 = expm1Accurate(d);
   dMean[idx] = dy * diff * exp(-lv2);
   dLogvar1[idx] = dy * 0.5 * em1;
   dLogvar2[idx] = -dy * 0.5 * (em1 + scaledSquare);`,
-  );
-}
+    ),
+});
 
 // ---- discretised Gaussian log-likelihood ----------------------------------------------------
 // Φ(z) ≈ ½(1 + tanh u), u = C·z·(1 + K·z²). With za, zb the scaled bin edges and D = ua − ub,
@@ -226,27 +233,42 @@ const DGLL_INPUTS = /* wgsl */ `
   let b = makeBin(x, means[offs.y], logScales[offs.z]);`;
 
 /** out = log-likelihood of x (8-bit data in [−1, 1]) under the discretised Gaussian, nats. */
-export function discretizedGaussianLogLikelihoodKernel(): KernelSpec {
-  const storage = [read('xs'), read('means'), read('logScales'), write('out')];
-  return spec(
-    'vlb:dgll',
-    storage,
-    DGLL_HELPERS,
-    `${DGLL_INPUTS}
+export const discretizedGaussianLogLikelihoodKernel = defineKernel({
+  name: 'vlb-dgll',
+  uniforms: VLB_UNIFORMS,
+  bindings: { xs: 'read', means: 'read', logScales: 'read', out: 'read_write' },
+  workgroupSize: VLB_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      DGLL_HELPERS,
+      k.main,
+      `${DGLL_INPUTS}
   out[idx] = max(unclampedLogLikelihood(x, b), LOG_FLOOR);`,
-  );
-}
+    ),
+});
 
 /** Full-size gradients with respect to the means and the log-scales. */
-export function discretizedGaussianLogLikelihoodGradKernel(): KernelSpec {
-  const storage = [read('xs'), read('means'), read('logScales'), read('dys'), write('dMeans'), write('dLogScales')];
-  return spec(
-    'vlb:dgll-grad',
-    storage,
-    DGLL_HELPERS,
-    `${DGLL_INPUTS}
+export const discretizedGaussianLogLikelihoodGradKernel = defineKernel({
+  name: 'vlb-dgll-grad',
+  uniforms: VLB_UNIFORMS,
+  bindings: {
+    xs: 'read',
+    means: 'read',
+    logScales: 'read',
+    dys: 'read',
+    dMeans: 'read_write',
+    dLogScales: 'read_write',
+  },
+  workgroupSize: VLB_WORKGROUP,
+  invocations: 'count',
+  body: (_, k) =>
+    code(
+      DGLL_HELPERS,
+      k.main,
+      `${DGLL_INPUTS}
   let g = dys[idx] * logLikelihoodPartials(x, b);
   dMeans[idx] = g.x;
   dLogScales[idx] = g.y;`,
-  );
-}
+    ),
+});

@@ -3,11 +3,12 @@
 // (tests/fixtures/torch-reference/ops.safetensors: conv3x3, conv3x3_s2, conv1x1).
 
 import { describe, expect, test } from 'vitest';
-import { conv2dChecks } from '../../src/engine/checks/conv2d.ts';
+import { CONV2D_CASES, conv2dChecks } from '../../src/engine/checks/conv2d.ts';
 import { relError } from '../../src/engine/checks/runner.ts';
 import { conv2dGeometry } from '../../src/engine/ops/conv2d.ts';
 import { refConv2d, refConv2dVjp } from '../../src/engine/reference/conv2d.ts';
 import { refArray } from '../../src/engine/reference/ndarray.ts';
+import { conv2dOutputShape, type Conv2dPadding } from '../../src/engine/shape.ts';
 import { fixtureTensor as get, type Arr } from '../setup/fixtures.ts';
 import { inPage } from '../setup/page.ts';
 import { defineOpTests } from './define-op-tests.ts';
@@ -31,6 +32,35 @@ describe('conv2d argument checks', () => {
     );
     expect(() => conv2dGeometry([1, 1, 4, 4], [1, 1, 3, 3], { padding: [1, 2, 3] as never })).toThrow('padding');
   });
+});
+
+describe('conv2d output size', () => {
+  /** PyTorch's Conv2d formula (dilation 1); asymmetric padding is F.pad followed by an unpadded conv. */
+  const torchOut = (size: number, k: number, stride: number, before: number, after: number) =>
+    Math.floor((size + before + after - (k - 1) - 1) / stride) + 1;
+  const sides = (p: Conv2dPadding): number[] =>
+    typeof p === 'number' ? [p, p, p, p] : p.length === 2 ? [p[0], p[0], p[1], p[1]] : [...p];
+  const cases: { x: number[]; w: number[]; stride?: number; padding?: Conv2dPadding }[] = [
+    ...CONV2D_CASES,
+    { x: [1, 1, 8, 8], w: [1, 1, 3, 3], stride: 2, padding: [0, 1, 0, 1] },
+    { x: [1, 1, 8, 9], w: [1, 1, 3, 3], stride: 2, padding: [1, 0, 0, 1] },
+    { x: [1, 1, 10, 7], w: [1, 1, 4, 2], stride: 3, padding: [2, 0, 1, 3] },
+    { x: [1, 1, 5, 5], w: [1, 1, 1, 1], stride: 4, padding: [0, 3, 2, 0] },
+    { x: [1, 1, 2, 3], w: [1, 1, 5, 5], stride: 1, padding: [2, 1, 1, 2] },
+    { x: [1, 1, 6, 6], w: [1, 1, 3, 2], stride: 5, padding: [1, 2] },
+    { x: [1, 1, 32, 32], w: [1, 1, 3, 3], stride: 2, padding: 1 },
+  ];
+  for (const { x, w, stride = 1, padding = 0 } of cases) {
+    test(`x [${x}] w [${w}] stride ${stride} padding ${JSON.stringify(padding)}`, () => {
+      const [t, b, l, r] = sides(padding) as [number, number, number, number];
+      const expected = [x[0], w[0], torchOut(x[2]!, w[2]!, stride, t, b), torchOut(x[3]!, w[3]!, stride, l, r)];
+      // The reference counts its window positions; the op's shared geometry uses the formula.
+      expect(refConv2d(refArray(x), refArray(w), null, { stride, padding }).shape).toEqual(expected);
+      expect(conv2dOutputShape(x, w, { stride, padding })).toEqual(expected);
+      const g = conv2dGeometry(x, w, { stride, padding });
+      expect([g.n, g.cout, g.outH, g.outW]).toEqual(expected);
+    });
+  }
 });
 
 type Arrays = { x: Arr; w: Arr; b: Arr; g: Arr };

@@ -1,4 +1,5 @@
-// Every op's gradient checks, in the order `ddpm check` reports them.
+// Every op's checks (gradients, or the forward alone for ops without one), in the order
+// `ddpm check` reports them.
 
 import { attentionChecks } from './attention.ts';
 import { conv2dChecks } from './conv2d.ts';
@@ -9,8 +10,10 @@ import { layoutChecks } from './layout.ts';
 import { linearChecks } from './linear.ts';
 import { lossChecks } from './loss.ts';
 import { matmulChecks } from './matmul.ts';
+import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import type { OpCheck } from './runner.ts';
+import { samplerStepChecks } from './sampler-step.ts';
 import { softmaxChecks } from './softmax.ts';
 import { timestepCombineChecks } from './timestep-combine.ts';
 import { timestepEmbeddingChecks } from './timestep-embedding.ts';
@@ -33,6 +36,8 @@ export const ALL_CHECKS: OpCheck[] = [
   ...dropoutChecks,
   ...timestepCombineChecks,
   ...vlbChecks,
+  ...optimChecks,
+  ...samplerStepChecks,
 ];
 
 export function findCheck(op: string): OpCheck {

@@ -2,6 +2,8 @@
 //  1. the float64 reference's vector-Jacobian product against central finite differences;
 //  2. the GPU forward and every input's gradient against the float64 reference.
 // The loss is L = Σ out·G for a random upstream gradient G, so every output element counts.
+// A case without `vjp` is an op without gradient (e.g. the Adam update): only its GPU forward
+// is checked against the reference.
 
 import { backward } from '../backward.ts';
 import { Rng } from '../random.ts';
@@ -25,8 +27,8 @@ export interface CheckCase {
   inputs: InputSpec[];
   gpu: (xs: Tensor[]) => Tensor;
   ref: (xs: Ref[]) => Ref;
-  /** Gradients of Σ ref(xs)·gy with respect to each input. */
-  vjp: (xs: Ref[], gy: Ref) => Ref[];
+  /** Gradients of Σ ref(xs)·gy with respect to each input; absent for an op without gradient. */
+  vjp?: (xs: Ref[], gy: Ref) => Ref[];
   /** Relative error allowed for GPU vs reference (default 1e-4). */
   tolerance?: number;
 }
@@ -80,9 +82,10 @@ const dot = (a: Ref, b: Ref): number => a.data.reduce((s, v, i) => s + v * b.dat
 
 /**
  * Largest relative error between the reference VJP and central differences, over up to
- * `maxProbes` elements of each input.
+ * `maxProbes` elements of each input (0 for an op without gradient: nothing to compare).
  */
 export function checkReferenceGradient(c: CheckCase, seed: number, maxProbes = 48): number {
+  if (!c.vjp) return 0;
   const { xs, gy } = drawCase(c, seed);
   const analytic = c.vjp(xs, gy);
   const rng = new Rng(seed ^ 0x5bd1e995);
@@ -114,24 +117,29 @@ export interface GpuCheckResult {
   grads: Record<string, number>;
 }
 
-/** Runs the case on the GPU and compares the forward and every gradient with the reference. */
+/**
+ * Runs the case on the GPU and compares the forward and every gradient with the reference (the
+ * forward only for an op without gradient).
+ */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
   const { xs, gy } = drawCase(c, seed);
   const expectedOut = c.ref(xs);
-  const expectedGrads = c.vjp(xs, gy);
+  const expectedGrads = c.vjp?.(xs, gy) ?? null;
   const { out, grads, inputs } = scope(() => {
     const inputs = xs.map((x, k) =>
-      tensor(Float32Array.from(x.data), x.shape, { requiresGrad: !c.inputs[k]!.noGrad, name: c.inputs[k]!.name }),
+      tensor(Float32Array.from(x.data), x.shape, {
+        requiresGrad: expectedGrads !== null && !c.inputs[k]!.noGrad,
+        name: c.inputs[k]!.name,
+      }),
     );
     const out = c.gpu(inputs);
-    const g = tensor(Float32Array.from(gy.data), gy.shape);
-    backward(out, g);
+    if (expectedGrads) backward(out, tensor(Float32Array.from(gy.data), gy.shape));
     return { out, grads: inputs.map((t) => t.grad), inputs };
   });
   try {
     const result: GpuCheckResult = { forward: relError(await out.read(), expectedOut.data), grads: {} };
     for (let k = 0; k < inputs.length; k++) {
-      if (c.inputs[k]!.noGrad) continue;
+      if (!expectedGrads || c.inputs[k]!.noGrad) continue;
       const g = grads[k];
       result.grads[c.inputs[k]!.name] = g ? relError(await g.read(), expectedGrads[k]!.data) : Infinity;
     }

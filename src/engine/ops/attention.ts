@@ -14,7 +14,7 @@ import { foldedGrid } from '../../shaders/common.ts';
 import { record } from '../tape.ts';
 import { fmt, sizeOf } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
-import { launchGrid } from './launch.ts';
+import { launch } from './launch.ts';
 import { concat, slice } from './layout.ts';
 
 export interface AttentionOptions {
@@ -70,7 +70,7 @@ function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: At
     return [Math.ceil(rows / ATTENTION_BLOCK_ROWS), y, z];
   };
   if (out.size > 0) {
-    launchGrid('attention', attentionForwardKernel, uniforms, [q.buffer, k.buffer, v.buffer, out.buffer, lse.buffer], grid(tq));
+    launch(attentionForwardKernel, {}, { qs: q, ks: k, vs: v, outs: out, lses: lse }, uniforms, grid(tq));
   }
   return record(out, 'attention', [q, k, v], (g) => {
     const dq = emptyTensor(q.shape, 'attention-grad-q');
@@ -79,18 +79,18 @@ function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: At
     if (out.size === 0) return [dq, dk, dv];
     // D_i = dO_i·O_i, written by the query-grad kernel and read by the key-value one.
     const delta = emptyTensor([...lead, tq], 'attention-delta');
-    launchGrid(
-      'attention-grad-q',
+    launch(
       attentionQueryGradKernel,
+      {},
+      { qs: q, ks: k, vs: v, outs: out, gs: g, lses: lse, dqs: dq, deltas: delta },
       uniforms,
-      [q.buffer, k.buffer, v.buffer, out.buffer, g.buffer, lse.buffer, dq.buffer, delta.buffer],
       grid(tq),
     );
-    launchGrid(
-      'attention-grad-kv',
+    launch(
       attentionKeyValueGradKernel,
+      {},
+      { qs: q, ks: k, vs: v, gs: g, lses: lse, deltas: delta, dks: dk, dvs: dv },
       uniforms,
-      [q.buffer, k.buffer, v.buffer, g.buffer, lse.buffer, delta.buffer, dk.buffer, dv.buffer],
       grid(tk),
     );
     delta.dispose();

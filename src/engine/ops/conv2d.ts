@@ -14,20 +14,14 @@ import {
   convTiledKernel,
   type ConvKernelName,
 } from '../../shaders/conv2d.ts';
-import { noGrad, record } from '../tape.ts';
-import { fmt } from '../shape.ts';
+import { record } from '../tape.ts';
+import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { permute } from './layout.ts';
-import { launchGrid, launchLinear } from './launch.ts';
-import { sum } from './reduce.ts';
+import { permuteRaw } from './layout.ts';
+import { launch } from './launch.ts';
+import { sumRaw } from './reduce.ts';
 
-/** Padding: one value for every side, [vertical, horizontal], or [top, bottom, left, right]. */
-export type Conv2dPadding = number | readonly [number, number] | readonly [number, number, number, number];
-
-export interface Conv2dOptions {
-  stride?: number;
-  padding?: Conv2dPadding;
-}
+export type { Conv2dOptions, Conv2dPadding } from '../shape.ts';
 
 /** The resolved geometry of one conv2d call. */
 export interface Conv2dGeometry {
@@ -45,47 +39,18 @@ export interface Conv2dGeometry {
   outW: number;
 }
 
-function normalizePadding(op: string, padding: Conv2dPadding): [number, number, number, number] {
-  const p: number[] =
-    typeof padding === 'number'
-      ? [padding, padding, padding, padding]
-      : padding.length === 2
-        ? [padding[0], padding[0], padding[1], padding[1]]
-        : [...padding];
-  if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new Error(
-      `${op}: padding ${JSON.stringify(padding)} must be a non-negative integer, [ph, pw] or [top, bottom, left, right]`,
-    );
-  }
-  return p as [number, number, number, number];
-}
-
+/** The checked arguments and output size (conv2dOutputShape in shape.ts) of one conv2d call. */
 export function conv2dGeometry(
   xShape: readonly number[],
   wShape: readonly number[],
   options: Conv2dOptions,
   op = 'conv2d',
 ): Conv2dGeometry {
-  if (xShape.length !== 4) throw new Error(`${op}: x must be [N,Cin,H,W], got ${fmt(xShape)}`);
-  if (wShape.length !== 4) throw new Error(`${op}: w must be [Cout,Cin,kh,kw], got ${fmt(wShape)}`);
-  const [n, cin, h, w] = xShape as [number, number, number, number];
-  const [cout, wcin, kh, kw] = wShape as [number, number, number, number];
-  if (wcin !== cin) {
-    throw new Error(`${op}: x ${fmt(xShape)} has ${cin} channels but w ${fmt(wShape)} expects ${wcin}`);
-  }
-  const stride = options.stride ?? 1;
-  if (!Number.isInteger(stride) || stride < 1) {
-    throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
-  }
-  const pad = normalizePadding(op, options.padding ?? 0);
-  const outH = Math.floor((h + pad[0] + pad[1] - kh) / stride) + 1;
-  const outW = Math.floor((w + pad[2] + pad[3] - kw) / stride) + 1;
-  if (kh < 1 || kw < 1 || outH < 1 || outW < 1) {
-    throw new Error(
-      `${op}: w ${fmt(wShape)} does not fit x ${fmt(xShape)} padded by [${pad}] (output would be ${outH}×${outW})`,
-    );
-  }
-  return { n, cin, h, w, cout, kh, kw, stride, pad, outH, outW };
+  const [n, cout, outH, outW] = conv2dOutputShape(xShape, wShape, options, op);
+  const [, cin, h, w] = xShape as [number, number, number, number];
+  const [, , kh, kw] = wShape as [number, number, number, number];
+  const pad = normalizeConvPadding(op, options.padding ?? 0);
+  return { n, cin, h, w, cout, kh, kw, stride: options.stride ?? 1, pad, outH, outW };
 }
 
 /** One launch of the generalised conv; field meanings are in src/shaders/conv2d.ts. */
@@ -152,24 +117,22 @@ function planConv(outChannels: number, pixels: number): ConvPlan {
 }
 
 function launchConv(l: ConvLaunch): void {
-  const { src, filt, bias, out, ...geometry } = l;
-  const pixels = l.batch * l.outH * l.outW;
+  // `batch` only sizes the pixel axis; the kernel takes `pixels`.
+  const { src, filt, bias, out, batch, ...geometry } = l;
+  const pixels = batch * l.outH * l.outW;
   const plan = planConv(l.outChannels, pixels);
   const { blockM, pBlocks, blocks } = plan;
   if (blocks === 0) return;
-  const uniforms = { ...geometry, blockM, pBlocks, blocks, pixels, hasBias: bias ? 1 : 0 };
-  const buffers = [src.buffer, filt.buffer, (bias ?? filt).buffer, out.buffer];
-  if (plan.kernel === 'tiled') {
-    launchGrid('conv2d:tiled', convTiledKernel, uniforms, buffers, foldedGrid(blocks));
-  } else {
-    launchLinear('conv2d:direct', convDirectKernel, uniforms, buffers, blocks, CONV_WORKGROUP);
-  }
+  const uniforms = { ...geometry, blockM, pBlocks, blocks, pixels };
+  const buffers = { src, filt, bias, outs: out };
+  if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
+  else launch(convDirectKernel, {}, buffers, uniforms);
 }
 
 /** y = conv(x, w) + bias. */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
   const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d');
-  const filt = noGrad(() => permute(w, [1, 2, 3, 0])); // [Cin, kh, kw, Cout]
+  const filt = permuteRaw(w, [1, 2, 3, 0]); // [Cin, kh, kw, Cout]
   launchConv({
     src: x,
     filt,
@@ -235,7 +198,7 @@ function phaseAxis(phase: number, size: number, k: number, pad: number, s: numbe
  */
 function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   const dx = emptyTensor([g.n, g.cin, g.h, g.w], 'conv2d-grad-x');
-  const filt = permute(w, [0, 2, 3, 1]); // [Cout, kh, kw, Cin]
+  const filt = permuteRaw(w, [0, 2, 3, 1]); // [Cout, kh, kw, Cin]
   const s = g.stride;
   for (let py = 0; py < Math.min(s, g.h); py++) {
     for (let px = 0; px < Math.min(s, g.w); px++) {
@@ -289,7 +252,7 @@ const WGRAD_TARGET_WORKGROUPS = 32;
  * few workgroups the sum is split over N into partial results, added up afterwards.
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
-  const filt = permute(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
+  const filt = permuteRaw(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
   const size = g.cout * g.cin * g.kh * g.kw;
   const { workgroups } = planConv(g.cout, g.cin * g.kh * g.kw);
   const splits = Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups));
@@ -333,7 +296,7 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   }
   filt.dispose();
   if (parts === 1) return out;
-  const dw = sum(out, [0]);
+  const dw = sumRaw(out, [0]);
   out.dispose();
   return dw;
 }
@@ -355,6 +318,6 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options
     const dx = x.requiresGrad ? convInputGrad(gy, w, g) : null;
     const dw = w.requiresGrad ? convWeightGrad(x, gy, g) : null;
     if (!bias) return [dx, dw];
-    return [dx, dw, bias.requiresGrad ? sum(gy, [0, 2, 3]) : null];
+    return [dx, dw, bias.requiresGrad ? sumRaw(gy, [0, 2, 3]) : null];
   });
 }

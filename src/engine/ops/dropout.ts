@@ -3,11 +3,11 @@
 // Kernel: src/shaders/dropout.ts. Reference: src/engine/reference/dropout.ts.
 // Checks: src/engine/checks/dropout.ts.
 
-import { DROPOUT_WORKGROUP, dropoutKernel, dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
+import { dropoutKernel, dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
 import { record } from '../tape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { mulScalar } from './elementwise.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
 export interface DropoutOptions {
   /** When false, dropout is the identity (evaluation mode). Default true. */
@@ -16,7 +16,7 @@ export interface DropoutOptions {
 
 function applyMask(x: Tensor, uniforms: { key: number; threshold: number; scale: number }, origin: string): Tensor {
   const y = emptyTensor(x.shape, origin);
-  launchLinear('dropout', dropoutKernel, { count: x.size, ...uniforms }, [x.buffer, y.buffer], x.size, DROPOUT_WORKGROUP);
+  launch(dropoutKernel, {}, { xs: x, ys: y }, { count: x.size, ...uniforms });
   return y;
 }
 

@@ -3,7 +3,6 @@
 // Checks: src/engine/checks/elementwise.ts.
 
 import {
-  ELEMENTWISE_WORKGROUP,
   binaryKernel,
   unaryGradKernel,
   unaryKernel,
@@ -14,32 +13,19 @@ import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
-import { sumTo } from './reduce.ts';
+import { launch } from './launch.ts';
+import { sumToRaw } from './reduce.ts';
 
-function unaryRaw(op: UnaryOp, x: Tensor, a: number, b: number): Tensor {
+/** y = op(x) (with the uniforms a, b), not recorded. */
+export function unaryRaw(op: UnaryOp, x: Tensor, a: number, b: number): Tensor {
   const out = emptyTensor(x.shape, op);
-  launchLinear(
-    `unary:${op}`,
-    () => unaryKernel(op),
-    { count: x.size, a, b },
-    [x.buffer, out.buffer],
-    x.size,
-    ELEMENTWISE_WORKGROUP,
-  );
+  launch(unaryKernel, { op }, { xs: x, ys: out }, { count: x.size, a, b });
   return out;
 }
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, a: number, b: number): Tensor {
   const dx = emptyTensor(x.shape, `${op}-grad`);
-  launchLinear(
-    `unary-grad:${op}`,
-    () => unaryGradKernel(op),
-    { count: x.size, a, b },
-    [x.buffer, y.buffer, dy.buffer, dx.buffer],
-    x.size,
-    ELEMENTWISE_WORKGROUP,
-  );
+  launch(unaryGradKernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size, a, b });
   return dx;
 }
 
@@ -86,25 +72,18 @@ export function divScalar(x: Tensor, s: number): Tensor {
   return affine(x, 1 / s, 0);
 }
 
-function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+/** a ∘ b with numpy broadcasting, not recorded. */
+export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = emptyTensor(shape, op);
   const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
   const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
   const rank = plain ? 0 : c.shape.length;
-  launchLinear(
-    `binary:${op}:${plain ? 'same' : `bcast-r${rank}`}`,
-    () => binaryKernel(op, rank),
-    {
-      outShape: c.shape,
-      aStrides: c.strides[0]!,
-      bStrides: c.strides[1]!,
-      rank,
-      count: out.size,
-    },
-    [a.buffer, b.buffer, out.buffer],
-    out.size,
-    ELEMENTWISE_WORKGROUP,
+  launch(
+    binaryKernel,
+    { op, rank },
+    { as_: a, bs: b, out },
+    { outShape: c.shape, aStrides: c.strides[0]!, bStrides: c.strides[1]!, rank, count: out.size },
   );
   return out;
 }
@@ -122,7 +101,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: (g: Tensor, out: Tens
 /** Sums a broadcast gradient back to the input's shape (disposing the full-size one). */
 function reduceGrad(g: Tensor, input: Tensor, upstream: Tensor): Tensor {
   if (sameShape(g.shape, input.shape)) return g;
-  const reduced = sumTo(g, input.shape);
+  const reduced = sumToRaw(g, input.shape);
   if (g !== upstream) g.dispose();
   return reduced;
 }

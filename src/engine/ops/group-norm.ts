@@ -3,9 +3,7 @@
 // Kernels: src/shaders/group-norm.ts. Reference: src/engine/reference/group-norm.ts.
 // Checks: src/engine/checks/group-norm.ts.
 
-import type { KernelSpec, UniformValues } from '../../shaders/common.ts';
 import {
-  GROUP_NORM_WORKGROUP,
   groupNormApplyKernel,
   groupNormChannelSumsKernel,
   groupNormCombineStatsKernel,
@@ -17,7 +15,7 @@ import {
 import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
 export interface GroupNormOptions {
   /** Number of groups; must divide the channel count. */
@@ -58,19 +56,6 @@ function checkArguments(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNo
   return { batch, channels, spatial: x.size / Math.max(1, batch * channels), groups };
 }
 
-/** Encodes one group-norm kernel: `count` threads, `rowThreads` of them per row. */
-function launch(
-  key: string,
-  build: () => KernelSpec,
-  uniforms: UniformValues,
-  count: number,
-  rowThreads: number,
-  tensors: readonly Tensor[],
-): void {
-  const buffers = tensors.map((t) => t.buffer);
-  launchLinear(key, build, { ...uniforms, count, rowThreads }, buffers, count, GROUP_NORM_WORKGROUP);
-}
-
 /**
  * GroupNorm of x [N, C, ...] with `groups` groups: per sample and group, (x − mean)/sqrt(var + eps)
  * over the group's C/G channels and all positions, then ·gamma[c] + beta[c] (then SiLU if `silu`).
@@ -80,7 +65,9 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
   const { batch, channels, spatial, groups } = dims;
   const silu = options.silu ?? false;
   const op = silu ? 'groupNorm+silu' : 'groupNorm';
-  const uniforms: UniformValues = { ...dims, silu: silu ? 1 : 0, eps: options.eps ?? 1e-5 };
+  const base = { ...dims, silu: silu ? 1 : 0, eps: options.eps ?? 1e-5 };
+  /** The uniforms of a launch of `count` threads, `rowThreads` of them per row. */
+  const threads = (count: number, rowThreads: number) => ({ ...base, count, rowThreads });
   const groupThreads = threadsPerRow((channels / groups) * spatial);
   const planeThreads = threadsPerRow(spatial);
   const planeCount = batch * channels * planeThreads;
@@ -91,13 +78,10 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
   if (x.size > 0) {
     const partialCount = batch * groups * groupThreads;
     const partials = emptyTensor([partialCount, 3], `${op}-partial-stats`);
-    launch('group-norm-partial-stats', groupNormPartialStatsKernel, uniforms, partialCount, groupThreads, [x, partials]);
-    launch('group-norm-combine-stats', groupNormCombineStatsKernel, uniforms, batch * groups, groupThreads, [
-      partials,
-      stats,
-    ]);
+    launch(groupNormPartialStatsKernel, {}, { xs: x, partials }, threads(partialCount, groupThreads));
+    launch(groupNormCombineStatsKernel, {}, { partials, stats }, threads(batch * groups, groupThreads));
     partials.dispose();
-    launch('group-norm-apply', groupNormApplyKernel, uniforms, planeCount, planeThreads, [x, gamma, beta, stats, y]);
+    launch(groupNormApplyKernel, {}, { xs: x, gamma, beta, stats, ys: y }, threads(planeCount, planeThreads));
   }
 
   return record(y, op, [x, gamma, beta], (dy) => {
@@ -107,32 +91,15 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
     if (x.size === 0) return [dx, dgamma, dbeta];
     const sums = emptyTensor([planeCount, 2], `${op}-grad-sums`);
     const coef = emptyTensor([batch * groups, 2], `${op}-grad-coef`);
-    launch('group-norm-grad-channel-sums', groupNormChannelSumsKernel, uniforms, planeCount, planeThreads, [
-      x,
-      dy,
-      gamma,
-      beta,
-      stats,
-      sums,
-    ]);
-    launch('group-norm-grad-reduce', groupNormGradReduceKernel, uniforms, channels + batch * groups, planeThreads, [
-      sums,
-      gamma,
-      dgamma,
-      dbeta,
-      coef,
-    ]);
-    if (dx) {
-      launch('group-norm-grad-input', groupNormInputGradKernel, uniforms, planeCount, planeThreads, [
-        x,
-        dy,
-        gamma,
-        beta,
-        stats,
-        coef,
-        dx,
-      ]);
-    }
+    const planes = threads(planeCount, planeThreads);
+    launch(groupNormChannelSumsKernel, {}, { xs: x, dys: dy, gamma, beta, stats, sums }, planes);
+    launch(
+      groupNormGradReduceKernel,
+      {},
+      { sums, gamma, dgamma, dbeta, coef },
+      threads(channels + batch * groups, planeThreads),
+    );
+    if (dx) launch(groupNormInputGradKernel, {}, { xs: x, dys: dy, gamma, beta, stats, coef, dxs: dx }, planes);
     sums.dispose();
     coef.dispose();
     return [dx, dgamma, dbeta];

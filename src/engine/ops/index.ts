@@ -15,3 +15,5 @@ export * from './dropout.ts';
 export * from './timestep-combine.ts';
 export * from './vlb.ts';
 export * from './conv2d.ts';
+export * from './optim.ts';
+export * from './sampler-step.ts';

@@ -1,29 +1,52 @@
-// Shared launch helpers: the one place ops turn a kernel spec into an encoded dispatch.
+// The one place ops turn a kernel declaration into an encoded dispatch: buffers and uniforms are
+// passed by name, checked against the declaration (at compile time through the types, and at
+// run time for JS callers), and the pipeline key is derived from it (src/shaders/kernel.ts).
 
-import { foldedGrid, type KernelSpec, type UniformValues } from '../../shaders/common.ts';
+import { foldedGrid } from '../../shaders/common.ts';
+import type { BindingArgs, BindingDecls, Kernel, SpecDecls, SpecValues, UniformDecls, UniformValues } from '../../shaders/kernel.ts';
 import { runtime } from '../runtime.ts';
+import { Tensor } from '../tensor.ts';
 
-/** Encodes `build()`'s kernel (cached under `key`) over `count` items, one per invocation. */
-export function launchLinear(
-  key: string,
-  build: () => KernelSpec,
-  uniforms: UniformValues,
-  buffers: readonly GPUBufferBinding[],
-  count: number,
-  workgroupSize: number,
-): void {
-  if (count === 0) return;
-  const d = runtime().dispatcher;
-  d.dispatch(key, build, uniforms, buffers, foldedGrid(Math.ceil(count / workgroupSize)));
-}
+/** A buffer for a binding: a tensor (its region), or a binding of a raw buffer (arenas). */
+export type BufferArg = Tensor | GPUBufferBinding;
+export type Workgroups = readonly [number, number, number];
 
-/** Encodes a kernel over an explicit workgroup grid. */
-export function launchGrid(
-  key: string,
-  build: () => KernelSpec,
-  uniforms: UniformValues,
-  buffers: readonly GPUBufferBinding[],
-  grid: readonly [number, number, number],
+/** Keys of T that Shape does not have must be absent: an extra field is a type error. */
+type NoExtra<T, Shape> = { readonly [K in Exclude<keyof T, keyof Shape>]: never };
+
+const bindingOf = (b: BufferArg): GPUBufferBinding => (b instanceof Tensor ? b.buffer : b);
+
+/**
+ * Encodes `kernel` specialised by `spec`, with its storage bindings from `buffers` and its
+ * uniforms from `uniforms`, both by name. A 1-D kernel (declared with `invocations`) derives its
+ * grid from that uniform and is skipped when it is 0; any other kernel takes its workgroup grid.
+ */
+export function launch<
+  U extends UniformDecls,
+  B extends BindingDecls,
+  S extends SpecDecls,
+  Linear extends boolean,
+  const Bf extends BindingArgs<B, BufferArg>,
+  const V extends UniformValues<U>,
+>(
+  kernel: Kernel<U, B, S, Linear>,
+  spec: SpecValues<S>,
+  buffers: Bf & NoExtra<Bf, BindingArgs<B, BufferArg>>,
+  uniforms: V & NoExtra<V, UniformValues<U>>,
+  ...grid: Linear extends true ? [] : [workgroups: Workgroups]
 ): void {
-  runtime().dispatcher.dispatch(key, build, uniforms, buffers, grid);
+  const prepared = kernel.prepare<BufferArg>(spec, buffers);
+  kernel.uniforms.check(uniforms);
+  let workgroups: Workgroups;
+  if (kernel.invocations !== null) {
+    if (grid.length > 0) throw new Error(`kernel '${kernel.name}' is 1-D: its grid comes from '${kernel.invocations}'`);
+    const count = (uniforms as Readonly<Record<string, number>>)[kernel.invocations]!;
+    if (count === 0) return;
+    workgroups = foldedGrid(Math.ceil(count / kernel.workgroupSize[0]));
+  } else {
+    const given = grid[0];
+    if (!given) throw new Error(`kernel '${kernel.name}' needs a workgroup grid`);
+    workgroups = given;
+  }
+  runtime().dispatcher.dispatch(kernel, prepared.key, prepared.build, uniforms, prepared.buffers.map(bindingOf), workgroups);
 }

@@ -2,7 +2,7 @@
 // axis. All copies go through one strided-copy kernel (src/shaders/strided-copy.ts).
 // Reference: src/engine/reference/layout.ts. Checks: src/engine/checks/layout.ts.
 
-import { STRIDED_COPY_WORKGROUP, stridedCopyKernel } from '../../shaders/strided-copy.ts';
+import { stridedCopyKernel } from '../../shaders/strided-copy.ts';
 import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import {
@@ -17,8 +17,8 @@ import {
   type Shape,
 } from '../shape.ts';
 import { assertTensor, emptyTensor, viewOf, zeros, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
-import { sumTo } from './reduce.ts';
+import { launch } from './launch.ts';
+import { sumToRaw } from './reduce.ts';
 
 /** Copies a block of `block` elements between two tensors' buffers through strides. */
 export function stridedCopy(
@@ -33,13 +33,11 @@ export function stridedCopy(
   const count = sizeOf(block);
   const c = collapseDims(block, [srcStrides, dstStrides]);
   const rank = c.shape.length;
-  launchLinear(
-    `strided-copy:r${rank}`,
-    () => stridedCopyKernel(rank),
+  launch(
+    stridedCopyKernel,
+    { rank },
+    { src, dst },
     { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset },
-    [src.buffer, dst.buffer],
-    count,
-    STRIDED_COPY_WORKGROUP,
   );
 }
 
@@ -66,21 +64,33 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 
 export const flatten = (x: Tensor): Tensor => reshape(x, [x.size]);
 
-/** Reorders axes: output axis i is input axis perm[i]. */
-export function permute(x: Tensor, perm: readonly number[]): Tensor {
+function permuteAxes(x: Tensor, perm: readonly number[]): number[] {
   assertTensor('permute', 'x', x);
   if (perm.length !== x.rank) {
     throw new Error(`permute: perm ${JSON.stringify(perm)} has ${perm.length} entries for x ${fmt(x.shape)}`);
   }
   const axes = perm.map((p) => normalizeAxis('permute', p, x.rank));
   if (new Set(axes).size !== axes.length) throw new Error(`permute: perm ${JSON.stringify(perm)} repeats an axis`);
+  return axes;
+}
+
+/** permute without recording (for backward rules and kernels' operand packing). */
+export function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
+  const axes = permuteAxes(x, perm);
   const shape = axes.map((a) => x.shape[a]!);
   const xStrides = stridesOf(x.shape);
   const out = emptyTensor(shape, 'permute');
   stridedCopy(x, out, shape, axes.map((a) => xStrides[a]!), 0, stridesOf(shape), 0);
+  return out;
+}
+
+/** Reorders axes: output axis i is input axis perm[i]. */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const axes = permuteAxes(x, perm);
+  const out = permuteRaw(x, axes);
   const inverse = new Array<number>(axes.length);
   axes.forEach((a, i) => (inverse[a] = i));
-  return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
+  return record(out, 'permute', [x], (g) => [permuteRaw(g, inverse)]);
 }
 
 /** Swaps two axes (the last two by default). */
@@ -97,19 +107,31 @@ export function transpose(x: Tensor, axisA = -2, axisB = -1): Tensor {
   return permute(x, perm);
 }
 
-/** Materialises x broadcast to `shape` (numpy rules). */
-export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+/** broadcastTo without recording. */
+export function broadcastToRaw(x: Tensor, shape: Shape): Tensor {
   assertTensor('broadcastTo', 'x', x);
   assertValidShape('broadcastTo', shape);
   const full = broadcastShapes('broadcastTo', x.shape, shape, ['x', 'shape']);
   if (!sameShape(full, shape)) throw new Error(`broadcastTo: x ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
   const out = emptyTensor(shape, 'broadcastTo');
   stridedCopy(x, out, shape, broadcastStrides(x.shape, shape), 0, stridesOf(shape), 0);
-  return record(out, 'broadcastTo', [x], (g) => [sumTo(g, x.shape)]);
+  return out;
 }
 
-/** Elements start..end-1 along `axis` (negative indices count from the end). */
-export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+/** Materialises x broadcast to `shape` (numpy rules). */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  const out = broadcastToRaw(x, shape);
+  return record(out, 'broadcastTo', [x], (g) => [sumToRaw(g, x.shape)]);
+}
+
+interface SlicePlan {
+  shape: number[];
+  xStrides: number[];
+  /** Element offset of the slice's first element in x. */
+  offset: number;
+}
+
+function planSlice(x: Tensor, axis: number, start: number, end?: number): SlicePlan {
   assertTensor('slice', 'x', x);
   const ax = normalizeAxis('slice', axis, x.rank);
   const n = x.shape[ax]!;
@@ -121,11 +143,27 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const shape = [...x.shape];
   shape[ax] = e - s;
   const xStrides = stridesOf(x.shape);
-  const out = emptyTensor(shape, 'slice');
-  stridedCopy(x, out, shape, xStrides, s * xStrides[ax]!, stridesOf(shape), 0);
+  return { shape, xStrides, offset: s * xStrides[ax]! };
+}
+
+function sliceCopy(x: Tensor, p: SlicePlan): Tensor {
+  const out = emptyTensor(p.shape, 'slice');
+  stridedCopy(x, out, p.shape, p.xStrides, p.offset, stridesOf(p.shape), 0);
+  return out;
+}
+
+/** slice without recording. */
+export function sliceRaw(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  return sliceCopy(x, planSlice(x, axis, start, end));
+}
+
+/** Elements start..end-1 along `axis` (negative indices count from the end). */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  const p = planSlice(x, axis, start, end);
+  const out = sliceCopy(x, p);
   return record(out, 'slice', [x], (g) => {
     const gx = zeros(x.shape);
-    stridedCopy(g, gx, shape, stridesOf(shape), 0, xStrides, s * xStrides[ax]!);
+    stridedCopy(g, gx, p.shape, stridesOf(p.shape), 0, p.xStrides, p.offset);
     return [gx];
   });
 }
@@ -156,6 +194,6 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
     at += t.shape[ax]!;
   }
   return record(out, 'concat', tensors, (g) =>
-    tensors.map((t, i) => (t.requiresGrad ? slice(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
+    tensors.map((t, i) => (t.requiresGrad ? sliceRaw(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
   );
 }

@@ -2,17 +2,13 @@
 // Kernel: src/shaders/matmul.ts. Reference: src/engine/reference/matmul.ts.
 // Checks: src/engine/checks/matmul.ts.
 
-import {
-  MATMUL_BLOCK_M,
-  MATMUL_BLOCK_N,
-  matmulKernel,
-} from '../../shaders/matmul.ts';
+import { MATMUL_BLOCK_M, MATMUL_BLOCK_N, matmulGeneralKernel, matmulVec4Kernel } from '../../shaders/matmul.ts';
 import { record } from '../tape.ts';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { stridedCopy } from './layout.ts';
-import { launchGrid } from './launch.ts';
-import { sumTo } from './reduce.ts';
+import { launch } from './launch.ts';
+import { sumToRaw } from './reduce.ts';
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [..., K, M]. */
@@ -78,27 +74,24 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const bMat = b.shape.slice(-2).reduce((x, y) => x * y, 1);
   const aBatchStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * aMat);
   const bBatchStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * bMat);
-  const vec4 = !ta && !tb && K % 4 === 0 && N % 4 === 0;
-  const variant = vec4 ? 'vec4' : 'general';
-  launchGrid(
-    `matmul:${variant}`,
-    () => matmulKernel(variant),
-    {
-      batchShape,
-      aBatchStrides,
-      bBatchStrides,
-      batchRank: batchShape.length,
-      M,
-      N,
-      K,
-      aStrideM: ta ? 1 : K,
-      aStrideK: ta ? M : 1,
-      bStrideK: tb ? 1 : N,
-      bStrideN: tb ? K : 1,
-    },
-    [a.buffer, b.buffer, out.buffer],
-    [Math.ceil(N / MATMUL_BLOCK_N), Math.ceil(M / MATMUL_BLOCK_M), batches],
-  );
+  // The vec4 kernel when no operand is transposed and K, N are multiples of 4.
+  const buffers = { as_: a, bs: b, cs: out };
+  const uniforms = {
+    batchShape,
+    aBatchStrides,
+    bBatchStrides,
+    batchRank: batchShape.length,
+    M,
+    N,
+    K,
+    aStrideM: ta ? 1 : K,
+    aStrideK: ta ? M : 1,
+    bStrideK: tb ? 1 : N,
+    bStrideN: tb ? K : 1,
+  };
+  const grid = [Math.ceil(N / MATMUL_BLOCK_N), Math.ceil(M / MATMUL_BLOCK_M), batches] as const;
+  if (!ta && !tb && K % 4 === 0 && N % 4 === 0) launch(matmulVec4Kernel, {}, buffers, uniforms, grid);
+  else launch(matmulGeneralKernel, {}, buffers, uniforms, grid);
   return out;
 }
 
@@ -120,7 +113,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 /** Sums a gradient over batch axes that the operand was broadcast along. */
 function reduceBatch(g: Tensor, operand: Tensor): Tensor {
   if (g.rank === operand.rank && g.shape.every((d, i) => d === operand.shape[i])) return g;
-  const reduced = sumTo(g, operand.shape);
+  const reduced = sumToRaw(g, operand.shape);
   g.dispose();
   return reduced;
 }

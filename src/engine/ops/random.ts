@@ -1,10 +1,10 @@
 // Random tensors drawn on the GPU from counter-based streams (src/shaders/random.ts):
 // the same (seed, counter) gives the same values as the CPU `Rng`, up to f32 rounding.
 
-import { RANDOM_WORKGROUP, randomKernel, type RandomKind } from '../../shaders/random.ts';
+import { randomKernel, type RandomKind } from '../../shaders/random.ts';
 import { assertValidShape, type Shape } from '../shape.ts';
 import { emptyTensor, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
 export interface RandomStream {
   seed: number;
@@ -15,13 +15,11 @@ export interface RandomStream {
 function draw(kind: RandomKind, shape: Shape, stream: RandomStream, a: number, b: number): Tensor {
   assertValidShape(`random ${kind}`, shape);
   const out = emptyTensor(shape, `random-${kind}`);
-  launchLinear(
-    `random:${kind}`,
-    () => randomKernel(kind),
+  launch(
+    randomKernel,
+    { kind },
+    { out },
     { count: out.size, seed: stream.seed >>> 0, counter: (stream.counter ?? 0) >>> 0, a, b },
-    [out.buffer],
-    out.size,
-    RANDOM_WORKGROUP,
   );
   return out;
 }

@@ -2,14 +2,14 @@
 // Kernel: src/shaders/reduce.ts. Reference: src/engine/reference/reduce.ts.
 // Checks: src/engine/checks/reduce.ts.
 
-import { REDUCE_WORKGROUP, reduceSumKernel } from '../../shaders/reduce.ts';
+import { reduceSumKernel } from '../../shaders/reduce.ts';
 import { record } from '../tape.ts';
 import { collapseDims } from '../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../tensor.ts';
-import { affine } from './elementwise.ts';
-import { broadcastTo } from './layout.ts';
-import { launchLinear } from './launch.ts';
+import { unaryRaw } from './elementwise.ts';
+import { broadcastToRaw } from './layout.ts';
+import { launch } from './launch.ts';
 
 /** Enough parallel items to fill the GPU; each lane then sums at least this many elements. */
 const TARGET_ITEMS = 16384;
@@ -32,10 +32,10 @@ function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor
   // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
   const k = collapseDims(keptShape, [kept.map((a) => strides[a]!), stridesOf(keptShape)]);
   const r = collapseDims(redShape, [axes.map((a) => strides[a]!)]);
-  const ranks = contiguous ? null : { kept: k.shape.length, reduced: r.shape.length };
-  launchLinear(
-    ranks ? `reduce-sum:k${ranks.kept}:r${ranks.reduced}` : 'reduce-sum:contiguous',
-    () => reduceSumKernel(ranks),
+  launch(
+    reduceSumKernel,
+    { contiguous, keptRank: contiguous ? 0 : k.shape.length, redRank: contiguous ? 0 : r.shape.length },
+    { xs: x, out: target },
     {
       keptShape: k.shape,
       keptStrides: k.strides[0]!,
@@ -48,9 +48,6 @@ function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor
       lanes,
       scale: lanes > 1 ? 1 : scale,
     },
-    [x.buffer, target.buffer],
-    items,
-    REDUCE_WORKGROUP,
   );
   if (lanes === 1) return out;
   out.dispose();
@@ -72,13 +69,33 @@ function reduceInto(op: string, x: Tensor, axes: readonly number[], scale: numbe
   const out = viewAs(reduceSumRaw(x, axes, scale), outShape);
   return record(out, op, [x], (g) => {
     const g1 = viewOf(g, keptDimsShape, `${op}-grad`);
-    const spread = broadcastTo(g1, x.shape);
+    const spread = broadcastToRaw(g1, x.shape);
     g1.dispose();
     if (scale === 1) return [spread];
-    const scaled = affine(spread, scale, 0);
+    const scaled = unaryRaw('affine', spread, scale, 0);
     spread.dispose();
     return [scaled];
   });
+}
+
+interface ReducePlan {
+  axes: number[];
+  scale: number;
+  outShape: Shape;
+}
+
+function planReduce(
+  op: 'sum' | 'mean',
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepdim: boolean,
+): ReducePlan {
+  assertTensor(op, 'x', x);
+  const ax = normalizeAxes(op, axes, x.rank);
+  const n = sizeOf(ax.map((a) => x.shape[a]!));
+  const scale = op === 'mean' ? 1 / Math.max(1, n) : 1;
+  const outShape = keepdim ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+  return { axes: ax, scale, outShape };
 }
 
 function reduceOp(
@@ -87,12 +104,14 @@ function reduceOp(
   axes: number | readonly number[] | undefined,
   keepdim: boolean,
 ): Tensor {
-  assertTensor(op, 'x', x);
-  const ax = normalizeAxes(op, axes, x.rank);
-  const n = sizeOf(ax.map((a) => x.shape[a]!));
-  const scale = op === 'mean' ? 1 / Math.max(1, n) : 1;
-  const outShape = keepdim ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-  return reduceInto(op, x, ax, scale, outShape);
+  const p = planReduce(op, x, axes, keepdim);
+  return reduceInto(op, x, p.axes, p.scale, p.outShape);
+}
+
+/** sum without recording (for backward rules and other kernels' glue). */
+export function sumRaw(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
+  const p = planReduce('sum', x, axes, keepdim);
+  return viewAs(reduceSumRaw(x, p.axes, 1), p.outShape);
 }
 
 /** Sum over `axes` (all when omitted). */
@@ -105,8 +124,8 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
   return reduceOp('mean', x, axes, keepdim);
 }
 
-/** Sums `x` down to `shape`, the inverse of numpy broadcasting (for gradients). */
-export function sumTo(x: Tensor, shape: Shape): Tensor {
+/** The axes that sum `x` down to `shape`. */
+function sumToAxes(x: Tensor, shape: Shape): number[] {
   assertTensor('sumTo', 'x', x);
   const offset = x.rank - shape.length;
   if (offset < 0) throw new Error(`sumTo: x ${fmt(x.shape)} has lower rank than target ${fmt(shape)}`);
@@ -116,5 +135,15 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
     if (t === undefined || (t === 1 && d !== 1)) axes.push(i);
     else if (t !== d) throw new Error(`sumTo: x ${fmt(x.shape)} does not broadcast from ${fmt(shape)}`);
   });
-  return reduceInto('sumTo', x, axes, 1, shape);
+  return axes;
+}
+
+/** Sums `x` down to `shape`, the inverse of numpy broadcasting (for gradients). */
+export function sumTo(x: Tensor, shape: Shape): Tensor {
+  return reduceInto('sumTo', x, sumToAxes(x, shape), 1, shape);
+}
+
+/** sumTo without recording: what backward rules reduce broadcast gradients with. */
+export function sumToRaw(x: Tensor, shape: Shape): Tensor {
+  return viewAs(reduceSumRaw(x, sumToAxes(x, shape), 1), shape);
 }

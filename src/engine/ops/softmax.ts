@@ -7,7 +7,7 @@ import { softmaxGradKernel, softmaxKernel, type SoftmaxKind } from '../../shader
 import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { launchGrid } from './launch.ts';
+import { launch } from './launch.ts';
 
 function rowsAndCols(op: string, x: Tensor): { rows: number; cols: number } {
   if (x.rank < 1) throw new Error(`${op}: x ${fmt(x.shape)} needs at least one axis`);
@@ -20,18 +20,12 @@ function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
   const { rows, cols } = rowsAndCols(kind, x);
   const y = emptyTensor(x.shape, kind);
   if (rows > 0) {
-    launchGrid(kind, () => softmaxKernel(kind), { rows, cols }, [x.buffer, y.buffer], foldedGrid(rows));
+    launch(softmaxKernel, { kind }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
   }
   return record(y, kind, [x], (dy) => {
     const dx = emptyTensor(x.shape, `${kind}-grad`);
     if (rows > 0) {
-      launchGrid(
-        `${kind}-grad`,
-        () => softmaxGradKernel(kind),
-        { rows, cols },
-        [y.buffer, dy.buffer, dx.buffer],
-        foldedGrid(rows),
-      );
+      launch(softmaxGradKernel, { kind }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
     }
     return [dx];
   });

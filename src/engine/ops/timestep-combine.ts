@@ -1,24 +1,19 @@
 // timestepCombine: out = A[t_n]·x + B[t_n]·y per sample n, the fused form of q_sample
 // (√ᾱ·x0 + √(1−ᾱ)·ε), of the v target and of x0 from ε. Tables are [T]; t is [N] integers.
-// Kernel: src/shaders/diffusion.ts. Reference: src/engine/reference/timestep-combine.ts.
+// Kernel: src/shaders/timestep-combine.ts. Reference: src/engine/reference/timestep-combine.ts.
 // Checks: src/engine/checks/timestep-combine.ts.
 
-import { DIFFUSION_WORKGROUP, timestepCombineKernel } from '../../shaders/diffusion.ts';
+import { timestepCombineKernel } from '../../shaders/timestep-combine.ts';
 import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
+/** table[t_n]·x: the gradient of either input (the kernel without its second term). */
 function scaleRaw(x: Tensor, table: Tensor, t: Tensor): Tensor {
   const out = emptyTensor(x.shape, 'timestep-scale');
-  launchLinear(
-    'timestep-scale',
-    () => timestepCombineKernel('scale'),
-    { count: x.size, perSample: x.size / x.shape[0]! },
-    [x.buffer, x.buffer, table.buffer, table.buffer, t.buffer, out.buffer],
-    x.size,
-    DIFFUSION_WORKGROUP,
-  );
+  const uniforms = { count: x.size, perSample: x.size / x.shape[0]! };
+  launch(timestepCombineKernel, {}, { xs: x, tableA: table, timesteps: t, out }, uniforms);
   return out;
 }
 
@@ -35,13 +30,11 @@ export function timestepCombine(x: Tensor, y: Tensor, tableA: Tensor, tableB: Te
     throw new Error(`timestepCombine: tables ${fmt(tableA.shape)} and ${fmt(tableB.shape)} must both be [T]`);
   }
   const out = emptyTensor(x.shape, 'timestep-combine');
-  launchLinear(
-    'timestep-combine',
-    () => timestepCombineKernel('combine'),
+  launch(
+    timestepCombineKernel,
+    {},
+    { xs: x, ys: y, tableA, tableB, timesteps: t, out },
     { count: x.size, perSample: x.size / Math.max(1, x.shape[0]!) },
-    [x.buffer, y.buffer, tableA.buffer, tableB.buffer, t.buffer, out.buffer],
-    x.size,
-    DIFFUSION_WORKGROUP,
   );
   return record(out, 'timestepCombine', [x, y, tableA, tableB, t], (g) => [
     x.requiresGrad ? scaleRaw(g, tableA, t) : null,

@@ -10,15 +10,11 @@
 // are also get_timestep_embedding's own). diffusers' UNet2DModel instead uses
 // flip_sin_to_cos = True, freq_shift = 0.
 
-import {
-  TIMESTEP_EMBEDDING_WORKGROUP,
-  timestepEmbeddingGradKernel,
-  timestepEmbeddingKernel,
-} from '../../shaders/timestep-embedding.ts';
+import { timestepEmbeddingGradKernel, timestepEmbeddingKernel } from '../../shaders/timestep-embedding.ts';
 import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, tensor, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
 export interface TimestepEmbeddingOptions {
   /** [cos, sin] instead of [sin, cos]. Default false. */
@@ -58,24 +54,10 @@ export function timestepEmbedding(t: Tensor, dim: number, options: TimestepEmbed
   const freqs = tensor(timestepFrequencies(Math.max(half, 1), downscaleFreqShift, maxPeriod), [Math.max(half, 1)]);
   const uniforms = { batch, dim, half, flip: flipSinToCos ? 1 : 0 };
   const out = emptyTensor([batch, dim], 'timestepEmbedding');
-  launchLinear(
-    'timestep-embedding',
-    timestepEmbeddingKernel,
-    uniforms,
-    [t.buffer, freqs.buffer, out.buffer],
-    out.size,
-    TIMESTEP_EMBEDDING_WORKGROUP,
-  );
+  launch(timestepEmbeddingKernel, {}, { ts: t, freqs, outs: out }, { ...uniforms, count: out.size });
   return record(out, 'timestepEmbedding', [t], (g) => {
     const dt = emptyTensor(t.shape, 'timestepEmbedding-grad');
-    launchLinear(
-      'timestep-embedding-grad',
-      timestepEmbeddingGradKernel,
-      uniforms,
-      [t.buffer, freqs.buffer, g.buffer, dt.buffer],
-      batch,
-      TIMESTEP_EMBEDDING_WORKGROUP,
-    );
+    launch(timestepEmbeddingGradKernel, {}, { ts: t, freqs, gs: g, dts: dt }, uniforms);
     return [dt];
   });
 }

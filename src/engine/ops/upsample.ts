@@ -3,15 +3,11 @@
 // Kernels: src/shaders/upsample.ts. Reference: src/engine/reference/upsample.ts.
 // Checks: src/engine/checks/upsample.ts.
 
-import {
-  UPSAMPLE_WORKGROUP,
-  upsampleNearest2xGradKernel,
-  upsampleNearest2xKernel,
-} from '../../shaders/upsample.ts';
+import { upsampleNearest2xGradKernel, upsampleNearest2xKernel } from '../../shaders/upsample.ts';
 import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { launchLinear } from './launch.ts';
+import { launch } from './launch.ts';
 
 /** x [N, C, H, W] → [N, C, 2H, 2W] with out[n, c, 2i + a, 2j + b] = x[n, c, i, j]. */
 export function upsampleNearest2x(x: Tensor): Tensor {
@@ -20,17 +16,10 @@ export function upsampleNearest2x(x: Tensor): Tensor {
   const [n, c, height, width] = x.shape as [number, number, number, number];
   const uniforms = { height, width, count: x.size };
   const y = emptyTensor([n, c, 2 * height, 2 * width], 'upsampleNearest2x');
-  launchLinear('upsample-nearest2x', upsampleNearest2xKernel, uniforms, [x.buffer, y.buffer], x.size, UPSAMPLE_WORKGROUP);
+  launch(upsampleNearest2xKernel, {}, { xs: x, ys: y }, uniforms);
   return record(y, 'upsampleNearest2x', [x], (dy) => {
     const dx = emptyTensor(x.shape, 'upsampleNearest2x-grad');
-    launchLinear(
-      'upsample-nearest2x-grad',
-      upsampleNearest2xGradKernel,
-      uniforms,
-      [dy.buffer, dx.buffer],
-      x.size,
-      UPSAMPLE_WORKGROUP,
-    );
+    launch(upsampleNearest2xGradKernel, {}, { dys: dy, dxs: dx }, uniforms);
     return [dx];
   });
 }

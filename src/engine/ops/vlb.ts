@@ -3,10 +3,8 @@
 // decoder term L0 on 8-bit data), following Ho et al.'s diffusion_utils_2.py.
 // Kernels: src/shaders/vlb.ts. Reference: src/engine/reference/vlb.ts. Checks: src/engine/checks/vlb.ts.
 
-import type { KernelSpec } from '../../shaders/common.ts';
 import {
   VLB_MAX_INPUTS,
-  VLB_WORKGROUP,
   discretizedGaussianLogLikelihoodGradKernel,
   discretizedGaussianLogLikelihoodKernel,
   normalKlGradKernel,
@@ -15,9 +13,9 @@ import {
 import { record } from '../tape.ts';
 import { broadcastStrides, fmt, sameShape, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { neg } from './elementwise.ts';
-import { launchLinear } from './launch.ts';
-import { sumTo } from './reduce.ts';
+import { unaryRaw } from './elementwise.ts';
+import { launch } from './launch.ts';
+import { sumToRaw } from './reduce.ts';
 
 type Named = readonly (readonly [string, Tensor])[];
 
@@ -45,28 +43,30 @@ function broadcastArguments(op: string, args: Named): number[] {
   return shape;
 }
 
-/** Encodes one kernel of the family over the broadcast shape. */
-function launch(key: string, build: () => KernelSpec, shape: Shape, inputs: readonly Tensor[], rest: readonly Tensor[]): void {
-  const strides: Record<string, number[]> = {};
-  for (let k = 0; k < VLB_MAX_INPUTS; k++) {
-    strides[`strides${k}`] = k < inputs.length ? broadcastStrides(inputs[k]!.shape, shape) : shape.map(() => 0);
-  }
-  const count = shape.reduce((a, b) => a * b, 1);
+/**
+ * The uniforms of a kernel of the family over the broadcast `shape`, whose strided inputs are
+ * `inputs` in order (strides0, strides1, …; the kernels read any further input at the output index).
+ */
+function broadcastUniforms(shape: Shape, inputs: readonly Tensor[]) {
+  const strides = (k: number) => (k < inputs.length ? broadcastStrides(inputs[k]!.shape, shape) : shape.map(() => 0));
+  if (inputs.length > VLB_MAX_INPUTS) throw new Error(`vlb: ${inputs.length} strided inputs, at most ${VLB_MAX_INPUTS}`);
   const plain = inputs.every((t) => sameShape(t.shape, shape));
-  launchLinear(
-    key,
-    build,
-    { outShape: shape, ...strides, rank: shape.length, count, plain: plain ? 1 : 0 },
-    [...inputs, ...rest].map((t) => t.buffer),
-    count,
-    VLB_WORKGROUP,
-  );
+  return {
+    outShape: shape,
+    strides0: strides(0),
+    strides1: strides(1),
+    strides2: strides(2),
+    strides3: strides(3),
+    rank: shape.length,
+    count: shape.reduce((a, b) => a * b, 1),
+    plain: plain ? 1 : 0,
+  };
 }
 
 /** `g` summed down to `input`'s shape; disposes `g` when a new tensor replaces it. */
 function reduceTo(g: Tensor, input: Tensor): Tensor {
   if (sameShape(g.shape, input.shape)) return g;
-  const reduced = sumTo(g, input.shape);
+  const reduced = sumToRaw(g, input.shape);
   g.dispose();
   return reduced;
 }
@@ -84,17 +84,18 @@ export function normalKl(mean1: Tensor, logvar1: Tensor, mean2: Tensor, logvar2:
     ['logvar2', logvar2],
   ]);
   const out = emptyTensor(shape, 'normalKl');
-  launch('vlb:normal-kl', normalKlKernel, shape, inputs, [out]);
+  const uniforms = broadcastUniforms(shape, inputs);
+  launch(normalKlKernel, {}, { mean1, logvar1, mean2, logvar2, out }, uniforms);
   return record(out, 'normalKl', inputs, (dy) => {
     const dMean = emptyTensor(shape, 'normalKl-grad-mean');
     const dLogvar1 = emptyTensor(shape, 'normalKl-grad-logvar1');
     const dLogvar2 = emptyTensor(shape, 'normalKl-grad-logvar2');
-    launch('vlb:normal-kl-grad', normalKlGradKernel, shape, [...inputs, dy], [dMean, dLogvar1, dLogvar2]);
+    launch(normalKlGradKernel, {}, { mean1, logvar1, mean2, logvar2, dys: dy, dMean, dLogvar1, dLogvar2 }, uniforms);
     // ∂/∂mean2 = −∂/∂mean1.
     let gMean2: Tensor | null = null;
     if (mean2.requiresGrad) {
-      const summed = sameShape(dMean.shape, mean2.shape) ? dMean : sumTo(dMean, mean2.shape);
-      gMean2 = neg(summed);
+      const summed = sameShape(dMean.shape, mean2.shape) ? dMean : sumToRaw(dMean, mean2.shape);
+      gMean2 = unaryRaw('neg', summed, 1, 0);
       if (summed !== dMean) summed.dispose();
     }
     const gMean1 = mean1.requiresGrad ? reduceTo(dMean, mean1) : (dMean.dispose(), null);
@@ -117,11 +118,17 @@ export function discretizedGaussianLogLikelihood(x: Tensor, means: Tensor, logSc
   ]);
   const op = 'discretizedGaussianLogLikelihood';
   const out = emptyTensor(shape, op);
-  launch('vlb:dgll', discretizedGaussianLogLikelihoodKernel, shape, inputs, [out]);
+  const uniforms = broadcastUniforms(shape, inputs);
+  launch(discretizedGaussianLogLikelihoodKernel, {}, { xs: x, means, logScales, out }, uniforms);
   return record(out, op, inputs, (dy) => {
     const dMeans = emptyTensor(shape, `${op}-grad-means`);
     const dLogScales = emptyTensor(shape, `${op}-grad-logScales`);
-    launch('vlb:dgll-grad', discretizedGaussianLogLikelihoodGradKernel, shape, [...inputs, dy], [dMeans, dLogScales]);
+    launch(
+      discretizedGaussianLogLikelihoodGradKernel,
+      {},
+      { xs: x, means, logScales, dys: dy, dMeans, dLogScales },
+      uniforms,
+    );
     return [null, reduceTo(dMeans, means), reduceTo(dLogScales, logScales)];
   });
 }

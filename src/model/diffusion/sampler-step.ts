@@ -1,30 +1,22 @@
 // The reverse-process step shared by the DDPM and DDIM samplers: its coefficients (float64, from
-// the schedule), the fused GPU kernel launch, and a float64 reference of the same step.
+// the schedule). The step itself is the engine's samplerStep op (src/engine/ops/sampler-step.ts),
+// its float64 reference refSamplerStep.
 
-import { launchLinear } from '../../engine/ops/launch.ts';
-import { fmt } from '../../engine/shape.ts';
-import { emptyTensor, type Tensor } from '../../engine/tensor.ts';
-import { DIFFUSION_WORKGROUP, samplerStepKernel } from '../../shaders/diffusion.ts';
+import {
+  samplerStep,
+  type SamplerObjective,
+  type SamplerStepCoefficients,
+  type SamplerStepOptions,
+} from '../../engine/index.ts';
+import { refArray, refSamplerStep } from '../../engine/reference/index.ts';
 import type { Schedule } from './schedule.ts';
 
-export type Objective = 'eps' | 'x0' | 'v';
+export { samplerStep };
+export type Objective = SamplerObjective;
 export type VarianceType = 'fixed-small' | 'fixed-large' | 'learned';
-const OBJECTIVE_CODE: Record<Objective, number> = { eps: 0, x0: 1, v: 2 };
 
 /** x_prev = a·x0 + b·x_t + c·ε + σ·z, with the quantities that turn the model output into x0, ε. */
-export interface StepCoefficients {
-  sqrtAlphaBar: number;
-  sqrtOneMinusAlphaBar: number;
-  a: number;
-  b: number;
-  c: number;
-  /** Fixed σ (ignored when the variance is learned). */
-  sigma: number;
-  logBeta: number;
-  logBetaTilde: number;
-  /** Whether noise is added (not at the last step). */
-  addNoise: boolean;
-}
+export type StepCoefficients = SamplerStepCoefficients;
 
 /** DDPM ancestral step from t to t − 1. */
 export function ddpmCoefficients(s: Schedule, t: number, variance: VarianceType): StepCoefficients {
@@ -69,59 +61,7 @@ export function ddimTimesteps(T: number, steps: number): number[] {
   return Array.from({ length: steps }, (_, i) => (steps - 1 - i) * ratio);
 }
 
-export interface StepOptions {
-  objective: Objective;
-  clipX0: boolean;
-  learnedVariance: boolean;
-  /** Noise source: a counter-based stream, or an explicit tensor (tests). */
-  noise: { seed: number; counter: number } | Tensor;
-}
-
-/** One reverse step on the GPU: returns x_prev and the predicted x0. */
-export function samplerStep(
-  xt: Tensor,
-  modelOut: Tensor,
-  k: StepCoefficients,
-  options: StepOptions,
-): { xPrev: Tensor; x0: Tensor } {
-  const [N, C, H, W] = xt.shape as [number, number, number, number];
-  const modelChannels = options.learnedVariance ? 2 * C : C;
-  if (xt.rank !== 4 || modelOut.rank !== 4 || modelOut.shape[0] !== N || modelOut.shape[1] !== modelChannels || modelOut.shape[2] !== H || modelOut.shape[3] !== W) {
-    throw new Error(`samplerStep: model output ${fmt(modelOut.shape)} does not fit x_t ${fmt(xt.shape)} (${modelChannels} channels expected)`);
-  }
-  const xPrev = emptyTensor(xt.shape, 'sampler-x-prev');
-  const x0 = emptyTensor(xt.shape, 'sampler-x0');
-  const explicit = !('seed' in options.noise) ? (options.noise as Tensor) : null;
-  const stream = explicit ? { seed: 0, counter: 0 } : (options.noise as { seed: number; counter: number });
-  launchLinear(
-    'sampler-step',
-    samplerStepKernel,
-    {
-      count: xt.size,
-      channels: C,
-      plane: H * W,
-      modelChannels,
-      objective: OBJECTIVE_CODE[options.objective],
-      clipX0: options.clipX0 ? 1 : 0,
-      noiseMode: !k.addNoise ? 0 : explicit ? 2 : 1,
-      learnedVariance: options.learnedVariance ? 1 : 0,
-      seed: stream.seed >>> 0,
-      counter: stream.counter >>> 0,
-      sqrtAlphaBar: k.sqrtAlphaBar,
-      sqrtOneMinusAlphaBar: k.sqrtOneMinusAlphaBar,
-      a: k.a,
-      b: k.b,
-      c: k.c,
-      sigma: k.sigma,
-      logBeta: k.logBeta,
-      logBetaTilde: k.logBetaTilde,
-    },
-    [xt.buffer, modelOut.buffer, (explicit ?? xt).buffer, xPrev.buffer, x0.buffer],
-    xt.size,
-    DIFFUSION_WORKGROUP,
-  );
-  return { xPrev, x0 };
-}
+export type StepOptions = SamplerStepOptions;
 
 /** The same step in float64 on the CPU, fed the same noise. */
 export function referenceSamplerStep(
@@ -132,19 +72,11 @@ export function referenceSamplerStep(
   objective: Objective,
   clipX0: boolean,
 ): { xPrev: Float64Array; x0: Float64Array } {
-  const xPrev = new Float64Array(xt.length);
-  const x0s = new Float64Array(xt.length);
-  for (let i = 0; i < xt.length; i++) {
-    const x = xt[i]!;
-    const m = modelOut[i]!;
-    let x0: number;
-    let eps: number;
-    if (objective === 'eps') [eps, x0] = [m, (x - k.sqrtOneMinusAlphaBar * m) / k.sqrtAlphaBar];
-    else if (objective === 'x0') [x0, eps] = [m, (x - k.sqrtAlphaBar * m) / k.sqrtOneMinusAlphaBar];
-    else [x0, eps] = [k.sqrtAlphaBar * x - k.sqrtOneMinusAlphaBar * m, k.sqrtOneMinusAlphaBar * x + k.sqrtAlphaBar * m];
-    if (clipX0) x0 = Math.min(1, Math.max(-1, x0));
-    xPrev[i] = k.a * x0 + k.b * x + k.c * eps + (k.addNoise ? k.sigma * noise[i]! : 0);
-    x0s[i] = x0;
-  }
-  return { xPrev, x0: x0s };
+  const shape = [xt.length];
+  const r = refSamplerStep(refArray(shape, xt), refArray(shape, modelOut), refArray(shape, noise), k, {
+    objective,
+    clipX0,
+    learnedVariance: false,
+  });
+  return { xPrev: r.xPrev.data, x0: r.x0.data };
 }

@@ -1,14 +1,15 @@
 // Adam / AdamW over every parameter of a built model in one fused dispatch, with global-norm
-// gradient clipping computed on the GPU (no readback), and an EMA of the weights.
+// gradient clipping computed on the GPU (no readback), and an EMA of the weights. The arithmetic
+// is the engine's optimiser ops (src/engine/ops/optim.ts) over the model's parameter arena.
 
-import { runtime } from '../../engine/runtime.ts';
-import { square } from '../../engine/ops/elementwise.ts';
-import { launchLinear } from '../../engine/ops/launch.ts';
-import { sum } from '../../engine/ops/reduce.ts';
-import { noGrad } from '../../engine/tape.ts';
-import type { ParameterArena } from '../../engine/arena.ts';
-import { scope, type Tensor } from '../../engine/tensor.ts';
-import { OPTIMIZER_WORKGROUP, adamKernel, emaKernel } from '../../shaders/optimizer.ts';
+import {
+  adamUpdate,
+  emaUpdate,
+  gatherGradients,
+  sumOfSquares,
+  type ParameterArena,
+  type Tensor,
+} from '../../engine/index.ts';
 import type { Module } from '../nn/module.ts';
 
 export interface AdamOptions {
@@ -63,56 +64,26 @@ export class Adam {
     this.v = this.arena.createBuffer('adam-v');
   }
 
-  /** Copies each parameter's .grad into the flat gradient buffer (zeros where none). */
-  private gatherGradients(): void {
-    const d = runtime().dispatcher;
-    const params = [...this.model.namedParameters()];
-    params.forEach(([, p], i) => {
-      const e = this.arena.entries[i]!;
-      const g = p.value.grad;
-      if (g) d.copy(g.storage.buffer, g.storage.offset, this.grads, e.offset * 4, e.size * 4);
-      else d.clear(this.grads, e.offset * 4, e.size * 4);
-    });
-  }
-
   /** One update of every parameter from its current .grad, at learning rate `lr`. */
   update(lr = this.options.lr): void {
     const o = this.options;
-    this.gatherGradients();
-    this.step++;
-    this.lastGradNormSq?.dispose();
-    this.lastGradNormSq = null;
-    if (o.maxGradNorm > 0) {
-      this.lastGradNormSq = noGrad(() => scope(() => sum(square(this.arena.flatTensor(this.grads, 'adam-grads'))).keep()));
+    // Flat views of the arena buffers, for this update only (disposing them frees nothing).
+    const [weights, grads, m, v] = [this.values, this.grads, this.m, this.v].map((b) => this.arena.flatTensor(b, 'adam'));
+    try {
+      gatherGradients(
+        grads!,
+        [...this.model.namedParameters()].map(([, p], i) => {
+          const e = this.arena.entries[i]!;
+          return { offset: e.offset, size: e.size, grad: p.value.grad };
+        }),
+      );
+      this.step++;
+      this.lastGradNormSq?.dispose();
+      this.lastGradNormSq = o.maxGradNorm > 0 ? sumOfSquares(grads!).keep() : null;
+      adamUpdate(weights!, grads!, m!, v!, { ...o, lr, step: this.step }, this.lastGradNormSq);
+    } finally {
+      [weights, grads, m, v].forEach((t) => t!.dispose());
     }
-    launchLinear(
-      'adam',
-      adamKernel,
-      {
-        count: this.arena.totalElements,
-        decoupled: o.decoupledWeightDecay ? 1 : 0,
-        lr,
-        beta1: o.beta1,
-        beta2: o.beta2,
-        oneMinusBeta1: 1 - o.beta1,
-        oneMinusBeta2: 1 - o.beta2,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        biasCorrection1: 1 - o.beta1 ** this.step,
-        biasCorrection2: 1 - o.beta2 ** this.step,
-        maxGradNorm: o.maxGradNorm,
-      },
-      [
-        { buffer: this.values },
-        { buffer: this.grads },
-        { buffer: this.m },
-        { buffer: this.v },
-        // Read only when clipping; any buffer fills the binding otherwise.
-        this.lastGradNormSq?.buffer ?? { buffer: this.grads },
-      ],
-      this.arena.totalElements,
-      OPTIMIZER_WORKGROUP,
-    );
   }
 }
 
@@ -133,13 +104,10 @@ export class Ema {
   }
 
   update(): void {
-    launchLinear(
-      'ema',
-      emaKernel,
-      { count: this.arena.totalElements, decay: this.decay },
-      [{ buffer: this.buffer }, { buffer: this.values }],
-      this.arena.totalElements,
-      OPTIMIZER_WORKGROUP,
-    );
+    const ema = this.arena.flatTensor(this.buffer, 'ema');
+    const weights = this.arena.flatTensor(this.values, 'ema-weights');
+    emaUpdate(ema, weights, this.decay);
+    ema.dispose();
+    weights.dispose();
   }
 }

@@ -1,0 +1,4 @@
+import { optimChecks } from '../../src/engine/checks/optim.ts';
+import { defineOpTests } from './define-op-tests.ts';
+
+defineOpTests(optimChecks);
