@@ -1,6 +1,6 @@
 // The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
 
-import { fmt, type Shape, sizeOf, type Tensor } from '../engine/index.ts';
+import { fmt, type Tensor } from '../engine/index.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
 import {
   AttentionBlock,
@@ -14,7 +14,7 @@ import {
 } from './nn/layers.ts';
 import { gpuBackend, type Backend } from './nn/backend.ts';
 import { Module } from './nn/module.ts';
-import { ModelPlan } from './nn/plan.ts';
+import { ModelPlan, planBackend } from './nn/plan.ts';
 
 /** Children named "0", "1", … so state-dict keys read `resnets.0.conv1.weight`. */
 class ModuleList<M extends Module> extends Module {
@@ -159,42 +159,21 @@ export class UNet extends Module {
     return this.conv_out.forward(ops, this.conv_norm_out.forward(ops, h, true));
   }
 
-  /** Layer table and activation count for a batch of `batch` images. */
+  /**
+   * Layer table, FLOPs and activation count of a training step's forward pass for a batch of
+   * `batch` images: `forwardWith` itself, run on the shape-only plan backend (in training mode, so
+   * dropout counts, whatever mode the model is in).
+   */
   plan(batch: number): ModelPlan {
     const c = this.config;
     const plan = new ModelPlan();
-    const x: Shape = [batch, c.inChannels, c.imageSize, c.imageSize];
-    plan.row('time_proj', `sinusoidal(${c.baseChannels})`, [batch, c.baseChannels], 0, 0, batch * c.baseChannels);
-    const temb = this.time_embedding.describe(plan, 'time_embedding', [batch, c.baseChannels]);
-    plan.activations(sizeOf(temb)); // SiLU(temb)
-    let h = this.conv_in.describe(plan, 'conv_in', x);
-    const skips: Shape[] = [h];
-    this.down_blocks.items.forEach((level, i) => {
-      level.resnets.items.forEach((block, j) => {
-        h = block.describe(plan, `down_blocks.${i}.resnets.${j}`, h, temb);
-        if (level.attentions) h = level.attentions.items[j]!.describe(plan, `down_blocks.${i}.attentions.${j}`, h);
-        skips.push(h);
-      });
-      if (level.resampler) {
-        h = level.resampler.describe(plan, `down_blocks.${i}.downsamplers.0`, h);
-        skips.push(h);
-      }
-    });
-    h = this.mid_block.resnets.items[0]!.describe(plan, 'mid_block.resnets.0', h, temb);
-    h = this.mid_block.attentions!.items[0]!.describe(plan, 'mid_block.attentions.0', h);
-    h = this.mid_block.second.describe(plan, 'mid_block.resnets.1', h, temb);
-    this.up_blocks.items.forEach((level, i) => {
-      level.resnets.items.forEach((block, j) => {
-        const skip = skips.pop()!;
-        const cat = [h[0]!, h[1]! + skip[1]!, h[2]!, h[3]!];
-        plan.activations(sizeOf(cat));
-        h = block.describe(plan, `up_blocks.${i}.resnets.${j}`, cat, temb);
-        if (level.attentions) h = level.attentions.items[j]!.describe(plan, `up_blocks.${i}.attentions.${j}`, h);
-      });
-      if (level.resampler) h = level.resampler.describe(plan, `up_blocks.${i}.upsamplers.0`, h);
-    });
-    this.conv_norm_out.describe(plan, 'conv_norm_out', h, true);
-    this.conv_out.describe(plan, 'conv_out', h);
+    const wasTraining = this.training;
+    this.train(true);
+    try {
+      this.forwardWith(planBackend(this, plan), { shape: [batch, c.inChannels, c.imageSize, c.imageSize] }, { shape: [batch] });
+    } finally {
+      this.train(wasTraining);
+    }
     return plan;
   }
 }

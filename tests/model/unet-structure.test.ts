@@ -32,8 +32,28 @@ describe('U-Net structure', () => {
     const plan = model.plan(4);
     expect(plan.rows.some((r) => r.name === 'mid_block.attentions.0')).toBe(true);
     expect(plan.rows.find((r) => r.name === 'conv_out')!.outShape).toEqual([4, 1, 16, 16]);
+    expect(plan.rows.find((r) => r.name === 'mid_block.attentions.0')!.outShape).toEqual([4, 32, 8, 8]);
     expect(plan.totalFlops).toBeGreaterThan(0);
     expect(plan.activationElements).toBeGreaterThan(4 * 16 * 16 * 16);
+  });
+
+  test('the plan is the forward pass run on shapes: every parameter used once, the figures unchanged', () => {
+    const model = new UNet(preset('ddpm-cifar10'));
+    model.eval(); // the plan is of a training step whatever the mode: dropout counts
+    const plan = model.plan(128);
+    expect(model.training).toBe(false);
+    const top = plan.rows.filter((r) => r.depth === 0);
+    expect(top.reduce((n, r) => n + r.params, 0)).toBe(model.parameterCount());
+    // The figures the earlier hand-written plan gave (`ddpm model --preset ddpm-cifar10`).
+    expect(plan.totalFlops).toBe(1_592_795_332_608);
+    expect(plan.activationElements).toBe(2_024_704_000);
+    expect(plan.rows.length).toBe(202);
+    const down = plan.rows.find((r) => r.name === 'down_blocks.0.downsamplers.0.conv')!;
+    expect([down.type, down.outShape]).toEqual(['Conv2d 3x3 s2', [128, 128, 16, 16]]);
+    const block = plan.rows.find((r) => r.name === 'up_blocks.3.resnets.0')!;
+    expect([block.type, block.params, block.depth]).toEqual(['ResnetBlock2D(384→128)', 706_048, 0]);
+    const tiny = new UNet(preset('tiny-fashion')).plan(128);
+    expect([tiny.totalFlops, tiny.activationElements]).toEqual([4_373_086_208, 41_545_728]);
   });
 
   test('bad configurations are refused with the field named', () => {

@@ -1,7 +1,7 @@
 // From byte images to training batches: resizing, scaling to [−1, 1], optional horizontal
 // flips, and a seeded shuffling loader whose position can be saved and restored.
 
-import { Rng } from '../../engine/index.ts';
+import { deriveSeed, Rng } from '../../engine/index.ts';
 import { DatasetError, type ImageSet } from './idx.ts';
 
 /**
@@ -96,7 +96,7 @@ export class BatchLoader {
   }
 
   private permutation(epoch: number): Uint32Array {
-    const rng = new Rng(this.state.seed ^ Math.imul(epoch + 1, 0x9e3779b1));
+    const rng = new Rng(deriveSeed(this.state.seed, 'shuffle', epoch));
     const p = new Uint32Array(this.count);
     for (let i = 0; i < this.count; i++) p[i] = i;
     for (let i = this.count - 1; i > 0; i--) {
@@ -111,7 +111,7 @@ export class BatchLoader {
     const { batchSize, horizontalFlip } = this.options;
     const [C, H, W] = this.shape;
     const out = new Float32Array(batchSize * this.imageElements);
-    const flipRng = new Rng(this.state.seed ^ 0x51ed27, this.state.epoch * this.count * 4 + this.state.position);
+    const flipRng = new Rng(deriveSeed(this.state.seed, 'flip'), this.state.epoch * this.count * 4 + this.state.position);
     for (let b = 0; b < batchSize; b++) {
       if (this.state.position >= this.count) {
         this.state.epoch++;

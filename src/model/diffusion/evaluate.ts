@@ -6,6 +6,7 @@
 
 import {
   clamp,
+  deriveSeed,
   fill,
   noGrad,
   randomNormal,
@@ -83,7 +84,7 @@ export async function evaluateBound(
     prior += (await p.read()).reduce((a, b) => a + b, 0);
     p.dispose();
     for (const t of ts) {
-      const terms = noGrad(() => scope(() => boundTermsAt(model, diffusion, x0, t, (options.seed ^ Math.imul(start + 1, 0x9e3779b1) ^ Math.imul(t + 1, 0x85ebca77)) >>> 0)));
+      const terms = noGrad(() => scope(() => boundTermsAt(model, diffusion, x0, t, deriveSeed(options.seed, 'bound', start, t))));
       sums.set(t, sums.get(t)! + (await terms.read()).reduce((a, b) => a + b, 0));
       terms.dispose();
     }

@@ -2,7 +2,7 @@
 // number of steps with stochasticity eta. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { flush, noGrad, randomNormal, runtime, scope, tensor } from '../../engine/index.ts';
+import { deriveSeed, flush, noGrad, randomNormal, runtime, scope, tensor } from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 import {
@@ -69,7 +69,7 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
           objective: diffusion.options.objective,
           clipX0: options.clipX0 ?? true,
           learnedVariance: learned,
-          noise: { seed: (options.seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0, counter: 0 },
+          noise: { seed: deriveSeed(options.seed, 'step', i), counter: 0 },
         });
       }),
     );

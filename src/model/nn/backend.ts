@@ -1,5 +1,6 @@
 // The ops a network is written in, behind one interface, so the same U-Net code runs on the
-// GPU engine (Tensor) and on the float64 CPU reference (RefVar, src/model/nn/reference-backend.ts).
+// GPU engine (Tensor), on the float64 CPU reference (RefVar, src/model/nn/reference-backend.ts)
+// and on shapes alone (ShapeInfo, src/model/nn/plan.ts: the layer table, FLOPs and memory).
 
 import {
   add,
@@ -16,7 +17,7 @@ import {
   timestepEmbedding,
   upsampleNearest2x,
 } from '../../engine/index.ts';
-import type { Parameter } from './module.ts';
+import type { Module, Parameter } from './module.ts';
 
 export interface EmbeddingOptions {
   flipSinToCos: boolean;
@@ -24,6 +25,11 @@ export interface EmbeddingOptions {
 }
 
 export interface Backend<T> {
+  /**
+   * Runs `body`, the forward of layer `m`. The plan backend names the ops inside after `m` (and
+   * shows a block, a module with a `blockLabel`, as one row over them); the others just run it.
+   */
+  module(m: Module, body: () => T): T;
   param(p: Parameter): T;
   shape(x: T): readonly number[];
   conv2d(x: T, w: T, b: T, options: { stride: number; padding: number }): T;
@@ -41,6 +47,7 @@ export interface Backend<T> {
 }
 
 export const gpuBackend: Backend<Tensor> = {
+  module: (_m, body) => body(),
   param: (p) => p.value,
   shape: (x) => x.shape,
   conv2d: (x, w, b, o) => conv2d(x, w, b, o),

@@ -1,10 +1,11 @@
 // The U-Net's layers, with diffusers' parameter names (weight/bias, norm1, conv1, to_q, …).
-// Each layer has `forward` (GPU) and `describe` (shapes, parameters, FLOPs, activations).
+// Each layer has one `forward`, written against a Backend: the GPU, the float64 reference and the
+// shape-only plan (src/model/nn/plan.ts) all run it. Its body runs inside `ops.module(this, …)`,
+// which names the ops for the plan.
 
-import { type Shape, sizeOf } from '../../engine/index.ts';
+import { deriveSeed } from '../../engine/index.ts';
 import type { Backend } from './backend.ts';
 import { Module, type Parameter } from './module.ts';
-import type { ModelPlan } from './plan.ts';
 
 /** What a forward pass needs besides its inputs: dropout's seeds. */
 export class ForwardContext {
@@ -12,7 +13,7 @@ export class ForwardContext {
   constructor(readonly seed: number) {}
   /** A fresh seed for the next random layer, derived from the step's seed. */
   nextSeed(): number {
-    return (Math.imul(this.seed ^ 0x85ebca6b, 0x9e3779b1) + Math.imul(++this.counter, 0x27d4eb2f)) >>> 0;
+    return deriveSeed(this.seed, 'layer', ++this.counter);
   }
 }
 
@@ -28,12 +29,7 @@ export class Linear extends Module {
     this.bias = this.param('bias', [outFeatures], { kind: 'uniform-fan-in', fanIn: inFeatures });
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return ops.linear(x, ops.param(this.weight), ops.param(this.bias));
-  }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    const out = [...x.slice(0, -1), this.outFeatures];
-    plan.row(name, 'Linear', out, this.parameterCount(), 2 * sizeOf(out) * this.inFeatures, sizeOf(out));
-    return out;
+    return ops.module(this, () => ops.linear(x, ops.param(this.weight), ops.param(this.bias)));
   }
 }
 
@@ -53,17 +49,8 @@ export class Conv2d extends Module {
     this.bias = this.param('bias', [outChannels], { kind: 'uniform-fan-in', fanIn });
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return ops.conv2d(x, ops.param(this.weight), ops.param(this.bias), { stride: this.stride, padding: this.padding });
-  }
-  outShape(x: Shape): number[] {
-    const o = (n: number) => Math.floor((n + 2 * this.padding - this.kernel) / this.stride) + 1;
-    return [x[0]!, this.outChannels, o(x[2]!), o(x[3]!)];
-  }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    const out = this.outShape(x);
-    const flops = 2 * sizeOf(out) * this.inChannels * this.kernel * this.kernel;
-    plan.row(name, `Conv2d ${this.kernel}x${this.kernel}${this.stride > 1 ? ` s${this.stride}` : ''}`, out, this.parameterCount(), flops, sizeOf(out));
-    return out;
+    const options = { stride: this.stride, padding: this.padding };
+    return ops.module(this, () => ops.conv2d(x, ops.param(this.weight), ops.param(this.bias), options));
   }
 }
 
@@ -82,11 +69,8 @@ export class GroupNorm extends Module {
   }
   /** GroupNorm, optionally followed by SiLU in the same kernel. */
   forward<T>(ops: Backend<T>, x: T, fusedSilu = false): T {
-    return ops.groupNorm(x, ops.param(this.weight), ops.param(this.bias), { groups: this.groups, eps: this.eps, silu: fusedSilu });
-  }
-  describe(plan: ModelPlan, name: string, x: Shape, fusedSilu = false): Shape {
-    plan.row(name, fusedSilu ? 'GroupNorm+SiLU' : 'GroupNorm', x, this.parameterCount(), 0, sizeOf(x));
-    return x;
+    const options = { groups: this.groups, eps: this.eps, silu: fusedSilu };
+    return ops.module(this, () => ops.groupNorm(x, ops.param(this.weight), ops.param(this.bias), options));
   }
 }
 
@@ -100,12 +84,7 @@ export class TimestepEmbedding extends Module {
     this.linear_2 = this.child('linear_2', new Linear(embedChannels, embedChannels));
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return this.linear_2.forward(ops, ops.silu(this.linear_1.forward(ops, x)));
-  }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    const h = this.linear_1.describe(plan, `${name}.linear_1`, x);
-    plan.activations(sizeOf(h));
-    return this.linear_2.describe(plan, `${name}.linear_2`, h);
+    return ops.module(this, () => this.linear_2.forward(ops, ops.silu(this.linear_1.forward(ops, x))));
   }
 }
 
@@ -135,29 +114,19 @@ export class ResnetBlock2D extends Module {
       inChannels !== outChannels ? this.child('conv_shortcut', new Conv2d(inChannels, outChannels, 1, 1, 0)) : null;
   }
   /** `tembAct` is SiLU(temb), shared by all blocks. */
-  forward<T>(ops: Backend<T>, x: T, tembAct: T, ctx: ForwardContext): T {
-    let h = this.conv1.forward(ops, this.norm1.forward(ops, x, true));
-    const t = this.time_emb_proj.forward(ops, tembAct);
-    h = ops.add(h, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
-    h = this.norm2.forward(ops, h, true);
-    if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
-    h = this.conv2.forward(ops, h);
-    return ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
+  override blockLabel(): string {
+    return `ResnetBlock2D(${this.inChannels}→${this.outChannels})`;
   }
-  describe(plan: ModelPlan, name: string, x: Shape, temb: Shape): Shape {
-    plan.group(`${name}`, `ResnetBlock2D(${this.inChannels}→${this.outChannels})`, this.parameterCount(), () => {
-      this.norm1.describe(plan, `${name}.norm1`, x, true);
-      const h = this.conv1.describe(plan, `${name}.conv1`, x);
-      this.time_emb_proj.describe(plan, `${name}.time_emb_proj`, temb);
-      plan.activations(sizeOf(h)); // + temb
-      this.norm2.describe(plan, `${name}.norm2`, h, true);
-      if (this.dropoutRate > 0) plan.activations(sizeOf(h));
-      this.conv2.describe(plan, `${name}.conv2`, h);
-      if (this.conv_shortcut) this.conv_shortcut.describe(plan, `${name}.conv_shortcut`, x);
-      plan.activations(sizeOf(h)); // residual sum
-      return h;
+  forward<T>(ops: Backend<T>, x: T, tembAct: T, ctx: ForwardContext): T {
+    return ops.module(this, () => {
+      let h = this.conv1.forward(ops, this.norm1.forward(ops, x, true));
+      const t = this.time_emb_proj.forward(ops, tembAct);
+      h = ops.add(h, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
+      h = this.norm2.forward(ops, h, true);
+      if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
+      h = this.conv2.forward(ops, h);
+      return ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
     });
-    return [x[0]!, this.outChannels, x[2]!, x[3]!];
   }
 }
 
@@ -185,36 +154,23 @@ export class AttentionBlock extends Module {
     this.to_out = { 0: new Linear(channels, channels) };
     this.child('to_out', new ToOut(this.to_out[0]));
   }
-  forward<T>(ops: Backend<T>, x: T): T {
-    const [B, C, H, W] = ops.shape(x) as [number, number, number, number];
-    const T = H * W;
-    const d = C / this.heads;
-    const tokens = ops.permute(ops.reshape(this.group_norm.forward(ops, x), [B, C, T]), [0, 2, 1]); // [B, T, C]
-    const split = (t: T) => ops.permute(ops.reshape(t, [B, T, this.heads, d]), [0, 2, 1, 3]); // [B, h, T, d]
-    const q = split(this.to_q.forward(ops, tokens));
-    const k = split(this.to_k.forward(ops, tokens));
-    const v = split(this.to_v.forward(ops, tokens));
-    const o = ops.reshape(ops.permute(ops.attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
-    const projected = ops.permute(this.to_out[0].forward(ops, o), [0, 2, 1]); // [B, C, T]
-    return ops.add(x, ops.reshape(projected, [B, C, H, W]));
+  override blockLabel(): string {
+    return `Attention(${this.channels}, heads ${this.heads})`;
   }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    const [B, C, H, W] = x as [number, number, number, number];
-    const T = H * W;
-    plan.group(name, `Attention(${C}, heads ${this.heads})`, this.parameterCount(), () => {
-      this.group_norm.describe(plan, `${name}.group_norm`, x);
-      plan.activations(B * T * C); // tokens
-      for (const p of ['to_q', 'to_k', 'to_v'] as const) {
-        this[p].describe(plan, `${name}.${p}`, [B, T, C]);
-        plan.activations(B * T * C); // per-head layout
-      }
-      plan.row(`${name}.attention`, 'softmax(qkᵀ/√d)v', [B, this.heads, T, C / this.heads], 0, 4 * B * T * T * C, B * T * C + B * this.heads * T);
-      plan.activations(B * T * C);
-      this.to_out[0].describe(plan, `${name}.to_out.0`, [B, T, C]);
-      plan.activations(2 * B * T * C); // back to NCHW, residual
-      return x;
+  forward<T>(ops: Backend<T>, x: T): T {
+    return ops.module(this, () => {
+      const [B, C, H, W] = ops.shape(x) as [number, number, number, number];
+      const T = H * W;
+      const d = C / this.heads;
+      const tokens = ops.permute(ops.reshape(this.group_norm.forward(ops, x), [B, C, T]), [0, 2, 1]); // [B, T, C]
+      const split = (t: T) => ops.permute(ops.reshape(t, [B, T, this.heads, d]), [0, 2, 1, 3]); // [B, h, T, d]
+      const q = split(this.to_q.forward(ops, tokens));
+      const k = split(this.to_k.forward(ops, tokens));
+      const v = split(this.to_v.forward(ops, tokens));
+      const o = ops.reshape(ops.permute(ops.attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
+      const projected = ops.permute(this.to_out[0].forward(ops, o), [0, 2, 1]); // [B, C, T]
+      return ops.add(x, ops.reshape(projected, [B, C, H, W]));
     });
-    return x;
   }
 }
 
@@ -234,10 +190,7 @@ export class Downsample2D extends Module {
     this.conv = this.child('conv', new Conv2d(channels, channels, 3, 2, 1));
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return this.conv.forward(ops, x);
-  }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    return this.conv.describe(plan, `${name}.conv`, x);
+    return ops.module(this, () => this.conv.forward(ops, x));
   }
 }
 
@@ -249,11 +202,6 @@ export class Upsample2D extends Module {
     this.conv = this.child('conv', new Conv2d(channels, channels, 3, 1, 1));
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return this.conv.forward(ops, ops.upsampleNearest2x(x));
-  }
-  describe(plan: ModelPlan, name: string, x: Shape): Shape {
-    const up = [x[0]!, x[1]!, 2 * x[2]!, 2 * x[3]!];
-    plan.row(`${name}.upsample`, 'nearest x2', up, 0, 0, sizeOf(up));
-    return this.conv.describe(plan, `${name}.conv`, up);
+    return ops.module(this, () => this.conv.forward(ops, ops.upsampleNearest2x(x)));
   }
 }

@@ -1,6 +1,6 @@
 // Module: a tree of named parameters (a state dict) and sub-modules.
 // Parameters are declared with their shape and initialiser and created on the GPU by
-// `build(seed)`, so a model can be described (layer table, counts, memory) without a device.
+// `build(seed)`, so a model can be planned (layer table, counts, memory) without a device.
 
 import { fmt, ParameterArena, Rng, type Shape, sizeOf, type Tensor } from '../../engine/index.ts';
 
@@ -96,6 +96,14 @@ export abstract class Module {
 
   parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /**
+   * A block's one-line summary, e.g. `ResnetBlock2D(128→256)`: the plan shows a block as one row
+   * over its layers' rows. Null (the default) lists the module's layers without a row of its own.
+   */
+  blockLabel(): string | null {
+    return null;
   }
 
   /**

@@ -72,6 +72,7 @@ export function refBackward(out: RefVar, gy: Ref): void {
 /** A reference backend whose parameters are `values` (name → float64 values) of `named`. */
 export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar> {
   return {
+    module: (_m, body) => body(),
     param: (p) => {
       const v = named.get(p);
       if (!v) throw new Error('reference backend: unknown parameter');
