@@ -3,8 +3,8 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import type { DatasetSpec } from '../harness/session.ts';
-import { idxFileNames, type Split } from '../model/data/sources.ts';
+import type { DatasetSpec, Split } from '../app/index.ts';
+import { idxFileNames } from '../model/data/sources.ts';
 import { UsageError } from './command.ts';
 
 /** Where Debian packages put the MNIST-format datasets. */

@@ -1,5 +1,6 @@
 // What the CLI commands share: a browser session around the harness page, and calls into it.
 
+import type { HarnessProtocol, ResultOf } from '../app/index.ts';
 import { startBrowserSession, type BrowserSession } from './browser.ts';
 
 const verbose = process.env.DDPM_VERBOSE === '1';
@@ -30,7 +31,7 @@ export async function withHarness<T>(fn: (session: BrowserSession) => Promise<T>
  * Calls `window.ddpmHarness[method]()` in the page and returns its result. Non-finite numbers
  * survive the trip (plain page.evaluate turns a NaN inside an object into null).
  */
-export async function callHarness<T>(session: BrowserSession, method: string): Promise<T> {
+export async function callHarness<K extends keyof HarnessProtocol>(session: BrowserSession, method: K): Promise<ResultOf<HarnessProtocol, K>> {
   const json = await session.page.evaluate(async (name: string) => {
     const harness = (window as any).ddpmHarness;
     if (typeof harness?.[name] !== 'function') return null;
@@ -46,6 +47,6 @@ export async function callHarness<T>(session: BrowserSession, method: string): P
     v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof v.nonFinite === 'string'
       ? Number(v.nonFinite)
       : v,
-  ) as { value: T };
+  ) as { value: ResultOf<HarnessProtocol, K> };
   return parsed.value;
 }

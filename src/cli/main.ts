@@ -2,6 +2,7 @@
 
 import { bench } from './commands/bench.ts';
 import { check } from './commands/check.ts';
+import { classifier } from './commands/classifier.ts';
 import { evaluate } from './commands/evaluate.ts';
 import { model } from './commands/model.ts';
 import { sample } from './commands/sample.ts';
@@ -26,7 +27,7 @@ const help: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command> = { train, sample, eval: evaluate, schedule, model, check, bench, help };
+const COMMANDS: Record<string, Command> = { train, sample, eval: evaluate, classifier, schedule, model, check, bench, help };
 
 function findCommand(name: string): Command {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

@@ -1,8 +1,9 @@
 // The page that tests, `ddpm check` and `ddpm bench` drive in headless Chromium. It owns the
 // one GPUDevice and exposes the engine as `window.ddpm` and the drivers as `window.ddpmHarness`.
 
+import type { CheckRow, HarnessProtocol, SessionProtocol } from '../app/index.ts';
 import { runBench } from '../bench/run.ts';
-import { session } from './session.ts';
+import { createPageSession } from './session.ts';
 import * as ddpm from '../engine/index.ts';
 import {
   ALL_CHECKS,
@@ -14,15 +15,6 @@ import {
   type GpuCheckResult,
   REF_FD_TOLERANCE,
 } from '../engine/checks/index.ts';
-
-export interface CheckRow {
-  op: string;
-  case: string;
-  forward: number;
-  grads: Record<string, number>;
-  refVsFiniteDiff: number;
-  pass: boolean;
-}
 
 /** The GPU check of one case of `op` (by case name), with its seed derived from `runSeed`. */
 async function runGpuCheck(op: string, caseName: string, runSeed = 1): Promise<GpuCheckResult> {
@@ -67,7 +59,7 @@ async function ping(): Promise<{ hasAdapter: boolean; info: { vendor: string; ar
 declare global {
   interface Window {
     ddpm: typeof ddpm;
-    ddpmHarness: Record<string, unknown>;
+    ddpmHarness: HarnessProtocol & { session: SessionProtocol } & Record<string, unknown>;
     ddpmHarnessReady: boolean;
     ddpmHarnessError: string | undefined;
   }
@@ -87,8 +79,8 @@ try {
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,
     /** Training, sampling and evaluation for the CLI (src/cli/commands). */
-    session,
-  };
+    session: await createPageSession(),
+  } satisfies HarnessProtocol & Record<string, unknown>;
   window.ddpmHarnessReady = true;
 } catch (e) {
   window.ddpmHarnessError = e instanceof Error ? e.message : String(e);

@@ -4,7 +4,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { DatasetRequest, DatasetState } from './controller.ts';
+import { noDataset, type DatasetRequest, type DatasetState } from '../app/index.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 
@@ -54,7 +54,7 @@ export class DatasetPicker extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) data: DatasetState = { status: 'none', description: '', message: '', preview: null };
+  @property({ attribute: false }) data: DatasetState = noDataset();
   @property({ attribute: false }) source: IdxSourceChoice = { url: '', split: 'train', limit: 10000 };
   @property({ type: Boolean }) disabled = false;
   @state() private tab: 'idx' | 'files' = 'idx';

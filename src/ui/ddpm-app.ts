@@ -5,15 +5,17 @@
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
-  DemoController,
   presetInfos,
+  scheduleCurves,
   type ChainResult,
   type DatasetRequest,
+  type PresetInfo,
   type SampleRequest,
   type ScheduleChoice,
   type ScheduleCurves,
   type TrainSettings,
-} from './controller.ts';
+} from '../app/index.ts';
+import type { DemoController } from './controller.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './device-info.ts';
@@ -22,7 +24,7 @@ import type { ChainChoice } from './noising-chain.ts';
 import './sampler-view.ts';
 import './schedule-view.ts';
 import './train-panel.ts';
-import type { CheckpointLink, PresetInfo } from './train-panel.ts';
+import type { CheckpointLink } from './train-panel.ts';
 
 const CHAIN_LENGTH = 8;
 
@@ -141,7 +143,7 @@ export class DdpmApp extends LitElement {
   }
 
   private curves(T: number) {
-    if (this.curvesFor?.T !== T) this.curvesFor = { T, ...DemoController.scheduleCurves(T) };
+    if (this.curvesFor?.T !== T) this.curvesFor = { T, ...scheduleCurves(T) };
     return this.curvesFor;
   }
 

@@ -3,7 +3,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { EngineStatus } from './controller.ts';
+import type { EngineStatus } from '../app/index.ts';
 
 type Report = Extract<EngineStatus, { kind: 'ready' }>['report'];
 

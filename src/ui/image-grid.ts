@@ -3,8 +3,7 @@
 
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
-import type { ImageBatch } from './controller.ts';
-import { imagesToRgbaGrid } from './png-grid.ts';
+import { imagesToRgbaGrid, type ImageBatch } from '../app/index.ts';
 
 @customElement('image-grid')
 export class ImageGrid extends LitElement {

@@ -4,7 +4,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { ChainResult } from './controller.ts';
+import type { ChainResult } from '../app/index.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 

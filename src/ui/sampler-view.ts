@@ -4,11 +4,14 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { ImageBatch, SampleRequest, SamplingState } from './controller.ts';
+import { noRun, type ImageBatch, type SampleRequest, type SamplingState } from '../app/index.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 
 const MAX_STRIP = 12;
+
+/** What the form holds: a request with every field filled in. */
+type SampleForm = SampleRequest & Required<Pick<SampleRequest, 'steps' | 'eta' | 'every'>>;
 
 function firstImage(b: ImageBatch): ImageBatch {
   const plane = b.channels * b.size * b.size;
@@ -79,14 +82,14 @@ export class SamplerView extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) sampling: SamplingState = { running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0 };
+  @property({ attribute: false }) sampling: SamplingState = noRun().sampling;
   @property({ type: Boolean }) canSample = false;
   /** The trained model's T (DDPM's step count). */
   @property({ type: Number }) T = 1000;
 
-  @state() private request: SampleRequest = { sampler: 'ddim', n: 16, steps: 50, eta: 0, every: 5, seed: 0 };
+  @state() private request: SampleForm = { sampler: 'ddim', n: 16, steps: 50, eta: 0, every: 5, seed: 0 };
 
-  private set(patch: Partial<SampleRequest>): void {
+  private set(patch: Partial<SampleForm>): void {
     const next = { ...this.request, ...patch };
     // A new sampler gets a frame interval that gives about ten frames.
     if (patch.sampler || patch.steps) next.every = Math.max(1, Math.round((next.sampler === 'ddpm' ? this.T : next.steps) / 10));

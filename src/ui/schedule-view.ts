@@ -4,7 +4,7 @@
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, queryAll, state } from 'lit/decorators.js';
 import { drawLineChart, type Series } from './chart.ts';
-import type { ScheduleChoice, ScheduleCurves } from './controller.ts';
+import type { ScheduleChoice, ScheduleCurves } from '../app/index.ts';
 import { COLORS, panelStyles } from './theme.ts';
 
 const TYPES = ['linear', 'cosine', 'quadratic', 'sigmoid'] as const;

@@ -5,19 +5,12 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { DatasetState, ScheduleChoice, TrainingState, TrainSettings } from './controller.ts';
+import { noDataset, noRun, type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
 import type { LossPoint } from './loss-chart.ts';
 import { panelStyles } from './theme.ts';
-
-export interface PresetInfo {
-  name: string;
-  parameters: number;
-  imageSize: number;
-  channels: number;
-}
 
 export interface CheckpointLink {
   url: string;
@@ -110,9 +103,9 @@ export class TrainPanel extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) data: DatasetState = { status: 'none', description: '', message: '', preview: null };
+  @property({ attribute: false }) data: DatasetState = noDataset();
   @property({ attribute: false }) source: IdxSourceChoice = { url: '', split: 'train', limit: 10000 };
-  @property({ attribute: false }) training: TrainingState = { phase: 'none', step: 0, targetSteps: 0, stepsPerSecond: 0, parameters: 0, summary: null };
+  @property({ attribute: false }) training: TrainingState = noRun().training;
   @property({ attribute: false }) records: readonly LossPoint[] = [];
   @property({ type: Number }) recordCount = 0;
   @property({ attribute: false }) presets: PresetInfo[] = [];

@@ -1,25 +1,15 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
+import type { BenchRow as ProtocolRow } from '../../app/index.ts';
 import { REPO_ROOT } from '../browser.ts';
 import type { Command } from '../command.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatFixed, formatTable, type Column } from '../table.ts';
 
-export interface BenchRow {
-  name: string;
-  ms: number;
-  gflops?: number;
-  gbps?: number;
-  [extra: string]: unknown;
-}
-
-export interface BenchResult {
-  timing: string;
-  device: Record<string, unknown>;
-  rows: BenchRow[];
-}
+/** A row with the extra fields it carries. */
+type BenchRow = ProtocolRow & Record<string, unknown>;
 
 const LATEST = join(REPO_ROOT, 'bench', 'results', 'latest.json');
 
@@ -67,7 +57,7 @@ export const bench: Command = {
   async run(flags) {
     const result = await withHarness(async (session) => {
       progress('running benchmarks…');
-      return callHarness<BenchResult>(session, 'runBench');
+      return callHarness(session, 'runBench');
     });
     if (!result || !Array.isArray(result.rows)) throw new Error('runBench() did not return { timing, device, rows }');
     const record = { date: new Date().toISOString(), ...result };
@@ -75,7 +65,8 @@ export const bench: Command = {
     if (typeof flags.json === 'string') writeJson(flags.json, record);
 
     console.log(['device:', ...describeDevice(result.device), `timing: ${result.timing}`, ''].join('\n'));
-    console.log(formatTable(columns(result.rows), result.rows));
+    const rows = result.rows as BenchRow[];
+    console.log(formatTable(columns(rows), rows));
     return 0;
   },
 };

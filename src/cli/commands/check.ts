@@ -1,12 +1,11 @@
 // `ddpm check`: the op correctness checks (forward against the CPU reference, gradients against
 // the reference and finite differences), one row per op case.
 
-import type { CheckRow } from '../../harness/main.ts';
+import type { CheckRow } from '../../app/index.ts';
 import type { Command } from '../command.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatSci, formatTable, type Column } from '../table.ts';
-
 
 /** Largest gradient error; NaN if any is NaN, null if the op has no gradients. */
 function maxGradError(grads: Record<string, number>): number | null {
@@ -31,7 +30,7 @@ export const check: Command = {
   async run(flags) {
     const rows = await withHarness(async (session) => {
       progress('running checks…');
-      return callHarness<CheckRow[]>(session, 'runChecks');
+      return callHarness(session, 'runChecks');
     });
     if (!Array.isArray(rows)) throw new Error(`runChecks() returned ${typeof rows}, not an array of rows`);
     if (typeof flags.json === 'string') writeJson(flags.json, rows);

@@ -1,20 +1,30 @@
 // `ddpm eval`: the variational bound (bits/dim) of a checkpoint on test images, term by term.
 
-import { parseCheckpoint } from '../../model/train/checkpoint.ts';
-import type { BoundReport } from '../../model/diffusion/evaluate.ts';
-import { UsageError, type Command } from '../command.ts';
+import { readCheckpoint, type QualityResult } from '../../app/index.ts';
+import { UsageError, type Command, type FlagValues } from '../command.ts';
+import { DEFAULT_CLASSIFIER_PATH, qualityData } from '../quality-files.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { callSession, sendBytes } from '../session-client.ts';
 import { formatTable, type Column } from '../table.ts';
-import { intFlag } from './train.ts';
+import { intFlag } from '../flags.ts';
 
 export const evaluate: Command = {
-  usage: 'eval --ckpt FILE [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]',
-  summary: 'test-set variational bound in bits/dim: prior, decoder and per-t terms (K geometrically spaced t, weighted, when K < T−1)',
+  usage:
+    'eval --ckpt FILE [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]\n' +
+    '       eval --quality --ckpt FILE [--n 256] [--sampler ddim|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
+  summary:
+    'test-set variational bound in bits/dim: prior, decoder and per-t terms (K geometrically spaced t, weighted, when K < T−1); ' +
+    'with --quality: the normalised Fréchet distance of N samples in the quality classifier\'s feature space',
   flags: {
+    quality: { type: 'boolean' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    raw: { type: 'boolean' },
+    classifier: { type: 'string' },
+    reference: { type: 'string' },
     ckpt: { type: 'string' },
     dataset: { type: 'string' },
     split: { type: 'string' },
@@ -29,7 +39,8 @@ export const evaluate: Command = {
     const split = (flags.split as string | undefined) ?? 'test';
     if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got '${split}'`);
     const bytes = readBytes(flags.ckpt, 'checkpoint');
-    const parsed = parseCheckpoint(bytes);
+    const parsed = readCheckpoint(bytes);
+    if (flags.quality === true) return evaluateQuality(flags, bytes);
     const T = parsed.config.diffusion.schedule.T;
     const n = intFlag(flags, 'n', 64);
     const terms = intFlag(flags, 'terms', Math.min(T - 1, 50));
@@ -37,7 +48,7 @@ export const evaluate: Command = {
     const report = await withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`evaluating the bound on ${n} ${split} images, ${terms >= T - 1 ? 'every t' : `${terms} of the ${T} timesteps`}…`);
-      return callSession<BoundReport>(s, 'evaluate', { dataset, n, batch: intFlag(flags, 'batch', 16), terms, seed: intFlag(flags, 'seed', 0, 0) });
+      return callSession(s, 'evaluate', { dataset, n, batch: intFlag(flags, 'batch', 16), terms, seed: intFlag(flags, 'seed', 0, 0) });
     });
     if (typeof flags.json === 'string') writeJson(flags.json, report);
     const columns: Column<{ t: number; bpd: number; weight: number }>[] = [
@@ -53,3 +64,43 @@ export const evaluate: Command = {
     return 0;
   },
 };
+
+async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promise<number> {
+  const sampler = (flags.sampler as string | undefined) ?? 'ddim';
+  if (sampler !== 'ddim' && sampler !== 'ddpm') throw new UsageError(`--sampler must be ddim or ddpm, got '${sampler}'`);
+  const n = intFlag(flags, 'n', 256, 2);
+  const steps = intFlag(flags, 'steps', 50);
+  const classifierPath = typeof flags.classifier === 'string' ? flags.classifier : DEFAULT_CLASSIFIER_PATH;
+  const classifierBytes = readBytes(classifierPath, 'quality classifier');
+  const data = qualityData(intFlag(flags, 'reference', 10000, 2));
+  const report = await withHarness(async (s) => {
+    await sendBytes(s, classifierBytes);
+    const info = await callSession(s, 'useClassifier');
+    progress(`classifier: ${(100 * info.testAccuracy).toFixed(2)}% test accuracy (${classifierPath})`);
+    await sendBytes(s, checkpoint);
+    progress(`sampling ${n} images (${sampler === 'ddim' ? `DDIM-${steps}` : 'DDPM'}, ${flags.raw === true ? 'raw' : 'EMA'} weights) and measuring…`);
+    return callSession(s, 'quality', {
+      request: { sampler, n, steps, eta: 0, seed: intFlag(flags, 'seed', 0, 0) },
+      ...data,
+      fromCheckpoint: true,
+      useEma: flags.raw !== true,
+    });
+  });
+  if (typeof flags.json === 'string') writeJson(flags.json, report);
+  console.log(formatQuality(report));
+  return 0;
+}
+
+/** The quality report as `ddpm eval --quality` and `ddpm train` print it. */
+export function formatQuality(r: QualityResult): string {
+  const classes = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+  const histogram = r.classHistogram.map((c, i) => `${classes[i] ?? `class ${i}`} ${c}`).join(', ');
+  return [
+    `FD samples       ${r.fdSamples.toFixed(3)}  (${r.n} samples, ${r.imagesPerSecond.toFixed(2)} images/s)`,
+    `FD real (floor)  ${r.fdReal.toFixed(3)}  (${r.n} test images)`,
+    `FD noise (ceil.) ${r.fdNoise.toFixed(3)}  (${r.n} noise images)`,
+    `normalised FD    ${r.normalised.toFixed(4)}  (0 = as real data, 1 = as noise)`,
+    `classes          ${histogram}`,
+    `confident        ${(100 * r.confidentShare).toFixed(1)}% of samples (top class p ≥ 0.9)`,
+  ].join('\n');
+}

@@ -6,7 +6,7 @@ import { UNet } from '../../model/unet.ts';
 import { UsageError, type Command } from '../command.ts';
 import { formatTable, type Column } from '../table.ts';
 import type { PlanRow } from '../../model/nn/plan.ts';
-import { intFlag } from './train.ts';
+import { intFlag } from '../flags.ts';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 

@@ -1,11 +1,11 @@
 // `ddpm sample`: a grid of samples from a checkpoint's EMA weights.
 
-import { parseCheckpoint } from '../../model/train/checkpoint.ts';
+import { readCheckpoint } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { readBytes, writeFileAtomic } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-import { intFlag, numberFlag } from './train.ts';
+import { intFlag, numberFlag } from '../flags.ts';
 
 export const sample: Command = {
   usage: 'sample --ckpt FILE [--n 64] [--sampler ddpm|ddim] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
@@ -28,7 +28,7 @@ export const sample: Command = {
     const n = intFlag(flags, 'n', 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
     const bytes = readBytes(flags.ckpt, 'checkpoint');
-    const parsed = parseCheckpoint(bytes);
+    const parsed = readCheckpoint(bytes);
     const steps = samplerName === 'ddpm' ? parsed.config.diffusion.schedule.T : intFlag(flags, 'steps', 50);
     if (samplerName === 'ddim' && steps > parsed.config.diffusion.schedule.T) {
       throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${parsed.config.diffusion.schedule.T}`);
@@ -36,7 +36,7 @@ export const sample: Command = {
     return withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`sampling ${n} images with ${samplerName.toUpperCase()} (${steps} steps) from step ${parsed.step}…`);
-      const offered = await callSession<{ bytes: number; chunks: number; seconds: number }>(s, 'sampleGrid', {
+      const offered = await callSession(s, 'sampleGrid', {
         n,
         sampler: samplerName,
         steps,

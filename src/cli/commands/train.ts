@@ -3,9 +3,8 @@
 
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCheckpoint, type StepRecord, type TrainConfig, type TrainConfigInput } from '../../app/index.ts';
 import { preset } from '../../model/config.ts';
-import { parseCheckpoint } from '../../model/train/checkpoint.ts';
-import type { StepRecord, TrainConfig } from '../../model/train/trainer.ts';
 import type { BrowserSession } from '../browser.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
@@ -14,25 +13,7 @@ import { progress, withHarness } from '../harness.ts';
 import { lossChartSvg } from '../loss-svg.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-
-export function intFlag(flags: FlagValues, name: string, fallback?: number, min = 1): number {
-  const v = flags[name];
-  if (v === undefined) {
-    if (fallback === undefined) throw new UsageError(`--${name} is required`);
-    return fallback;
-  }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-  return n;
-}
-
-export function numberFlag(flags: FlagValues, name: string): number | undefined {
-  const v = flags[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
-  return n;
-}
+import { intFlag, numberFlag } from '../flags.ts';
 
 /** Settings for short runs on small models (DDPM's own are for 800k steps: lr 2e-4, EMA 0.9999). */
 const QUICK_RUN: Partial<TrainConfig> = {
@@ -40,7 +21,7 @@ const QUICK_RUN: Partial<TrainConfig> = {
   emaDecay: 0.995,
 };
 
-function configFromFlags(flags: FlagValues): Partial<TrainConfig> {
+function configFromFlags(flags: FlagValues): TrainConfigInput {
   let base: Record<string, unknown> = {};
   if (typeof flags.config === 'string') {
     try {
@@ -51,7 +32,7 @@ function configFromFlags(flags: FlagValues): Partial<TrainConfig> {
   }
   const presetName = (flags.preset as string | undefined) ?? (base.preset as string | undefined) ?? 'tiny-fashion';
   const model = { ...preset(presetName), ...(base.model as object) };
-  const config: Partial<TrainConfig> & Record<string, unknown> = { ...QUICK_RUN, ...base, model } as never;
+  const config: TrainConfigInput & Record<string, unknown> = { ...QUICK_RUN, ...base, model } as never;
   delete config.preset;
   if (flags.batch !== undefined) config.batchSize = intFlag(flags, 'batch');
   if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', 0, 0);
@@ -64,7 +45,7 @@ function configFromFlags(flags: FlagValues): Partial<TrainConfig> {
 const CSV_HEADER = 'step,loss,mse,seconds\n';
 
 async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
-  const offered = await callSession<{ bytes: number; chunks: number }>(s, 'checkpoint');
+  const offered = await callSession(s, 'checkpoint');
   writeFileAtomic(join(out, 'checkpoint.safetensors'), await takeBytes(s, offered));
   const rows = readFileSync(join(out, 'loss.csv'), 'utf8')
     .trim()
@@ -76,7 +57,7 @@ async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
 }
 
 async function saveSamples(s: BrowserSession, out: string, step: number, n: number, steps: number, seed: number): Promise<string> {
-  const offered = await callSession<{ bytes: number; chunks: number; seconds: number }>(s, 'sampleGrid', {
+  const offered = await callSession(s, 'sampleGrid', {
     n,
     sampler: 'ddim',
     steps,
@@ -122,7 +103,7 @@ export const train: Command = {
     let resumeBytes: Uint8Array | null = null;
     if (typeof flags.resume === 'string') {
       resumeBytes = readBytes(flags.resume, 'checkpoint');
-      const parsed = parseCheckpoint(resumeBytes);
+      const parsed = readCheckpoint(resumeBytes);
       if (flags.config || flags.preset || flags.batch || flags.lr) {
         throw new UsageError('--resume continues with the checkpoint\'s own config; drop --config/--preset/--batch/--lr');
       }
@@ -144,7 +125,7 @@ export const train: Command = {
       return await withHarness(async (s) => {
         if (resumeBytes) await sendBytes(s, resumeBytes);
         progress('loading data and building the model…');
-        const started = await callSession<{ step: number; config: TrainConfig; images: number; parameters: number }>(s, 'start', {
+        const started = await callSession(s, 'start', {
           config,
           resume: resumeBytes !== null,
           dataset,
@@ -163,7 +144,7 @@ export const train: Command = {
         let recent: StepRecord[] = [];
         while (step < totalSteps && !interrupted) {
           const chunk = Math.min(10, totalSteps - step, checkpointEvery - (step % checkpointEvery));
-          const records = await callSession<StepRecord[]>(s, 'train', chunk);
+          const records = await callSession(s, 'train', chunk);
           step += chunk;
           const seconds = ((Date.now() - t0) / 1000).toFixed(1);
           appendFileSync(csv, records.map((r) => `${r.step},${r.loss},${r.mse},${seconds}`).join('\n') + '\n');

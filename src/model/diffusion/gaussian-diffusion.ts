@@ -4,6 +4,7 @@
 
 import {
   add,
+  broadcastTo,
   detach,
   discretizedGaussianLogLikelihood,
   fill,
@@ -113,6 +114,15 @@ export class GaussianDiffusion {
   /** x_t = sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·ε, per sample. */
   qSample(x0: Tensor, t: Tensor, eps: Tensor): Tensor {
     return timestepCombine(x0, eps, this.table('sqrtAlphasCumprod'), this.table('sqrtOneMinusAlphasCumprod'), t);
+  }
+
+  /**
+   * The forward chain of one image: x_t of x0 [1, C, H, W] at each of `timesteps`, all with the
+   * same noise ε [1, C, H, W], as [timesteps.length, C, H, W].
+   */
+  qSampleChain(x0: Tensor, timesteps: readonly number[], eps: Tensor): Tensor {
+    const shape = [timesteps.length, ...x0.shape.slice(1)];
+    return this.qSample(broadcastTo(x0, shape), this.timesteps(timesteps), broadcastTo(eps, shape));
   }
 
   /** x0 recovered from x_t and a predicted ε. */

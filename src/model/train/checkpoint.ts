@@ -3,21 +3,14 @@
 // config, the step, the loader and timestep-sampler state. Parsing validates everything before
 // anything is changed.
 
-import {
-  type ParameterArena,
-  readSafetensors,
-  SafetensorsError,
-  writeSafetensors,
-} from '../../engine/index.ts';
+import { readSafetensors, SafetensorsError, writeSafetensors } from '../../engine/index.ts';
 import type { LoaderState } from '../data/loader.ts';
-import { makeTrainConfig, Trainer, type Dataset, type TrainConfig } from './trainer.ts';
-import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';
+import { UNet } from '../unet.ts';
+import { makeTrainConfig, Trainer, type Dataset, type TrainConfig, type TrainerState } from './trainer.ts';
+import type { TimestepSamplerState } from './timestep-sampler.ts';
 
 export const CHECKPOINT_FORMAT = 'ddpm-webgpu-checkpoint';
 export const CHECKPOINT_VERSION = '1';
-
-/** Parts of the checkpoint stored as tensor groups: '' (parameters), 'ema.', 'adam.m.', 'adam.v.'. */
-const GROUPS = ['', 'ema.', 'adam.m.', 'adam.v.'] as const;
 
 export class CheckpointError extends Error {
   constructor(message: string) {
@@ -26,40 +19,22 @@ export class CheckpointError extends Error {
   }
 }
 
-export interface ParsedCheckpoint {
+/** A trainer's state (its tensor groups: '' parameters, 'ema.', 'adam.m.', 'adam.v.') and its config. */
+export interface ParsedCheckpoint extends TrainerState {
   config: TrainConfig;
-  step: number;
-  adamStep: number;
-  loader: LoaderState;
-  timesteps: TimestepSamplerState;
-  tensors: Map<string, { shape: number[]; data: Float32Array }>;
-}
-
-async function readArena(arena: ParameterArena, buffer: GPUBuffer): Promise<Float32Array[]> {
-  const flat = arena.flatTensor(buffer, 'checkpoint-read');
-  const all = await flat.read();
-  flat.dispose();
-  return arena.entries.map((e) => all.slice(e.offset, e.offset + e.size));
 }
 
 /** The trainer's full state as safetensors bytes. */
 export async function captureCheckpoint(trainer: Trainer): Promise<Uint8Array> {
-  const arena = trainer.model.arena!;
-  const buffers = [trainer.model.valuesBuffer!, trainer.ema.buffer, trainer.adam.m, trainer.adam.v];
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (let g = 0; g < GROUPS.length; g++) {
-    const values = await readArena(arena, buffers[g]!);
-    arena.entries.forEach((e, i) => tensors.set(GROUPS[g] + e.name, { shape: [...e.shape], data: values[i]! }));
-  }
-  const p = trainer.progress();
-  return writeSafetensors(tensors, {
+  const state = await trainer.state();
+  return writeSafetensors(state.tensors, {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     config: JSON.stringify(trainer.config),
-    step: String(p.step),
-    adam_step: String(p.adamStep),
-    loader: JSON.stringify(p.loader),
-    timesteps: JSON.stringify(p.timesteps),
+    step: String(state.step),
+    adam_step: String(state.adamStep),
+    loader: JSON.stringify(state.loader),
+    timesteps: JSON.stringify(state.timesteps),
   });
 }
 
@@ -113,29 +88,11 @@ export function parseCheckpoint(bytes: Uint8Array): ParsedCheckpoint {
   };
 }
 
-/** Checks that a parsed checkpoint fits a trainer's model (every tensor, every shape). */
-function assertFits(trainer: Trainer, c: ParsedCheckpoint): void {
-  const problems: string[] = [];
-  for (const g of GROUPS) {
-    for (const e of trainer.model.arena!.entries) {
-      const t = c.tensors.get(g + e.name);
-      if (!t) problems.push(`missing '${g + e.name}'`);
-      else if (t.shape.join(',') !== e.shape.join(',')) problems.push(`'${g + e.name}' is [${t.shape}], the model needs [${e.shape}]`);
-    }
-  }
-  if (problems.length > 0) throw new CheckpointError(`does not match the model: ${problems.slice(0, 5).join('; ')}`);
-}
-
-/** Loads every tensor and counter of `c` into `trainer` (validated first). */
+/** Loads every tensor and counter of `c` into `trainer` (validated first: a mismatch changes nothing). */
 export function restoreCheckpoint(trainer: Trainer, c: ParsedCheckpoint): void {
-  assertFits(trainer, c);
-  const arena = trainer.model.arena!;
-  const buffers = [trainer.model.valuesBuffer!, trainer.ema.buffer, trainer.adam.m, trainer.adam.v];
-  GROUPS.forEach((g, k) => arena.entries.forEach((e, i) => arena.upload(buffers[k]!, i, c.tensors.get(g + e.name)!.data)));
-  trainer.step = c.step;
-  trainer.adam.step = c.adamStep;
-  trainer.loader.setState(c.loader);
-  trainer.timesteps = new TimestepSampler(trainer.diffusion.T, c.config.timestepSampling, c.timesteps);
+  const problems = trainer.stateMismatches(c.tensors);
+  if (problems.length > 0) throw new CheckpointError(`does not match the model: ${problems.slice(0, 5).join('; ')}`);
+  trainer.loadState(c);
 }
 
 /** A trainer continuing from checkpoint bytes on `data`. */
@@ -149,4 +106,19 @@ export function trainerFromCheckpoint(bytes: Uint8Array, data: Dataset): Trainer
     throw e;
   }
   return trainer;
+}
+
+/** A U-Net for inference with the checkpoint's EMA weights (`'ema'`) or its trained weights (`'raw'`). */
+export function modelFromCheckpoint(c: ParsedCheckpoint, weights: 'ema' | 'raw' = 'ema'): UNet {
+  const model = new UNet(c.config.model).build(0).eval();
+  const prefix = weights === 'ema' ? 'ema.' : '';
+  try {
+    const missing = [...model.namedParameters()].map(([name]) => prefix + name).filter((name) => !c.tensors.has(name));
+    if (missing.length > 0) throw new CheckpointError(`has no ${weights} weights: missing ${missing.slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
+    model.loadStateDict(new Map([...model.namedParameters()].map(([name]) => [name, c.tensors.get(prefix + name)!])));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }

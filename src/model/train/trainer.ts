@@ -2,7 +2,7 @@
 // and submits once; losses come back asynchronously. Every random draw derives from
 // (seed, step), so a run resumed from a checkpoint continues exactly as an uninterrupted one.
 
-import { backward, flush, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
+import { backward, deriveSeed, flush, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
 import { validateConfig, type UNetConfig } from '../config.ts';
 import { BatchLoader, type LoaderState } from '../data/loader.ts';
 import {
@@ -75,13 +75,6 @@ export function makeTrainConfig(partial: TrainConfigInput): TrainConfig {
   return config;
 }
 
-/** Independent streams per (seed, step, purpose). */
-function streamSeed(seed: number, step: number, purpose: number): number {
-  let h = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(purpose + 1, 0x85ebca77)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
 export interface StepRecord {
   step: number;
   loss: number;
@@ -92,6 +85,24 @@ export interface Dataset {
   images: Float32Array;
   count: number;
   shape: readonly [number, number, number];
+}
+
+/** A tensor of a trainer's state, on the CPU. */
+export interface StateTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** The tensor groups of a trainer's state, as name prefixes: parameters, EMA weights, Adam's moments. */
+export const STATE_GROUPS = ['', 'ema.', 'adam.m.', 'adam.v.'] as const;
+
+/** A trainer's full state: its counters, and every tensor of STATE_GROUPS by prefixed parameter name. */
+export interface TrainerState {
+  step: number;
+  adamStep: number;
+  loader: LoaderState;
+  timesteps: TimestepSamplerState;
+  tensors: Map<string, StateTensor>;
 }
 
 export class Trainer {
@@ -148,14 +159,14 @@ export class Trainer {
     const step = this.step;
     const { seed, batchSize } = this.config;
     const [C, H, W] = this.loader.shape;
-    const draw = this.timesteps.draw(batchSize, streamSeed(seed, step, 1));
+    const draw = this.timesteps.draw(batchSize, deriveSeed(seed, 'timesteps', step));
     const params = this.model.parameters().map((p) => p.value);
     const result = scope(() => {
       const x0 = tensor(this.loader.next(), [batchSize, C, H, W]);
       const t = tensor(draw.t, [batchSize]);
-      const eps = randomNormal([batchSize, C, H, W], { seed: streamSeed(seed, step, 0) });
+      const eps = randomNormal([batchSize, C, H, W], { seed: deriveSeed(seed, 'noise', step) });
       const terms = this.diffusion.trainingLoss(this.model, x0, t, draw.t, eps, {
-        dropoutSeed: streamSeed(seed, step, 2),
+        dropoutSeed: deriveSeed(seed, 'dropout', step),
         ...(this.config.timestepSampling === 'importance' ? { weights: draw.weights } : {}),
       });
       backward(terms.loss);
@@ -211,8 +222,48 @@ export class Trainer {
     this.model.dispose();
   }
 
-  /** What a checkpoint records besides tensors. */
-  progress(): { step: number; adamStep: number; loader: LoaderState; timesteps: TimestepSamplerState } {
-    return { step: this.step, adamStep: this.adam.step, loader: this.loader.getState(), timesteps: this.timesteps.state() };
+  /** The arena buffers of the state groups, in STATE_GROUPS order. */
+  private stateBuffers(): GPUBuffer[] {
+    return [this.model.valuesBuffer!, this.ema.buffer, this.adam.m, this.adam.v];
+  }
+
+  /** Everything a resumed run needs to continue exactly (reads every state buffer back). */
+  async state(): Promise<TrainerState> {
+    const arena = this.model.arena!;
+    const buffers = this.stateBuffers();
+    const tensors = new Map<string, StateTensor>();
+    for (let g = 0; g < STATE_GROUPS.length; g++) {
+      const flat = arena.flatTensor(buffers[g]!, 'trainer-state');
+      const all = await flat.read();
+      flat.dispose();
+      for (const e of arena.entries) tensors.set(STATE_GROUPS[g] + e.name, { shape: [...e.shape], data: all.slice(e.offset, e.offset + e.size) });
+    }
+    return { step: this.step, adamStep: this.adam.step, loader: this.loader.getState(), timesteps: this.timesteps.state(), tensors };
+  }
+
+  /** What keeps `tensors` from fitting this trainer's model (missing names, other shapes); empty when they fit. */
+  stateMismatches(tensors: ReadonlyMap<string, { shape: readonly number[] }>): string[] {
+    const problems: string[] = [];
+    for (const g of STATE_GROUPS) {
+      for (const e of this.model.arena!.entries) {
+        const t = tensors.get(g + e.name);
+        if (!t) problems.push(`missing '${g + e.name}'`);
+        else if (t.shape.join(',') !== e.shape.join(',')) problems.push(`'${g + e.name}' is [${t.shape}], the model needs [${e.shape}]`);
+      }
+    }
+    return problems;
+  }
+
+  /** Continues from `state` (checked first: nothing changes when it does not fit). */
+  loadState(state: TrainerState): void {
+    const problems = this.stateMismatches(state.tensors);
+    if (problems.length > 0) throw new Error(`does not match the model: ${problems.slice(0, 5).join('; ')}`);
+    const arena = this.model.arena!;
+    const buffers = this.stateBuffers();
+    STATE_GROUPS.forEach((g, k) => arena.entries.forEach((e, i) => arena.upload(buffers[k]!, i, state.tensors.get(g + e.name)!.data)));
+    this.step = state.step;
+    this.adam.step = state.adamStep;
+    this.loader.setState(state.loader);
+    this.timesteps = new TimestepSampler(this.diffusion.T, this.config.timestepSampling, state.timesteps);
   }
 }

@@ -3,9 +3,9 @@
 // ?autoload=0 waits for the user to press Load. A static build has no dev server to serve the
 // default folder, so there the data load only when ?data= names one.
 
-import { DEFAULT_DATASET_URL, DemoController } from '../ui/controller.ts';
-import '../ui/ddpm-app.ts';
-import type { IdxSourceChoice } from '../ui/dataset-picker.ts';
+import { DEFAULT_DATASET_URL, DemoController } from './controller.ts';
+import './ddpm-app.ts';
+import type { IdxSourceChoice } from './dataset-picker.ts';
 
 const params = new URLSearchParams(location.search);
 const limit = Number(params.get('limit') ?? 10000);

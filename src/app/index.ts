@@ -1,0 +1,31 @@
+// The application layer's entry for the front ends (src/ui, src/harness, src/cli): the training
+// session service, its state and request types, and the CLI ↔ page protocol.
+
+export { TrainingSession, type TrainerInfo, type SessionEvents, type EvaluateOptions } from './training-session.ts';
+export { type EngineStatus, type LostEngine, type DeviceReport } from './engine.ts';
+export { type DatasetRequest, type PreparedDataset, type Split } from './dataset-cache.ts';
+export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights } from './checkpoint-io.ts';
+export { sampleSteps, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
+export { chainTimesteps, type ChainResult } from './noising-chain.ts';
+export { scheduleCurves, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
+export { PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
+export {
+  noDataset,
+  noRun,
+  type DatasetState,
+  type TrainingState,
+  type SamplingState,
+  type TrainerSummary,
+} from './view-state.ts';
+export { imageBatch, errorMessage, type ImageBatch } from './images.ts';
+export { imagesToRgbaGrid, imagesToPngGrid } from './png-grid.ts';
+export { toBase64, fromBase64, concatBytes } from './transport.ts';
+export * from './protocol.ts';
+export {
+  QualityService,
+  type ClassifierInfo,
+  type ClassifierTrainOptions,
+  type QualityData,
+  type QualityReport,
+  type QualityResult,
+} from './quality-service.ts';

@@ -1,0 +1,72 @@
+// Sampling for the front ends: DDPM or DDIM from a model, with x_t and the predicted x̂0 handed
+// out every few steps as image batches.
+
+import { sample } from '../model/diffusion/sample.ts';
+import type { Weights, InferenceModel } from './checkpoint-io.ts';
+import { imageBatch, type ImageBatch } from './images.ts';
+
+export interface SampleRequest {
+  sampler: 'ddpm' | 'ddim';
+  n: number;
+  /** DDIM steps (at most T; DDPM always takes T). Default 50. */
+  steps?: number;
+  /** DDIM stochasticity: 0 deterministic, 1 DDPM-like. */
+  eta?: number;
+  seed: number;
+  /** Report x_t and x̂0 every this many steps (0 or absent: never). */
+  every?: number;
+  /** Clip the predicted x0 to [−1, 1] at each step (default true). */
+  clipX0?: boolean;
+  /** EMA weights (default) or the trained ones. */
+  weights?: Weights;
+}
+
+export interface SampleFrameView {
+  /** The step just taken (0-based) and the timestep it left. */
+  index: number;
+  t: number;
+  xt: ImageBatch;
+  x0: ImageBatch;
+}
+
+export interface SampleHooks {
+  onFrame?(frame: SampleFrameView): void;
+  /** Stops sampling before its next step (the promise rejects). */
+  signal?: AbortSignal;
+}
+
+export interface SampleResult {
+  images: ImageBatch;
+  /** The training step whose weights were sampled. */
+  fromStep: number;
+  steps: number;
+  seconds: number;
+}
+
+/** The number of network evaluations a request takes on a schedule of T steps. */
+export function sampleSteps(request: SampleRequest, T: number): number {
+  return request.sampler === 'ddpm' ? T : Math.min(request.steps ?? 50, T);
+}
+
+/** Draws `request.n` images from `source`. */
+export async function sampleImages(source: InferenceModel, request: SampleRequest, hooks: SampleHooks = {}): Promise<SampleResult> {
+  const { model, diffusion } = source;
+  const c = model.config;
+  const steps = sampleSteps(request, diffusion.T);
+  const every = request.every && request.every > 0 ? Math.max(1, Math.floor(request.every)) : 0;
+  const onFrame = hooks.onFrame;
+  const t0 = performance.now();
+  const images = await sample(model, diffusion, {
+    n: request.n,
+    sampler: request.sampler,
+    steps,
+    eta: request.eta ?? 0,
+    seed: request.seed,
+    clipX0: request.clipX0 ?? true,
+    ...(every && onFrame
+      ? { every, onFrame: (f) => onFrame({ index: f.index, t: f.t, xt: imageBatch(f.xt, request.n, c), x0: imageBatch(f.x0, request.n, c) }) }
+      : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+  return { images: imageBatch(images, request.n, c), fromStep: source.step, steps, seconds: (performance.now() - t0) / 1000 };
+}

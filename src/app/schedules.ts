@@ -1,0 +1,31 @@
+// Noise schedules for display: the curves of every schedule type at one T, in float64 on the CPU.
+
+import { makeSchedule, SCHEDULE_TYPES, type ScheduleType } from '../model/diffusion/schedule.ts';
+
+export { SCHEDULE_TYPES, type ScheduleType };
+
+export interface ScheduleChoice {
+  type: ScheduleType;
+  T: number;
+}
+
+export interface ScheduleCurves {
+  betas: Float64Array;
+  alphasCumprod: Float64Array;
+  logSnr: Float64Array;
+}
+
+/** β_t, ᾱ_t and log-SNR of every schedule type at T, or the reason the choice is invalid. */
+export function scheduleCurves(T: number): { curves: Map<ScheduleType, ScheduleCurves>; error: string | null } {
+  const curves = new Map<ScheduleType, ScheduleCurves>();
+  let error: string | null = null;
+  for (const type of SCHEDULE_TYPES) {
+    try {
+      const s = makeSchedule({ type, T });
+      curves.set(type, { betas: s.betas, alphasCumprod: s.alphasCumprod, logSnr: s.logSnr });
+    } catch (e) {
+      error ??= (e as Error).message;
+    }
+  }
+  return { curves, error };
+}

@@ -1,0 +1,275 @@
+// The application service both front ends use (the demo page through <ddpm-app>, the CLI through
+// the harness page): one engine, one dataset, at most one trainer, and everything done with them:
+// training, checkpoints, sampling, the bound, the noising chain. GPU work runs one job at a time.
+
+import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
+import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
+import {
+  checkpointFileName,
+  checkpointModel,
+  readCheckpoint,
+  resumeTrainer,
+  trainerModel,
+  writeCheckpoint,
+  type InferenceModel,
+  type ParsedCheckpoint,
+  type Weights,
+} from './checkpoint-io.ts';
+import { DatasetCache, type DatasetRequest, type PreparedDataset } from './dataset-cache.ts';
+import { startEngine, type EngineStatus, type LostEngine } from './engine.ts';
+import { GpuQueue } from './gpu-queue.ts';
+import type { ImageBatch } from './images.ts';
+import { noisingChain, type ChainResult } from './noising-chain.ts';
+import { presetNameOf } from './presets.ts';
+import { sampleImages, sampleSteps, type SampleHooks, type SampleRequest, type SampleResult } from './sampling.ts';
+import type { ScheduleChoice } from './schedules.ts';
+import type { TrainerSummary } from './view-state.ts';
+
+/** The session's trainer: where it stands and what it was built with. */
+export interface TrainerInfo {
+  step: number;
+  parameters: number;
+  /** Training images. */
+  images: number;
+  config: TrainConfig;
+  summary: TrainerSummary;
+}
+
+export interface SessionEvents {
+  /** The device was lost; the trainer went with it (the dataset stays). */
+  onDeviceLost?(status: LostEngine): void;
+  onGpuError?(message: string): void;
+}
+
+export interface EvaluateOptions {
+  batch: number;
+  /** KL terms to evaluate (fewer than T − 1: an estimate). */
+  terms: number;
+  seed: number;
+}
+
+export class TrainingSession {
+  engine: EngineStatus = { kind: 'starting' };
+  private readonly dataset = new DatasetCache();
+  private trainer: { trainer: Trainer; preset: string; images: number } | null = null;
+  private readonly gpu = new GpuQueue();
+
+  constructor(private readonly events: SessionEvents = {}) {}
+
+  /** Starts the engine (a fresh device, or with `reuse` the page's running one). A previous trainer is dropped. */
+  async startEngine(options: { reuse?: boolean } = {}): Promise<EngineStatus> {
+    this.clear(false);
+    this.engine = { kind: 'starting' };
+    this.engine = await startEngine(
+      {
+        onLost: (status) => {
+          // Everything on the old device is gone; a checkpoint saved earlier can resume the run.
+          this.clear(false);
+          this.engine = status;
+          this.events.onDeviceLost?.(status);
+        },
+        onGpuError: (message) => this.events.onGpuError?.(message),
+      },
+      options.reuse,
+    );
+    return this.engine;
+  }
+
+  get ready(): boolean {
+    return this.engine.kind === 'ready';
+  }
+
+  // --- state --------------------------------------------------------------------------------
+
+  /** The trainer's step and config, or null when there is none. */
+  info(): TrainerInfo | null {
+    if (!this.trainer) return null;
+    const { trainer, preset, images } = this.trainer;
+    const c = trainer.config;
+    return {
+      step: trainer.step,
+      parameters: trainer.model.parameterCount(),
+      images,
+      config: c,
+      summary: {
+        preset,
+        schedule: { type: c.diffusion.schedule.type, T: c.diffusion.schedule.T },
+        batchSize: c.batchSize,
+        lr: c.optimizer.lr,
+        imageSize: c.model.imageSize,
+        channels: c.model.inChannels,
+      },
+    };
+  }
+
+  get hasTrainer(): boolean {
+    return this.trainer !== null;
+  }
+
+  /** The trainer's step (0 without one). */
+  get step(): number {
+    return this.trainer?.trainer.step ?? 0;
+  }
+
+  /** Drops the trainer (after the GPU jobs queued before): the session is back to "data only". */
+  reset(): Promise<void> {
+    return this.gpu.run(async () => this.clear(true));
+  }
+
+  /** The one reset of the session's state; `dispose` is false when the device is already gone. */
+  private clear(dispose: boolean): void {
+    if (dispose) this.trainer?.trainer.dispose();
+    this.trainer = null;
+  }
+
+  private requireReady(): void {
+    if (this.engine.kind !== 'ready') throw new Error('the GPU is not available');
+  }
+
+  private requireTrainer(what: string): Trainer {
+    if (!this.trainer) throw new Error(`there is no model ${what} yet: start training first`);
+    return this.trainer.trainer;
+  }
+
+  // --- data ---------------------------------------------------------------------------------
+
+  /** Loads a dataset (dropping the previous one); images are prepared per model shape on first use. */
+  loadDataset(request: DatasetRequest): Promise<void> {
+    return this.dataset.load(request);
+  }
+
+  get hasDataset(): boolean {
+    return this.dataset.loaded;
+  }
+
+  /** The loaded dataset at a model's shape. */
+  prepared(size: number, channels: number): Promise<PreparedDataset> {
+    return this.dataset.prepare(size, channels);
+  }
+
+  /** A description of the loaded dataset and its first images at a model's shape. */
+  describeDataset(size: number, channels: number): Promise<{ description: string; preview: ImageBatch }> {
+    return this.dataset.describe(size, channels);
+  }
+
+  // --- training -----------------------------------------------------------------------------
+
+  /** A new trainer from `input` (defaults filled in, validated) on the loaded dataset, replacing any trainer. */
+  async startTraining(input: TrainConfigInput, preset?: string): Promise<TrainerInfo> {
+    this.requireReady();
+    const config = makeTrainConfig(input);
+    const data = await this.dataset.prepare(config.model.imageSize, config.model.inChannels);
+    return this.gpu.run(async () => {
+      this.clear(true);
+      this.trainer = { trainer: new Trainer(config, data), preset: preset ?? presetNameOf(config.model), images: data.count };
+      return this.info()!;
+    });
+  }
+
+  /** A trainer continuing a checkpoint (bytes are validated before anything changes) on the loaded dataset. */
+  async resume(from: Uint8Array | ParsedCheckpoint): Promise<TrainerInfo> {
+    this.requireReady();
+    if (!this.dataset.loaded) throw new Error('load a dataset first: training resumes on it');
+    const checkpoint = from instanceof Uint8Array ? readCheckpoint(from) : from;
+    const m = checkpoint.config.model;
+    const data = await this.dataset.prepare(m.imageSize, m.inChannels);
+    return this.gpu.run(async () => {
+      this.clear(true);
+      this.trainer = { trainer: resumeTrainer(checkpoint, data), preset: presetNameOf(m), images: data.count };
+      return this.info()!;
+    });
+  }
+
+  /** Runs `steps` training steps, reporting each loss as it is read back. */
+  train(steps: number, onRecord?: (r: StepRecord) => void): Promise<StepRecord[]> {
+    const trainer = this.requireTrainer('to train');
+    return this.gpu.run(() => trainer.train(steps, onRecord));
+  }
+
+  /** The trainer's full state as safetensors bytes, and the file name to offer them under. */
+  async checkpoint(): Promise<{ bytes: Uint8Array; name: string; step: number }> {
+    const trainer = this.requireTrainer('to save');
+    const preset = this.trainer!.preset;
+    const bytes = await this.gpu.run(() => writeCheckpoint(trainer));
+    return { bytes, name: checkpointFileName(preset, trainer.step), step: trainer.step };
+  }
+
+  // --- sampling and evaluation --------------------------------------------------------------
+
+  /** Which step the trainer's samples come from and how many steps a request takes. */
+  samplePlan(request: SampleRequest): { fromStep: number; totalSteps: number } {
+    const trainer = this.requireTrainer('to sample from');
+    return { fromStep: trainer.step, totalSteps: sampleSteps(request, trainer.diffusion.T) };
+  }
+
+  /** Samples the trainer's EMA (or raw) weights, or those of the checkpoint bytes `from`. */
+  async sample(request: SampleRequest, hooks: SampleHooks = {}, from?: Uint8Array): Promise<SampleResult> {
+    const source = this.modelSource(request.weights ?? 'ema', from, 'to sample from');
+    return this.withModel(source.make, (m) => sampleImages(m, request, hooks));
+  }
+
+  /** The variational bound (bits/dim) of the EMA weights (the trainer's, or the checkpoint bytes `from`) on `dataset`. */
+  async evaluate(dataset: DatasetRequest, options: EvaluateOptions, from?: Uint8Array): Promise<BoundReport> {
+    const source = this.modelSource('ema', from, 'to evaluate');
+    const cache = new DatasetCache();
+    await cache.load(dataset);
+    const data = await cache.prepare(source.config.model.imageSize, source.config.model.inChannels);
+    return this.withModel(source.make, (m) => evaluateBound(m.model, m.diffusion, data, options));
+  }
+
+  /** The model of checkpoint bytes (validated now) or of the trainer, made when its GPU job runs. */
+  private modelSource(weights: Weights, from: Uint8Array | undefined, what: string): { config: TrainConfig; make: () => InferenceModel } {
+    this.requireReady();
+    if (from) {
+      const parsed = readCheckpoint(from);
+      return { config: parsed.config, make: () => checkpointModel(parsed, weights) };
+    }
+    const trainer = this.requireTrainer(what);
+    return { config: trainer.config, make: () => trainerModel(trainer, weights) };
+  }
+
+  /** Runs `job` in the session's GPU queue (after the jobs queued before it); for services beside this one. */
+  runGpuJob<T>(job: () => Promise<T>): Promise<T> {
+    this.requireReady();
+    return this.gpu.run(job);
+  }
+
+  /** The model of checkpoint bytes `from`, or the trainer's, with `weights`, made in the GPU queue for `job`. */
+  withInferenceModel<T>(weights: Weights, from: Uint8Array | undefined, job: (m: InferenceModel) => Promise<T>): Promise<T> {
+    const source = this.modelSource(weights, from, 'to measure');
+    return this.withModel(source.make, job);
+  }
+
+  /** The training config of checkpoint bytes `from`, or the trainer's. */
+  modelConfig(from?: Uint8Array): TrainConfig {
+    return this.modelSource('ema', from, 'to measure').config;
+  }
+
+  /** Runs `job` on a model made in the GPU queue, disposing it afterwards. */
+  private withModel<T>(make: () => InferenceModel, job: (m: InferenceModel) => Promise<T>): Promise<T> {
+    return this.gpu.run(async () => {
+      const model = make();
+      try {
+        return await job(model);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  // --- the forward process ------------------------------------------------------------------
+
+  /** q(x_t | x0) of dataset image `index` (at a model's shape) at `count` evenly spaced t, with one shared ε. */
+  async noisingChain(request: {
+    index: number;
+    schedule: ScheduleChoice;
+    count: number;
+    seed: number;
+    size: number;
+    channels: number;
+  }): Promise<ChainResult> {
+    this.requireReady();
+    const data = await this.dataset.prepare(request.size, request.channels);
+    return this.gpu.run(() => noisingChain(data, (i) => this.dataset.label(data, i), request));
+  }
+}

@@ -1,0 +1,24 @@
+// Flag values of the commands, parsed and checked (a bad value is a UsageError: exit code 2).
+
+import { UsageError, type FlagValues } from './command.ts';
+
+/** An integer ≥ `min`; `fallback` when absent (required when there is none). */
+export function intFlag(flags: FlagValues, name: string, fallback?: number, min = 1): number {
+  const v = flags[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+/** A finite number, or undefined when absent. */
+export function numberFlag(flags: FlagValues, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  return n;
+}
