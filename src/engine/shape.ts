@@ -142,3 +142,19 @@ export function conv2dOutputShape(
   }
   return [n, cout, outH, outW];
 }
+
+/** The resolved geometry of one conv2d call. */
+export interface Conv2dGeometry {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+  outH: number;
+  outW: number;
+}

@@ -76,3 +76,18 @@ export const emaKernel = defineKernel({
   ema[idx] = params.decay * ema[idx] + (1.0 - params.decay) * weights[idx];
 }`,
 });
+
+/** The hyperparameters of one Adam step. */
+export interface AdamStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: weight decay applied to the weights, not added to the gradient. */
+  decoupledWeightDecay: boolean;
+  /** The step number t ≥ 1 of the bias corrections 1 − β^t. */
+  step: number;
+  /** Clip the global L2 norm of the gradients to this (0: off; then gradNormSq is needed). */
+  maxGradNorm: number;
+}

@@ -81,3 +81,18 @@ ${k.main}
   x0Pred[idx] = x0;
 }`,
 });
+
+/** x_prev = a·x0 + b·x_t + c·ε + σ·z, with the quantities that turn the model output into x0, ε. */
+export interface SamplerStepCoefficients {
+  sqrtAlphaBar: number;
+  sqrtOneMinusAlphaBar: number;
+  a: number;
+  b: number;
+  c: number;
+  /** Fixed σ (ignored when the variance is learned). */
+  sigma: number;
+  logBeta: number;
+  logBetaTilde: number;
+  /** Whether noise is added (not at the last step). */
+  addNoise: boolean;
+}

@@ -15,29 +15,13 @@ import {
   type ConvKernelName,
 } from '../../shaders/conv2d.ts';
 import { record } from '../tape.ts';
-import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dOptions } from '../shape.ts';
+import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { permuteRaw } from './layout.ts';
 import { launch } from './launch.ts';
 import { sumRaw } from './reduce.ts';
 
-export type { Conv2dOptions, Conv2dPadding } from '../shape.ts';
-
-/** The resolved geometry of one conv2d call. */
-export interface Conv2dGeometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  /** [top, bottom, left, right] */
-  pad: [number, number, number, number];
-  outH: number;
-  outW: number;
-}
+export type { Conv2dGeometry, Conv2dOptions, Conv2dPadding } from '../shape.ts';
 
 /** The checked arguments and output size (conv2dOutputShape in shape.ts) of one conv2d call. */
 export function conv2dGeometry(

@@ -5,7 +5,7 @@
 // Kernels: src/shaders/optim.ts. Reference: src/engine/reference/optim.ts.
 // Checks: src/engine/checks/optim.ts.
 
-import { adamKernel, emaKernel } from '../../shaders/optim.ts';
+import { adamKernel, emaKernel, type AdamStep } from '../../shaders/optim.ts';
 import { runtime } from '../runtime.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, type Tensor } from '../tensor.ts';
@@ -13,20 +13,7 @@ import { unaryRaw } from './elementwise.ts';
 import { launch } from './launch.ts';
 import { sumRaw } from './reduce.ts';
 
-/** The hyperparameters of one Adam step. */
-export interface AdamStep {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** AdamW: weight decay applied to the weights, not added to the gradient. */
-  decoupledWeightDecay: boolean;
-  /** The step number t ≥ 1 of the bias corrections 1 − β^t. */
-  step: number;
-  /** Clip the global L2 norm of the gradients to this (0: off; then gradNormSq is needed). */
-  maxGradNorm: number;
-}
+export type { AdamStep } from '../../shaders/optim.ts';
 
 function assertSameSize(op: string, tensors: readonly (readonly [string, Tensor])[]): void {
   const [firstName, first] = tensors[0]!;

@@ -4,29 +4,16 @@
 // Kernel: src/shaders/sampler-step.ts. Reference: src/engine/reference/sampler-step.ts.
 // Checks: src/engine/checks/sampler-step.ts.
 
-import { samplerStepKernel } from '../../shaders/sampler-step.ts';
+import { samplerStepKernel, type SamplerStepCoefficients } from '../../shaders/sampler-step.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 
+export type { SamplerStepCoefficients } from '../../shaders/sampler-step.ts';
+
 /** What the model predicts. */
 export type SamplerObjective = 'eps' | 'x0' | 'v';
 const OBJECTIVE_CODE: Record<SamplerObjective, number> = { eps: 0, x0: 1, v: 2 };
-
-/** x_prev = a·x0 + b·x_t + c·ε + σ·z, with the quantities that turn the model output into x0, ε. */
-export interface SamplerStepCoefficients {
-  sqrtAlphaBar: number;
-  sqrtOneMinusAlphaBar: number;
-  a: number;
-  b: number;
-  c: number;
-  /** Fixed σ (ignored when the variance is learned). */
-  sigma: number;
-  logBeta: number;
-  logBetaTilde: number;
-  /** Whether noise is added (not at the last step). */
-  addNoise: boolean;
-}
 
 export interface SamplerStepOptions {
   objective: SamplerObjective;

@@ -3,23 +3,8 @@
 // no geometry with the op it checks (src/engine/ops/conv2d.ts, shape.ts conv2dOutputShape): the
 // output size is counted here as the window positions that fit, so a wrong formula there shows up.
 
-import { fmt, type Conv2dOptions, type Conv2dPadding } from '../shape.ts';
+import { type Conv2dGeometry, fmt, type Conv2dOptions, type Conv2dPadding } from '../shape.ts';
 import { refArray, type Ref } from './ndarray.ts';
-
-interface Geometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  /** Zeros added before and after each spatial axis: [top, bottom, left, right]. */
-  pad: [number, number, number, number];
-  outH: number;
-  outW: number;
-}
 
 /** Window placements along one axis: at 0, stride, 2·stride, … while the kernel lies inside the padded input. */
 function windowCount(size: number, padBefore: number, padAfter: number, kernel: number, stride: number): number {
@@ -34,7 +19,7 @@ function sides(padding: Conv2dPadding): [number, number, number, number] {
   return [padding[0], padding[1], padding[2], padding[3]];
 }
 
-function geometry(op: string, x: Ref, w: Ref, options: Conv2dOptions): Geometry {
+function geometry(op: string, x: Ref, w: Ref, options: Conv2dOptions): Conv2dGeometry {
   const [n, cin, h, width] = x.shape as [number, number, number, number];
   const [cout, wcin, kh, kw] = w.shape as [number, number, number, number];
   const stride = options.stride ?? 1;
@@ -52,7 +37,7 @@ function geometry(op: string, x: Ref, w: Ref, options: Conv2dOptions): Geometry 
  * Calls `visit(outIndex, xIndex, wIndex)` for every output element and every tap that
  * lands inside x (padding contributes nothing).
  */
-function forEachTap(g: Geometry, visit: (o: number, xi: number, wi: number) => void): void {
+function forEachTap(g: Conv2dGeometry, visit: (o: number, xi: number, wi: number) => void): void {
   const { n, cin, h, w, cout, kh, kw, stride, pad, outH, outW } = g;
   for (let b = 0; b < n; b++) {
     for (let co = 0; co < cout; co++) {

@@ -3,21 +3,10 @@
 // and the EMA of the weights.
 
 import { refArray, type Ref } from './ndarray.ts';
-
-/** The hyperparameters of one step (the fields of the op's AdamStep). */
-export interface RefAdamStep {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  decoupledWeightDecay: boolean;
-  step: number;
-  maxGradNorm: number;
-}
+import type { AdamStep } from '../../shaders/optim.ts';
 
 /** The weights, m and v after one step from `grads`. */
-export function refAdamUpdate(weights: Ref, grads: Ref, m: Ref, v: Ref, s: RefAdamStep): { weights: Ref; m: Ref; v: Ref } {
+export function refAdamUpdate(weights: Ref, grads: Ref, m: Ref, v: Ref, s: AdamStep): { weights: Ref; m: Ref; v: Ref } {
   const norm = Math.sqrt(grads.data.reduce((acc, g) => acc + g * g, 0));
   const scale = s.maxGradNorm > 0 ? Math.min(1, s.maxGradNorm / (norm + 1e-6)) : 1;
   const biasCorrection1 = 1 - s.beta1 ** s.step;

@@ -1,19 +1,7 @@
 // Float64 reference for the sampler step (src/engine/ops/sampler-step.ts).
 
 import { refArray, type Ref } from './ndarray.ts';
-
-/** The step's coefficients (the fields of the op's SamplerStepCoefficients). */
-export interface RefStepCoefficients {
-  sqrtAlphaBar: number;
-  sqrtOneMinusAlphaBar: number;
-  a: number;
-  b: number;
-  c: number;
-  sigma: number;
-  logBeta: number;
-  logBetaTilde: number;
-  addNoise: boolean;
-}
+import type { SamplerStepCoefficients } from '../../shaders/sampler-step.ts';
 
 export interface RefStepOptions {
   objective: 'eps' | 'x0' | 'v';
@@ -31,7 +19,7 @@ export function refSamplerStep(
   xt: Ref,
   modelOut: Ref,
   noise: Ref | null,
-  k: RefStepCoefficients,
+  k: SamplerStepCoefficients,
   options: RefStepOptions,
 ): { xPrev: Ref; x0: Ref } {
   const n = xt.shape[0] ?? 1;
