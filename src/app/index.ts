@@ -29,3 +29,4 @@ export {
   type QualityReport,
   type QualityResult,
 } from './quality-service.ts';
+export { DEFAULT_OPTIMIZER } from '../model/train/trainer.ts';

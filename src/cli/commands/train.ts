@@ -3,7 +3,7 @@
 
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpoint, type StepRecord, type TrainConfig, type TrainConfigInput } from '../../app/index.ts';
+import { DEFAULT_OPTIMIZER, readCheckpoint, type StepRecord, type TrainConfig, type TrainConfigInput } from '../../app/index.ts';
 import { preset } from '../../model/config.ts';
 import type { BrowserSession } from '../browser.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
@@ -17,7 +17,7 @@ import { intFlag, numberFlag } from '../flags.ts';
 
 /** Settings for short runs on small models (DDPM's own are for 800k steps: lr 2e-4, EMA 0.9999). */
 const QUICK_RUN: Partial<TrainConfig> = {
-  optimizer: { lr: 1e-3, warmupSteps: 100, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, adamw: false, maxGradNorm: 1 },
+  optimizer: { ...DEFAULT_OPTIMIZER, lr: 1e-3, warmupSteps: 100 },
   emaDecay: 0.995,
 };
 

@@ -17,9 +17,9 @@ import {
 import { record } from '../tape.ts';
 import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { permuteRaw } from './layout.ts';
+import { permuteRaw } from './raw/layout.ts';
 import { launch } from './launch.ts';
-import { sumRaw } from './reduce.ts';
+import { sumRaw } from './raw/reduce.ts';
 
 export type { Conv2dGeometry, Conv2dOptions, Conv2dPadding } from '../shape.ts';
 

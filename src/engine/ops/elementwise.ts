@@ -2,26 +2,13 @@
 // Kernels: src/shaders/elementwise.ts. Reference: src/engine/reference/elementwise.ts.
 // Checks: src/engine/checks/elementwise.ts.
 
-import {
-  binaryKernel,
-  unaryGradKernel,
-  unaryKernel,
-  type BinaryOp,
-  type UnaryOp,
-} from '../../shaders/elementwise.ts';
+import { unaryGradKernel, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
 import { record } from '../tape.ts';
-import { collapseDims } from '../collapse.ts';
-import { broadcastShapes, broadcastStrides, sameShape, stridesOf } from '../shape.ts';
+import { sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
-import { sumToRaw } from './reduce.ts';
-
-/** y = op(x) (with the uniforms a, b), not recorded. */
-export function unaryRaw(op: UnaryOp, x: Tensor, a: number, b: number): Tensor {
-  const out = emptyTensor(x.shape, op);
-  launch(unaryKernel, { op }, { xs: x, ys: out }, { count: x.size, a, b });
-  return out;
-}
+import { binaryRaw, unaryRaw } from './raw/elementwise.ts';
+import { sumToRaw } from './raw/reduce.ts';
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, a: number, b: number): Tensor {
   const dx = emptyTensor(x.shape, `${op}-grad`);
@@ -70,22 +57,6 @@ export function divScalar(x: Tensor, s: number): Tensor {
   assertScalar('divScalar', s);
   if (s === 0) throw new Error('divScalar: division by zero');
   return affine(x, 1 / s, 0);
-}
-
-/** a ∘ b with numpy broadcasting, not recorded. */
-export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = emptyTensor(shape, op);
-  const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
-  const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
-  const rank = plain ? 0 : c.shape.length;
-  launch(
-    binaryKernel,
-    { op, rank },
-    { as_: a, bs: b, out },
-    { outShape: c.shape, aStrides: c.strides[0]!, bStrides: c.strides[1]!, rank, count: out.size },
-  );
-  return out;
 }
 
 function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: (g: Tensor, out: Tensor) => [Tensor, Tensor]): Tensor {

@@ -6,9 +6,9 @@ import { MATMUL_BLOCK_M, MATMUL_BLOCK_N, matmulGeneralKernel, matmulVec4Kernel }
 import { record } from '../tape.ts';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { stridedCopy } from './layout.ts';
+import { stridedCopy } from './raw/layout.ts';
 import { launch } from './launch.ts';
-import { sumToRaw } from './reduce.ts';
+import { sumToRaw } from './raw/reduce.ts';
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [..., K, M]. */

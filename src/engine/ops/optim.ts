@@ -9,9 +9,9 @@ import { adamKernel, emaKernel, type AdamStep } from '../../shaders/optim.ts';
 import { runtime } from '../runtime.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, type Tensor } from '../tensor.ts';
-import { unaryRaw } from './elementwise.ts';
+import { unaryRaw } from './raw/elementwise.ts';
 import { launch } from './launch.ts';
-import { sumRaw } from './reduce.ts';
+import { sumRaw } from './raw/reduce.ts';
 
 export type { AdamStep } from '../../shaders/optim.ts';
 

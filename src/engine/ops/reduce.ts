@@ -2,66 +2,12 @@
 // Kernel: src/shaders/reduce.ts. Reference: src/engine/reference/reduce.ts.
 // Checks: src/engine/checks/reduce.ts.
 
-import { reduceSumKernel } from '../../shaders/reduce.ts';
 import { record } from '../tape.ts';
-import { collapseDims } from '../collapse.ts';
-import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../shape.ts';
-import { assertTensor, emptyTensor, viewOf, type Tensor } from '../tensor.ts';
-import { unaryRaw } from './elementwise.ts';
-import { broadcastToRaw } from './layout.ts';
-import { launch } from './launch.ts';
-
-/** Enough parallel items to fill the GPU; each lane then sums at least this many elements. */
-const TARGET_ITEMS = 16384;
-const MIN_PER_LANE = 16;
-
-/** Sums `x` over the sorted axes `axes` into a tensor of the kept axes, times `scale`. */
-function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor {
-  const strides = stridesOf(x.shape);
-  const kept = [...Array(x.rank).keys()].filter((a) => !axes.includes(a));
-  const keptShape = kept.map((a) => x.shape[a]!);
-  const redShape = axes.map((a) => x.shape[a]!);
-  const outCount = sizeOf(keptShape);
-  const redCount = sizeOf(redShape);
-  const out = emptyTensor(keptShape, 'sum');
-  if (outCount === 0) return out;
-  const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(TARGET_ITEMS / outCount)));
-  const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
-  const target = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
-  const items = outCount * lanes;
-  // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
-  const k = collapseDims(keptShape, [kept.map((a) => strides[a]!), stridesOf(keptShape)]);
-  const r = collapseDims(redShape, [axes.map((a) => strides[a]!)]);
-  launch(
-    reduceSumKernel,
-    { contiguous, keptRank: contiguous ? 0 : k.shape.length, redRank: contiguous ? 0 : r.shape.length },
-    { xs: x, out: target },
-    {
-      keptShape: k.shape,
-      keptStrides: k.strides[0]!,
-      redShape: r.shape,
-      redStrides: r.strides[0]!,
-      keptRank: k.shape.length,
-      redRank: r.shape.length,
-      items,
-      redCount,
-      lanes,
-      scale: lanes > 1 ? 1 : scale,
-    },
-  );
-  if (lanes === 1) return out;
-  out.dispose();
-  const total = reduceSumRaw(target, [1], scale);
-  target.dispose();
-  return viewAs(total, keptShape);
-}
-
-function viewAs(t: Tensor, shape: Shape): Tensor {
-  if (sameShape(t.shape, shape)) return t;
-  const v = viewOf(t, shape, t.origin);
-  t.dispose();
-  return v;
-}
+import type { Shape } from '../shape.ts';
+import { viewOf, type Tensor } from '../tensor.ts';
+import { unaryRaw } from './raw/elementwise.ts';
+import { broadcastToRaw } from './raw/layout.ts';
+import { planReduce, reduceSumRaw, sumToAxes, viewAs } from './raw/reduce.ts';
 
 /** Sums over `axes`, scales, and views the result as `outShape` (same element count). */
 function reduceInto(op: string, x: Tensor, axes: readonly number[], scale: number, outShape: Shape): Tensor {
@@ -78,26 +24,6 @@ function reduceInto(op: string, x: Tensor, axes: readonly number[], scale: numbe
   });
 }
 
-interface ReducePlan {
-  axes: number[];
-  scale: number;
-  outShape: Shape;
-}
-
-function planReduce(
-  op: 'sum' | 'mean',
-  x: Tensor,
-  axes: number | readonly number[] | undefined,
-  keepdim: boolean,
-): ReducePlan {
-  assertTensor(op, 'x', x);
-  const ax = normalizeAxes(op, axes, x.rank);
-  const n = sizeOf(ax.map((a) => x.shape[a]!));
-  const scale = op === 'mean' ? 1 / Math.max(1, n) : 1;
-  const outShape = keepdim ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-  return { axes: ax, scale, outShape };
-}
-
 function reduceOp(
   op: 'sum' | 'mean',
   x: Tensor,
@@ -106,12 +32,6 @@ function reduceOp(
 ): Tensor {
   const p = planReduce(op, x, axes, keepdim);
   return reduceInto(op, x, p.axes, p.scale, p.outShape);
-}
-
-/** sum without recording (for backward rules and other kernels' glue). */
-export function sumRaw(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
-  const p = planReduce('sum', x, axes, keepdim);
-  return viewAs(reduceSumRaw(x, p.axes, 1), p.outShape);
 }
 
 /** Sum over `axes` (all when omitted). */
@@ -124,26 +44,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
   return reduceOp('mean', x, axes, keepdim);
 }
 
-/** The axes that sum `x` down to `shape`. */
-function sumToAxes(x: Tensor, shape: Shape): number[] {
-  assertTensor('sumTo', 'x', x);
-  const offset = x.rank - shape.length;
-  if (offset < 0) throw new Error(`sumTo: x ${fmt(x.shape)} has lower rank than target ${fmt(shape)}`);
-  const axes: number[] = [];
-  x.shape.forEach((d, i) => {
-    const t = i < offset ? undefined : shape[i - offset];
-    if (t === undefined || (t === 1 && d !== 1)) axes.push(i);
-    else if (t !== d) throw new Error(`sumTo: x ${fmt(x.shape)} does not broadcast from ${fmt(shape)}`);
-  });
-  return axes;
-}
-
 /** Sums `x` down to `shape`, the inverse of numpy broadcasting (for gradients). */
 export function sumTo(x: Tensor, shape: Shape): Tensor {
   return reduceInto('sumTo', x, sumToAxes(x, shape), 1, shape);
-}
-
-/** sumTo without recording: what backward rules reduce broadcast gradients with. */
-export function sumToRaw(x: Tensor, shape: Shape): Tensor {
-  return viewAs(reduceSumRaw(x, sumToAxes(x, shape), 1), shape);
 }

@@ -13,9 +13,9 @@ import {
 import { record } from '../tape.ts';
 import { broadcastStrides, fmt, sameShape, type Shape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { unaryRaw } from './elementwise.ts';
+import { unaryRaw } from './raw/elementwise.ts';
 import { launch } from './launch.ts';
-import { sumToRaw } from './reduce.ts';
+import { sumToRaw } from './raw/reduce.ts';
 
 type Named = readonly (readonly [string, Tensor])[];
 

@@ -32,6 +32,11 @@ export interface DiffusionOptions {
   variance: VarianceType;
   /** Weight λ of L_vlb = T·E_t[L_t] in the hybrid loss (learned variance only). */
   lambdaVlb: number;
+  /**
+   * Min-SNR-γ loss weighting (Hang et al. 2023): each sample's MSE is weighted so that its
+   * effective x0-space weight is min(SNR_t, γ). 0: off (the plain L_simple).
+   */
+  minSnrGamma: number;
 }
 
 export const DEFAULT_DIFFUSION: DiffusionOptions = {
@@ -39,6 +44,7 @@ export const DEFAULT_DIFFUSION: DiffusionOptions = {
   objective: 'eps',
   variance: 'fixed-large',
   lambdaVlb: 0.001,
+  minSnrGamma: 0,
 };
 
 const LN2 = Math.log(2);
@@ -164,6 +170,22 @@ export class GaussianDiffusion {
     return tensor(values.map(f), [values.length, 1, 1, 1]);
   }
 
+  /**
+   * Min-SNR-γ weights [N] for the objective: min(SNR, γ)/SNR for ε, min(SNR, γ) for x0 and
+   * min(SNR, γ)/(SNR + 1) for v, so every objective ends up with x0-space weight min(SNR, γ).
+   */
+  minSnrWeight(t: number): number {
+    const abar = this.schedule.alphasCumprod[t]!;
+    const snr = abar / (1 - abar);
+    const clipped = Math.min(snr, this.options.minSnrGamma);
+    const objective = this.options.objective;
+    return objective === 'eps' ? clipped / snr : objective === 'x0' ? clipped : clipped / (snr + 1);
+  }
+
+  private minSnrWeights(tValues: readonly number[]): Tensor {
+    return tensor(tValues.map((t) => this.minSnrWeight(t)), [tValues.length]);
+  }
+
   /** Fixed reverse-process log-variance at t (the DDPM convention: fixed-large uses β̃_1 at t = 0). */
   fixedLogVariance(t: number): number {
     const s = this.schedule;
@@ -211,7 +233,7 @@ export class GaussianDiffusion {
     const out = model.forward(xt, t, { seed: options.dropoutSeed ?? 0 });
     const prediction = learned ? slice(out, 1, 0, C) : out;
     const perSampleMse = mean(square(sub(prediction, this.target(x0, t, eps))), [1, 2, 3]);
-    let perSample = perSampleMse;
+    let perSample = this.options.minSnrGamma > 0 ? mul(perSampleMse, this.minSnrWeights(tValues)) : perSampleMse;
     let vlb: Tensor | null = null;
     if (learned) {
       const v = slice(out, 1, C, 2 * C);

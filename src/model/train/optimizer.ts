@@ -88,6 +88,15 @@ export class Adam {
 }
 
 /** Exponential moving average of a model's weights, in a buffer with the model's layout. */
+/**
+ * The EMA decay at optimiser step `step` (0-based): `decay`, or with warm-up
+ * min(decay, (1 + step) / (10 + step)) (diffusers' EMAModel with use_ema_warmup and power 1), so
+ * early EMA weights follow the model instead of staying near the random start.
+ */
+export function emaDecayAt(decay: number, step: number, warmup: boolean): number {
+  return warmup ? Math.min(decay, (1 + step) / (10 + step)) : decay;
+}
+
 export class Ema {
   readonly buffer: GPUBuffer;
   private readonly arena: ParameterArena;
@@ -103,10 +112,11 @@ export class Ema {
     this.arena.copyAll(this.values, this.buffer); // starts at the current weights
   }
 
-  update(): void {
+  /** ema ← d·ema + (1 − d)·weights, with d = emaDecayAt(decay, step, warmup) (no step: the plain decay). */
+  update(step?: number, warmup = false): void {
     const ema = this.arena.flatTensor(this.buffer, 'ema');
     const weights = this.arena.flatTensor(this.values, 'ema-weights');
-    emaUpdate(ema, weights, this.decay);
+    emaUpdate(ema, weights, step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup));
     ema.dispose();
     weights.dispose();
   }

@@ -24,6 +24,10 @@ export interface OptimizerConfig {
   adamw: boolean;
   /** Linear learning-rate warm-up over this many steps. */
   warmupSteps: number;
+  /** Cosine decay of the learning rate from the end of warm-up to `decaySteps` (0: constant). */
+  decaySteps: number;
+  /** The learning rate at the end of the decay, as a fraction of `lr`. */
+  minLrRatio: number;
   /** Global gradient-norm clip (0: off). */
   maxGradNorm: number;
 }
@@ -33,6 +37,8 @@ export interface TrainConfig {
   diffusion: DiffusionOptions;
   optimizer: OptimizerConfig;
   emaDecay: number;
+  /** EMA decay min(emaDecay, (1 + step) / (10 + step)) (diffusers' use_ema_warmup). */
+  emaWarmup: boolean;
   batchSize: number;
   seed: number;
   timestepSampling: 'uniform' | 'importance';
@@ -47,6 +53,8 @@ export const DEFAULT_OPTIMIZER: OptimizerConfig = {
   weightDecay: 0,
   adamw: false,
   warmupSteps: 5000,
+  decaySteps: 0,
+  minLrRatio: 0.1,
   maxGradNorm: 1,
 };
 
@@ -62,17 +70,30 @@ export function makeTrainConfig(partial: TrainConfigInput): TrainConfig {
     diffusion: { ...DEFAULT_DIFFUSION, ...partial.diffusion },
     optimizer: { ...DEFAULT_OPTIMIZER, ...partial.optimizer },
     emaDecay: partial.emaDecay ?? 0.9999,
+    emaWarmup: partial.emaWarmup ?? true,
     batchSize: partial.batchSize ?? 128,
     seed: partial.seed ?? 0,
     timestepSampling: partial.timestepSampling ?? 'uniform',
     horizontalFlip: partial.horizontalFlip ?? false,
     model: validateConfig(partial.model),
   };
+  const o = config.optimizer;
+  if (!(config.diffusion.minSnrGamma >= 0)) throw new Error(`diffusion.minSnrGamma must be ≥ 0 (0: off), got ${config.diffusion.minSnrGamma}`);
+  if (!Number.isInteger(o.decaySteps) || o.decaySteps < 0) throw new Error(`optimizer.decaySteps must be an integer ≥ 0, got ${o.decaySteps}`);
+  if (!(o.minLrRatio >= 0 && o.minLrRatio <= 1)) throw new Error(`optimizer.minLrRatio must be in [0, 1], got ${o.minLrRatio}`);
   if (!Number.isInteger(config.batchSize) || config.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${config.batchSize}`);
   if ((config.diffusion.variance === 'learned') !== config.model.learnedVariance) {
     throw new Error(`diffusion variance '${config.diffusion.variance}' and model.learnedVariance=${config.model.learnedVariance} disagree`);
   }
   return config;
+}
+
+/** The learning rate of `o` at `step` (0-based). */
+export function learningRateAt(o: OptimizerConfig, step: number): number {
+  const warm = o.warmupSteps > 0 ? Math.min(1, (step + 1) / o.warmupSteps) : 1;
+  if (o.decaySteps <= o.warmupSteps) return o.lr * warm;
+  const progress = Math.min(1, Math.max(0, step - o.warmupSteps) / (o.decaySteps - o.warmupSteps));
+  return o.lr * warm * (o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
 export interface StepRecord {
@@ -145,10 +166,9 @@ export class Trainer {
     this.timesteps = new TimestepSampler(this.diffusion.T, config.timestepSampling);
   }
 
-  /** The learning rate at `step` (linear warm-up). */
+  /** The learning rate at `step`: linear warm-up, then constant or cosine-decayed to `minLrRatio`·lr at `decaySteps`. */
   lrAt(step: number): number {
-    const { lr, warmupSteps } = this.config.optimizer;
-    return warmupSteps > 0 ? lr * Math.min(1, (step + 1) / warmupSteps) : lr;
+    return learningRateAt(this.config.optimizer, step);
   }
 
   /**
@@ -171,7 +191,7 @@ export class Trainer {
       });
       backward(terms.loss);
       this.adam.update(this.lrAt(step));
-      this.ema.update();
+      this.ema.update(step, this.config.emaWarmup);
       zeroGrad(params);
       return { loss: terms.loss, mse: terms.mse, perSample: terms.perSample };
     });

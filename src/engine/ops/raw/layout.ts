@@ -1,0 +1,105 @@
+// Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
+
+import { stridedCopyKernel } from '../../../shaders/strided-copy.ts';
+import { collapseDims } from '../../collapse.ts';
+import {
+  assertValidShape,
+  broadcastShapes,
+  broadcastStrides,
+  fmt,
+  normalizeAxis,
+  sameShape,
+  sizeOf,
+  stridesOf,
+  type Shape,
+} from '../../shape.ts';
+import { assertTensor, emptyTensor, type Tensor } from '../../tensor.ts';
+import { launch } from '../launch.ts';
+
+/** Copies a block of `block` elements between two tensors' buffers through strides. */
+export function stridedCopy(
+  src: Tensor,
+  dst: Tensor,
+  block: Shape,
+  srcStrides: readonly number[],
+  srcOffset: number,
+  dstStrides: readonly number[],
+  dstOffset: number,
+): void {
+  const count = sizeOf(block);
+  const c = collapseDims(block, [srcStrides, dstStrides]);
+  const rank = c.shape.length;
+  launch(
+    stridedCopyKernel,
+    { rank },
+    { src, dst },
+    { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset },
+  );
+}
+
+/** Checks `perm` against x and normalises its (possibly negative) axes. */
+export function permuteAxes(x: Tensor, perm: readonly number[]): number[] {
+  assertTensor('permute', 'x', x);
+  if (perm.length !== x.rank) {
+    throw new Error(`permute: perm ${JSON.stringify(perm)} has ${perm.length} entries for x ${fmt(x.shape)}`);
+  }
+  const axes = perm.map((p) => normalizeAxis('permute', p, x.rank));
+  if (new Set(axes).size !== axes.length) throw new Error(`permute: perm ${JSON.stringify(perm)} repeats an axis`);
+  return axes;
+}
+
+/** permute without recording (for backward rules and kernels' operand packing). */
+export function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
+  const axes = permuteAxes(x, perm);
+  const shape = axes.map((a) => x.shape[a]!);
+  const xStrides = stridesOf(x.shape);
+  const out = emptyTensor(shape, 'permute');
+  stridedCopy(x, out, shape, axes.map((a) => xStrides[a]!), 0, stridesOf(shape), 0);
+  return out;
+}
+
+/** broadcastTo without recording. */
+export function broadcastToRaw(x: Tensor, shape: Shape): Tensor {
+  assertTensor('broadcastTo', 'x', x);
+  assertValidShape('broadcastTo', shape);
+  const full = broadcastShapes('broadcastTo', x.shape, shape, ['x', 'shape']);
+  if (!sameShape(full, shape)) throw new Error(`broadcastTo: x ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
+  const out = emptyTensor(shape, 'broadcastTo');
+  stridedCopy(x, out, shape, broadcastStrides(x.shape, shape), 0, stridesOf(shape), 0);
+  return out;
+}
+
+export interface SlicePlan {
+  shape: number[];
+  xStrides: number[];
+  /** Element offset of the slice's first element in x. */
+  offset: number;
+}
+
+/** Checks a slice of x along `axis` and resolves its range into a shape, strides and offset. */
+export function planSlice(x: Tensor, axis: number, start: number, end?: number): SlicePlan {
+  assertTensor('slice', 'x', x);
+  const ax = normalizeAxis('slice', axis, x.rank);
+  const n = x.shape[ax]!;
+  const s = start < 0 ? start + n : start;
+  const e = end === undefined ? n : end < 0 ? end + n : end;
+  if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s > e) {
+    throw new Error(`slice: range [${start}, ${end ?? n}) is out of bounds for axis ${axis} of x ${fmt(x.shape)}`);
+  }
+  const shape = [...x.shape];
+  shape[ax] = e - s;
+  const xStrides = stridesOf(x.shape);
+  return { shape, xStrides, offset: s * xStrides[ax]! };
+}
+
+/** Copies the planned slice of x into a new tensor. */
+export function sliceCopy(x: Tensor, p: SlicePlan): Tensor {
+  const out = emptyTensor(p.shape, 'slice');
+  stridedCopy(x, out, p.shape, p.xStrides, p.offset, stridesOf(p.shape), 0);
+  return out;
+}
+
+/** slice without recording. */
+export function sliceRaw(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  return sliceCopy(x, planSlice(x, axis, start, end));
+}
