@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../files.ts';
 import { intFlag, numberFlag } from '../flags.ts';
 import { progress, withHarness } from '../harness.ts';
 import { ProgressBar } from '../progress-bar.ts';
-import { DEFAULT_CLASSIFIER_PATH } from '../quality-files.ts';
+import { DEFAULT_CLASSIFIER_PATH } from '../quality.ts';
 import { callSession, takeBytes } from '../session-client.ts';
 
 const CHUNK_STEPS = 50;

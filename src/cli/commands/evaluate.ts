@@ -1,8 +1,8 @@
 // `ddpm eval`: the variational bound (bits/dim) of a checkpoint on test images, term by term.
 
-import { readCheckpoint, type QualityResult } from '../../app/index.ts';
+import { readCheckpoint } from '../../app/index.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
-import { DEFAULT_CLASSIFIER_PATH, qualityData } from '../quality-files.ts';
+import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
@@ -89,18 +89,4 @@ async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promi
   if (typeof flags.json === 'string') writeJson(flags.json, report);
   console.log(formatQuality(report));
   return 0;
-}
-
-/** The quality report as `ddpm eval --quality` and `ddpm train` print it. */
-export function formatQuality(r: QualityResult): string {
-  const classes = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
-  const histogram = r.classHistogram.map((c, i) => `${classes[i] ?? `class ${i}`} ${c}`).join(', ');
-  return [
-    `FD samples       ${r.fdSamples.toFixed(3)}  (${r.n} samples, ${r.imagesPerSecond.toFixed(2)} images/s)`,
-    `FD real (floor)  ${r.fdReal.toFixed(3)}  (${r.n} test images)`,
-    `FD noise (ceil.) ${r.fdNoise.toFixed(3)}  (${r.n} noise images)`,
-    `normalised FD    ${r.normalised.toFixed(4)}  (0 = as real data, 1 = as noise)`,
-    `classes          ${histogram}`,
-    `confident        ${(100 * r.confidentShare).toFixed(1)}% of samples (top class p ≥ 0.9)`,
-  ].join('\n');
 }

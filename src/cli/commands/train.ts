@@ -3,7 +3,15 @@
 
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_OPTIMIZER, readCheckpoint, type StepRecord, type TrainConfig, type TrainConfigInput } from '../../app/index.ts';
+import {
+  DEFAULT_OPTIMIZER,
+  readCheckpoint,
+  type QualityResult,
+  type StepRecord,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '../../app/index.ts';
+import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
 import { preset } from '../../model/config.ts';
 import type { BrowserSession } from '../browser.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
@@ -69,10 +77,65 @@ async function saveSamples(s: BrowserSession, out: string, step: number, n: numb
   return path;
 }
 
+interface QualitySettings {
+  every: number;
+  n: number;
+  steps: number;
+  reference: number;
+  classifier: Uint8Array;
+}
+
+/** Quality measurement settings, or null when off (--quality-n 0, or no classifier at the default path). */
+function qualitySettings(flags: FlagValues): QualitySettings | null {
+  const n = intFlag(flags, 'quality-n', 64, 0);
+  if (n === 0) return null;
+  if (n < 2) throw new UsageError('--quality-n must be 0 (off) or at least 2');
+  const path = typeof flags.classifier === 'string' ? flags.classifier : DEFAULT_CLASSIFIER_PATH;
+  if (typeof flags.classifier !== 'string' && !existsSync(path)) {
+    progress(`no quality classifier at ${path}: sample quality will not be measured (ddpm classifier train makes one)`);
+    return null;
+  }
+  return {
+    every: intFlag(flags, 'quality-every', 0, 0),
+    n,
+    steps: intFlag(flags, 'quality-steps', 20),
+    reference: intFlag(flags, 'quality-reference', 2000, 2),
+    classifier: readBytes(path, 'quality classifier'),
+  };
+}
+
+const QUALITY_HEADER = 'step,seconds,normalised_fd,fd_samples,fd_real,fd_noise,confident_share\n';
+
+/** Loads the classifier into the page; returns a function that measures the trainer and appends to quality.csv. */
+async function startQuality(
+  s: BrowserSession,
+  q: QualitySettings,
+  out: string,
+  fresh: boolean,
+): Promise<(step: number, seconds: number) => Promise<QualityResult>> {
+  await sendBytes(s, q.classifier);
+  await callSession(s, 'useClassifier');
+  const csv = join(out, 'quality.csv');
+  if (fresh || !existsSync(csv)) writeFileAtomic(csv, QUALITY_HEADER);
+  const data = qualityData(q.reference);
+  return async (step, seconds) => {
+    const r = await callSession(s, 'quality', {
+      request: { sampler: 'ddim', n: q.n, steps: q.steps, eta: 0, seed: 7 },
+      ...data,
+      fromCheckpoint: false,
+    });
+    appendFileSync(csv, `${step},${seconds.toFixed(1)},${r.normalised},${r.fdSamples},${r.fdReal},${r.fdNoise},${r.confidentShare}\n`);
+    return r;
+  };
+}
+
 export const train: Command = {
   usage:
-    'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]',
-  summary: 'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out',
+    'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]\n' +
+    '        [--quality-every K] [--quality-n 64] [--quality-steps 20] [--classifier FILE]',
+  summary:
+    'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out; with the quality ' +
+    'classifier, the normalised FD of EMA samples every K steps and at the end (quality.csv; --quality-n 0: never)',
   flags: {
     steps: { type: 'string' },
     dataset: { type: 'string' },
@@ -88,6 +151,11 @@ export const train: Command = {
     'sample-every': { type: 'string' },
     samples: { type: 'string' },
     'sample-steps': { type: 'string' },
+    'quality-every': { type: 'string' },
+    'quality-n': { type: 'string' },
+    'quality-steps': { type: 'string' },
+    'quality-reference': { type: 'string' },
+    classifier: { type: 'string' },
   },
   async run(flags) {
     const totalSteps = intFlag(flags, 'steps');
@@ -97,6 +165,7 @@ export const train: Command = {
     const gridSize = intFlag(flags, 'samples', 36);
     const sampleSteps = intFlag(flags, 'sample-steps', 50);
     const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit');
+    const quality = qualitySettings(flags);
     const dataset = datasetSpec((flags.dataset as string | undefined) ?? 'fashion-mnist', 'train', limit);
 
     // Validate a checkpoint in Node before starting anything: a bad file changes nothing.
@@ -142,6 +211,8 @@ export const train: Command = {
         const t0 = Date.now();
         let step = started.step;
         let recent: StepRecord[] = [];
+        const fields: Record<string, string> = {};
+        const measure = quality ? await startQuality(s, quality, out, !resumeBytes) : null;
         while (step < totalSteps && !interrupted) {
           const chunk = Math.min(10, totalSteps - step, checkpointEvery - (step % checkpointEvery));
           const records = await callSession(s, 'train', chunk);
@@ -150,7 +221,11 @@ export const train: Command = {
           appendFileSync(csv, records.map((r) => `${r.step},${r.loss},${r.mse},${seconds}`).join('\n') + '\n');
           recent = [...recent, ...records].slice(-50);
           const avg = recent.reduce((a, r) => a + r.loss, 0) / recent.length;
-          bar.update(step, { loss: avg.toFixed(4) });
+          fields.loss = avg.toFixed(4);
+          if (measure && quality!.every > 0 && step % quality!.every === 0 && step < totalSteps) {
+            fields.nFD = (await measure(step, (Date.now() - t0) / 1000)).normalised.toFixed(3);
+          }
+          bar.update(step, fields);
           if (step % checkpointEvery === 0 || step === totalSteps) await saveCheckpoint(s, out);
           if (sampleEvery > 0 && step % sampleEvery === 0 && step < totalSteps) {
             await saveSamples(s, out, step, gridSize, sampleSteps, 1);
@@ -164,6 +239,10 @@ export const train: Command = {
         }
         progress(`sampling a grid of ${gridSize} (DDIM, ${sampleSteps} steps, EMA weights)…`);
         const grid = await saveSamples(s, out, step, gridSize, sampleSteps, 1);
+        if (measure) {
+          progress(`measuring sample quality (${quality!.n} samples, DDIM-${quality!.steps}, EMA weights)…`);
+          console.log(formatQuality(await measure(step, (Date.now() - t0) / 1000)));
+        }
         progress(`done: ${join(out, 'checkpoint.safetensors')}, ${csv}, ${grid}`);
         return 0;
       });

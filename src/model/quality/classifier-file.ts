@@ -26,8 +26,7 @@ export async function saveClassifier(model: ImageClassifier, info: ClassifierInf
   });
 }
 
-/** A built classifier with the file's weights, and what the file says about it. */
-export function loadClassifier(bytes: Uint8Array, what = 'classifier file'): { model: ImageClassifier; info: ClassifierInfo } {
+function parseClassifierFile(bytes: Uint8Array, what: string) {
   const file = readSafetensors(bytes);
   if (file.metadata.format !== CLASSIFIER_FORMAT) {
     throw new Error(`${what}: not a quality classifier (format '${file.metadata.format ?? 'none'}', expected '${CLASSIFIER_FORMAT}')`);
@@ -35,6 +34,17 @@ export function loadClassifier(bytes: Uint8Array, what = 'classifier file'): { m
   const config = JSON.parse(file.metadata.config ?? 'null') as ClassifierConfig | null;
   const info = JSON.parse(file.metadata.info ?? 'null') as ClassifierInfo | null;
   if (!config || !info) throw new Error(`${what}: the header lacks its config or info`);
+  return { file, config, info };
+}
+
+/** What a classifier file says about itself (no GPU needed). */
+export function loadClassifierInfo(bytes: Uint8Array, what = 'classifier file'): ClassifierInfo {
+  return parseClassifierFile(bytes, what).info;
+}
+
+/** A built classifier with the file's weights, and what the file says about it. */
+export function loadClassifier(bytes: Uint8Array, what = 'classifier file'): { model: ImageClassifier; info: ClassifierInfo } {
+  const { file, config, info } = parseClassifierFile(bytes, what);
   const model = new ImageClassifier(config).build(0);
   const values = new Map<string, { shape: number[]; data: ArrayLike<number> }>();
   for (const [name, t] of file.tensors) values.set(name, { shape: t.shape, data: t.data as ArrayLike<number> });
