@@ -6,7 +6,7 @@ import {
   captureCheckpoint,
   modelFromCheckpoint,
   parseCheckpoint,
-  restoreCheckpoint,
+  trainerFromCheckpoint,
   type ParsedCheckpoint,
 } from '../model/train/checkpoint.ts';
 import { Trainer, type Dataset } from '../model/train/trainer.ts';
@@ -34,14 +34,7 @@ export function checkpointFileName(preset: string, step: number): string {
 
 /** A trainer continuing a checkpoint on `data`. */
 export function resumeTrainer(checkpoint: ParsedCheckpoint, data: Dataset): Trainer {
-  const trainer = new Trainer(checkpoint.config, data);
-  try {
-    restoreCheckpoint(trainer, checkpoint);
-  } catch (e) {
-    trainer.dispose();
-    throw e;
-  }
-  return trainer;
+  return trainerFromCheckpoint(checkpoint, data);
 }
 
 /** A model to sample or evaluate, and what to dispose when done with it. */

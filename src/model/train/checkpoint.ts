@@ -95,9 +95,9 @@ export function restoreCheckpoint(trainer: Trainer, c: ParsedCheckpoint): void {
   trainer.loadState(c);
 }
 
-/** A trainer continuing from checkpoint bytes on `data`. */
-export function trainerFromCheckpoint(bytes: Uint8Array, data: Dataset): Trainer {
-  const c = parseCheckpoint(bytes);
+/** A trainer continuing from a checkpoint (bytes, or already parsed) on `data`. */
+export function trainerFromCheckpoint(from: Uint8Array | ParsedCheckpoint, data: Dataset): Trainer {
+  const c = from instanceof Uint8Array ? parseCheckpoint(from) : from;
   const trainer = new Trainer(c.config, data);
   try {
     restoreCheckpoint(trainer, c);
