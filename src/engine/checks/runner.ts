@@ -6,7 +6,7 @@
 // is checked against the reference.
 
 import { backward } from '../backward.ts';
-import { Rng } from '../random.ts';
+import { deriveSeed, Rng } from '../random.ts';
 import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';
 import { scope, tensor, type Tensor } from '../tensor.ts';
@@ -88,7 +88,7 @@ export function checkReferenceGradient(c: CheckCase, seed: number, maxProbes = 4
   if (!c.vjp) return 0;
   const { xs, gy } = drawCase(c, seed);
   const analytic = c.vjp(xs, gy);
-  const rng = new Rng(seed ^ 0x5bd1e995);
+  const rng = new Rng(deriveSeed(seed, 'probes'));
   let worst = 0;
   xs.forEach((x, k) => {
     if (c.inputs[k]!.noGrad) return;
@@ -152,7 +152,5 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
 
 /** A stable per-case seed: the run seed mixed with the case's name. */
 export function caseSeed(runSeed: number, op: string, caseName: string): number {
-  let h = runSeed >>> 0;
-  for (const ch of `${op}/${caseName}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
+  return deriveSeed(runSeed, op, caseName);
 }
