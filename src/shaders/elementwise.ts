@@ -22,6 +22,16 @@ fn tanh_(x: f32) -> f32 {
   let t = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - t) / (1.0 + t);
 }
+// Derivatives from x, not from y: 1 − y² and y(1 − y) cancel catastrophically in f32 where
+// |y| is near 1, so large |x| would lose every significant digit of a small gradient.
+fn sigmoid_grad(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return e / ((1.0 + e) * (1.0 + e));
+}
+fn tanh_grad(x: f32) -> f32 {
+  let t = exp(-2.0 * abs(x));
+  return 4.0 * t / ((1.0 + t) * (1.0 + t));
+}
 `;
 
 export const UNARY_OPS = {
@@ -30,9 +40,9 @@ export const UNARY_OPS = {
   log: { forward: 'log(x)', derivative: 'dy / x' },
   sqrt: { forward: 'sqrt(x)', derivative: 'dy * 0.5 / y' },
   square: { forward: 'x * x', derivative: 'dy * 2.0 * x' },
-  sigmoid: { forward: 'sigmoid_(x)', derivative: 'dy * y * (1.0 - y)' },
+  sigmoid: { forward: 'sigmoid_(x)', derivative: 'dy * sigmoid_grad(x)' },
   silu: { forward: 'x * sigmoid_(x)', derivative: 'dy * sigmoid_(x) * (1.0 + x * (1.0 - sigmoid_(x)))' },
-  tanh: { forward: 'tanh_(x)', derivative: 'dy * (1.0 - y * y)' },
+  tanh: { forward: 'tanh_(x)', derivative: 'dy * tanh_grad(x)' },
   /** clamp to [a, b]; the gradient passes where x is inside. */
   clamp: { forward: 'clamp(x, params.a, params.b)', derivative: 'select(0.0, dy, x >= params.a && x <= params.b)' },
   /** y = a·x + b: the scalar add/sub/mul/div variants. */
