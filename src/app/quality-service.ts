@@ -143,9 +143,10 @@ export class QualityService {
 
   /** Samples `request.n` images from the trainer (or checkpoint bytes `from`) and measures them. */
   async measure(request: SampleRequest, data: QualityData, from?: Uint8Array): Promise<QualityResult> {
-    const { model } = this.session.modelConfig(from);
+    const source = this.session.inferenceModel(request.weights ?? 'ema', from);
+    const { model } = source.config;
     const meter = await this.meterFor(model.imageSize, model.inChannels, data);
-    const sampled = await this.session.withInferenceModel(request.weights ?? 'ema', from, (m) => sampleImages(m, request));
+    const sampled = await source.run((m) => sampleImages(m, request));
     const report = await this.session.runGpuJob(() => meter.measure({ images: sampled.images.data, count: sampled.images.n }));
     return { ...report, sampleSeconds: sampled.seconds, imagesPerSecond: sampled.images.n / sampled.seconds };
   }

@@ -234,15 +234,13 @@ export class TrainingSession {
     return this.gpu.run(job);
   }
 
-  /** The model of checkpoint bytes `from`, or the trainer's, with `weights`, made in the GPU queue for `job`. */
-  withInferenceModel<T>(weights: Weights, from: Uint8Array | undefined, job: (m: InferenceModel) => Promise<T>): Promise<T> {
+  /**
+   * The model of checkpoint bytes `from` (parsed and validated once, now) or of the trainer, with
+   * `weights`: its config, and `run(job)`, which makes it in the GPU queue for `job`.
+   */
+  inferenceModel(weights: Weights, from?: Uint8Array): { config: TrainConfig; run<T>(job: (m: InferenceModel) => Promise<T>): Promise<T> } {
     const source = this.modelSource(weights, from, 'to measure');
-    return this.withModel(source.make, job);
-  }
-
-  /** The training config of checkpoint bytes `from`, or the trainer's. */
-  modelConfig(from?: Uint8Array): TrainConfig {
-    return this.modelSource('ema', from, 'to measure').config;
+    return { config: source.config, run: (job) => this.withModel(source.make, job) };
   }
 
   /** Runs `job` on a model made in the GPU queue, disposing it afterwards. */
