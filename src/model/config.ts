@@ -64,6 +64,23 @@ export const PRESETS = {
     normGroups: 8,
     normEps: 1e-5,
   },
+  /**
+   * The main command's model: Fashion-MNIST at 16x16 in minutes on a software GPU. Three levels
+   * (8, 16, 32 channels at 16x16, 8x8, 4x4), attention only at 4x4: 3.5x fewer FLOPs per image than
+   * tiny-fashion, which buys more training images per minute (docs/quality-runs.md).
+   */
+  'fashion-16': {
+    ...DDPM_DEFAULTS,
+    imageSize: 16,
+    inChannels: 1,
+    outChannels: 1,
+    baseChannels: 8,
+    channelMultipliers: [1, 2, 4],
+    resBlocksPerLevel: 1,
+    attentionResolutions: [4],
+    normGroups: 4,
+    normEps: 1e-5,
+  },
   /** A mid-size model for Fashion-MNIST at 28x28 on a real GPU. */
   'fashion-28': {
     ...DDPM_DEFAULTS,

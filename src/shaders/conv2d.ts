@@ -10,6 +10,11 @@
 // `src` let the weight gradient read x as [Cin, N, H, W]; the output strides let the input
 // gradient of a strided conv write one sub-pixel phase per launch. Every shape is a uniform.
 //
+// Split-K: the summed channel axis can be cut into `splits` consecutive ranges of splitChannels,
+// each written to its own output slab (outSplitStride apart) by its own work items of the same
+// dispatch; the caller adds the slabs. The weight gradient, whose output is small and whose sum
+// (over the batch) is long, uses it to fill the device in one dispatch.
+//
 // Two kernels, chosen by M (src/engine/ops/conv2d.ts):
 //  - `tiled`: a workgroup stages BLOCK_K summed entries of BLOCK_M filter columns and BLOCK_P
 //    gathered pixels in workgroup memory; each thread then reads them as vec4 and keeps
@@ -43,12 +48,15 @@ export const DIRECT_P = 8;
 export type ConvKernelName = 'tiled' | 'direct';
 
 const CONV_UNIFORMS = {
-  blocks: 'u32', // work items: tiled workgroups or direct invocations
+  blocks: 'u32', // work items: tiled workgroups or direct invocations, all splits
+  splitBlocks: 'u32', // work items of one split
+  splitChannels: 'u32', // summed channels per split (the last split may have fewer)
+  outSplitStride: 'u32', // output offset between splits
   pBlocks: 'u32', // pixel blocks per channel block
   blockM: 'u32', // tiled only: 32 or 64
   pixels: 'u32', // B · outH · outW
   outChannels: 'u32', // M
-  channels: 'u32', // C, the summed channel axis
+  channels: 'u32', // C, the summed channel axis (all splits)
   outH: 'u32',
   outW: 'u32',
   tapsH: 'u32',
@@ -89,10 +97,10 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
 
 /** Shared by both kernels: pixel → output address, and a guarded write of 4 channels. */
 const output = (hasBias: boolean): string => /* wgsl */ `
-fn outAddress(pix: u32) -> u32 {
+fn outAddress(pix: u32, base: u32) -> u32 {
   let plane = params.outH * params.outW;
   let r = pix % plane;
-  return params.outOffset + (pix / plane) * params.outStrideB + (r / params.outW) * params.outStrideY
+  return base + (pix / plane) * params.outStrideB + (r / params.outW) * params.outStrideY
     + (r % params.outW) * params.outStrideX;
 }
 
@@ -108,9 +116,18 @@ fn store4(at: u32, m: u32, v: vec4<f32>) {
 
 /** Per pixel: the source offset of its batch entry and the corner of its window. */
 const windowOf = (pix: string, name: string): string => `
-  let ${name}Src = params.srcOffset + (${pix} / plane) * params.srcStrideB;
+  let ${name}Src = srcBase + (${pix} / plane) * params.srcStrideB;
   let ${name}Y = i32((${pix} % plane / params.outW) * params.sMul) - params.padT;
   let ${name}X = i32((${pix} % params.outW) * params.sMul) - params.padL;`;
+
+/** From a work item's index `item`: its split's channel range, source, filter and output bases. */
+const splitOf = (item: string): string => `let split = ${item} / params.splitBlocks;
+  let inner = ${item} % params.splitBlocks;
+  let c0 = split * params.splitChannels;
+  let channels = min(params.splitChannels, params.channels - c0);
+  let srcBase = params.srcOffset + c0 * params.srcStrideC;
+  let filtBase = params.filtOffset + i32(c0) * params.filtStrideC;
+  let outBase = params.outOffset + split * params.outSplitStride;`;
 
 /** Accumulator acc{j}_{q} holds pixel j, channels 4q..4q+3 of a thread's tile. */
 interface TileCell {
@@ -131,7 +148,7 @@ function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string,
   for (var j = 0u; j < ${pixels}u; j++) {
     let pix = ${p0} + j;
     if (pix < params.pixels) {
-      let at = outAddress(pix);
+      let at = outAddress(pix, outBase);
       for (var q = 0u; q < ${quads}u; q++) {
         store4(at, ${m0} + q * 4u, tile[j * ${quads}u + q]);
       }
@@ -168,8 +185,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let block = min(wg.x + wg.y * nwg.x, params.blocks - 1u);
   let blockM = params.blockM;
   let blockP = ${TILED_BLOCK_AREA}u / blockM;
-  let p0 = (block % params.pBlocks) * blockP;
-  let m0 = (block / params.pBlocks) * blockM;
+  ${splitOf('block')}
+  let p0 = (inner % params.pBlocks) * blockP;
+  let m0 = (inner / params.pBlocks) * blockM;
   let plane = params.outH * params.outW;
 
   // Staging roles: filter column m0 + t (threads below blockM), pixel columns p0 + t + 64·i.
@@ -189,7 +207,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
   // The next summed entry (c, ty, tx) to stage, walked incrementally: its filter offset, its
   // source channel offset and its window offsets dy = ty·dil, dx = tx·dil.
-  let channels = params.channels;
   let tapsH = params.tapsH;
   let tapsW = params.tapsW;
   let dil = i32(params.dil);
@@ -201,7 +218,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = 0u;
   var ty = 0u;
   var tx = 0u;
-  var f = params.filtOffset + fm;
+  var f = filtBase + fm;
   var cOff = 0u;
   var dy = 0;
   var dx = 0;
@@ -260,8 +277,9 @@ export const convDirectKernel = defineKernel({
     const cells = tileCells(DIRECT_P, quads);
     return /* wgsl */ `${output(k.has.bias)}
 ${k.main}
-  let p0 = (idx % params.pBlocks) * ${DIRECT_P}u;
-  let m0 = (idx / params.pBlocks) * ${DIRECT_M}u;
+  ${splitOf('idx')}
+  let p0 = (inner % params.pBlocks) * ${DIRECT_P}u;
+  let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
   let plane = params.outH * params.outW;
   // Channels past M are clamped for loading and skipped when writing.
   ${unroll(DIRECT_M, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ')}
@@ -279,8 +297,8 @@ ${k.main}
   let tapsW = params.tapsW;
   let filtStrideTy = params.filtStrideTy;
   let filtStrideTx = params.filtStrideTx;
-  var fC = params.filtOffset + i32(m0);
-  for (var c = 0u; c < params.channels; c++) {
+  var fC = filtBase + i32(m0);
+  for (var c = 0u; c < channels; c++) {
     for (var ty = 0u; ty < tapsH; ty++) {
       let fRow = fC + i32(ty) * filtStrideTy;
       let dy = i32(ty) * dil;

@@ -47,7 +47,7 @@ export const sample: Command = {
         useEma: !flags.raw,
       });
       writeFileAtomic(out, await takeBytes(s, offered));
-      progress(`wrote ${out} (${offered.seconds.toFixed(1)} s)`);
+      progress(`wrote ${out}: ${n} images in ${offered.seconds.toFixed(1)} s (${(n / offered.seconds).toFixed(2)} images/s)`);
       return 0;
     });
   },

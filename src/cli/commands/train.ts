@@ -4,33 +4,30 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULT_OPTIMIZER,
+  quickRunConfig,
   readCheckpoint,
+  type QuickRunOverrides,
   type QualityResult,
   type StepRecord,
-  type TrainConfig,
   type TrainConfigInput,
 } from '../../app/index.ts';
 import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
-import { preset } from '../../model/config.ts';
 import type { BrowserSession } from '../browser.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes, writeFileAtomic } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
-import { lossChartSvg } from '../loss-svg.ts';
+import { lossChartSvg, qualityChartSvg } from '../chart-svg.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
 import { intFlag, numberFlag } from '../flags.ts';
 
-/** Settings for short runs on small models (DDPM's own are for 800k steps: lr 2e-4, EMA 0.9999). */
-const QUICK_RUN: Partial<TrainConfig> = {
-  optimizer: { ...DEFAULT_OPTIMIZER, lr: 1e-3, warmupSteps: 100 },
-  emaDecay: 0.995,
-};
-
-function configFromFlags(flags: FlagValues): TrainConfigInput {
-  let base: Record<string, unknown> = {};
+/**
+ * The quick-run recipe (src/app/presets.ts) with a config file's settings and the flags on top.
+ * Unless the file sets optimizer.decaySteps, the learning rate decays over the run's `totalSteps`.
+ */
+function configFromFlags(flags: FlagValues, totalSteps: number): TrainConfigInput {
+  let base: QuickRunOverrides = {};
   if (typeof flags.config === 'string') {
     try {
       base = JSON.parse(readFileSync(flags.config, 'utf8'));
@@ -38,15 +35,14 @@ function configFromFlags(flags: FlagValues): TrainConfigInput {
       throw new Error(`cannot read config '${flags.config}': ${(e as Error).message}`);
     }
   }
-  const presetName = (flags.preset as string | undefined) ?? (base.preset as string | undefined) ?? 'tiny-fashion';
-  const model = { ...preset(presetName), ...(base.model as object) };
-  const config: TrainConfigInput & Record<string, unknown> = { ...QUICK_RUN, ...base, model } as never;
-  delete config.preset;
+  const lr = numberFlag(flags, 'lr');
+  const config = quickRunConfig({
+    ...base,
+    preset: (flags.preset as string | undefined) ?? base.preset,
+    optimizer: { decaySteps: totalSteps, ...base.optimizer, ...(lr === undefined ? {} : { lr }) },
+  });
   if (flags.batch !== undefined) config.batchSize = intFlag(flags, 'batch');
   if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', 0, 0);
-  const lr = numberFlag(flags, 'lr');
-  if (lr !== undefined) config.optimizer = { ...(config.optimizer as TrainConfig['optimizer']), lr };
-  config.batchSize ??= 16;
   return config;
 }
 
@@ -74,6 +70,7 @@ async function saveSamples(s: BrowserSession, out: string, step: number, n: numb
   });
   const path = join(out, `samples-${step}.png`);
   writeFileAtomic(path, await takeBytes(s, offered));
+  progress(`${n} samples in ${offered.seconds.toFixed(1)} s (${(n / offered.seconds).toFixed(2)} images/s)`);
   return path;
 }
 
@@ -125,6 +122,13 @@ async function startQuality(
       fromCheckpoint: false,
     });
     appendFileSync(csv, `${step},${seconds.toFixed(1)},${r.normalised},${r.fdSamples},${r.fdReal},${r.fdNoise},${r.confidentShare}\n`);
+    const rows = readFileSync(csv, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').map(Number))
+      .map(([, secs, normalised]) => ({ seconds: secs!, normalised: normalised! }));
+    writeFileAtomic(join(out, 'quality.svg'), qualityChartSvg(rows, `sample quality, ${out}`));
     return r;
   };
 }
@@ -181,7 +185,7 @@ export const train: Command = {
         return 0;
       }
     }
-    const config = resumeBytes ? undefined : configFromFlags(flags);
+    const config = resumeBytes ? undefined : configFromFlags(flags, totalSteps);
 
     let interrupted = false;
     const onSigint = () => {

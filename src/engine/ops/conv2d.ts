@@ -69,6 +69,10 @@ interface ConvLaunch {
   outStrideM: number;
   outStrideY: number;
   outStrideX: number;
+  /** Split-K: cut the summed channels into this many ranges, each summed into its own output slab. */
+  splits?: number;
+  /** Offset between the splits' output slabs. */
+  outSplitStride?: number;
 }
 
 /** Above this many output channels the workgroup-memory kernel wins; at or below, `direct`. */
@@ -102,12 +106,14 @@ function planConv(outChannels: number, pixels: number): ConvPlan {
 
 function launchConv(l: ConvLaunch): void {
   // `batch` only sizes the pixel axis; the kernel takes `pixels`.
-  const { src, filt, bias, out, batch, ...geometry } = l;
+  const { src, filt, bias, out, batch, splits = 1, outSplitStride = 0, ...geometry } = l;
   const pixels = batch * l.outH * l.outW;
   const plan = planConv(l.outChannels, pixels);
-  const { blockM, pBlocks, blocks } = plan;
-  if (blocks === 0) return;
-  const uniforms = { ...geometry, blockM, pBlocks, blocks, pixels };
+  const { blockM, pBlocks } = plan;
+  if (plan.blocks === 0) return;
+  const splitChannels = Math.ceil(l.channels / splits);
+  const blocks = plan.blocks * Math.ceil(l.channels / splitChannels);
+  const uniforms = { ...geometry, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
   const buffers = { src, filt, bias, outs: out };
   if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
   else launch(convDirectKernel, {}, buffers, uniforms);
@@ -226,58 +232,57 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   return dx;
 }
 
-/** Split the weight gradient's sum over N until it has this many workgroups. */
-const WGRAD_TARGET_WORKGROUPS = 32;
+/** Split the weight gradient's sum over N until it has this many work items (workgroups). */
+const WGRAD_TARGET_WORKGROUPS = 64;
 
 /**
  * dw[co, ci, ky, kx] = Σ_{n, oy, ox} gy[n, co, oy, ox] · x[n, ci, oy·s − top + ky, ox·s − left + kx]:
  * a conv over x read as [Cin, N, H, W] whose "filter" is gy (taps = output pixels, dilation s).
  * Its output is small (Cout × Cin·kh·kw) and its sum long (N·outH·outW), so when that leaves
- * few workgroups the sum is split over N into partial results, added up afterwards.
+ * few workgroups the sum over N is split (split-K, one dispatch) into partial results that one
+ * reduction adds up.
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   const filt = permuteRaw(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
   const size = g.cout * g.cin * g.kh * g.kw;
   const { workgroups } = planConv(g.cout, g.cin * g.kh * g.kw);
-  const splits = Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups));
-  const perSplit = Math.ceil(g.n / splits);
+  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups)));
   const parts = Math.ceil(g.n / perSplit);
   const dwShape = [g.cout, g.cin, g.kh, g.kw];
   const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
-  for (let s = 0; s < parts; s++) {
-    const n0 = s * perSplit;
-    launchConv({
-      src: x,
-      filt,
-      bias: null,
-      out,
-      batch: g.cin,
-      outChannels: g.cout,
-      channels: Math.min(perSplit, g.n - n0),
-      outH: g.kh,
-      outW: g.kw,
-      tapsH: g.outH,
-      tapsW: g.outW,
-      srcH: g.h,
-      srcW: g.w,
-      srcOffset: n0 * g.cin * g.h * g.w,
-      srcStrideB: g.h * g.w,
-      srcStrideC: g.cin * g.h * g.w,
-      sMul: 1,
-      dil: g.stride,
-      padT: g.pad[0],
-      padL: g.pad[2],
-      filtOffset: n0 * g.outH * g.outW * g.cout,
-      filtStrideC: g.outH * g.outW * g.cout,
-      filtStrideTy: g.outW * g.cout,
-      filtStrideTx: g.cout,
-      outOffset: s * size,
-      outStrideB: g.kh * g.kw,
-      outStrideM: g.cin * g.kh * g.kw,
-      outStrideY: g.kw,
-      outStrideX: 1,
-    });
-  }
+  launchConv({
+    src: x,
+    filt,
+    bias: null,
+    out,
+    batch: g.cin,
+    outChannels: g.cout,
+    channels: g.n,
+    outH: g.kh,
+    outW: g.kw,
+    tapsH: g.outH,
+    tapsW: g.outW,
+    srcH: g.h,
+    srcW: g.w,
+    srcOffset: 0,
+    srcStrideB: g.h * g.w,
+    srcStrideC: g.cin * g.h * g.w,
+    sMul: 1,
+    dil: g.stride,
+    padT: g.pad[0],
+    padL: g.pad[2],
+    filtOffset: 0,
+    filtStrideC: g.outH * g.outW * g.cout,
+    filtStrideTy: g.outW * g.cout,
+    filtStrideTx: g.cout,
+    outOffset: 0,
+    outStrideB: g.kh * g.kw,
+    outStrideM: g.cin * g.kh * g.kw,
+    outStrideY: g.kw,
+    outStrideX: 1,
+    splits: parts,
+    outSplitStride: size,
+  });
   filt.dispose();
   if (parts === 1) return out;
   const dw = sumRaw(out, [0]);
