@@ -1,14 +1,14 @@
 // The application layer's entry for the front ends (src/ui, src/harness, src/cli): the training
 // session service, its state and request types, and the CLI ↔ page protocol.
 
-export { TrainingSession, type TrainerInfo, type SessionEvents, type EvaluateOptions } from './training-session.ts';
+export { TrainingSession, type TrainerInfo, type SessionEvents, type StepProfile, type EvaluateOptions } from './training-session.ts';
 export { type EngineStatus, type LostEngine, type DeviceReport } from './engine.ts';
 export { type DatasetRequest, type PreparedDataset, type Split } from './dataset-cache.ts';
 export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights } from './checkpoint-io.ts';
 export { sampleSteps, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
 export { chainTimesteps, type ChainResult } from './noising-chain.ts';
 export { scheduleCurves, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
-export { QUICK_RUN, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
+export { QUICK_RUN, DEFAULT_TRAIN_SETTINGS, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
 export {
   noDataset,
   noRun,

@@ -47,18 +47,6 @@ export interface TrainSettings {
   seed: number;
 }
 
-/** The training config of the demo's settings on a schedule. */
-export function configFromSettings(settings: TrainSettings, schedule: ScheduleChoice): TrainConfig {
-  return makeTrainConfig({
-    model: preset(settings.preset),
-    diffusion: { schedule: { type: schedule.type, T: schedule.T } },
-    optimizer: { lr: settings.lr, warmupSteps: settings.warmupSteps },
-    batchSize: settings.batchSize,
-    emaDecay: settings.emaDecay,
-    seed: settings.seed,
-  });
-}
-
 /**
  * The recipe of short runs on small models, chosen by measured sample quality (docs/quality-runs.md;
  * DDPM's own settings are for 800k steps: lr 2e-4, EMA 0.9999): the main command's and the demo's.
@@ -67,7 +55,7 @@ export const QUICK_RUN = {
   preset: 'fashion-16',
   batchSize: 32,
   optimizer: { lr: 2e-3, warmupSteps: 50, minLrRatio: 0.1 },
-  diffusion: { objective: 'eps', minSnrGamma: 5 },
+  diffusion: { objective: 'v', minSnrGamma: 5 },
   emaDecay: 0.999,
   emaWarmup: true,
 } as const;
@@ -90,4 +78,29 @@ export function quickRunConfig(overrides: QuickRunOverrides = {}): TrainConfigIn
     optimizer: { ...DEFAULT_OPTIMIZER, ...QUICK_RUN.optimizer, ...optimizer },
     diffusion: { ...QUICK_RUN.diffusion, ...diffusion },
   };
+}
+
+/** The demo's settings before a user changes them: the quick-run recipe, 2000 steps. */
+export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
+  preset: QUICK_RUN.preset,
+  batchSize: QUICK_RUN.batchSize,
+  lr: QUICK_RUN.optimizer.lr,
+  warmupSteps: QUICK_RUN.optimizer.warmupSteps,
+  emaDecay: QUICK_RUN.emaDecay,
+  targetSteps: 2000,
+  seed: 0,
+};
+
+/** The training config of the demo's settings on a schedule: the quick-run recipe with them applied. */
+export function configFromSettings(settings: TrainSettings, schedule: ScheduleChoice): TrainConfig {
+  return makeTrainConfig(
+    quickRunConfig({
+      preset: settings.preset,
+      diffusion: { schedule: { type: schedule.type, T: schedule.T } },
+      optimizer: { lr: settings.lr, warmupSteps: settings.warmupSteps, decaySteps: settings.targetSteps },
+      batchSize: settings.batchSize,
+      emaDecay: settings.emaDecay,
+      seed: settings.seed,
+    }),
+  );
 }

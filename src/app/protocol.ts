@@ -9,6 +9,7 @@ import type { StepRecord, TrainConfig, TrainConfigInput } from '../model/train/t
 import type { DeviceReport } from './engine.ts';
 import type { ClassifierInfo, ClassifierTrainOptions, QualityResult } from './quality-service.ts';
 import type { SampleRequest } from './sampling.ts';
+import type { StepProfile } from './training-session.ts';
 
 export type { BoundReport, StepRecord, TrainConfig, TrainConfigInput };
 
@@ -41,6 +42,8 @@ export interface SessionProtocol {
     parameters: number;
   }>;
   train(steps: number): Promise<StepRecord[]>;
+  /** GPU time of the trainer's next step by kernel family and kernel. */
+  profileStep(): Promise<StepProfile>;
   /** Offers the trainer's checkpoint. */
   checkpoint(): Promise<Offered>;
   /** Offers a PNG grid of samples: of the trainer, or of the received checkpoint with `fromCheckpoint`; EMA weights unless `useEma` is false. */

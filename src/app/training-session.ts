@@ -2,6 +2,7 @@
 // the harness page): one engine, one dataset, at most one trainer, and everything done with them:
 // training, checkpoints, sampling, the bound, the noising chain. GPU work runs one job at a time.
 
+import { runtime } from '../engine/index.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
 import {
@@ -33,6 +34,17 @@ export interface TrainerInfo {
   images: number;
   config: TrainConfig;
   summary: TrainerSummary;
+}
+
+/** GPU time of one training step: by kernel family (the name before '[') and by kernel. */
+export interface StepProfile {
+  /** Wall time of one untimed step. */
+  wallMs: number;
+  /** Sum of the timed passes (one per dispatch) of the profiled step. */
+  gpuMs: number;
+  dispatches: number;
+  families: { name: string; ms: number; count: number }[];
+  kernels: { name: string; ms: number; count: number }[];
 }
 
 export interface SessionEvents {
@@ -184,6 +196,42 @@ export class TrainingSession {
   train(steps: number, onRecord?: (r: StepRecord) => void): Promise<StepRecord[]> {
     const trainer = this.requireTrainer('to train');
     return this.gpu.run(() => trainer.train(steps, onRecord));
+  }
+
+  /**
+   * Profiles the trainer's next steps: one untimed step for the wall time, then one with a GPU
+   * timestamp pair around every dispatch. Needs the adapter's 'timestamp-query' feature.
+   */
+  profileStep(): Promise<StepProfile> {
+    const trainer = this.requireTrainer('to profile');
+    return this.gpu.run(async () => {
+      const dispatcher = runtime().dispatcher;
+      if (!dispatcher.canTimePasses) throw new Error("profiling needs the adapter's 'timestamp-query' feature, which this one lacks");
+      const t0 = performance.now();
+      await trainer.train(1);
+      const wallMs = performance.now() - t0;
+      const before = dispatcher.counters.dispatches;
+      dispatcher.startPassTiming({ perKernel: true });
+      await trainer.train(1);
+      const timings = await dispatcher.endPassTiming().read();
+      const byKernel = Object.entries(timings.byKernel ?? {}).map(([name, k]) => ({ name, ...k }));
+      const families = new Map<string, { name: string; ms: number; count: number }>();
+      for (const k of byKernel) {
+        const name = k.name.split('[')[0]!;
+        const f = families.get(name) ?? { name, ms: 0, count: 0 };
+        f.ms += k.ms;
+        f.count += k.count;
+        families.set(name, f);
+      }
+      const slowestFirst = <T extends { ms: number }>(a: T[]) => a.sort((x, y) => y.ms - x.ms);
+      return {
+        wallMs,
+        gpuMs: timings.passMs,
+        dispatches: dispatcher.counters.dispatches - before,
+        families: slowestFirst([...families.values()]),
+        kernels: slowestFirst(byKernel),
+      };
+    });
   }
 
   /** The trainer's full state as safetensors bytes, and the file name to offer them under. */

@@ -62,6 +62,7 @@ export async function createPageSession(): Promise<SessionProtocol> {
     },
 
     train: (steps) => app.train(steps),
+    profileStep: () => app.profileStep(),
 
     async checkpoint() {
       return offer((await app.checkpoint()).bytes);

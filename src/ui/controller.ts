@@ -11,6 +11,7 @@ import {
   presetShape,
   readCheckpoint,
   TrainingSession,
+  DEFAULT_TRAIN_SETTINGS,
   type ChainResult,
   type DatasetRequest,
   type DatasetState,
@@ -33,7 +34,7 @@ export class DemoController extends EventTarget {
   dataset: DatasetState = noDataset();
   schedule: ScheduleChoice = { type: 'linear', T: 1000 };
   /** The preset the data are prepared for (the trainer's once one exists). */
-  preset = 'tiny-fashion';
+  preset = DEFAULT_TRAIN_SETTINGS.preset;
   training: TrainingState = noRun().training;
   sampling: SamplingState = noRun().sampling;
   /** Every loss read back since the trainer was made (the chart's data). */

@@ -5,7 +5,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { noDataset, noRun, type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
+import { DEFAULT_TRAIN_SETTINGS, noDataset, noRun, type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
@@ -18,15 +18,7 @@ export interface CheckpointLink {
   bytes: number;
 }
 
-const DEFAULT_SETTINGS: TrainSettings = {
-  preset: 'tiny-fashion',
-  batchSize: 32,
-  lr: 1e-3,
-  warmupSteps: 100,
-  emaDecay: 0.995,
-  targetSteps: 2000,
-  seed: 0,
-};
+const DEFAULT_SETTINGS: TrainSettings = DEFAULT_TRAIN_SETTINGS;
 
 function formatCount(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);

@@ -164,7 +164,7 @@ test('a downloaded checkpoint resumes training at its step', async () => {
   await click('train-panel >>> button[name=download]');
   const link = await el('train-panel >>> a[download]');
   const name = await link.evaluate((a) => a.getAttribute('download'));
-  expect(name).toBe('ddpm-tiny-fashion-step4.safetensors');
+  expect(name).toBe('ddpm-fashion-16-step4.safetensors');
   const base64 = await link.evaluate(async (a) => {
     const bytes = new Uint8Array(await (await fetch((a as HTMLAnchorElement).href)).arrayBuffer());
     let s = '';

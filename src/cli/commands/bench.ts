@@ -1,9 +1,12 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
-import type { BenchRow as ProtocolRow } from '../../app/index.ts';
+import { QUICK_RUN, quickRunConfig, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
 import { REPO_ROOT } from '../browser.ts';
-import type { Command } from '../command.ts';
+import type { Command, FlagValues } from '../command.ts';
+import { datasetSpec } from '../datasets.ts';
+import { intFlag } from '../flags.ts';
+import { callSession } from '../session-client.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatFixed, formatTable, type Column } from '../table.ts';
@@ -50,11 +53,41 @@ function describeDevice(device: Record<string, unknown>): string[] {
   return lines;
 }
 
+/** One training step of the quick-run recipe (or --preset, --batch) on the GPU, by kernel family. */
+async function profileStep(flags: FlagValues): Promise<number> {
+  const batchSize = intFlag(flags, 'batch', 32);
+  const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
+  const config = quickRunConfig({ preset: presetName, batchSize });
+  const profile: StepProfile = await withHarness(async (s) => {
+    progress('building the model and warming up (2 steps)…');
+    await callSession(s, 'start', { config, resume: false, dataset: datasetSpec('fashion-mnist', 'train', 1024) });
+    await callSession(s, 'train', 2);
+    return callSession(s, 'profileStep');
+  });
+  if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), config, ...profile });
+  const total = profile.families.reduce((a, f) => a + f.ms, 0);
+  console.log(
+    `one training step of ${presetName} (batch ${batchSize}): ${profile.wallMs.toFixed(0)} ms wall, ` +
+      `${profile.dispatches} dispatches, ${profile.gpuMs.toFixed(0)} ms of timed GPU passes (one per dispatch)\n`,
+  );
+  type Family = StepProfile['families'][number];
+  const cols: Column<Family>[] = [
+    { header: 'kernel family', value: (f) => f.name },
+    { header: 'GPU ms', align: 'right', value: (f) => f.ms.toFixed(1) },
+    { header: 'share', align: 'right', value: (f) => `${((100 * f.ms) / total).toFixed(1)}%` },
+    { header: 'dispatches', align: 'right', value: (f) => String(f.count) },
+  ];
+  console.log(formatTable(cols, profile.families));
+  return 0;
+}
+
 export const bench: Command = {
-  usage: 'bench [--json FILE]',
-  summary: 'run the micro-benchmarks; results go to bench/results/latest.json',
-  flags: { json: { type: 'string' } },
+  usage: 'bench [--json FILE] | bench --profile [--preset NAME] [--batch B] [--json FILE]',
+  summary:
+    'run the micro-benchmarks (results go to bench/results/latest.json); --profile: GPU time of one training step by kernel family',
+  flags: { json: { type: 'string' }, profile: { type: 'boolean' }, preset: { type: 'string' }, batch: { type: 'string' } },
   async run(flags) {
+    if (flags.profile === true) return profileStep(flags);
     const result = await withHarness(async (session) => {
       progress('running benchmarks…');
       return callHarness(session, 'runBench');
