@@ -5,8 +5,9 @@
 //   Y = y·sMul + ty·dil − padT,  X = x·sMul + tx·dil − padL   (zero outside the source)
 //
 // As a GEMM: rows m (M output channels), columns p = (b, y, x) (pixels), summed k = (c, ty, tx).
-// `filt` is m-contiguous (the op packs it with a permute) with signed c/ty/tx strides, so the
-// input gradient reads the filter flipped without a copy; the batch and channel strides of
+// `filt` is read through signed c/ty/tx strides and an m stride, so the forward pass reads the
+// weights [M, C, kh, kw] as they are, the input gradient reads them transposed and flipped, and
+// the weight gradient reads gy [N, M, H, W] as its filter, all without a copy; the batch and channel strides of
 // `src` let the weight gradient read x as [Cin, N, H, W]; the output strides let the input
 // gradient of a strided conv write one sub-pixel phase per launch. Every shape is a uniform.
 //
@@ -74,6 +75,7 @@ const CONV_UNIFORMS = {
   filtStrideC: 'i32',
   filtStrideTy: 'i32',
   filtStrideTx: 'i32',
+  filtStrideM: 'u32',
   outOffset: 'u32',
   outStrideB: 'u32',
   outStrideM: 'u32',
@@ -218,7 +220,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var c = 0u;
   var ty = 0u;
   var tx = 0u;
-  var f = filtBase + fm;
+  var f = filtBase + fm * i32(params.filtStrideM);
   var cOff = 0u;
   var dy = 0;
   var dx = 0;
@@ -282,7 +284,7 @@ ${k.main}
   let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
   let plane = params.outH * params.outW;
   // Channels past M are clamped for loading and skipped when writing.
-  ${unroll(DIRECT_M, (i) => `let mOff${i} = min(m0 + ${i}u, params.outChannels - 1u) - m0;`, '  ')}
+  ${unroll(DIRECT_M, (i) => `let mOff${i} = (min(m0 + ${i}u, params.outChannels - 1u) - m0) * params.filtStrideM;`, '  ')}
   ${unroll(
     DIRECT_P,
     (j) => `let pix${j} = min(p0 + ${j}u, params.pixels - 1u);${windowOf(`pix${j}`, `p${j}`)}\n  var srcC${j} = p${j}Src;`,
@@ -297,7 +299,7 @@ ${k.main}
   let tapsW = params.tapsW;
   let filtStrideTy = params.filtStrideTy;
   let filtStrideTx = params.filtStrideTx;
-  var fC = filtBase + i32(m0);
+  var fC = filtBase + i32(m0 * params.filtStrideM);
   for (var c = 0u; c < channels; c++) {
     for (var ty = 0u; ty < tapsH; ty++) {
       let fRow = fC + i32(ty) * filtStrideTy;

@@ -17,7 +17,6 @@ import {
 import { record } from '../tape.ts';
 import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { permuteRaw } from './raw/layout.ts';
 import { launch } from './launch.ts';
 import { sumRaw } from './raw/reduce.ts';
 
@@ -40,7 +39,7 @@ export function conv2dGeometry(
 /** One launch of the generalised conv; field meanings are in src/shaders/conv2d.ts. */
 interface ConvLaunch {
   src: Tensor;
-  /** m-contiguous filter: element (c, ty, tx, m) at filtOffset + c·C + ty·Ty + tx·Tx + m. */
+  /** The filter: element (c, ty, tx, m) at filtOffset + c·C + ty·Ty + tx·Tx + m·M. */
   filt: Tensor;
   bias: Tensor | null;
   out: Tensor;
@@ -64,6 +63,7 @@ interface ConvLaunch {
   filtStrideC: number;
   filtStrideTy: number;
   filtStrideTx: number;
+  filtStrideM: number;
   outOffset: number;
   outStrideB: number;
   outStrideM: number;
@@ -122,10 +122,9 @@ function launchConv(l: ConvLaunch): void {
 /** y = conv(x, w) + bias. */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
   const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d');
-  const filt = permuteRaw(w, [1, 2, 3, 0]); // [Cin, kh, kw, Cout]
   launchConv({
     src: x,
-    filt,
+    filt: w, // [Cout, Cin, kh, kw] read in place
     bias,
     out,
     batch: g.n,
@@ -145,16 +144,16 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometr
     padT: g.pad[0],
     padL: g.pad[2],
     filtOffset: 0,
-    filtStrideC: g.kh * g.kw * g.cout,
-    filtStrideTy: g.kw * g.cout,
-    filtStrideTx: g.cout,
+    filtStrideC: g.kh * g.kw,
+    filtStrideTy: g.kw,
+    filtStrideTx: 1,
+    filtStrideM: g.cin * g.kh * g.kw,
     outOffset: 0,
     outStrideB: g.cout * g.outH * g.outW,
     outStrideM: g.outH * g.outW,
     outStrideY: g.outW,
     outStrideX: 1,
   });
-  filt.dispose();
   return out;
 }
 
@@ -188,7 +187,6 @@ function phaseAxis(phase: number, size: number, k: number, pad: number, s: numbe
  */
 function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   const dx = emptyTensor([g.n, g.cin, g.h, g.w], 'conv2d-grad-x');
-  const filt = permuteRaw(w, [0, 2, 3, 1]); // [Cout, kh, kw, Cin]
   const s = g.stride;
   for (let py = 0; py < Math.min(s, g.h); py++) {
     for (let px = 0; px < Math.min(s, g.w); px++) {
@@ -196,7 +194,7 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
       const ax = phaseAxis(px, g.w, g.kw, g.pad[2], s);
       launchConv({
         src: gy,
-        filt,
+        filt: w, // read transposed (m = ci, c = co) and flipped, in place
         bias: null,
         out: dx,
         batch: g.n,
@@ -216,10 +214,11 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
         padT: ay.shift,
         padL: ax.shift,
         // Tap (t, u) of the phase is w[.., kLastY − s·t, kLastX − s·u, ..].
-        filtOffset: (ay.kLast * g.kw + ax.kLast) * g.cin,
-        filtStrideC: g.kh * g.kw * g.cin,
-        filtStrideTy: -s * g.kw * g.cin,
-        filtStrideTx: -s * g.cin,
+        filtOffset: ay.kLast * g.kw + ax.kLast,
+        filtStrideC: g.cin * g.kh * g.kw,
+        filtStrideTy: -s * g.kw,
+        filtStrideTx: -s,
+        filtStrideM: g.kh * g.kw,
         outOffset: py * g.w + px,
         outStrideB: g.cin * g.h * g.w,
         outStrideM: g.h * g.w,
@@ -228,7 +227,6 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
       });
     }
   }
-  filt.dispose();
   return dx;
 }
 
@@ -243,7 +241,6 @@ const WGRAD_TARGET_WORKGROUPS = 64;
  * reduction adds up.
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
-  const filt = permuteRaw(gy, [0, 2, 3, 1]); // [N, outH, outW, Cout]
   const size = g.cout * g.cin * g.kh * g.kw;
   const { workgroups } = planConv(g.cout, g.cin * g.kh * g.kw);
   const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups)));
@@ -252,7 +249,7 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
   launchConv({
     src: x,
-    filt,
+    filt: gy, // [N, Cout, outH, outW] read in place
     bias: null,
     out,
     batch: g.cin,
@@ -272,9 +269,10 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     padT: g.pad[0],
     padL: g.pad[2],
     filtOffset: 0,
-    filtStrideC: g.outH * g.outW * g.cout,
-    filtStrideTy: g.outW * g.cout,
-    filtStrideTx: g.cout,
+    filtStrideC: g.cout * g.outH * g.outW,
+    filtStrideTy: g.outW,
+    filtStrideTx: 1,
+    filtStrideM: g.outH * g.outW,
     outOffset: 0,
     outStrideB: g.kh * g.kw,
     outStrideM: g.cin * g.kh * g.kw,
@@ -283,7 +281,6 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     splits: parts,
     outSplitStride: size,
   });
-  filt.dispose();
   if (parts === 1) return out;
   const dw = sumRaw(out, [0]);
   out.dispose();
