@@ -1,5 +1,6 @@
 // The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
 
+import { kernelTuning, type KernelTuning } from './tuning.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -22,6 +23,8 @@ export class DeviceLostError extends Error {
 export class Runtime extends EventTarget {
   readonly pool: BufferPool;
   readonly dispatcher: Dispatcher;
+  /** Kernel shapes chosen for this adapter. */
+  readonly tuning: KernelTuning;
   lost: DeviceLostDetail | null = null;
 
   constructor(
@@ -31,6 +34,7 @@ export class Runtime extends EventTarget {
     super();
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.dispatcher = new Dispatcher(device, this.pool);
+    this.tuning = kernelTuning(report);
     void device.lost.then((info) => {
       this.lost = { reason: String(info.reason), message: info.message };
       // Surfaced as an event; never swallowed: every later op throws DeviceLostError too.

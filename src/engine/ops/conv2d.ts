@@ -18,6 +18,7 @@ import { record } from '../tape.ts';
 import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
+import { runtime } from '../runtime.ts';
 import { sumRaw } from './raw/reduce.ts';
 
 export type { Conv2dGeometry, Conv2dOptions, Conv2dPadding } from '../shape.ts';
@@ -75,9 +76,6 @@ interface ConvLaunch {
   outSplitStride?: number;
 }
 
-/** Above this many output channels the workgroup-memory kernel wins; at or below, `direct`. */
-const CONV_TILED_MIN_CHANNELS = 16;
-
 /** Rows of padding that `block`-row channel blocks add to m rows. */
 const paddedRows = (m: number, block: number): number => Math.ceil(m / block) * block - m;
 
@@ -92,7 +90,8 @@ interface ConvPlan {
 }
 
 function planConv(outChannels: number, pixels: number): ConvPlan {
-  if (outChannels > CONV_TILED_MIN_CHANNELS) {
+  // Above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
+  if (outChannels > runtime().tuning.convTiledMinChannels) {
     // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
     const blockM = paddedRows(outChannels, 32) < paddedRows(outChannels, 64) ? 32 : 64;
     const pBlocks = Math.ceil(pixels / (TILED_BLOCK_AREA / blockM));
