@@ -16,14 +16,15 @@
 // dispatch; the caller adds the slabs. The weight gradient, whose output is small and whose sum
 // (over the batch) is long, uses it to fill the device in one dispatch.
 //
-// Two kernels, chosen by M (src/engine/ops/conv2d.ts):
+// Two kernels, chosen by M and the adapter (src/engine/ops/conv2d.ts, src/engine/tuning.ts):
 //  - `tiled`: a workgroup stages BLOCK_K summed entries of BLOCK_M filter columns and BLOCK_P
 //    gathered pixels in workgroup memory; each thread then reads them as vec4 and keeps
 //    8 channels × 8 pixels in registers. BLOCK_M is 64 (BLOCK_P 64) or 32 (BLOCK_P 128),
 //    a uniform, so M = 32 layers waste no half tiles.
 //  - `direct`: no workgroup memory; a thread keeps DIRECT_M channels × DIRECT_P pixels in
-//    registers and reads the filter and source itself. For M ≤ 16, where a 32-row tile
-//    would mostly compute padding.
+//    registers and reads the filter and source itself. For small M, where a 32-row tile
+//    would mostly compute padding, and on a software adapter up to M = 32, where workgroup
+//    memory is only extra traffic (8 channels × 8 pixels per thread measured best there).
 // Both are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
 // private arrays through memory.
 
@@ -43,7 +44,7 @@ export const TILED_BLOCK_AREA = CONV_WORKGROUP * THREAD_M * THREAD_P;
 const TILED_BLOCK_M_MAX = 64;
 const TILED_BLOCK_P_MAX = TILED_BLOCK_AREA / 32;
 /** Channels × pixels per invocation of the direct kernel. */
-export const DIRECT_M = 4;
+export const DIRECT_M = 8;
 export const DIRECT_P = 8;
 
 export type ConvKernelName = 'tiled' | 'direct';

@@ -1,7 +1,7 @@
 // Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
-// 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel)
-// and {24,32,33,40,130} (the tiled kernel, both block shapes), spatial sizes {1,7,33}, batch 1
-// and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
+// 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel),
+// {24,32} (direct or tiled, by the adapter's tuning) and {33,96,130} (the tiled kernel on every
+// adapter, both block shapes), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
 // runs the float64 reference ~300 times per case.
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
@@ -37,9 +37,11 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 8, 7, 7], w: [8, 8, 3, 3], padding: 1, bias: true },
   { x: [2, 4, 7, 7], w: [4, 4, 3, 3], stride: 2, padding: 1 },
   { x: [1, 4, 33, 33], w: [8, 4, 1, 1], bias: true },
-  // Over 16 channels: the workgroup-memory kernel, with 64-row blocks (33, 40) and 32-row blocks (24, 32).
+  // Over 16 channels the workgroup-memory kernel on a GPU; over 32 on a software adapter
+  // (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
+  { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },
 ];
 
 function caseName({ x, w, stride = 1, padding = 0, bias = false }: ConvCase): string {
