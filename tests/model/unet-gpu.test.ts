@@ -72,7 +72,7 @@ async function runOnGpu(args: {
 }
 
 const fixtureDir = new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url);
-const arr = (t: { shape: number[]; data: ArrayLike<number> | BigInt64Array }): Arr => ({
+const arr = (t: { shape: number[]; data: ArrayLike<number> | BigInt64Array | BigUint64Array }): Arr => ({
   shape: t.shape,
   data: Array.from(t.data as ArrayLike<number>, Number),
 });

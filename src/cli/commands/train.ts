@@ -84,7 +84,7 @@ interface QualitySettings {
 
 /** Quality measurement settings, or null when off (--quality-n 0, or no classifier at the default path). */
 function qualitySettings(flags: FlagValues): QualitySettings | null {
-  const n = intFlag(flags, 'quality-n', 64, 0);
+  const n = intFlag(flags, 'quality-n', 256, 0);
   if (n === 0) return null;
   if (n < 2) throw new UsageError('--quality-n must be 0 (off) or at least 2');
   const path = typeof flags.classifier === 'string' ? flags.classifier : DEFAULT_CLASSIFIER_PATH;
@@ -136,7 +136,7 @@ async function startQuality(
 export const train: Command = {
   usage:
     'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]\n' +
-    '        [--quality-every K] [--quality-n 64] [--quality-steps 20] [--classifier FILE]',
+    '        [--quality-every K] [--quality-n 256] [--quality-steps 20] [--classifier FILE]',
   summary:
     'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out; with the quality ' +
     'classifier, the normalised FD of EMA samples every K steps and at the end (quality.csv; --quality-n 0: never)',
