@@ -19,6 +19,8 @@ export interface LineChart {
   logY: boolean;
   /** Fixed y range (linear axis only); otherwise fitted to the points. */
   yRange?: [number, number];
+  /** Where the x axis starts; otherwise at the first point. */
+  xFrom?: number;
   series: ChartSeries[];
 }
 
@@ -55,7 +57,7 @@ export function lineChartSvg(chart: LineChart): string {
   if (series.length === 0) return empty;
   const xs = series.flatMap((s) => s.points.map(([a]) => a));
   const ys = series.flatMap((s) => s.points.map(([, b]) => ty(b)));
-  const x0 = Math.min(...xs);
+  const x0 = Math.min(chart.xFrom ?? Infinity, ...xs);
   const x1 = Math.max(...xs, x0 + 1);
   let [y0, y1] = chart.yRange ?? [Math.min(...ys), Math.max(...ys)];
   if (chart.logY) [y0, y1] = [Math.floor(y0 * 4) / 4, Math.ceil(y1 * 4) / 4 + 1e-9];
@@ -78,9 +80,10 @@ export function lineChartSvg(chart: LineChart): string {
       : '';
     return `<path d="${path(s.points)}" fill="none" stroke="${s.color}" stroke-width="${width}"/>${dots}`;
   });
+  // One legend line per labelled series, under the title.
   const legend = series
     .filter((s) => s.label)
-    .map((s, i) => `<text x="${WIDTH - PAD.right}" y="${18 + i * 13}" text-anchor="end" fill="${s.color}">${s.label}</text>`);
+    .map((s, i) => `<text x="${PAD.left + 8}" y="${PAD.top + 14 + i * 13}" fill="${s.color}">${s.label}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="11" fill="#374151">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${PAD.left}" y="18" font-size="13" font-weight="bold">${chart.title}</text>
@@ -121,9 +124,10 @@ export function qualityChartSvg(rows: { seconds: number; normalised: number }[],
     xLabel: minutes,
     logY: false,
     yRange: [0, top],
+    xFrom: 0,
     series: [
       {
-        label: 'normalised FD of EMA samples (0 = real test images, 1 = noise) · x: wall time',
+        label: 'normalised FD of EMA samples against wall time (0 = as real test images, 1 = as noise)',
         color: '#b91c1c',
         markers: true,
         points: rows.map((r) => [r.seconds, r.normalised]),
