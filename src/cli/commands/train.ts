@@ -48,15 +48,15 @@ function configFromFlags(flags: FlagValues, totalSteps: number): TrainConfigInpu
 
 const CSV_HEADER = 'step,loss,mse,seconds\n';
 
+/** The numeric rows of one of the run's CSV files, header skipped. */
+function readCsvRows(path: string): number[][] {
+  return readFileSync(path, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
+}
+
 async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
   const offered = await callSession(s, 'checkpoint');
   writeFileAtomic(join(out, 'checkpoint.safetensors'), await takeBytes(s, offered));
-  const rows = readFileSync(join(out, 'loss.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',').map(Number))
-    .map(([step, loss]) => ({ step: step!, loss: loss! }));
+  const rows = readCsvRows(join(out, 'loss.csv')).map(([step, loss]) => ({ step: step!, loss: loss! }));
   writeFileAtomic(join(out, 'loss.svg'), lossChartSvg(rows, `training loss, ${out}`));
 }
 
@@ -122,12 +122,7 @@ async function startQuality(
       fromCheckpoint: false,
     });
     appendFileSync(csv, `${step},${seconds.toFixed(1)},${r.normalised},${r.fdSamples},${r.fdReal},${r.fdNoise},${r.confidentShare}\n`);
-    const rows = readFileSync(csv, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((line) => line.split(',').map(Number))
-      .map(([, secs, normalised]) => ({ seconds: secs!, normalised: normalised! }));
+    const rows = readCsvRows(csv).map(([, secs, normalised]) => ({ seconds: secs!, normalised: normalised! }));
     writeFileAtomic(join(out, 'quality.svg'), qualityChartSvg(rows, `sample quality, ${out}`));
     return r;
   };
