@@ -217,7 +217,9 @@ export class TrainingSession {
       const byKernel = Object.entries(timings.byKernel ?? {}).map(([name, k]) => ({ name, ...k }));
       const families = new Map<string, { name: string; ms: number; count: number }>();
       for (const k of byKernel) {
-        const name = k.name.split('[')[0]!;
+        // Family: the kernel's name before its specialisation, with the role it ran for.
+        const role = k.name.includes('@') ? ` (${k.name.slice(k.name.lastIndexOf('@') + 1)})` : '';
+        const name = k.name.split('@')[0]!.split('[')[0]! + role;
         const f = families.get(name) ?? { name, ms: 0, count: 0 };
         f.ms += k.ms;
         f.count += k.count;

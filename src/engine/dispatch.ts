@@ -133,8 +133,10 @@ export class Dispatcher {
   /** Created on first use and kept; `passTimingOpen` says whether passes write timestamps now. */
   private passTimer: PassTimer | null = null;
   private passTimingOpen = false;
-  /** Per-kernel timing: one pass per dispatch, labelled with its kernel key. */
+  /** Per-kernel timing: one pass per dispatch, labelled with its kernel key (and role). */
   private passKeys: string[] | null = null;
+  /** What the dispatches encoded now are for (e.g. a conv's 'grad-weight'); labels timed passes. */
+  private role: string | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -242,7 +244,7 @@ export class Dispatcher {
     });
     if (this.passKeys) {
       this.endPass(); // per-kernel timing: this dispatch gets a pass (and timestamps) of its own
-      this.passKeys.push(key);
+      this.passKeys.push(this.role ? `${key}@${this.role}` : key);
     }
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
@@ -299,6 +301,17 @@ export class Dispatcher {
       return staging.getMappedRange().slice(0, bytes);
     } finally {
       staging.destroy();
+    }
+  }
+
+  /** Runs `encode` with its dispatches labelled `role` in per-kernel timings (`kernel[...]@role`). */
+  withRole<T>(role: string, encode: () => T): T {
+    const outer = this.role;
+    this.role = role;
+    try {
+      return encode();
+    } finally {
+      this.role = outer;
     }
   }
 

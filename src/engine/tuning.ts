@@ -11,6 +11,11 @@ export interface KernelTuning {
    * the conv kernels took 1078 ms at 16, 950 ms at 32, 1034 ms at 64, 1485 ms at 8.
    */
   convTiledMinChannels: number;
+  /**
+   * Pixels per thread the conv row kernel may take, first fitting first (stride-1 launches whose
+   * output rows split into whole runs of that many); empty: never the row kernel.
+   */
+  convRowPixels: number[];
 }
 
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
@@ -23,5 +28,6 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
   return {
     // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled.
     convTiledMinChannels: software ? 32 : 16,
+    convRowPixels: [16, 8],
   };
 }

@@ -25,10 +25,15 @@
 //    registers and reads the filter and source itself. For small M, where a 32-row tile
 //    would mostly compute padding, and on a software adapter up to M = 32, where workgroup
 //    memory is only extra traffic (8 channels × 8 pixels per thread measured best there).
-// Both are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
+//  - `rows`: the direct kernel for stride-1, dilation-1 launches whose DIRECT_P pixels lie in one
+//    output row (outW a multiple of DIRECT_P). Per (channel, filter row) a thread loads the
+//    DIRECT_P + tapsW − 1 source values its row of pixels sees once and uses each for every tap
+//    of the filter row (tapsW a compile-time constant), instead of one load per pixel and tap;
+//    column bounds are checked once per thread, row bounds once per filter row.
+// All are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
 // private arrays through memory.
 
-import { defineKernel } from './kernel.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const CONV_WORKGROUP = 64;
 /** Summed (c, ty, tx) entries staged per step of the tiled kernel. */
@@ -47,7 +52,10 @@ const TILED_BLOCK_P_MAX = TILED_BLOCK_AREA / 32;
 export const DIRECT_M = 8;
 export const DIRECT_P = 8;
 
-export type ConvKernelName = 'tiled' | 'direct';
+/** Widest filter the row kernel unrolls (its taps per row are a compile-time constant). */
+export const ROWS_MAX_TAPS_W = 7;
+
+export type ConvKernelName = 'tiled' | 'direct' | 'rows';
 
 const CONV_UNIFORMS = {
   blocks: 'u32', // work items: tiled workgroups or direct invocations, all splits
@@ -97,6 +105,14 @@ const range = (n: number): number[] => [...Array(n).keys()];
 /** WGSL lines, one per index, joined at `indent`. */
 const unroll = (n: number, line: (i: number) => string, indent: string): string =>
   range(n).map(line).join(`\n${indent}`);
+
+/** The row kernel's filter is packed [C, tapsH, tapsW, M] (M a multiple of 4), read as vec4 over m. */
+const CONV_ROWS_BINDINGS = {
+  src: 'read',
+  filt: { access: 'read', type: 'vec4<f32>' },
+  bias: { access: 'read', optional: true },
+  outs: 'read_write',
+} as const;
 
 /** Shared by both kernels: pixel → output address, and a guarded write of 4 channels. */
 const output = (hasBias: boolean): string => /* wgsl */ `
@@ -330,6 +346,66 @@ ${k.main}
     ${unroll(DIRECT_P, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
   }
   ${writeTile(cells, DIRECT_P, quads, 'p0', 'm0')}
+}`;
+  },
+});
+
+
+export const convRowsKernel = defineKernel({
+  name: 'conv2d-rows',
+  uniforms: CONV_UNIFORMS,
+  bindings: CONV_ROWS_BINDINGS,
+  specialise: { tapsW: comptime.int(1, ROWS_MAX_TAPS_W), rowPixels: comptime.int(4, 32) },
+  workgroupSize: CONV_WORKGROUP,
+  invocations: 'blocks',
+  body: ({ tapsW, rowPixels }, k) => {
+    const quads = DIRECT_M / 4;
+    const reach = rowPixels + tapsW - 1; // source columns a thread's pixels see in one filter row
+    const cells = tileCells(rowPixels, quads);
+    return /* wgsl */ `${output(k.has.bias)}
+${k.main}
+  ${splitOf('idx')}
+  let p0 = (inner % params.pBlocks) * ${rowPixels}u;
+  let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
+  let plane = params.outH * params.outW;
+  // Filter quads past M are clamped for loading (their channels are not written).
+  let lastQuad = params.outChannels / 4u - 1u;
+  ${unroll(quads, (q) => `let quadOff${q} = min(m0 / 4u + ${q}u, lastQuad) - m0 / 4u;`, '  ')}
+  // The thread's pixels: one output row from (y, x0); source row y − padT, columns x0 − padL + r.
+  let y = i32(p0 % plane / params.outW) - params.padT;
+  let x0 = i32(p0 % params.outW) - params.padL;
+  let srcW = params.srcW;
+  let srcH = params.srcH;
+  ${unroll(reach, (r) => `let colOk${r} = u32(x0 + ${r}) < srcW;`, '  ')}
+  ${cells.map((c) => `var ${acc(c)} = vec4<f32>(0.0);`).join('\n  ')}
+  let tapsH = params.tapsH;
+  // Packed filter strides in vec4 units.
+  let filtStrideTy = params.filtStrideTy / 4;
+  let filtStrideTx = params.filtStrideTx / 4;
+  var srcC = i32(srcBase + (p0 / plane) * params.srcStrideB) + x0;
+  var fC = filtBase / 4 + i32(m0 / 4u);
+  for (var c = 0u; c < channels; c++) {
+    for (var ty = 0u; ty < tapsH; ty++) {
+      let sy = u32(y + i32(ty));
+      if (sy < srcH) {
+        let row = srcC + i32(sy * srcW);
+        ${unroll(reach, (r) => `let s${r} = select(0.0, src[select(0u, u32(row + ${r}), colOk${r})], colOk${r});`, '        ')}
+        let fRow = fC + i32(ty) * filtStrideTy;
+        ${range(tapsW)
+          .map(
+            (tx) => `{
+          let f = u32(fRow + ${tx} * filtStrideTx);
+          ${unroll(quads, (q) => `let w${q} = filt[f + quadOff${q}];`, '          ')}
+          ${cells.map((cell) => `${acc(cell)} += w${cell.q} * s${cell.j + tx};`).join('\n          ')}
+        }`,
+          )
+          .join('\n        ')}
+      }
+    }
+    fC += params.filtStrideC / 4;
+    srcC += i32(params.srcStrideC);
+  }
+  ${writeTile(cells, rowPixels, quads, 'p0', 'm0')}
 }`;
   },
 });

@@ -37,6 +37,12 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 8, 7, 7], w: [8, 8, 3, 3], padding: 1, bias: true },
   { x: [2, 4, 7, 7], w: [4, 4, 3, 3], stride: 2, padding: 1 },
   { x: [1, 4, 33, 33], w: [8, 4, 1, 1], bias: true },
+  // Whole rows of 8 or 16 output pixels: the row kernel (forward and input gradient; taps 1-5,
+  // flipped and phase-split taps, channel counts that leave half a thread's channels unused).
+  { x: [2, 6, 8, 16], w: [12, 6, 3, 3], padding: 1, bias: true },
+  { x: [1, 8, 8, 8], w: [4, 8, 5, 5], padding: 2 },
+  { x: [2, 4, 16, 16], w: [8, 4, 3, 3], stride: 2, padding: 1 },
+  { x: [1, 4, 6, 8], w: [8, 4, 3, 2], padding: [1, 0, 1, 0], bias: true },
   // Over 16 channels the workgroup-memory kernel on a GPU; over 32 on a software adapter
   // (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },

@@ -10,16 +10,19 @@ import {
   DIRECT_M,
   DIRECT_P,
   TILED_BLOCK_AREA,
+  ROWS_MAX_TAPS_W,
   convDirectKernel,
+  convRowsKernel,
   convTiledKernel,
   type ConvKernelName,
 } from '../../shaders/conv2d.ts';
 import { record } from '../tape.ts';
-import { conv2dOutputShape, fmt, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
+import { conv2dOutputShape, fmt, stridesOf, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { runtime } from '../runtime.ts';
 import { sumRaw } from './raw/reduce.ts';
+import { stridedCopy } from './raw/layout.ts';
 
 export type { Conv2dGeometry, Conv2dOptions, Conv2dPadding } from '../shape.ts';
 
@@ -89,7 +92,7 @@ interface ConvPlan {
   workgroups: number;
 }
 
-function planConv(outChannels: number, pixels: number): ConvPlan {
+function planConv(outChannels: number, pixels: number, rowPixels = 0): ConvPlan {
   // Above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
   if (outChannels > runtime().tuning.convTiledMinChannels) {
     // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
@@ -98,16 +101,17 @@ function planConv(outChannels: number, pixels: number): ConvPlan {
     const blocks = pBlocks * Math.ceil(outChannels / blockM);
     return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks };
   }
-  const pBlocks = Math.ceil(pixels / DIRECT_P);
+  const pBlocks = Math.ceil(pixels / (rowPixels || DIRECT_P));
   const blocks = pBlocks * Math.ceil(outChannels / DIRECT_M);
-  return { kernel: 'direct', blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP) };
+  return { kernel: rowPixels ? 'rows' : 'direct', blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP) };
 }
 
 function launchConv(l: ConvLaunch): void {
   // `batch` only sizes the pixel axis; the kernel takes `pixels`.
   const { src, filt, bias, out, batch, splits = 1, outSplitStride = 0, ...geometry } = l;
   const pixels = batch * l.outH * l.outW;
-  const plan = planConv(l.outChannels, pixels);
+  const rowPixels = rowsFit(l);
+  const plan = planConv(l.outChannels, pixels, rowPixels);
   const { blockM, pBlocks } = plan;
   if (plan.blocks === 0) return;
   const splitChannels = Math.ceil(l.channels / splits);
@@ -115,7 +119,46 @@ function launchConv(l: ConvLaunch): void {
   const uniforms = { ...geometry, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
   const buffers = { src, filt, bias, outs: out };
   if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
+  else if (rowPixels > 0) {
+    const packed = packFilter(l);
+    launch(
+      convRowsKernel,
+      { tapsW: l.tapsW, rowPixels },
+      { ...buffers, filt: packed },
+      { ...uniforms, ...packedFilterStrides(l) },
+    );
+    packed.dispose();
+  }
   else launch(convDirectKernel, {}, buffers, uniforms);
+}
+
+/** The launch's filter copied to [C, tapsH, tapsW, M], the row kernel's vec4 layout. */
+function packFilter(l: ConvLaunch): Tensor {
+  const shape = [l.channels, l.tapsH, l.tapsW, l.outChannels];
+  const packed = emptyTensor(shape, 'conv2d-packed-filter');
+  const strides = [l.filtStrideC, l.filtStrideTy, l.filtStrideTx, l.filtStrideM];
+  stridedCopy(l.filt, packed, shape, strides, l.filtOffset, stridesOf(shape), 0);
+  return packed;
+}
+
+function packedFilterStrides(l: ConvLaunch) {
+  return {
+    filtOffset: 0,
+    filtStrideC: l.tapsH * l.tapsW * l.outChannels,
+    filtStrideTy: l.tapsW * l.outChannels,
+    filtStrideTx: l.outChannels,
+    filtStrideM: 1,
+  };
+}
+
+/**
+ * Pixels per thread of the row kernel for a launch (0: it does not fit): unit steps, and output
+ * rows that split into whole runs of that many pixels.
+ */
+function rowsFit(l: ConvLaunch): number {
+  const t = runtime().tuning;
+  if (t.convRowPixels.length === 0 || l.outChannels % 4 !== 0 || (l.splits ?? 1) > 1 || l.sMul !== 1 || l.dil !== 1 || l.tapsW < 1 || l.tapsW > ROWS_MAX_TAPS_W) return 0;
+  return t.convRowPixels.find((p) => l.outW % p === 0) ?? 0;
 }
 
 /** y = conv(x, w) + bias. */
@@ -297,11 +340,12 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options
     }
   }
   const g = conv2dGeometry(x.shape, w.shape, options);
-  const out = convForward(x, w, bias, g);
+  const dispatcher = runtime().dispatcher;
+  const out = dispatcher.withRole('forward', () => convForward(x, w, bias, g));
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(out, 'conv2d', inputs, (gy) => {
-    const dx = x.requiresGrad ? convInputGrad(gy, w, g) : null;
-    const dw = w.requiresGrad ? convWeightGrad(x, gy, g) : null;
+    const dx = x.requiresGrad ? dispatcher.withRole('grad-input', () => convInputGrad(gy, w, g)) : null;
+    const dw = w.requiresGrad ? dispatcher.withRole('grad-weight', () => convWeightGrad(x, gy, g)) : null;
     if (!bias) return [dx, dw];
     return [dx, dw, bias.requiresGrad ? sumRaw(gy, [0, 2, 3]) : null];
   });
