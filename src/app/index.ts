@@ -5,7 +5,7 @@ export { TrainingSession, type TrainerInfo, type SessionEvents, type StepProfile
 export { type EngineStatus, type LostEngine, type DeviceReport } from './engine.ts';
 export { type DatasetRequest, type PreparedDataset, type Split } from './dataset-cache.ts';
 export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights } from './checkpoint-io.ts';
-export { sampleSteps, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
+export { sampleSteps, SAMPLERS, samplerName, type SamplerName, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
 export { chainTimesteps, type ChainResult } from './noising-chain.ts';
 export { scheduleCurves, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
 export { QUICK_RUN, DEFAULT_TRAIN_SETTINGS, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';

@@ -1,14 +1,16 @@
 // Sampling for the front ends: DDPM or DDIM from a model, with x_t and the predicted x̂0 handed
 // out every few steps as image batches.
 
-import { sample } from '../model/diffusion/sample.ts';
+import { sample, type SamplerName } from '../model/diffusion/sample.ts';
+
+export { SAMPLERS, samplerName, type SamplerName } from '../model/diffusion/sample.ts';
 import type { Weights, InferenceModel } from './checkpoint-io.ts';
 import { imageBatch, type ImageBatch } from './images.ts';
 
 export interface SampleRequest {
-  sampler: 'ddpm' | 'ddim';
+  sampler: SamplerName;
   n: number;
-  /** DDIM steps (at most T; DDPM always takes T). Default 50. */
+  /** DDIM and DPM-Solver steps (at most T; DDPM always takes T). Default 50. */
   steps?: number;
   /** DDIM stochasticity: 0 deterministic, 1 DDPM-like. */
   eta?: number;

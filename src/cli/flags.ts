@@ -1,6 +1,7 @@
 // Flag values of the commands, parsed and checked (a bad value is a UsageError: exit code 2).
 
 import { UsageError, type FlagValues } from './command.ts';
+import { samplerName, type SamplerName } from '../app/index.ts';
 
 /** An integer ≥ `min`; `fallback` when absent (required when there is none). */
 export function intFlag(flags: FlagValues, name: string, fallback?: number, min = 1): number {
@@ -21,4 +22,14 @@ export function numberFlag(flags: FlagValues, name: string): number | undefined 
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
   return n;
+}
+
+/** --sampler (default DDIM), checked against the samplers there are. */
+export function samplerFlag(flags: FlagValues): SamplerName {
+  const name = (flags.sampler as string | undefined) ?? 'ddim';
+  try {
+    return samplerName(name);
+  } catch (err) {
+    throw new UsageError(`--sampler: ${(err as Error).message}`);
+  }
 }

@@ -4,7 +4,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { noRun, type ImageBatch, type SampleRequest, type SamplingState } from '../app/index.ts';
+import { noRun, SAMPLERS, type ImageBatch, type SampleRequest, type SamplerName, type SamplingState } from '../app/index.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 
@@ -119,6 +119,7 @@ export class SamplerView extends LitElement {
     const r = this.request;
     const busy = s.running;
     const ddim = r.sampler === 'ddim';
+    const skipsSteps = r.sampler !== 'ddpm';
     const frames = s.frames;
     const latest = frames[frames.length - 1];
     const size = latest?.xt.size ?? s.result?.size ?? 16;
@@ -131,18 +132,18 @@ export class SamplerView extends LitElement {
         Generation runs the process backwards from pure noise <span class="math">x<sub>T</sub> ~ N(0, I)</span>. At each step the
         network's ε̂ gives an estimate <span class="math">x̂<sub>0</sub></span> of the final image, and the sampler moves
         <span class="math">x<sub>t</sub></span> a little towards it. DDPM takes all ${this.T} steps with fresh noise each time; DDIM
-        skips steps and is deterministic at <span class="math">η = 0</span>.
+        skips steps and is deterministic at <span class="math">η = 0</span>; DPM-Solver++(2M) solves the same deterministic
+        path to second order, reusing the previous step's <span class="math">x̂<sub>0</sub></span>, and needs fewer steps still.
       </p>
       <div class="controls">
         <label
           >Sampler
-          <select name="sampler" ?disabled=${busy} @change=${(e: Event) => this.set({ sampler: (e.target as HTMLSelectElement).value as 'ddpm' | 'ddim' })}>
-            <option value="ddim" ?selected=${ddim}>DDIM</option>
-            <option value="ddpm" ?selected=${!ddim}>DDPM (ancestral)</option>
+          <select name="sampler" ?disabled=${busy} @change=${(e: Event) => this.set({ sampler: (e.target as HTMLSelectElement).value as SamplerName })}>
+            ${Object.entries(SAMPLERS).map(([name, label]) => html`<option value=${name} ?selected=${r.sampler === name}>${label}</option>`)}
           </select>
         </label>
         ${this.numberField('Images', 'n', 1, 1, busy)}
-        ${ddim ? this.numberField('Steps', 'steps', 1, 1, busy) : ''}
+        ${skipsSteps ? this.numberField('Steps', 'steps', 1, 1, busy) : ''}
         ${ddim ? this.numberField('η (eta)', 'eta', 0, 'any', busy) : ''}
         ${this.numberField('Show every k steps', 'every', 1, 1, busy)}
         ${this.numberField('Seed', 'seed', 0, 1, busy)}

@@ -1,6 +1,6 @@
 // `ddpm eval`: the variational bound (bits/dim) of a checkpoint on test images, term by term.
 
-import { readCheckpoint } from '../../app/index.ts';
+import { SAMPLERS, readCheckpoint } from '../../app/index.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
 import { datasetSpec } from '../datasets.ts';
@@ -9,12 +9,12 @@ import { progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { callSession, sendBytes } from '../session-client.ts';
 import { formatTable, type Column } from '../table.ts';
-import { intFlag } from '../flags.ts';
+import { samplerFlag, intFlag } from '../flags.ts';
 
 export const evaluate: Command = {
   usage:
     'eval --ckpt FILE [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]\n' +
-    '       eval --quality --ckpt FILE [--n 256] [--sampler ddim|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
+    '       eval --quality --ckpt FILE [--n 256] [--sampler ddim|dpm-solver|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
   summary:
     'test-set variational bound in bits/dim: prior, decoder and per-t terms (K geometrically spaced t, weighted, when K < T−1); ' +
     'with --quality: the normalised Fréchet distance of N samples in the quality classifier\'s feature space',
@@ -66,8 +66,7 @@ export const evaluate: Command = {
 };
 
 async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promise<number> {
-  const sampler = (flags.sampler as string | undefined) ?? 'ddim';
-  if (sampler !== 'ddim' && sampler !== 'ddpm') throw new UsageError(`--sampler must be ddim or ddpm, got '${sampler}'`);
+  const sampler = samplerFlag(flags);
   const n = intFlag(flags, 'n', 256, 2);
   const steps = intFlag(flags, 'steps', 50);
   const classifierPath = typeof flags.classifier === 'string' ? flags.classifier : DEFAULT_CLASSIFIER_PATH;
@@ -78,7 +77,7 @@ async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promi
     const info = await callSession(s, 'useClassifier');
     progress(`classifier: ${(100 * info.testAccuracy).toFixed(2)}% test accuracy (${classifierPath})`);
     await sendBytes(s, checkpoint);
-    progress(`sampling ${n} images (${sampler === 'ddim' ? `DDIM-${steps}` : 'DDPM'}, ${flags.raw === true ? 'raw' : 'EMA'} weights) and measuring…`);
+    progress(`sampling ${n} images (${sampler === 'ddpm' ? 'DDPM' : `${SAMPLERS[sampler]}, ${steps} steps`}, ${flags.raw === true ? 'raw' : 'EMA'} weights) and measuring…`);
     return callSession(s, 'quality', {
       request: { sampler, n, steps, eta: 0, seed: intFlag(flags, 'seed', 0, 0) },
       ...data,

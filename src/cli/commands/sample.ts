@@ -1,14 +1,14 @@
 // `ddpm sample`: a grid of samples from a checkpoint's EMA weights.
 
-import { readCheckpoint } from '../../app/index.ts';
+import { SAMPLERS, readCheckpoint } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { readBytes, writeFileAtomic } from '../files.ts';
 import { progress, withHarness } from '../harness.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-import { intFlag, numberFlag } from '../flags.ts';
+import { samplerFlag, intFlag, numberFlag } from '../flags.ts';
 
 export const sample: Command = {
-  usage: 'sample --ckpt FILE [--n 64] [--sampler ddpm|ddim] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
+  usage: 'sample --ckpt FILE [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
   summary: 'sample images from a checkpoint (EMA weights unless --raw) and write them as a PNG grid',
   flags: {
     ckpt: { type: 'string' },
@@ -23,22 +23,21 @@ export const sample: Command = {
   },
   async run(flags) {
     if (typeof flags.ckpt !== 'string') throw new UsageError('--ckpt is required');
-    const samplerName = (flags.sampler as string | undefined) ?? 'ddim';
-    if (samplerName !== 'ddpm' && samplerName !== 'ddim') throw new UsageError(`--sampler must be ddpm or ddim, got '${samplerName}'`);
+    const sampler = samplerFlag(flags);
     const n = intFlag(flags, 'n', 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
     const bytes = readBytes(flags.ckpt, 'checkpoint');
     const parsed = readCheckpoint(bytes);
-    const steps = samplerName === 'ddpm' ? parsed.config.diffusion.schedule.T : intFlag(flags, 'steps', 50);
-    if (samplerName === 'ddim' && steps > parsed.config.diffusion.schedule.T) {
+    const steps = sampler === 'ddpm' ? parsed.config.diffusion.schedule.T : intFlag(flags, 'steps', 50);
+    if (sampler !== 'ddpm' && steps > parsed.config.diffusion.schedule.T) {
       throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${parsed.config.diffusion.schedule.T}`);
     }
     return withHarness(async (s) => {
       await sendBytes(s, bytes);
-      progress(`sampling ${n} images with ${samplerName.toUpperCase()} (${steps} steps) from step ${parsed.step}…`);
+      progress(`sampling ${n} images with ${SAMPLERS[sampler]} (${steps} steps) from step ${parsed.step}…`);
       const offered = await callSession(s, 'sampleGrid', {
         n,
-        sampler: samplerName,
+        sampler,
         steps,
         eta: numberFlag(flags, 'eta') ?? 0,
         seed: intFlag(flags, 'seed', 0, 0),

@@ -1,22 +1,39 @@
-// Sampling loops on the GPU, seeded: DDPM ancestral sampling over all T steps, and DDIM over any
-// number of steps with stochasticity eta. Optionally hands out x_t and the predicted x0 every
+// Sampling loops on the GPU, seeded: DDPM ancestral sampling over all T steps, DDIM over any
+// number of steps with stochasticity eta, and DPM-Solver++(2M), a second-order ODE solver that
+// reaches in ~20 steps what DDIM needs ~50 for. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { deriveSeed, flush, noGrad, randomNormal, runtime, scope, tensor } from '../../engine/index.ts';
+import { add, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, tensor, type Tensor } from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 import {
   ddimCoefficients,
   ddimTimesteps,
   ddpmCoefficients,
+  dpmSolverPlan,
   samplerStep,
+  type StepCoefficients,
   type VarianceType,
 } from './sampler-step.ts';
 
+/** The samplers, by the name front ends use, with what they are called in the literature. */
+export const SAMPLERS = {
+  ddim: 'DDIM',
+  'dpm-solver': 'DPM-Solver++(2M)',
+  ddpm: 'DDPM (ancestral)',
+} as const;
+export type SamplerName = keyof typeof SAMPLERS;
+
+/** `name` as a sampler, or an error that lists the samplers. */
+export function samplerName(name: string): SamplerName {
+  if (!(name in SAMPLERS)) throw new Error(`unknown sampler '${name}': use ${Object.keys(SAMPLERS).join(', ')}`);
+  return name as SamplerName;
+}
+
 export interface SampleOptions {
   n: number;
-  sampler: 'ddpm' | 'ddim';
-  /** DDIM steps (default 50). */
+  sampler: SamplerName;
+  /** DDIM and DPM-Solver steps (default 50). */
   steps?: number;
   /** DDIM stochasticity: 0 deterministic, 1 DDPM-like. */
   eta?: number;
@@ -47,41 +64,40 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   const variance = options.variance ?? diffusion.options.variance;
   const learned = variance === 'learned';
   if (learned !== c.learnedVariance) throw new Error(`sampling with variance '${variance}' needs a model ${learned ? 'with' : 'without'} learnedVariance`);
-  const schedule = diffusion.schedule;
-  const plan =
-    options.sampler === 'ddpm'
-      ? [...Array(schedule.T).keys()].reverse().map((t) => ({ t, k: ddpmCoefficients(schedule, t, variance) }))
-      : ddimTimesteps(schedule.T, options.steps ?? 50).map((t, i, all) => ({
-          t,
-          k: ddimCoefficients(schedule, t, all[i + 1] ?? -1, options.eta ?? 0),
-        }));
+  const plan = samplingPlan(diffusion, options, variance);
   let x = randomNormal(shape, { seed: options.seed });
+  // The previous step's x̂0, kept for DPM-Solver's second-order term.
+  let prevX0 = null as Tensor | null;
   for (let i = 0; i < plan.length; i++) {
     if (options.signal?.aborted) {
       x.dispose();
+      prevX0?.dispose();
       throw options.signal.reason ?? new DOMException('sampling was stopped', 'AbortError');
     }
-    const { t, k } = plan[i]!;
+    const { t, k, prevX0Weight } = plan[i]!;
     const { xPrev, x0 } = noGrad(() =>
       scope(() => {
         const out = model.forward(x, tensor(new Array<number>(options.n).fill(t)));
-        return samplerStep(x, out, k, {
+        const step = samplerStep(x, out, k, {
           objective: diffusion.options.objective,
           clipX0: options.clipX0 ?? true,
           learnedVariance: learned,
           noise: { seed: deriveSeed(options.seed, 'step', i), counter: 0 },
         });
+        // DPM-Solver's second-order term: the previous step's x̂0.
+        if (prevX0Weight === 0 || !prevX0) return step;
+        return { xPrev: add(step.xPrev, mul(prevX0, prevX0Weight)), x0: step.x0 };
       }),
     );
     x.dispose();
     x = xPrev;
+    prevX0?.dispose();
+    prevX0 = x0;
     const last = i === plan.length - 1;
     if (options.every && options.onFrame && (i % options.every === options.every - 1 || last)) {
       const frame = { index: i, t, xt: await x.read(), x0: await x0.read() };
-      x0.dispose();
       options.onFrame(frame);
     } else {
-      x0.dispose();
       flush();
       // Keep at most a few steps in flight so progress reflects the GPU.
       if (i % 4 === 3) await runtime().device.queue.onSubmittedWorkDone();
@@ -89,5 +105,44 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   }
   const images = await x.read();
   x.dispose();
+  prevX0?.dispose();
   return images;
+}
+
+interface PlannedStep {
+  t: number;
+  /** The step as x_prev = a·x̂0 + b·x_t + c·ε + σ·z … */
+  k: StepCoefficients;
+  /** … plus this times the previous step's x̂0 (DPM-Solver's second order; 0 otherwise). */
+  prevX0Weight: number;
+}
+
+function samplingPlan(diffusion: GaussianDiffusion, options: SampleOptions, variance: VarianceType): PlannedStep[] {
+  const schedule = diffusion.schedule;
+  const steps = options.steps ?? 50;
+  if (options.sampler === 'ddpm') {
+    return [...Array(schedule.T).keys()].reverse().map((t) => ({ t, k: ddpmCoefficients(schedule, t, variance), prevX0Weight: 0 }));
+  }
+  if (options.sampler === 'ddim') {
+    return ddimTimesteps(schedule.T, steps).map((t, i, all) => ({
+      t,
+      k: ddimCoefficients(schedule, t, all[i + 1] ?? -1, options.eta ?? 0),
+      prevX0Weight: 0,
+    }));
+  }
+  return dpmSolverPlan(schedule, steps).map((p) => ({
+    t: p.t,
+    k: {
+      sqrtAlphaBar: schedule.sqrtAlphasCumprod[p.t]!,
+      sqrtOneMinusAlphaBar: schedule.sqrtOneMinusAlphasCumprod[p.t]!,
+      a: p.x0Weight,
+      b: p.xScale,
+      c: 0,
+      sigma: 0,
+      logBeta: 0,
+      logBetaTilde: 0,
+      addNoise: false,
+    },
+    prevX0Weight: p.prevX0Weight,
+  }));
 }
