@@ -30,3 +30,7 @@ export {
   type QualityResult,
 } from './quality-service.ts';
 export { DEFAULT_OPTIMIZER } from '../model/train/trainer.ts';
+export { unetForward, type ForwardInput } from './unet-forward.ts';
+export { DiffusersError, mapSource, DIFFUSERS_FILES, type FileSource } from './diffusers/files.ts';
+export { importDiffusers, exportDiffusers, PIPELINE_CLASSES, type ImportedModel, type ExportOptions } from './diffusers/pipeline.ts';
+export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/checkpoint.ts';

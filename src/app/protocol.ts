@@ -65,6 +65,11 @@ export interface SessionProtocol {
   finishClassifierTraining(): Promise<Offered & { info: ClassifierInfo }>;
   /** Samples the trainer (or, with `fromCheckpoint`, the received checkpoint) and measures quality. */
   quality(args: QualityArgs): Promise<QualityResult>;
+  /**
+   * Offers the received checkpoint's output (raw weights) for images `sample` (base64 f32 [N, C, H, W])
+   * at `timesteps` [N], as f32 bytes of `shape`.
+   */
+  unetForward(args: { shape: number[]; timesteps: number[]; sample: string }): Promise<Offered & { shape: number[] }>;
 }
 
 export type QualityArgs = {

@@ -17,7 +17,7 @@ export interface SampleRequest {
   seed: number;
   /** Report x_t and x̂0 every this many steps (0 or absent: never). */
   every?: number;
-  /** Clip the predicted x0 to [−1, 1] at each step (default true). */
+  /** Clip the predicted x0 at each step (default true; for a model from diffusers, its scheduler's clip_sample). */
   clipX0?: boolean;
   /** EMA weights (default) or the trained ones. */
   weights?: Weights;
@@ -45,16 +45,20 @@ export interface SampleResult {
   seconds: number;
 }
 
-/** The number of network evaluations a request takes on a schedule of T steps. */
-export function sampleSteps(request: SampleRequest, T: number): number {
-  return request.sampler === 'ddpm' ? T : Math.min(request.steps ?? 50, T);
+/**
+ * The number of network evaluations a request takes on a schedule of T steps (`diffusers`: the
+ * model samples with diffusers' conventions, where DDPM may take fewer steps than T, as DDPMPipeline's num_inference_steps).
+ */
+export function sampleSteps(request: SampleRequest, T: number, diffusers = false): number {
+  if (request.sampler === 'ddpm') return diffusers ? Math.min(request.steps ?? T, T) : T;
+  return Math.min(request.steps ?? 50, T);
 }
 
 /** Draws `request.n` images from `source`. */
 export async function sampleImages(source: InferenceModel, request: SampleRequest, hooks: SampleHooks = {}): Promise<SampleResult> {
   const { model, diffusion } = source;
   const c = model.config;
-  const steps = sampleSteps(request, diffusion.T);
+  const steps = sampleSteps(request, diffusion.T, diffusion.options.diffusers !== undefined);
   const every = request.every && request.every > 0 ? Math.max(1, Math.floor(request.every)) : 0;
   const onFrame = hooks.onFrame;
   const t0 = performance.now();
@@ -64,7 +68,7 @@ export async function sampleImages(source: InferenceModel, request: SampleReques
     steps,
     eta: request.eta ?? 0,
     seed: request.seed,
-    clipX0: request.clipX0 ?? true,
+    ...(request.clipX0 !== undefined ? { clipX0: request.clipX0 } : {}),
     ...(every && onFrame
       ? { every, onFrame: (f) => onFrame({ index: f.index, t: f.t, xt: imageBatch(f.xt, request.n, c), x0: imageBatch(f.x0, request.n, c) }) }
       : {}),

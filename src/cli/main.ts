@@ -2,12 +2,14 @@
 
 import { bench } from './commands/bench.ts';
 import { check } from './commands/check.ts';
+import { convert } from './commands/convert.ts';
 import { classifier } from './commands/classifier.ts';
 import { evaluate } from './commands/evaluate.ts';
 import { model } from './commands/model.ts';
 import { sample } from './commands/sample.ts';
 import { schedule } from './commands/schedule.ts';
 import { train } from './commands/train.ts';
+import { unetForward } from './commands/unet-forward.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const help: Command = {
@@ -27,7 +29,19 @@ const help: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command> = { train, sample, eval: evaluate, classifier, schedule, model, check, bench, help };
+const COMMANDS: Record<string, Command> = {
+  train,
+  sample,
+  eval: evaluate,
+  convert,
+  'unet-forward': unetForward,
+  classifier,
+  schedule,
+  model,
+  check,
+  bench,
+  help,
+};
 
 function findCommand(name: string): Command {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

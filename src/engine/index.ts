@@ -10,7 +10,7 @@ export {
   DeviceLostError,
   Runtime,
 } from './runtime.ts';
-export { readSafetensors, writeSafetensors, SafetensorsError } from './safetensors.ts';
+export { readSafetensors, writeSafetensors, toFloat32, SafetensorsError, type SafetensorsEntry, type SafetensorsDtype } from './safetensors.ts';
 export { requestGpuDevice, describeDevice, WebGpuUnavailableError, type DeviceReport } from './device.ts';
 export {
   Tensor,

@@ -14,6 +14,7 @@ import {
   type DatasetSpec,
   type Offered,
   type SessionProtocol,
+  unetForward,
 } from '../app/index.ts';
 
 /** The CLI's dataset spec as a session request (image files arrive as base64). */
@@ -95,6 +96,13 @@ export async function createPageSession(): Promise<SessionProtocol> {
     async finishClassifierTraining() {
       const { bytes, info } = await quality.finishClassifierTraining();
       return { ...offer(bytes), info };
+    },
+
+    async unetForward({ shape, timesteps, sample }) {
+      const bytes = fromBase64(sample);
+      const input = { shape, timesteps, sample: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+      const out = await app.inferenceModel('raw', received()).run((m) => unetForward(m, input));
+      return { ...offer(new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength)), shape: out.shape };
     },
 
     quality: ({ request, train, test, fromCheckpoint, useEma }) =>

@@ -26,6 +26,18 @@ export interface UNetConfig {
    */
   flipSinToCos: boolean;
   freqShift: number;
+  // diffusers' UNet2DModel settings that DDPM's own models leave at their defaults (absent = default):
+  /** `center_input_sample`: the network sees 2x − 1 instead of x (default false). */
+  centerInput?: boolean;
+  /** `mid_block_scale_factor`: the mid block's ResBlocks and attention divide their residual sums by it (default 1). */
+  midBlockScale?: number;
+  /** `add_attention`: self-attention between the mid block's two ResBlocks (default true). */
+  midAttention?: boolean;
+  /**
+   * `downsample_padding`: 1 (default) pads the stride-2 convolutions by one pixel on every side; 0
+   * pads only after (right and bottom), as TensorFlow's SAME padding in DDPM's original models.
+   */
+  downsamplePadding?: 0 | 1;
 }
 
 const DDPM_DEFAULTS = {
@@ -123,5 +135,13 @@ export function validateConfig(partial: Partial<UNetConfig>): UNetConfig {
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`model config: dropout must be in [0, 1), got ${c.dropout}`);
   if (!Array.isArray(c.attentionResolutions)) throw new Error('model config: attentionResolutions must be a list');
+  if (c.centerInput !== undefined && typeof c.centerInput !== 'boolean') throw new Error(`model config: centerInput must be true or false, got ${JSON.stringify(c.centerInput)}`);
+  if (c.midAttention !== undefined && typeof c.midAttention !== 'boolean') throw new Error(`model config: midAttention must be true or false, got ${JSON.stringify(c.midAttention)}`);
+  if (c.midBlockScale !== undefined && !(typeof c.midBlockScale === 'number' && c.midBlockScale > 0 && Number.isFinite(c.midBlockScale))) {
+    throw new Error(`model config: midBlockScale must be a positive number, got ${JSON.stringify(c.midBlockScale)}`);
+  }
+  if (c.downsamplePadding !== undefined && c.downsamplePadding !== 0 && c.downsamplePadding !== 1) {
+    throw new Error(`model config: downsamplePadding must be 0 or 1, got ${JSON.stringify(c.downsamplePadding)}`);
+  }
   return c;
 }

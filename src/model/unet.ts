@@ -64,9 +64,10 @@ export class UNet extends Module {
     const temb = 4 * c.baseChannels;
     const levels = ch.length;
     const attnAt = (level: number) => c.attentionResolutions.includes(c.imageSize / 2 ** level);
-    const res = (cin: number, cout: number) => new ResnetBlock2D(cin, cout, temb, c.normGroups, c.normEps, c.dropout);
-    const attn = (channels: number) =>
-      new AttentionBlock(channels, c.headChannels ?? channels / c.heads, c.normGroups, c.normEps);
+    const midScale = c.midBlockScale ?? 1;
+    const res = (cin: number, cout: number, scale = 1) => new ResnetBlock2D(cin, cout, temb, c.normGroups, c.normEps, c.dropout, scale);
+    const attn = (channels: number, scale = 1) =>
+      new AttentionBlock(channels, c.headChannels ?? channels / c.heads, c.normGroups, c.normEps, scale);
 
     this.conv_in = this.child('conv_in', new Conv2d(c.inChannels, ch[0]!, 3, 1, 1));
     this.time_embedding = this.child('time_embedding', new TimestepEmbedding(c.baseChannels, temb));
@@ -77,13 +78,16 @@ export class UNet extends Module {
       const out = ch[i]!;
       const resnets = Array.from({ length: c.resBlocksPerLevel }, (_, j) => res(j === 0 ? prev : out, out));
       const attns = attnAt(i) ? resnets.map(() => attn(out)) : null;
-      down.push(new UNetLevel(resnets, attns, i < levels - 1 ? new Downsample2D(out) : null));
+      down.push(new UNetLevel(resnets, attns, i < levels - 1 ? new Downsample2D(out, c.downsamplePadding ?? 1) : null));
       prev = out;
     }
     this.down_blocks = this.child('down_blocks', new ModuleList(down));
 
     const last = ch[levels - 1]!;
-    const mid = new UNetLevel([res(last, last), res(last, last)], [attn(last)], null) as UNetLevel & { second: ResnetBlock2D };
+    const midAttention = c.midAttention ?? true;
+    const mid = new UNetLevel([res(last, last, midScale), res(last, last, midScale)], midAttention ? [attn(last, midScale)] : null, null) as UNetLevel & {
+      second: ResnetBlock2D;
+    };
     mid.second = mid.resnets.items[1]!;
     this.mid_block = this.child('mid_block', mid);
 
@@ -133,7 +137,7 @@ export class UNet extends Module {
     const emb = ops.timestepEmbedding(t, c.baseChannels, { flipSinToCos: c.flipSinToCos, downscaleFreqShift: c.freqShift });
     const tembAct = ops.silu(this.time_embedding.forward(ops, emb));
 
-    let h = this.conv_in.forward(ops, x);
+    let h = this.conv_in.forward(ops, c.centerInput ? ops.affine(x, 2, -1) : x);
     const skips: T[] = [h];
     for (const level of this.down_blocks.items) {
       level.resnets.items.forEach((block, j) => {
@@ -147,7 +151,7 @@ export class UNet extends Module {
       }
     }
     h = this.mid_block.resnets.items[0]!.forward(ops, h, tembAct, ctx);
-    h = this.mid_block.attentions!.items[0]!.forward(ops, h);
+    if (this.mid_block.attentions) h = this.mid_block.attentions.items[0]!.forward(ops, h);
     h = this.mid_block.second.forward(ops, h, tembAct, ctx);
     for (const level of this.up_blocks.items) {
       level.resnets.items.forEach((block, j) => {

@@ -7,7 +7,7 @@ export const SAMPLER_STEP_WORKGROUP = 256;
 
 /**
  * One reverse step for a batch at a shared timestep: x0 and ε from the model output, x0
- * clipped to [−1, 1] if asked (ε stays the model's, as diffusers does), then
+ * clipped to [−r, r] if asked (ε stays the model's, as diffusers does), then
  * x_prev = a·x0 + b·x_t + c·ε + σ·z. DDPM: a, b = posterior coefficients, c = 0.
  * DDIM: a = sqrt(ᾱ_prev), b = 0, c = sqrt(1 − ᾱ_prev − σ²).
  * The `noise` buffer is bound only for noiseMode 2.
@@ -23,6 +23,8 @@ export const samplerStepKernel = defineKernel({
     /** 0: the model predicts ε, 1: x0, 2: v. */
     objective: 'u32',
     clipX0: 'u32',
+    /** x0 is clipped to [−clipRange, clipRange] (diffusers' clip_sample_range; 1 for images in [−1, 1]). */
+    clipRange: 'f32',
     /** 0: no noise, 1: noise from (seed, counter), 2: noise from the `noise` buffer. */
     noiseMode: 'u32',
     /** 1: σ² from the model's variance channels, interpolating log β and log β̃ (Improved DDPM). */
@@ -67,7 +69,7 @@ ${k.main}
     x0 = params.sqrtAlphaBar * x - params.sqrtOneMinusAlphaBar * m;
     eps = params.sqrtOneMinusAlphaBar * x + params.sqrtAlphaBar * m;
   }
-  if (params.clipX0 == 1u) { x0 = clamp(x0, -1.0, 1.0); }
+  if (params.clipX0 == 1u) { x0 = clamp(x0, -params.clipRange, params.clipRange); }
   var sigma = params.sigma;
   if (params.learnedVariance == 1u) {
     let frac = (modelOut[outIdx + params.channels * params.plane] + 1.0) * 0.5;

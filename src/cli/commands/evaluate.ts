@@ -1,10 +1,11 @@
 // `ddpm eval`: the variational bound (bits/dim) of a checkpoint on test images, term by term.
 
-import { SAMPLERS, readCheckpoint } from '../../app/index.ts';
+import { SAMPLERS } from '../../app/index.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes } from '../files.ts';
+import { modelSource } from '../model-source.ts';
 import { progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { callSession, sendBytes } from '../session-client.ts';
@@ -13,8 +14,8 @@ import { samplerFlag, intFlag } from '../flags.ts';
 
 export const evaluate: Command = {
   usage:
-    'eval --ckpt FILE [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]\n' +
-    '       eval --quality --ckpt FILE [--n 256] [--sampler ddim|dpm-solver|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
+    'eval --ckpt FILE|--model DIR [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]\n' +
+    '       eval --quality --ckpt FILE|--model DIR [--n 256] [--sampler ddim|dpm-solver|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
   summary:
     'test-set variational bound in bits/dim: prior, decoder and per-t terms (K geometrically spaced t, weighted, when K < T−1); ' +
     'with --quality: the normalised Fréchet distance of N samples in the quality classifier\'s feature space',
@@ -26,6 +27,7 @@ export const evaluate: Command = {
     classifier: { type: 'string' },
     reference: { type: 'string' },
     ckpt: { type: 'string' },
+    model: { type: 'string' },
     dataset: { type: 'string' },
     split: { type: 'string' },
     n: { type: 'string' },
@@ -35,11 +37,9 @@ export const evaluate: Command = {
     json: { type: 'string' },
   },
   async run(flags) {
-    if (typeof flags.ckpt !== 'string') throw new UsageError('--ckpt is required');
     const split = (flags.split as string | undefined) ?? 'test';
     if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got '${split}'`);
-    const bytes = readBytes(flags.ckpt, 'checkpoint');
-    const parsed = readCheckpoint(bytes);
+    const { bytes, parsed } = modelSource(flags);
     if (flags.quality === true) return evaluateQuality(flags, bytes);
     const T = parsed.config.diffusion.schedule.T;
     const n = intFlag(flags, 'n', 64);

@@ -1,17 +1,20 @@
-// `ddpm sample`: a grid of samples from a checkpoint's EMA weights.
+// `ddpm sample`: a grid of samples from a checkpoint's EMA weights, or from a diffusers folder.
 
-import { SAMPLERS, readCheckpoint } from '../../app/index.ts';
+import { SAMPLERS } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
-import { readBytes, writeFileAtomic } from '../files.ts';
+import { writeFileAtomic } from '../files.ts';
+import { modelSource } from '../model-source.ts';
 import { progress, withHarness } from '../harness.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
 import { samplerFlag, intFlag, numberFlag } from '../flags.ts';
 
 export const sample: Command = {
-  usage: 'sample --ckpt FILE [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
-  summary: 'sample images from a checkpoint (EMA weights unless --raw) and write them as a PNG grid',
+  usage: 'sample --ckpt FILE|--model DIR [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
+  summary:
+    'sample images from a checkpoint (EMA weights unless --raw) or a diffusers folder (its scheduler\'s conventions; DDPM --steps as num_inference_steps) and write them as a PNG grid',
   flags: {
     ckpt: { type: 'string' },
+    model: { type: 'string' },
     n: { type: 'string' },
     sampler: { type: 'string' },
     steps: { type: 'string' },
@@ -22,16 +25,15 @@ export const sample: Command = {
     raw: { type: 'boolean' },
   },
   async run(flags) {
-    if (typeof flags.ckpt !== 'string') throw new UsageError('--ckpt is required');
     const sampler = samplerFlag(flags);
     const n = intFlag(flags, 'n', 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
-    const bytes = readBytes(flags.ckpt, 'checkpoint');
-    const parsed = readCheckpoint(bytes);
-    const steps = sampler === 'ddpm' ? parsed.config.diffusion.schedule.T : intFlag(flags, 'steps', 50);
-    if (sampler !== 'ddpm' && steps > parsed.config.diffusion.schedule.T) {
-      throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${parsed.config.diffusion.schedule.T}`);
-    }
+    const { bytes, parsed } = modelSource(flags);
+    const T = parsed.config.diffusion.schedule.T;
+    // Our DDPM takes every step; a diffusers model's takes num_inference_steps, as DDPMPipeline.
+    const fixedSteps = sampler === 'ddpm' && !parsed.config.diffusion.diffusers;
+    const steps = fixedSteps ? T : intFlag(flags, 'steps', sampler === 'ddpm' ? T : 50);
+    if (steps > T) throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${T}`);
     return withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`sampling ${n} images with ${SAMPLERS[sampler]} (${steps} steps) from step ${parsed.step}…`);
@@ -41,7 +43,7 @@ export const sample: Command = {
         steps,
         eta: numberFlag(flags, 'eta') ?? 0,
         seed: intFlag(flags, 'seed', 0, 0),
-        clipX0: !flags['no-clip'],
+        ...(flags['no-clip'] ? { clipX0: false } : {}),
         fromCheckpoint: true,
         useEma: !flags.raw,
       });

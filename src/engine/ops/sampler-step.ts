@@ -18,6 +18,8 @@ const OBJECTIVE_CODE: Record<SamplerObjective, number> = { eps: 0, x0: 1, v: 2 }
 export interface SamplerStepOptions {
   objective: SamplerObjective;
   clipX0: boolean;
+  /** The clip bound r: x0 is clipped to [−r, r] (default 1). */
+  clipRange?: number;
   /** The model output has 2C channels, the last C interpolating log β and log β̃ (Improved DDPM). */
   learnedVariance: boolean;
   /** Noise source: a counter-based stream (normals from counters 2i, 2i + 1), or a tensor. */
@@ -38,6 +40,7 @@ export function samplerStep(
   if (xt.rank !== 4 || modelOut.rank !== 4 || modelOut.shape[0] !== N || modelOut.shape[1] !== modelChannels || modelOut.shape[2] !== H || modelOut.shape[3] !== W) {
     throw new Error(`samplerStep: model output ${fmt(modelOut.shape)} does not fit x_t ${fmt(xt.shape)} (${modelChannels} channels expected)`);
   }
+  if (options.clipRange !== undefined && !(options.clipRange > 0)) throw new Error(`samplerStep: clipRange must be positive, got ${options.clipRange}`);
   const explicit = !('seed' in options.noise) ? options.noise : null;
   if (explicit) {
     assertTensor('samplerStep', 'noise', explicit);
@@ -59,6 +62,7 @@ export function samplerStep(
       modelChannels,
       objective: OBJECTIVE_CODE[options.objective],
       clipX0: options.clipX0 ? 1 : 0,
+      clipRange: options.clipRange ?? 1,
       noiseMode,
       learnedVariance: options.learnedVariance ? 1 : 0,
       seed: stream.seed >>> 0,

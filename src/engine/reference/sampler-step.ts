@@ -6,6 +6,8 @@ import type { SamplerStepCoefficients } from '../../shaders/sampler-step.ts';
 export interface RefStepOptions {
   objective: 'eps' | 'x0' | 'v';
   clipX0: boolean;
+  /** The clip bound r (default 1). */
+  clipRange?: number;
   /** Sample n of the model output holds C prediction channels, then C variance channels. */
   learnedVariance: boolean;
 }
@@ -36,7 +38,8 @@ export function refSamplerStep(
     if (options.objective === 'eps') [eps, x0] = [m, (x - k.sqrtOneMinusAlphaBar * m) / k.sqrtAlphaBar];
     else if (options.objective === 'x0') [x0, eps] = [m, (x - k.sqrtAlphaBar * m) / k.sqrtOneMinusAlphaBar];
     else [x0, eps] = [k.sqrtAlphaBar * x - k.sqrtOneMinusAlphaBar * m, k.sqrtOneMinusAlphaBar * x + k.sqrtAlphaBar * m];
-    if (options.clipX0) x0 = Math.min(1, Math.max(-1, x0));
+    const r = options.clipRange ?? 1;
+    if (options.clipX0) x0 = Math.min(r, Math.max(-r, x0));
     let sigma = k.sigma;
     if (options.learnedVariance) {
       const frac = (modelOut.data[outIdx + per]! + 1) / 2;

@@ -21,6 +21,7 @@ import {
   timestepCombine,
 } from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
+import type { SchedulerConventions } from './diffusers-steps.ts';
 import type { Objective, VarianceType } from './sampler-step.ts';
 import { makeSchedule, type Schedule, type ScheduleOptions } from './schedule.ts';
 
@@ -37,6 +38,11 @@ export interface DiffusionOptions {
    * effective x0-space weight is min(SNR_t, γ). 0: off (the plain L_simple).
    */
   minSnrGamma: number;
+  /**
+   * Sample as diffusers' scheduler does (its timesteps, steps and clip range): set for models that
+   * came from diffusers (src/app/diffusers/). Absent: this project's own conventions.
+   */
+  diffusers?: SchedulerConventions;
 }
 
 export const DEFAULT_DIFFUSION: DiffusionOptions = {

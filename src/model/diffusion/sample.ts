@@ -5,6 +5,7 @@
 
 import { add, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, tensor, type Tensor } from '../../engine/index.ts';
 import type { UNet } from '../unet.ts';
+import { diffusersPlan } from './diffusers-steps.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 import {
   ddimCoefficients,
@@ -33,11 +34,11 @@ export function samplerName(name: string): SamplerName {
 export interface SampleOptions {
   n: number;
   sampler: SamplerName;
-  /** DDIM and DPM-Solver steps (default 50). */
+  /** DDIM and DPM-Solver steps (default 50); DDPM's with diffusers' conventions (default T; ours always take T). */
   steps?: number;
   /** DDIM stochasticity: 0 deterministic, 1 DDPM-like. */
   eta?: number;
-  /** Clip the predicted x0 to [−1, 1] at each step (default true). */
+  /** Clip the predicted x0 at each step (default true; with diffusers' conventions, its clip_sample). */
   clipX0?: boolean;
   /** DDPM σ² (default: the diffusion's variance). */
   variance?: VarianceType;
@@ -65,6 +66,9 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   const learned = variance === 'learned';
   if (learned !== c.learnedVariance) throw new Error(`sampling with variance '${variance}' needs a model ${learned ? 'with' : 'without'} learnedVariance`);
   const plan = samplingPlan(diffusion, options, variance);
+  const conventions = diffusion.options.diffusers;
+  const clipX0 = options.clipX0 ?? conventions?.clipSample ?? true;
+  const clipRange = conventions?.clipSampleRange ?? 1;
   let x = randomNormal(shape, { seed: options.seed });
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
@@ -80,7 +84,8 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
         const out = model.forward(x, tensor(new Array<number>(options.n).fill(t)));
         const step = samplerStep(x, out, k, {
           objective: diffusion.options.objective,
-          clipX0: options.clipX0 ?? true,
+          clipX0,
+          clipRange,
           learnedVariance: learned,
           noise: { seed: deriveSeed(options.seed, 'step', i), counter: 0 },
         });
@@ -119,6 +124,13 @@ interface PlannedStep {
 
 function samplingPlan(diffusion: GaussianDiffusion, options: SampleOptions, variance: VarianceType): PlannedStep[] {
   const schedule = diffusion.schedule;
+  const conventions = diffusion.options.diffusers;
+  if (conventions && options.sampler !== 'dpm-solver') {
+    // A model from diffusers samples with its scheduler's timesteps and step rules.
+    const steps = options.steps ?? (options.sampler === 'ddpm' ? schedule.T : 50);
+    const plan = diffusersPlan(schedule, conventions, { sampler: options.sampler, steps, eta: options.eta ?? 0, variance });
+    return plan.map((p) => ({ ...p, prevX0Weight: 0 }));
+  }
   const steps = options.steps ?? 50;
   if (options.sampler === 'ddpm') {
     return [...Array(schedule.T).keys()].reverse().map((t) => ({ t, k: ddpmCoefficients(schedule, t, variance), prevX0Weight: 0 }));

@@ -7,6 +7,11 @@ export const SCHEDULE_TYPES: readonly ScheduleType[] = ['linear', 'cosine', 'qua
 export interface ScheduleOptions {
   type: ScheduleType;
   T: number;
+  /**
+   * β_0 … β_{T−1} given explicitly (diffusers' `trained_betas`): when set they take precedence over
+   * the formula of `type`, as in diffusers, where `beta_schedule` stays in the config beside them.
+   */
+  betas?: number[] | null;
   /** β at t = 0 and t = T−1 for linear/quadratic/sigmoid. */
   betaStart?: number;
   betaEnd?: number;
@@ -47,6 +52,12 @@ export interface Schedule {
 
 function betasFor(o: Required<ScheduleOptions>): Float64Array {
   const { T } = o;
+  if (o.betas) {
+    if (!Array.isArray(o.betas) || o.betas.length !== T) {
+      throw new Error(`schedule: explicit betas must be a list of T = ${T} numbers, got ${Array.isArray(o.betas) ? o.betas.length : typeof o.betas}`);
+    }
+    return Float64Array.from(o.betas);
+  }
   const scale = o.scaleWithT ? 1000 / T : 1;
   const b0 = scale * o.betaStart;
   const b1 = scale * o.betaEnd;
@@ -80,6 +91,7 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
     cosineS: 0.008,
     maxBeta: 0.999,
     scaleWithT: false,
+    betas: null,
     ...options,
   };
   if (!SCHEDULE_TYPES.includes(o.type)) {

@@ -4,6 +4,7 @@
 
 import {
   add,
+  affine,
   attention,
   concat,
   conv2d,
@@ -13,6 +14,7 @@ import {
   permute,
   reshape,
   silu,
+  slice,
   type Tensor,
   timestepEmbedding,
   upsampleNearest2x,
@@ -37,6 +39,10 @@ export interface Backend<T> {
   linear(x: T, w: T, b: T): T;
   silu(x: T): T;
   add(a: T, b: T): T;
+  /** scale·x + shift. */
+  affine(x: T, scale: number, shift: number): T;
+  /** Elements start … end − 1 of `axis`. */
+  slice(x: T, axis: number, start: number, end: number): T;
   concat(xs: T[], axis: number): T;
   reshape(x: T, shape: number[]): T;
   permute(x: T, perm: number[]): T;
@@ -55,6 +61,8 @@ export const gpuBackend: Backend<Tensor> = {
   linear: (x, w, b) => linear(x, w, b),
   silu,
   add: (a, b) => add(a, b),
+  affine: (x, scale, shift) => affine(x, scale, shift),
+  slice: (x, axis, start, end) => slice(x, axis, start, end),
   concat,
   reshape,
   permute,

@@ -103,6 +103,8 @@ export class ResnetBlock2D extends Module {
     groups: number,
     eps: number,
     readonly dropoutRate: number,
+    /** diffusers' output_scale_factor: the residual sum is divided by it. */
+    readonly outputScale = 1,
   ) {
     super();
     this.norm1 = this.child('norm1', new GroupNorm(groups, inChannels, eps));
@@ -125,7 +127,8 @@ export class ResnetBlock2D extends Module {
       h = this.norm2.forward(ops, h, true);
       if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
       h = this.conv2.forward(ops, h);
-      return ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
+      const sum = ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
+      return this.outputScale === 1 ? sum : ops.affine(sum, 1 / this.outputScale, 0);
     });
   }
 }
@@ -143,6 +146,8 @@ export class AttentionBlock extends Module {
     headDim: number,
     groups: number,
     eps: number,
+    /** diffusers' rescale_output_factor: the residual sum is divided by it. */
+    readonly outputScale = 1,
   ) {
     super();
     if (channels % headDim !== 0) throw new Error(`AttentionBlock: head dim ${headDim} does not divide ${channels} channels`);
@@ -169,7 +174,8 @@ export class AttentionBlock extends Module {
       const v = split(this.to_v.forward(ops, tokens));
       const o = ops.reshape(ops.permute(ops.attention(q, k, v), [0, 2, 1, 3]), [B, T, C]);
       const projected = ops.permute(this.to_out[0].forward(ops, o), [0, 2, 1]); // [B, C, T]
-      return ops.add(x, ops.reshape(projected, [B, C, H, W]));
+      const sum = ops.add(x, ops.reshape(projected, [B, C, H, W]));
+      return this.outputScale === 1 ? sum : ops.affine(sum, 1 / this.outputScale, 0);
     });
   }
 }
@@ -182,15 +188,29 @@ class ToOut extends Module {
   }
 }
 
-/** Stride-2 3x3 convolution (diffusers' Downsample2D with use_conv, padding 1). */
+/**
+ * Stride-2 3x3 convolution (diffusers' Downsample2D with use_conv). Padding 1 pads every side;
+ * padding 0 pads one zero row and column after the image (diffusers' downsample_padding=0,
+ * TensorFlow's SAME), computed as the stride-1 convolution with padding 1 read at odd positions:
+ * output o sees inputs 2o, 2o+1, 2o+2 either way.
+ */
 export class Downsample2D extends Module {
   readonly conv: Conv2d;
-  constructor(channels: number) {
+  constructor(
+    channels: number,
+    readonly padding: 0 | 1 = 1,
+  ) {
     super();
-    this.conv = this.child('conv', new Conv2d(channels, channels, 3, 2, 1));
+    this.conv = this.child('conv', new Conv2d(channels, channels, 3, padding === 1 ? 2 : 1, 1));
   }
   forward<T>(ops: Backend<T>, x: T): T {
-    return ops.module(this, () => this.conv.forward(ops, x));
+    return ops.module(this, () => {
+      const y = this.conv.forward(ops, x);
+      if (this.padding === 1) return y;
+      const [B, C, H, W] = ops.shape(y) as [number, number, number, number];
+      const rows = ops.reshape(ops.slice(ops.reshape(y, [B, C, H / 2, 2, W]), 3, 1, 2), [B, C, H / 2, W / 2, 2]);
+      return ops.reshape(ops.slice(rows, 4, 1, 2), [B, C, H / 2, W / 2]);
+    });
   }
 }
 

@@ -96,6 +96,11 @@ export function planBackend(root: Module, plan: ModelPlan): Backend<ShapeInfo> {
     },
     silu: (x) => value(x.shape),
     add: (a, b) => value(broadcastShapes('add', a.shape, b.shape)),
+    affine: (x) => value(x.shape),
+    slice: (x, axis, start, end) => {
+      if (!(axis >= 0 && axis < x.shape.length && start >= 0 && start < end && end <= x.shape[axis]!)) fail(`slice: [${start}, ${end}) of axis ${axis} of ${fmt(x.shape)}`);
+      return value(x.shape.map((d, i) => (i === axis ? end - start : d)));
+    },
     concat: (xs, axis) => {
       const first = xs[0]!.shape;
       const same = xs.every((x) => x.shape.length === first.length && x.shape.every((d, i) => i === axis || d === first[i]));

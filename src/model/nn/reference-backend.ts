@@ -3,6 +3,8 @@
 
 import {
   type Ref,
+  refAffine,
+  refAffineVjp,
   refArray,
   refAttention,
   refAttentionVjp,
@@ -21,6 +23,8 @@ import {
   refLinearVjp,
   refPermute,
   refReshape,
+  refSlice,
+  refSliceVjp,
   refTimestepEmbedding,
   refTimestepEmbeddingVjp,
   refUnary,
@@ -89,6 +93,9 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       node(refLinear(x.value, w.value, b.value), [x, w, b], (g) => refLinearVjp(x.value, w.value, b.value, g)),
     silu: (x) => node(refUnary('silu', x.value), [x], (g) => [refUnaryVjp('silu', x.value, g)]),
     add: (a, b) => node(refBinary('add', a.value, b.value), [a, b], (g) => refBinaryVjp('add', a.value, b.value, g)),
+    affine: (x, scale, shift) => node(refAffine(x.value, scale, shift), [x], (g) => [refAffineVjp(g, scale)]),
+    slice: (x, axis, start, end) =>
+      node(refSlice(x.value, axis, start, end), [x], (g) => [refSliceVjp(x.value.shape, axis, start, g)]),
     concat: (xs, axis) =>
       node(refConcat(xs.map((x) => x.value), axis), xs, (g) => refConcatVjp(xs.map((x) => x.value), axis, g)),
     reshape: (x, shape) => node(refReshape(x.value, shape), [x], (g) => [refReshape(g, x.value.shape)]),

@@ -6,7 +6,7 @@
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../engine/index.ts';
 import type { LoaderState } from '../data/loader.ts';
 import { UNet } from '../unet.ts';
-import { makeTrainConfig, Trainer, type Dataset, type TrainConfig, type TrainerState } from './trainer.ts';
+import { makeTrainConfig, STATE_GROUPS, Trainer, type Dataset, type StateTensor, type TrainConfig, type TrainerState } from './trainer.ts';
 import type { TimestepSamplerState } from './timestep-sampler.ts';
 
 export const CHECKPOINT_FORMAT = 'ddpm-webgpu-checkpoint';
@@ -26,16 +26,42 @@ export interface ParsedCheckpoint extends TrainerState {
 
 /** The trainer's full state as safetensors bytes. */
 export async function captureCheckpoint(trainer: Trainer): Promise<Uint8Array> {
-  const state = await trainer.state();
-  return writeSafetensors(state.tensors, {
+  return checkpointBytes({ config: trainer.config, ...(await trainer.state()) });
+}
+
+/** A checkpoint's bytes: its tensors (any of the STATE_GROUPS) and, in the header, config and counters. */
+export function checkpointBytes(c: ParsedCheckpoint): Uint8Array {
+  return writeSafetensors(c.tensors, {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
-    config: JSON.stringify(trainer.config),
-    step: String(state.step),
-    adam_step: String(state.adamStep),
-    loader: JSON.stringify(state.loader),
-    timesteps: JSON.stringify(state.timesteps),
+    config: JSON.stringify(c.config),
+    step: String(c.step),
+    adam_step: String(c.adamStep),
+    loader: JSON.stringify(c.loader),
+    timesteps: JSON.stringify(c.timesteps),
   });
+}
+
+/**
+ * The checkpoint of a model that was not trained here (imported weights): the weights as both the
+ * trained and the EMA weights, step 0, and, with `optimizerState`, zero Adam moments, so
+ * `train --resume` fine-tunes it from a fresh optimiser.
+ */
+export function checkpointOfWeights(config: TrainConfig, weights: ReadonlyMap<string, StateTensor>, optimizerState: boolean): ParsedCheckpoint {
+  const tensors = new Map<string, StateTensor>();
+  for (const group of optimizerState ? STATE_GROUPS : (['', 'ema.'] as const)) {
+    for (const [name, t] of weights) {
+      tensors.set(group + name, group === '' || group === 'ema.' ? t : { shape: t.shape, data: new Float32Array(t.data.length) });
+    }
+  }
+  return {
+    config,
+    step: 0,
+    adamStep: 0,
+    loader: { seed: config.seed, epoch: 0, position: 0 },
+    timesteps: config.timestepSampling === 'uniform' ? { kind: 'uniform' } : { kind: 'importance', history: Array.from({ length: config.diffusion.schedule.T }, () => []) },
+    tensors,
+  };
 }
 
 function json<T>(metadata: Record<string, string>, key: string): T {
