@@ -52,13 +52,13 @@ export function readJson(source: FileSource, name: string): Record<string, unkno
 
 /** How to turn a pickle folder into safetensors with diffusers itself (we never unpickle: it runs code). */
 function pickleAdvice(path: string, pipeline: boolean): string {
-  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
   const load = pipeline
     ? `from diffusers import DiffusionPipeline; DiffusionPipeline.from_pretrained('DIR').save_pretrained('DIR-safetensors', safe_serialization=True)`
     : `from diffusers import UNet2DModel; UNet2DModel.from_pretrained('DIR').save_pretrained('DIR-safetensors', safe_serialization=True)`;
   return (
     `${path} is a PyTorch pickle, which this engine never loads (unpickling can run arbitrary code), and ` +
-    `${folder}/${DIFFUSERS_FILES.weights} is missing. Convert the folder to safetensors with diffusers, in Python: ` +
+    `${folder}${DIFFUSERS_FILES.weights} is missing. Convert the folder to safetensors with diffusers, in Python: ` +
     `python -c "${load}" (DIR: the ${pipeline ? 'pipeline' : 'model'} folder), then use DIR-safetensors`
   );
 }

@@ -115,11 +115,13 @@ export function referenceSamplerStep(
   k: StepCoefficients,
   objective: Objective,
   clipX0: boolean,
+  clipRange = 1,
 ): { xPrev: Float64Array; x0: Float64Array } {
   const shape = [xt.length];
   const r = refSamplerStep(refArray(shape, xt), refArray(shape, modelOut), refArray(shape, noise), k, {
     objective,
     clipX0,
+    clipRange,
     learnedVariance: false,
   });
   return { xPrev: r.xPrev.data, x0: r.x0.data };
