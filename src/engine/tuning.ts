@@ -16,6 +16,8 @@ export interface KernelTuning {
    * output rows split into whole runs of that many); empty: never the row kernel.
    */
   convRowPixels: number[];
+  /** Whether small-output launches (weight gradients of stride-1 convs) use the window kernel. */
+  convWindow: boolean;
 }
 
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
@@ -29,5 +31,6 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled.
     convTiledMinChannels: software ? 32 : 16,
     convRowPixels: [16, 8],
+    convWindow: true,
   };
 }

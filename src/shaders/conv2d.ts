@@ -55,7 +55,7 @@ export const DIRECT_P = 8;
 /** Widest filter the row kernel unrolls (its taps per row are a compile-time constant). */
 export const ROWS_MAX_TAPS_W = 7;
 
-export type ConvKernelName = 'tiled' | 'direct' | 'rows';
+export type ConvKernelName = 'tiled' | 'direct' | 'rows' | 'window';
 
 const CONV_UNIFORMS = {
   blocks: 'u32', // work items: tiled workgroups or direct invocations, all splits
@@ -406,6 +406,86 @@ ${k.main}
     srcC += i32(params.srcStrideC);
   }
   ${writeTile(cells, rowPixels, quads, 'p0', 'm0')}
+}`;
+  },
+});
+
+/** Largest output window (outH · outW) the window kernel keeps in one thread's registers. */
+export const WINDOW_MAX_AREA = 25;
+
+/**
+ * `window`: a thread computes a whole windowH × windowW output image of DIRECT_M channels: the
+ * weight gradient's kh × kw filter window of one input channel, summed over the taps (the output
+ * pixels of y). For stride 1 the source columns a window sees slide by one per tap, so each
+ * filter-row step loads one new source value per window row and DIRECT_M filter values for
+ * DIRECT_M · windowH · windowW multiply-adds (the direct kernel loads 2 per 4).
+ */
+export const convWindowKernel = defineKernel({
+  name: 'conv2d-window',
+  uniforms: CONV_UNIFORMS,
+  bindings: CONV_BINDINGS,
+  specialise: { windowH: comptime.int(1, 5), windowW: comptime.int(2, 5) },
+  workgroupSize: CONV_WORKGROUP,
+  invocations: 'blocks',
+  body: ({ windowH, windowW }, k) => {
+    const quads = DIRECT_M / 4;
+    const area = windowH * windowW;
+    const cells = tileCells(area, quads);
+    const rows = range(windowH);
+    const cols = range(windowW);
+    const I6 = ' '.repeat(6);
+    const I8 = ' '.repeat(8);
+    return /* wgsl */ `${output(k.has.bias)}
+${k.main}
+  ${splitOf('idx')}
+  let image = inner % params.pBlocks;
+  let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
+  ${unroll(DIRECT_M, (i) => `let mOff${i} = (min(m0 + ${i}u, params.outChannels - 1u) - m0) * params.filtStrideM;`, '  ')}
+  ${cells.map((c) => `var ${acc(c)} = vec4<f32>(0.0);`).join('\n  ')}
+  // The window: win{y}_{x} is the source value output pixel (y, x) sees at the current tap.
+  ${rows.map((y) => cols.map((x) => `var win${y}_${x} = 0.0;`).join(' ')).join('\n  ')}
+  let srcH = params.srcH;
+  let srcW = params.srcW;
+  let tapsH = params.tapsH;
+  let tapsW = params.tapsW;
+  let padT = params.padT;
+  let padL = params.padL;
+  let filtStrideTy = params.filtStrideTy;
+  let filtStrideTx = params.filtStrideTx;
+  var srcC = i32(srcBase + image * params.srcStrideB);
+  var fC = filtBase + i32(m0 * params.filtStrideM);
+  for (var c = 0u; c < channels; c++) {
+    for (var ty = 0u; ty < tapsH; ty++) {
+      ${unroll(
+        windowH,
+        (y) => `let sy${y} = i32(ty) + ${y} - padT;
+      let rowOk${y} = u32(sy${y}) < srcH;
+      let row${y} = srcC + sy${y} * i32(srcW);`,
+        I6,
+      )}
+      // Columns 0 .. windowW − 2 of the first tap; each tap then loads its last column.
+      ${rows
+        .map((y) =>
+          range(windowW - 1)
+            .map((x) => `{ let sx = ${x} - padL; let ok = rowOk${y} && u32(sx) < srcW; win${y}_${x + 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`)
+            .join(`\n${I6}`),
+        )
+        .join(`\n${I6}`)}
+      let fRow = fC + i32(ty) * filtStrideTy;
+      for (var tx = 0u; tx < tapsW; tx++) {
+        ${unroll(windowH, (y) => cols.slice(0, -1).map((x) => `win${y}_${x} = win${y}_${x + 1};`).join(' '), I8)}
+        let sx = i32(tx) + ${windowW - 1} - padL;
+        let colOk = u32(sx) < srcW;
+        ${unroll(windowH, (y) => `{ let ok = rowOk${y} && colOk; win${y}_${windowW - 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`, I8)}
+        let f = u32(fRow + i32(tx) * filtStrideTx);
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
+        ${cells.map((cell) => `${acc(cell)} += w${cell.q} * win${Math.floor(cell.j / windowW)}_${cell.j % windowW};`).join(`\n${I8}`)}
+      }
+    }
+    fC += params.filtStrideC;
+    srcC += i32(params.srcStrideC);
+  }
+  ${writeTile(cells, area, quads, `image * ${area}u`, 'm0')}
 }`;
   },
 });

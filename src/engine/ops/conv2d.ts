@@ -11,7 +11,9 @@ import {
   DIRECT_P,
   TILED_BLOCK_AREA,
   ROWS_MAX_TAPS_W,
+  WINDOW_MAX_AREA,
   convDirectKernel,
+  convWindowKernel,
   convRowsKernel,
   convTiledKernel,
   type ConvKernelName,
@@ -79,6 +81,9 @@ interface ConvLaunch {
   outSplitStride?: number;
 }
 
+/** A launch's geometry, without its buffers. */
+type LaunchShape = Omit<ConvLaunch, 'src' | 'filt' | 'bias' | 'out'>;
+
 /** Rows of padding that `block`-row channel blocks add to m rows. */
 const paddedRows = (m: number, block: number): number => Math.ceil(m / block) * block - m;
 
@@ -87,31 +92,38 @@ interface ConvPlan {
   /** Tiled: channel rows per workgroup (32 or 64). */
   blockM: number;
   pBlocks: number;
-  /** Tiled workgroups, or direct invocations. */
+  /** Tiled workgroups, or direct invocations (one split's). */
   blocks: number;
   workgroups: number;
+  /** Row kernel: pixels per thread. */
+  rowPixels: number;
 }
 
-function planConv(outChannels: number, pixels: number, rowPixels = 0): ConvPlan {
+/** Which kernel runs a launch, and its grid for one split of the summed channels. */
+function planConv(l: LaunchShape): ConvPlan {
+  const pixels = l.batch * l.outH * l.outW;
+  const outChannels = l.outChannels;
   // Above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
   if (outChannels > runtime().tuning.convTiledMinChannels) {
     // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
     const blockM = paddedRows(outChannels, 32) < paddedRows(outChannels, 64) ? 32 : 64;
     const pBlocks = Math.ceil(pixels / (TILED_BLOCK_AREA / blockM));
     const blocks = pBlocks * Math.ceil(outChannels / blockM);
-    return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks };
+    return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks, rowPixels: 0 };
   }
-  const pBlocks = Math.ceil(pixels / (rowPixels || DIRECT_P));
+  const rowPixels = rowsFit(l);
+  const kernel: ConvKernelName = windowFits(l) ? 'window' : rowPixels > 0 ? 'rows' : 'direct';
+  const perThread = kernel === 'window' ? l.outH * l.outW : kernel === 'rows' ? rowPixels : DIRECT_P;
+  const pBlocks = Math.ceil(pixels / perThread);
   const blocks = pBlocks * Math.ceil(outChannels / DIRECT_M);
-  return { kernel: rowPixels ? 'rows' : 'direct', blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP) };
+  return { kernel, blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP), rowPixels };
 }
 
 function launchConv(l: ConvLaunch): void {
   // `batch` only sizes the pixel axis; the kernel takes `pixels`.
   const { src, filt, bias, out, batch, splits = 1, outSplitStride = 0, ...geometry } = l;
   const pixels = batch * l.outH * l.outW;
-  const rowPixels = rowsFit(l);
-  const plan = planConv(l.outChannels, pixels, rowPixels);
+  const plan = planConv(l);
   const { blockM, pBlocks } = plan;
   if (plan.blocks === 0) return;
   const splitChannels = Math.ceil(l.channels / splits);
@@ -119,17 +131,29 @@ function launchConv(l: ConvLaunch): void {
   const uniforms = { ...geometry, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
   const buffers = { src, filt, bias, outs: out };
   if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
-  else if (rowPixels > 0) {
+  else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
+  else if (plan.kernel === 'rows') {
     const packed = packFilter(l);
-    launch(
-      convRowsKernel,
-      { tapsW: l.tapsW, rowPixels },
-      { ...buffers, filt: packed },
-      { ...uniforms, ...packedFilterStrides(l) },
-    );
+    launch(convRowsKernel, { tapsW: l.tapsW, rowPixels: plan.rowPixels }, { ...buffers, filt: packed }, { ...uniforms, ...packedFilterStrides(l) });
     packed.dispose();
-  }
-  else launch(convDirectKernel, {}, buffers, uniforms);
+  } else launch(convDirectKernel, {}, buffers, uniforms);
+}
+
+/**
+ * Whether the window kernel runs a launch: unit steps, small output images (the weight
+ * gradient's filter windows) and taps enough wider than a window for sliding to pay.
+ */
+function windowFits(l: LaunchShape): boolean {
+  return (
+    runtime().tuning.convWindow &&
+    l.sMul === 1 &&
+    l.dil === 1 &&
+    l.outW >= 2 &&
+    l.outH * l.outW <= WINDOW_MAX_AREA &&
+    l.outH <= 5 &&
+    l.outW <= 5 &&
+    l.tapsW >= 2 * l.outW
+  );
 }
 
 /** The launch's filter copied to [C, tapsH, tapsW, M], the row kernel's vec4 layout. */
@@ -155,7 +179,7 @@ function packedFilterStrides(l: ConvLaunch) {
  * Pixels per thread of the row kernel for a launch (0: it does not fit): unit steps, and output
  * rows that split into whole runs of that many pixels.
  */
-function rowsFit(l: ConvLaunch): number {
+function rowsFit(l: LaunchShape): number {
   const t = runtime().tuning;
   if (t.convRowPixels.length === 0 || l.outChannels % 4 !== 0 || (l.splits ?? 1) > 1 || l.sMul !== 1 || l.dil !== 1 || l.tapsW < 1 || l.tapsW > ROWS_MAX_TAPS_W) return 0;
   return t.convRowPixels.find((p) => l.outW % p === 0) ?? 0;
@@ -284,16 +308,11 @@ const WGRAD_TARGET_WORKGROUPS = 64;
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   const size = g.cout * g.cin * g.kh * g.kw;
-  const { workgroups } = planConv(g.cout, g.cin * g.kh * g.kw);
-  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups)));
-  const parts = Math.ceil(g.n / perSplit);
   const dwShape = [g.cout, g.cin, g.kh, g.kw];
-  const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
-  launchConv({
+  const sum = {
     src: x,
     filt: gy, // [N, Cout, outH, outW] read in place
     bias: null,
-    out,
     batch: g.cin,
     outChannels: g.cout,
     channels: g.n,
@@ -320,9 +339,12 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     outStrideM: g.cin * g.kh * g.kw,
     outStrideY: g.kw,
     outStrideX: 1,
-    splits: parts,
-    outSplitStride: size,
-  });
+  };
+  const { workgroups } = planConv(sum);
+  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups)));
+  const parts = Math.ceil(g.n / perSplit);
+  const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
+  launchConv({ ...sum, out, splits: parts, outSplitStride: size });
   if (parts === 1) return out;
   const dw = sumRaw(out, [0]);
   out.dispose();
