@@ -8,7 +8,7 @@ export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights
 export { sampleSteps, SAMPLERS, samplerName, type SamplerName, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
 export { chainTimesteps, type ChainResult } from './noising-chain.ts';
 export { scheduleCurves, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
-export { QUICK_RUN, DEFAULT_TRAIN_SETTINGS, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
+export { QUICK_RUN, QUICK_SAMPLING, DEFAULT_TRAIN_SETTINGS, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
 export {
   noDataset,
   noRun,

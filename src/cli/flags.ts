@@ -24,9 +24,9 @@ export function numberFlag(flags: FlagValues, name: string): number | undefined 
   return n;
 }
 
-/** --sampler (default DDIM), checked against the samplers there are. */
-export function samplerFlag(flags: FlagValues): SamplerName {
-  const name = (flags.sampler as string | undefined) ?? 'ddim';
+/** --sampler (default `fallback`), checked against the samplers there are. */
+export function samplerFlag(flags: FlagValues, fallback: SamplerName = 'ddim'): SamplerName {
+  const name = (flags.sampler as string | undefined) ?? fallback;
   try {
     return samplerName(name);
   } catch (err) {

@@ -4,10 +4,13 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  QUICK_SAMPLING,
+  SAMPLERS,
   quickRunConfig,
   readCheckpoint,
   type QuickRunOverrides,
   type QualityResult,
+  type SamplerName,
   type StepRecord,
   type TrainConfigInput,
 } from '../../app/index.ts';
@@ -20,7 +23,7 @@ import { progress, withHarness } from '../harness.ts';
 import { lossChartSvg, qualityChartSvg } from '../chart-svg.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-import { intFlag, numberFlag } from '../flags.ts';
+import { intFlag, numberFlag, samplerFlag } from '../flags.ts';
 
 /**
  * The quick-run recipe (src/app/presets.ts) with a config file's settings and the flags on top.
@@ -60,11 +63,11 @@ async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
   writeFileAtomic(join(out, 'loss.svg'), lossChartSvg(rows, `training loss, ${out}`));
 }
 
-async function saveSamples(s: BrowserSession, out: string, step: number, n: number, steps: number, seed: number): Promise<string> {
+async function saveSamples(s: BrowserSession, out: string, step: number, n: number, sampling: Sampling, seed: number): Promise<string> {
   const offered = await callSession(s, 'sampleGrid', {
     n,
-    sampler: 'ddim',
-    steps,
+    sampler: sampling.sampler,
+    steps: sampling.steps,
     eta: 0,
     seed,
   });
@@ -74,16 +77,24 @@ async function saveSamples(s: BrowserSession, out: string, step: number, n: numb
   return path;
 }
 
+/** Which sampler draws a run's grids and quality samples, with how many steps. */
+interface Sampling {
+  sampler: SamplerName;
+  steps: number;
+}
+
+const describeSampling = (x: Sampling): string => `${SAMPLERS[x.sampler]}, ${x.steps} steps`;
+
 interface QualitySettings {
   every: number;
   n: number;
-  steps: number;
+  sampling: Sampling;
   reference: number;
   classifier: Uint8Array;
 }
 
 /** Quality measurement settings, or null when off (--quality-n 0, or no classifier at the default path). */
-function qualitySettings(flags: FlagValues): QualitySettings | null {
+function qualitySettings(flags: FlagValues, sampler: SamplerName): QualitySettings | null {
   const n = intFlag(flags, 'quality-n', 256, 0);
   if (n === 0) return null;
   if (n < 2) throw new UsageError('--quality-n must be 0 (off) or at least 2');
@@ -95,7 +106,7 @@ function qualitySettings(flags: FlagValues): QualitySettings | null {
   return {
     every: intFlag(flags, 'quality-every', 0, 0),
     n,
-    steps: intFlag(flags, 'quality-steps', 20),
+    sampling: { sampler, steps: intFlag(flags, 'quality-steps', QUICK_SAMPLING.steps) },
     reference: intFlag(flags, 'quality-reference', 2000, 2),
     classifier: readBytes(path, 'quality classifier'),
   };
@@ -117,7 +128,7 @@ async function startQuality(
   const data = qualityData(q.reference);
   return async (step, seconds) => {
     const r = await callSession(s, 'quality', {
-      request: { sampler: 'ddim', n: q.n, steps: q.steps, eta: 0, seed: 7 },
+      request: { ...q.sampling, n: q.n, eta: 0, seed: 7 },
       ...data,
       fromCheckpoint: false,
     });
@@ -131,7 +142,7 @@ async function startQuality(
 export const train: Command = {
   usage:
     'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]\n' +
-    '        [--quality-every K] [--quality-n 256] [--quality-steps 20] [--classifier FILE]',
+    '        [--sampler dpm-solver|ddim|ddpm] [--sample-steps 10] [--quality-every K] [--quality-n 256] [--quality-steps 10] [--classifier FILE]',
   summary:
     'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out; with the quality ' +
     'classifier, the normalised FD of EMA samples every K steps and at the end (quality.csv; --quality-n 0: never)',
@@ -150,6 +161,7 @@ export const train: Command = {
     'sample-every': { type: 'string' },
     samples: { type: 'string' },
     'sample-steps': { type: 'string' },
+    sampler: { type: 'string' },
     'quality-every': { type: 'string' },
     'quality-n': { type: 'string' },
     'quality-steps': { type: 'string' },
@@ -162,9 +174,10 @@ export const train: Command = {
     const checkpointEvery = intFlag(flags, 'checkpoint-every', 200);
     const sampleEvery = intFlag(flags, 'sample-every', 0, 0);
     const gridSize = intFlag(flags, 'samples', 36);
-    const sampleSteps = intFlag(flags, 'sample-steps', 50);
+    const sampler = samplerFlag(flags, QUICK_SAMPLING.sampler);
+    const gridSampling: Sampling = { sampler, steps: intFlag(flags, 'sample-steps', QUICK_SAMPLING.steps) };
     const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit');
-    const quality = qualitySettings(flags);
+    const quality = qualitySettings(flags, sampler);
     const dataset = datasetSpec((flags.dataset as string | undefined) ?? 'fashion-mnist', 'train', limit);
 
     // Validate a checkpoint in Node before starting anything: a bad file changes nothing.
@@ -227,7 +240,7 @@ export const train: Command = {
           bar.update(step, fields);
           if (step % checkpointEvery === 0 || step === totalSteps) await saveCheckpoint(s, out);
           if (sampleEvery > 0 && step % sampleEvery === 0 && step < totalSteps) {
-            await saveSamples(s, out, step, gridSize, sampleSteps, 1);
+            await saveSamples(s, out, step, gridSize, gridSampling, 1);
           }
         }
         bar.done();
@@ -236,10 +249,10 @@ export const train: Command = {
           progress(`saved ${join(out, 'checkpoint.safetensors')} at step ${step}; resume with --resume`);
           return 130;
         }
-        progress(`sampling a grid of ${gridSize} (DDIM, ${sampleSteps} steps, EMA weights)…`);
-        const grid = await saveSamples(s, out, step, gridSize, sampleSteps, 1);
+        progress(`sampling a grid of ${gridSize} (${describeSampling(gridSampling)}, EMA weights)…`);
+        const grid = await saveSamples(s, out, step, gridSize, gridSampling, 1);
         if (measure) {
-          progress(`measuring sample quality (${quality!.n} samples, DDIM-${quality!.steps}, EMA weights)…`);
+          progress(`measuring sample quality (${quality!.n} samples, ${describeSampling(quality!.sampling)}, EMA weights)…`);
           console.log(formatQuality(await measure(step, (Date.now() - t0) / 1000)));
         }
         progress(`done: ${join(out, 'checkpoint.safetensors')}, ${csv}, ${grid}`);
