@@ -10,6 +10,10 @@ import { relError } from '../../src/engine/checks/runner.ts';
 import { readSafetensors } from '../../src/engine/safetensors.ts';
 import { importDiffusers } from '../../src/app/diffusers/pipeline.ts';
 import { folderSource } from '../../src/cli/model-source.ts';
+import { diffusersDdpmCoefficients } from '../../src/model/diffusion/diffusers-steps.ts';
+import { referenceSamplerStep } from '../../src/model/diffusion/sampler-step.ts';
+import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
+import { Rng } from '../../src/engine/random.ts';
 import { inPage } from '../setup/page.ts';
 
 const fixture = new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url);
@@ -56,5 +60,38 @@ describe('a diffusers UNet2DModel folder on the GPU', () => {
     const worst = Object.entries(errors).sort(([, a], [, b]) => b - a)[0]!;
     console.log(`diffusers folder on the GPU vs PyTorch: out ${errors.out!.toExponential(2)}, out_t500 ${errors.out_t500!.toExponential(2)}, dL/dx ${errors['grad.x']!.toExponential(2)}, worst of ${gradNames.length} parameter gradients ${worst[0]} ${worst[1].toExponential(2)}`);
     for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-4);
+  });
+
+  test("the fused GPU step clips x0 to diffusers' clip_sample_range (0.5 here) as the float64 step does", async () => {
+    const rng = new Rng(11);
+    const n = 2 * 3 * 8 * 8;
+    const xt = Array.from(rng.normals(n));
+    const out = Array.from(rng.normals(n));
+    const noise = Array.from(rng.normals(n));
+    const k = diffusersDdpmCoefficients(makeSchedule({ type: 'linear', T: 1000 }), 40, 20, 'fixed-small');
+    const gpu = await inPage(
+      async ({ xt, out, noise, k }) => {
+        const d = (window as any).ddpm;
+        const { samplerStep } = await (window as any).ddpmHarness.importModule('/src/model/diffusion/sampler-step.ts');
+        const r = d.scope(() =>
+          samplerStep(d.tensor(xt, [2, 3, 8, 8]), d.tensor(out, [2, 3, 8, 8]), k, {
+            objective: 'eps',
+            clipX0: true,
+            clipRange: 0.5,
+            learnedVariance: false,
+            noise: d.tensor(noise, [2, 3, 8, 8]),
+          }),
+        );
+        const result = { xPrev: Array.from(await r.xPrev.read()), x0: Array.from(await r.x0.read()) };
+        r.xPrev.dispose();
+        r.x0.dispose();
+        return result;
+      },
+      { xt, out, noise, k },
+    );
+    const ref = referenceSamplerStep(Float64Array.from(xt), Float64Array.from(out), Float64Array.from(noise), k, 'eps', true, 0.5);
+    expect(Math.max(...ref.x0.map(Math.abs))).toBe(0.5);
+    expect(relError(gpu.x0 as number[], ref.x0)).toBeLessThan(1e-5);
+    expect(relError(gpu.xPrev as number[], ref.xPrev)).toBeLessThan(1e-5);
   });
 });
