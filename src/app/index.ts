@@ -34,3 +34,4 @@ export { unetForward, type ForwardInput } from './unet-forward.ts';
 export { DiffusersError, mapSource, DIFFUSERS_FILES, type FileSource } from './diffusers/files.ts';
 export { importDiffusers, exportDiffusers, PIPELINE_CLASSES, type ImportedModel, type ExportOptions } from './diffusers/pipeline.ts';
 export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/checkpoint.ts';
+export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';

@@ -4,6 +4,10 @@
 // their DOM events into calls here.
 
 import {
+  checkpointFromDiffusers,
+  fetchDiffusersFolder,
+  folderFromPickedFiles,
+  sampleSteps,
   configFromSettings,
   errorMessage,
   noDataset,
@@ -15,6 +19,8 @@ import {
   type ChainResult,
   type DatasetRequest,
   type DatasetState,
+  type FileSource,
+  type PickedFile,
   type EngineStatus,
   type LostEngine,
   type SampleRequest,
@@ -29,6 +35,23 @@ import {
 /** Where the dev server exposes Debian's datasets. */
 export const DEFAULT_DATASET_URL = '/@fs/usr/share/datasets/fashion-mnist/';
 
+/** A picked or dropped file, with its path under the picked folder ('' when the browser gives none). */
+export interface ModelFile {
+  file: File;
+  path: string;
+}
+
+/** A diffusers folder loaded into the page: what it is, and its weights as checkpoint bytes. */
+export interface ImportedForSampling {
+  /** Where it came from: the picked folder's name, or the URL. */
+  name: string;
+  /** e.g. "UNet2DModel 3x32x32, 35.7M parameters, DDPMScheduler linear T=1000, epsilon". */
+  summary: string;
+  notes: string[];
+  bytes: Uint8Array;
+  T: number;
+}
+
 export class DemoController extends EventTarget {
   engine: EngineStatus = { kind: 'starting' };
   dataset: DatasetState = noDataset();
@@ -41,6 +64,8 @@ export class DemoController extends EventTarget {
   records: StepRecord[] = [];
   /** The last failure, for the page to show. */
   error: string | null = null;
+  /** A diffusers model loaded for sampling (instead of the trainer's weights), as checkpoint bytes. */
+  imported: ImportedForSampling | null = null;
 
   private readonly session = new TrainingSession({
     onDeviceLost: (status) => this.onDeviceLost(status),
@@ -260,13 +285,64 @@ export class DemoController extends EventTarget {
     }
   }
 
+  // --- diffusers models ---------------------------------------------------------------------
+
+  /** Loads a diffusers folder from picked or dropped files; sampling then uses it. */
+  async importDiffusersFiles(files: readonly ModelFile[]): Promise<void> {
+    const picked: PickedFile[] = await Promise.all(
+      files.map(async ({ file, path }) => ({ name: file.name, relativePath: path, bytes: new Uint8Array(await file.arrayBuffer()) })),
+    );
+    const first = picked.find((f) => f.relativePath.includes('/'));
+    this.importFrom(first ? first.relativePath.split('/')[0]! : picked.map((f) => f.name).join(', '), () => folderFromPickedFiles(picked));
+  }
+
+  /** Loads the diffusers folder served at `url` (the page's ?model=URL). */
+  async importDiffusersUrl(url: string): Promise<void> {
+    this.error = null;
+    try {
+      const source = await fetchDiffusersFolder(url);
+      this.importFrom(url, () => source);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private importFrom(name: string, folder: () => FileSource): void {
+    this.error = null;
+    try {
+      const { imported, bytes } = checkpointFromDiffusers(folder(), false);
+      const m = imported.config.model;
+      const d = imported.config.diffusion;
+      const parameters = [...imported.weights.values()].reduce((n, t) => n + t.data.length, 0);
+      this.imported = {
+        name,
+        summary:
+          `${imported.layout === 'pipeline' ? 'pipeline' : 'UNet2DModel'} ${m.inChannels}×${m.imageSize}×${m.imageSize}, ` +
+          `${(parameters / 1e6).toFixed(2)}M parameters, ${d.schedule.type} schedule T = ${d.schedule.T}, predicts ${d.objective}`,
+        notes: imported.notes,
+        bytes,
+        T: d.schedule.T,
+      };
+    } catch (e) {
+      this.fail(e);
+    }
+    this.emit('change');
+  }
+
+  /** Samples from the trainer again instead of the loaded diffusers model. */
+  forgetImported(): void {
+    this.imported = null;
+    this.emit('change');
+  }
+
   // --- sampling -----------------------------------------------------------------------------
 
   /** Samples from the EMA weights, reporting x_t and x̂0 every `every` steps. */
   async sample(request: SampleRequest): Promise<void> {
     if (!this.canSample || this.sampling.running) return;
     this.error = null;
-    const { fromStep, totalSteps } = this.session.samplePlan(request);
+    const imported = this.imported;
+    const { fromStep, totalSteps } = imported ? { fromStep: 0, totalSteps: sampleSteps(request, imported.T) } : this.session.samplePlan(request);
     const abort = (this.samplingAbort = new AbortController());
     this.sampling = { running: true, fromStep, totalSteps, frames: [], result: null, seconds: 0 };
     this.emit('change');
@@ -280,6 +356,7 @@ export class DemoController extends EventTarget {
             this.emit('frame');
           },
         },
+        imported?.bytes,
       );
       this.sampling = { ...this.sampling, running: false, result: result.images, seconds: result.seconds };
     } catch (e) {
@@ -294,8 +371,8 @@ export class DemoController extends EventTarget {
     this.samplingAbort?.abort();
   }
 
-  /** Whether a model exists to sample from. */
+  /** Whether a model exists to sample from: the trainer's, or a loaded diffusers model. */
   get canSample(): boolean {
-    return this.session.hasTrainer && this.session.ready;
+    return (this.session.hasTrainer || this.imported !== null) && this.session.ready;
   }
 }

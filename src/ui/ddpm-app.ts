@@ -15,7 +15,7 @@ import {
   type ScheduleCurves,
   type TrainSettings,
 } from '../app/index.ts';
-import type { DemoController } from './controller.ts';
+import type { DemoController, ModelFile } from './controller.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './device-info.ts';
@@ -229,6 +229,8 @@ export class DdpmApp extends LitElement {
         @checkpoint-upload=${(e: CustomEvent<{ file: File }>) => void c.resumeFrom(e.detail.file)}
         @sample-request=${(e: CustomEvent<SampleRequest>) => void c.sample(e.detail)}
         @sample-stop=${() => c.stopSample()}
+        @diffusers-files=${(e: CustomEvent<ModelFile[]>) => void c.importDiffusersFiles(e.detail)}
+        @diffusers-forget=${() => c.forgetImported()}
       >
         ${c.error
           ? html`<div class="alert wide" role="alert">
@@ -257,7 +259,12 @@ export class DdpmApp extends LitElement {
           .checkpoint=${this.checkpoint}
           ?checkpointBusy=${this.checkpointBusy}
         ></train-panel>
-        <sampler-view .sampling=${c.sampling} ?canSample=${c.canSample} .T=${t.summary?.schedule.T ?? c.schedule.T}></sampler-view>
+        <sampler-view
+          .sampling=${c.sampling}
+          ?canSample=${c.canSample}
+          .T=${c.imported?.T ?? t.summary?.schedule.T ?? c.schedule.T}
+          .imported=${c.imported}
+        ></sampler-view>
       </main>
       <footer>
         ddpm-webgpu · a from-scratch TypeScript deep-learning engine: every kernel, gradient and optimiser step above runs in WebGPU

@@ -1,6 +1,7 @@
 // The demo page (index.html): starts the engine and mounts <ddpm-app>.
 // URL parameters set the Fashion-MNIST source: ?data=<folder URL>&split=train|test&limit=<n>;
-// ?autoload=0 waits for the user to press Load. A static build has no dev server to serve the
+// ?autoload=0 waits for the user to press Load; ?model=<folder URL> loads a served diffusers
+// folder (a DDPMPipeline/DDIMPipeline or a UNet2DModel) for sampling. A static build has no dev server to serve the
 // default folder, so there the data load only when ?data= names one.
 
 import { DEFAULT_DATASET_URL, DemoController } from './controller.ts';
@@ -33,6 +34,8 @@ declare global {
 window.ddpmDemo = controller;
 
 await controller.init();
+const model = params.get('model');
+if (controller.engine.kind === 'ready' && model) await controller.importDiffusersUrl(new URL(model, location.href).href);
 if (controller.engine.kind === 'ready' && autoload) {
   await controller.loadDataset({ source: 'url', ...source });
 }

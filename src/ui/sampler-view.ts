@@ -7,6 +7,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { noRun, SAMPLERS, type ImageBatch, type SampleRequest, type SamplerName, type SamplingState } from '../app/index.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
+import type { ImportedForSampling, ModelFile } from './controller.ts';
 
 const MAX_STRIP = 12;
 
@@ -29,6 +30,24 @@ export class SamplerView extends LitElement {
   static override styles = [
     panelStyles,
     css`
+      .model-source {
+        border: 1px dashed var(--line, #bbb);
+        border-radius: 6px;
+        padding: 0.25rem 0.75rem 0.5rem;
+        margin-bottom: 0.75rem;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1rem;
+        align-items: center;
+      }
+      .model-source p {
+        flex-basis: 100%;
+        margin: 0.25rem 0;
+        overflow-wrap: anywhere;
+      }
+      .model-source input[type='file'] {
+        max-width: 100%;
+      }
       .live {
         display: flex;
         flex-wrap: wrap;
@@ -86,6 +105,8 @@ export class SamplerView extends LitElement {
   @property({ type: Boolean }) canSample = false;
   /** The trained model's T (DDPM's step count). */
   @property({ type: Number }) T = 1000;
+  /** A loaded diffusers model that sampling uses instead of the trainer's weights. */
+  @property({ attribute: false }) imported: ImportedForSampling | null = null;
 
   @state() private request: SampleForm = { sampler: 'ddim', n: 16, steps: 50, eta: 0, every: 5, seed: 0 };
 
@@ -94,6 +115,46 @@ export class SamplerView extends LitElement {
     // A new sampler gets a frame interval that gives about ten frames.
     if (patch.sampler || patch.steps) next.every = Math.max(1, Math.round((next.sampler === 'ddpm' ? this.T : next.steps) / 10));
     this.request = next;
+  }
+
+  private fire(type: string, detail?: unknown): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  /** Which model sampling uses, and the ways to load a diffusers folder (picker, files, drop). */
+  private modelRow(busy: boolean) {
+    const m = this.imported;
+    const picked = (e: Event) => {
+      const input = e.target as HTMLInputElement;
+      const files = [...(input.files ?? [])].map((file) => ({ file, path: file.webkitRelativePath ?? '' }));
+      input.value = '';
+      if (files.length) this.fire('diffusers-files', files);
+    };
+    return html`<div
+      class="model-source"
+      @dragover=${(e: DragEvent) => e.preventDefault()}
+      @drop=${(e: DragEvent) => {
+        e.preventDefault();
+        if (e.dataTransfer) void droppedFiles(e.dataTransfer).then((files) => files.length && this.fire('diffusers-files', files));
+      }}
+    >
+      <p>
+        Model: ${m
+          ? html`<strong>${m.name}</strong> (diffusers) · ${m.summary}
+              <button class="secondary" name="forget-model" ?disabled=${busy} @click=${() => this.fire('diffusers-forget')}>Use the trained model</button>
+              ${m.notes.length ? html`<br /><span class="hint">${m.notes.join(' ')}</span>` : ''}`
+          : html`the trained model's EMA weights`}
+      </p>
+      <label class="file"
+        >Load a diffusers folder
+        <input type="file" name="diffusers-folder" webkitdirectory multiple ?disabled=${busy} @change=${picked} />
+      </label>
+      <label class="file"
+        >…or its files
+        <input type="file" name="diffusers-files" multiple accept=".json,.safetensors,.bin" ?disabled=${busy} @change=${picked} />
+      </label>
+      <span class="hint">or drop the folder here (model_index.json + unet/ + scheduler/, or a UNet2DModel's config.json + weights)</span>
+    </div>`;
   }
 
   private numberField(label: string, key: 'n' | 'steps' | 'eta' | 'every' | 'seed', min: number, step: number | 'any', disabled = false) {
@@ -135,6 +196,7 @@ export class SamplerView extends LitElement {
         skips steps and is deterministic at <span class="math">η = 0</span>; DPM-Solver++(2M) solves the same deterministic
         path to second order, reusing the previous step's <span class="math">x̂<sub>0</sub></span>, and needs fewer steps still.
       </p>
+      ${this.modelRow(busy)}
       <div class="controls">
         <label
           >Sampler
@@ -152,13 +214,13 @@ export class SamplerView extends LitElement {
         </button>
         <button name="stop" class="secondary" ?disabled=${!busy} @click=${() => this.dispatchEvent(new CustomEvent('sample-stop', { bubbles: true, composed: true }))}>Stop</button>
       </div>
-      ${!this.canSample ? html`<div class="placeholder hint">Start training (or resume from a checkpoint) to sample from the model; a few hundred steps already give recognisable shapes.</div>` : ''}
+      ${!this.canSample ? html`<div class="placeholder hint">Start training (or resume from a checkpoint, or load a diffusers model above) to sample; a few hundred steps already give recognisable shapes.</div>` : ''}
       ${busy || frames.length ? html`<progress max=${Math.max(1, s.totalSteps)} .value=${done}></progress>` : ''}
       ${s.result
         ? html`<div class="live">
             <figure>
               <image-grid class="result" .batch=${s.result} .zoom=${zoom + 1}></image-grid>
-              <figcaption><b>Samples</b> · EMA weights of step ${s.fromStep} · ${s.totalSteps} steps in ${s.seconds.toFixed(1)} s</figcaption>
+              <figcaption><b>Samples</b> · ${this.imported ? this.imported.name : `EMA weights of step ${s.fromStep}`} · ${s.totalSteps} steps in ${s.seconds.toFixed(1)} s</figcaption>
             </figure>
           </div>`
         : latest
@@ -188,6 +250,28 @@ export class SamplerView extends LitElement {
         : ''}
     `;
   }
+}
+
+/** The files of a drop, folders walked (each with its path under the dropped folder). */
+async function droppedFiles(data: DataTransfer): Promise<ModelFile[]> {
+  const out: ModelFile[] = [];
+  const walk = async (entry: FileSystemEntry, path: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.push({ file, path: path + entry.name });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const child of batch) await walk(child, `${path}${entry.name}/`);
+      }
+    }
+  };
+  const entries = [...data.items].map((item) => item.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
+  for (const entry of entries) await walk(entry, '');
+  // Files dropped on their own keep no path: the folder is inferred from their names.
+  return out.map((f) => (f.path.includes('/') ? f : { ...f, path: '' }));
 }
 
 declare global {
