@@ -32,8 +32,6 @@ import {
   type TrainSettings,
 } from '../app/index.ts';
 
-/** Where the dev server exposes Debian's datasets. */
-export const DEFAULT_DATASET_URL = '/@fs/usr/share/datasets/fashion-mnist/';
 
 /** A picked or dropped file, with its path under the picked folder ('' when the browser gives none). */
 export interface ModelFile {
