@@ -35,3 +35,4 @@ export { DiffusersError, mapSource, DIFFUSERS_FILES, type FileSource } from './d
 export { importDiffusers, exportDiffusers, PIPELINE_CLASSES, type ImportedModel, type ExportOptions } from './diffusers/pipeline.ts';
 export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/checkpoint.ts';
 export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';
+export { runOpChecks, CHECKED_OPS, type OpCheckOptions } from './op-checks.ts';

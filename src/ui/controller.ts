@@ -4,6 +4,8 @@
 // their DOM events into calls here.
 
 import {
+  CHECKED_OPS,
+  runOpChecks,
   checkpointFromDiffusers,
   fetchDiffusersFolder,
   folderFromPickedFiles,
@@ -31,9 +33,11 @@ import {
   type TrainingState,
   type TrainSettings,
 } from '../app/index.ts';
+import type { CheckRunState } from './op-checks.ts';
 
 
 /** A picked or dropped file, with its path under the picked folder ('' when the browser gives none). */
+
 export interface ModelFile {
   file: File;
   path: string;
@@ -62,6 +66,8 @@ export class DemoController extends EventTarget {
   records: StepRecord[] = [];
   /** The last failure, for the page to show. */
   error: string | null = null;
+  /** The op checks on this GPU: rows so far (the check panel's table). */
+  checks: CheckRunState = { running: false, rows: [], total: CHECKED_OPS.length };
   /** A diffusers model loaded for sampling (instead of the trainer's weights), as checkpoint bytes. */
   imported: ImportedForSampling | null = null;
 
@@ -281,6 +287,30 @@ export class DemoController extends EventTarget {
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  // --- op checks ----------------------------------------------------------------------------
+
+  /** Runs every op check on this GPU (queued behind any running training chunk), row by row. */
+  async runChecks(): Promise<void> {
+    if (!this.session.ready || this.checks.running) return;
+    this.error = null;
+    this.checks = { running: true, rows: [], total: CHECKED_OPS.length };
+    this.emit('change');
+    try {
+      await this.session.runGpuJob(() =>
+        runOpChecks({
+          onRow: (row) => {
+            this.checks = { ...this.checks, rows: [...this.checks.rows, row] };
+            this.emit('change');
+          },
+        }),
+      );
+    } catch (e) {
+      this.fail(e);
+    }
+    this.checks = { ...this.checks, running: false };
+    this.emit('change');
   }
 
   // --- diffusers models ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ import './device-info.ts';
 import './noising-chain.ts';
 import type { ChainChoice } from './noising-chain.ts';
 import './sampler-view.ts';
+import './op-checks.ts';
 import './schedule-view.ts';
 import './train-panel.ts';
 import type { CheckpointLink } from './train-panel.ts';
@@ -231,6 +232,7 @@ export class DdpmApp extends LitElement {
         @sample-stop=${() => c.stopSample()}
         @diffusers-files=${(e: CustomEvent<ModelFile[]>) => void c.importDiffusersFiles(e.detail)}
         @diffusers-forget=${() => c.forgetImported()}
+        @checks-run=${() => void c.runChecks()}
       >
         ${c.error
           ? html`<div class="alert wide" role="alert">
@@ -265,6 +267,7 @@ export class DdpmApp extends LitElement {
           .T=${c.imported?.T ?? t.summary?.schedule.T ?? c.schedule.T}
           .imported=${c.imported}
         ></sampler-view>
+        <op-checks class="wide" .state=${c.checks} ?canRun=${c.engine.kind === 'ready'}></op-checks>
       </main>
       <footer>
         ddpm-webgpu · a from-scratch TypeScript deep-learning engine: every kernel, gradient and optimiser step above runs in WebGPU
