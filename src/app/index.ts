@@ -36,3 +36,4 @@ export { importDiffusers, exportDiffusers, PIPELINE_CLASSES, type ImportedModel,
 export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/checkpoint.ts';
 export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';
 export { runOpChecks, CHECKED_OPS, type OpCheckOptions } from './op-checks.ts';
+export type { BoundReport } from '../model/diffusion/evaluate.ts';

@@ -34,6 +34,7 @@ import {
   type TrainSettings,
 } from '../app/index.ts';
 import type { CheckRunState } from './op-checks.ts';
+import type { BoundRequest, BoundViewState } from './likelihood-view.ts';
 
 
 /** A picked or dropped file, with its path under the picked folder ('' when the browser gives none). */
@@ -66,6 +67,8 @@ export class DemoController extends EventTarget {
   records: StepRecord[] = [];
   /** The last failure, for the page to show. */
   error: string | null = null;
+  /** The variational bound of the current model on held-out images (the likelihood view). */
+  bound: BoundViewState = { running: false, report: null, images: '' };
   /** The op checks on this GPU: rows so far (the check panel's table). */
   checks: CheckRunState = { running: false, rows: [], total: CHECKED_OPS.length };
   /** A diffusers model loaded for sampling (instead of the trainer's weights), as checkpoint bytes. */
@@ -76,6 +79,8 @@ export class DemoController extends EventTarget {
     onGpuError: (message) => this.fail(`GPU error: ${message}`),
   });
   private samplingAbort: AbortController | null = null;
+  /** The dataset as last requested: the likelihood view evaluates on its held-out split. */
+  private datasetRequest: DatasetRequest | null = null;
   private recordTimes: number[] = [];
   private loopId = 0;
 
@@ -140,6 +145,7 @@ export class DemoController extends EventTarget {
     this.emit('change');
     try {
       await this.session.loadDataset(request);
+      this.datasetRequest = request;
     } catch (e) {
       this.dataset = noDataset('error', errorMessage(e));
       this.emit('change');
@@ -287,6 +293,34 @@ export class DemoController extends EventTarget {
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  // --- likelihood -----------------------------------------------------------------------------
+
+  /**
+   * The bound of the model sampling uses (trainer or loaded diffusers model) on `images` test
+   * images of the loaded dataset's source (its own images when it has no test split).
+   */
+  async computeBound(request: BoundRequest): Promise<void> {
+    const data = this.datasetRequest;
+    if (!this.canSample || this.bound.running) return;
+    this.error = null;
+    if (!data) {
+      this.fail('load a dataset first: the bound is measured on its test images');
+      return;
+    }
+    const heldOut = data.source === 'url';
+    const on: DatasetRequest = heldOut ? { ...data, split: 'test', limit: request.images } : data;
+    this.bound = { running: true, report: this.bound.report, images: heldOut ? 'test images' : 'loaded images (not held out)' };
+    this.emit('change');
+    try {
+      const report = await this.session.evaluate(on, { batch: 16, terms: request.terms, seed: 0 }, this.imported?.bytes);
+      this.bound = { ...this.bound, report };
+    } catch (e) {
+      this.fail(e);
+    }
+    this.bound = { ...this.bound, running: false };
+    this.emit('change');
   }
 
   // --- op checks ----------------------------------------------------------------------------

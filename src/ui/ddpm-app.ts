@@ -23,6 +23,8 @@ import './noising-chain.ts';
 import type { ChainChoice } from './noising-chain.ts';
 import './sampler-view.ts';
 import './op-checks.ts';
+import './likelihood-view.ts';
+import type { BoundRequest } from './likelihood-view.ts';
 import './schedule-view.ts';
 import './train-panel.ts';
 import type { CheckpointLink } from './train-panel.ts';
@@ -233,6 +235,7 @@ export class DdpmApp extends LitElement {
         @diffusers-files=${(e: CustomEvent<ModelFile[]>) => void c.importDiffusersFiles(e.detail)}
         @diffusers-forget=${() => c.forgetImported()}
         @checks-run=${() => void c.runChecks()}
+        @bound-request=${(e: CustomEvent<BoundRequest>) => void c.computeBound(e.detail)}
       >
         ${c.error
           ? html`<div class="alert wide" role="alert">
@@ -267,6 +270,7 @@ export class DdpmApp extends LitElement {
           .T=${c.imported?.T ?? t.summary?.schedule.T ?? c.schedule.T}
           .imported=${c.imported}
         ></sampler-view>
+ <likelihood-view class="wide" .state=${c.bound} ?canRun=${c.canSample && c.dataset.status === 'ready'}></likelihood-view>
         <op-checks class="wide" .state=${c.checks} ?canRun=${c.engine.kind === 'ready'}></op-checks>
       </main>
       <footer>

@@ -1,9 +1,11 @@
-// <loss-chart>: the training loss per step (faint) and its moving average (bold), log scale.
+// <loss-chart>: the training loss per step (faint) and its moving average (bold), log scale,
+// zoomable, with the values under the cursor.
 // `records` is appended to in place, so the owner also bumps `count` to trigger a redraw.
 
-import { css, html, LitElement } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
-import { drawLineChart } from './chart.ts';
+import { css, html, LitElement, type PropertyValues } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import './line-chart.ts';
+import type { LineChartData } from './line-chart.ts';
 import { COLORS } from './theme.ts';
 
 export interface LossPoint {
@@ -29,65 +31,53 @@ export class LossChart extends LitElement {
     :host {
       display: block;
     }
-    canvas {
-      width: 100%;
-      height: 220px;
-      display: block;
-    }
   `;
 
   @property({ attribute: false }) records: readonly LossPoint[] = [];
   @property({ type: Number }) count = 0;
 
-  @query('canvas') private canvas!: HTMLCanvasElement;
   private frame = 0;
-  private resizeObserver = new ResizeObserver(() => this.scheduleDraw());
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resizeObserver.observe(this);
-  }
+  @state() private chart: LineChartData | null = null;
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.resizeObserver.disconnect();
     cancelAnimationFrame(this.frame);
+    this.frame = 0;
   }
 
   override render() {
-    return html`<canvas aria-label="training loss"></canvas>`;
+    return html`<line-chart .chart=${this.chart} .height=${220}></line-chart>`;
   }
 
-  protected override updated(): void {
-    this.scheduleDraw();
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('records') || changed.has('count')) this.scheduleChart();
   }
 
-  /** At most one redraw per animation frame, however fast records arrive. */
-  private scheduleDraw(): void {
+  /** At most one new chart per animation frame, however fast records arrive. */
+  private scheduleChart(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      this.draw();
+      this.chart = lossChartData(this.records);
     });
   }
+}
 
-  private draw(): void {
-    if (!this.canvas) return;
-    const steps = this.records.map((r) => r.step);
-    const losses = this.records.map((r) => r.loss);
-    const window = Math.max(5, Math.min(200, Math.ceil(losses.length / 20)));
-    drawLineChart(this.canvas, {
-      title: 'loss ‖ε − ε̂‖² (log scale)',
-      xLabel: 'step',
-      xInteger: true,
-      yLog: true,
-      series: [
-        { x: steps, y: losses, color: COLORS.loss, width: 1, label: 'per step' },
-        { x: steps, y: movingAverage(losses, window), color: COLORS.lossAverage, width: 2.2, label: `mean of ${window}` },
-      ],
-      empty: 'the loss appears here once training starts',
-    });
-  }
+/** The loss per step and its moving average, on a log scale. */
+export function lossChartData(records: readonly LossPoint[]): LineChartData {
+  const losses = records.map((r) => r.loss);
+  const window = Math.max(5, Math.min(200, Math.ceil(losses.length / 20)));
+  return {
+    title: 'loss (log scale)',
+    x: records.map((r) => r.step),
+    xLabel: 'step',
+    yLog: true,
+    series: [
+      { label: 'per step', y: losses, color: COLORS.loss, width: 1 },
+      { label: 'moving mean', y: movingAverage(losses, window), color: COLORS.lossAverage, width: 2.2 },
+    ],
+    empty: 'the loss appears here once training starts',
+  };
 }
 
 declare global {

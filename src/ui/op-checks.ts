@@ -60,7 +60,7 @@ export class OpChecks extends LitElement {
     const failed = rows.filter((r) => !r.pass).length;
     const done = !running && rows.length > 0;
     return html`
-      <h2>5 · Does this GPU compute correctly?</h2>
+      <h2>6 · Does this GPU compute correctly?</h2>
       <p class="lede">
         Every op of the engine has a float64 CPU reference whose gradient is checked against central finite differences; the GPU's
         forward pass and gradients are then compared with that reference on this adapter (${total} ops, the same checks as

@@ -1,9 +1,10 @@
 // <schedule-view>: the noise schedule explorer. Plots β_t, ᾱ_t and log-SNR of the chosen
 // schedule (the others faint, for comparison); fires `schedule-change` with {type, T}.
 
-import { css, html, LitElement, type PropertyValues } from 'lit';
-import { customElement, property, queryAll, state } from 'lit/decorators.js';
-import { drawLineChart, type Series } from './chart.ts';
+import { css, html, LitElement } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import './line-chart.ts';
+import type { ChartSeries, LineChartData } from './line-chart.ts';
 import type { ScheduleChoice, ScheduleCurves } from '../app/index.ts';
 import { COLORS, panelStyles } from './theme.ts';
 
@@ -20,11 +21,6 @@ export class ScheduleView extends LitElement {
         grid-template-columns: repeat(auto-fit, minmax(240px, 1fr));
         gap: 12px;
       }
-      canvas {
-        width: 100%;
-        height: 190px;
-        display: block;
-      }
       .summary {
         margin-top: 8px;
       }
@@ -39,18 +35,6 @@ export class ScheduleView extends LitElement {
   @property({ type: Boolean }) locked = false;
   @state() private inputError: string | null = null;
 
-  @queryAll('canvas') private canvases!: NodeListOf<HTMLCanvasElement>;
-  private resizeObserver = new ResizeObserver(() => this.draw());
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resizeObserver.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resizeObserver.disconnect();
-  }
 
   private change(patch: Partial<ScheduleChoice>): void {
     const next = { ...this.choice, ...patch };
@@ -95,9 +79,7 @@ export class ScheduleView extends LitElement {
       </div>
       ${this.inputError ?? this.error ? html`<p class="error">${this.inputError ?? this.error}</p>` : ''}
       <div class="plots">
-        <canvas aria-label="beta_t"></canvas>
-        <canvas aria-label="alpha-bar_t"></canvas>
-        <canvas aria-label="log-SNR"></canvas>
+        ${this.charts().map((chart) => html`<line-chart .chart=${chart}></line-chart>`)}
       </div>
       ${c
         ? html`<div class="stats summary">
@@ -111,25 +93,24 @@ export class ScheduleView extends LitElement {
     `;
   }
 
-  protected override updated(_changed: PropertyValues): void {
-    this.draw();
-  }
-
-  private draw(): void {
-    if (!this.canvases || this.canvases.length < 3) return;
+  /** β_t, ᾱ_t and log-SNR of the chosen schedule, the other types faint behind it. */
+  private charts(): LineChartData[] {
     const chosen = this.choice.type;
-    const seriesOf = (pick: (c: ScheduleCurves) => Float64Array, color: string): Series[] => {
-      const others = TYPES.filter((t) => t !== chosen && this.curves.has(t)).map(
-        (t, i): Series => ({ y: pick(this.curves.get(t)!), color: COLORS.faint, width: 1, ...(i === 0 ? { label: 'other types' } : {}) }),
+    const T = this.curves.get(chosen)?.betas.length ?? this.choice.T;
+    const x = Array.from({ length: T }, (_, t) => t);
+    const seriesOf = (pick: (c: ScheduleCurves) => Float64Array, color: string): ChartSeries[] => {
+      const others = TYPES.filter((t) => t !== chosen && this.curves.get(t)?.betas.length === T).map(
+        (t): ChartSeries => ({ label: t, y: pick(this.curves.get(t)!), color: COLORS.faint, width: 1 }),
       );
       const mine = this.curves.get(chosen);
-      return mine ? [...others, { y: pick(mine), color, width: 2.2, label: chosen }] : others;
+      return mine ? [...others, { label: chosen, y: pick(mine), color, width: 2.2 }] : others;
     };
-    const xRange: [number, number] = [0, this.choice.T - 1];
-    const [beta, alpha, snr] = this.canvases;
-    drawLineChart(beta!, { title: 'β_t (log scale)', series: seriesOf((c) => c.betas, COLORS.beta), yLog: true, xRange, xLabel: 't', xInteger: true, guides: this.guides });
-    drawLineChart(alpha!, { title: 'ᾱ_t', series: seriesOf((c) => c.alphasCumprod, COLORS.alphaBar), yRange: [0, 1], xRange, xLabel: 't', xInteger: true, guides: this.guides });
-    drawLineChart(snr!, { title: 'log-SNR', series: seriesOf((c) => c.logSnr, COLORS.logSnr), xRange, xLabel: 't', xInteger: true, guides: this.guides });
+    const common = { x, xLabel: 't', xRange: [0, T - 1] as [number, number], guides: this.guides };
+    return [
+      { ...common, title: 'β_t (log scale)', series: seriesOf((c) => c.betas, COLORS.beta), yLog: true },
+      { ...common, title: 'ᾱ_t', series: seriesOf((c) => c.alphasCumprod, COLORS.alphaBar), yRange: [0, 1] },
+      { ...common, title: 'log-SNR', series: seriesOf((c) => c.logSnr, COLORS.logSnr) },
+    ];
   }
 }
 

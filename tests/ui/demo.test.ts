@@ -137,6 +137,20 @@ test('a few training steps on Fashion-MNIST move the loss chart', async () => {
   expect(await inkedPixels(await el('train-panel >>> loss-chart >>> canvas'))).toBeGreaterThan(2000);
 });
 
+test('the likelihood view shows the bound of the trained model on held-out images', async () => {
+  await setField('likelihood-view >>> input[name=images]', '4');
+  await setField('likelihood-view >>> input[name=terms]', '4');
+  await click('likelihood-view >>> button[name=compute-bound]');
+  await page.waitForFunction(() => (window as any).ddpmDemo.bound.report !== null || (window as any).ddpmDemo.error, { timeout: 120_000, polling: 250 });
+  const bound = await page.evaluate(() => ({ report: (window as any).ddpmDemo.bound.report, error: (window as any).ddpmDemo.error }));
+  expect(bound.error).toBeNull();
+  expect(bound.report.images).toBe(4);
+  expect(Number.isFinite(bound.report.bpd) && bound.report.bpd > 0).toBe(true);
+  // The same total the view prints, and one chart point per evaluated KL term.
+  expect(await text('likelihood-view')).toContain(`total ${bound.report.bpd.toFixed(3)} bits/dim (estimate)`);
+  expect(await inkedPixels(await el('likelihood-view >>> line-chart >>> canvas'))).toBeGreaterThan(500);
+});
+
 test('sampling shows x_t and the predicted x0 as they arrive, then the samples', async () => {
   await setField('sampler-view >>> input[name=n]', '16');
   await setField('sampler-view >>> input[name=steps]', '5');
