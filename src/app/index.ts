@@ -29,6 +29,7 @@ export {
   type QualityReport,
   type QualityResult,
 } from './quality-service.ts';
+export { CLASSIFIER_FILE } from './site-files.ts';
 export { DEFAULT_OPTIMIZER } from '../model/train/trainer.ts';
 export { unetForward, type ForwardInput } from './unet-forward.ts';
 export { DiffusersError, mapSource, DIFFUSERS_FILES, type FileSource } from './diffusers/files.ts';

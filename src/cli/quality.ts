@@ -2,12 +2,12 @@
 // metric compares against, and how a report is printed.
 
 import { join } from 'node:path';
-import type { DatasetSpec, QualityResult } from '../app/index.ts';
+import { CLASSIFIER_FILE, type DatasetSpec, type QualityResult } from '../app/index.ts';
 import { REPO_ROOT } from './browser.ts';
 import { datasetSpec } from './datasets.ts';
 
 /** The classifier trained by `ddpm classifier train`, shipped in the repository. */
-export const DEFAULT_CLASSIFIER_PATH = join(REPO_ROOT, 'models', 'fashion-mnist-classifier.safetensors');
+export const DEFAULT_CLASSIFIER_PATH = join(REPO_ROOT, CLASSIFIER_FILE);
 
 /** Reference images for the metric: `reference` training images and the test split (the floor). */
 export function qualityData(reference: number): { train: DatasetSpec; test: DatasetSpec } {

@@ -4,6 +4,9 @@
 // their DOM events into calls here.
 
 import {
+  CLASSIFIER_FILE,
+  QUICK_SAMPLING,
+  QualityService,
   CHECKED_OPS,
   runOpChecks,
   checkpointFromDiffusers,
@@ -37,6 +40,24 @@ import type { CheckRunState } from './op-checks.ts';
 import type { BoundRequest, BoundViewState } from './likelihood-view.ts';
 
 
+/** One measurement of the normalised Fréchet distance during training. */
+export interface QualityPoint {
+  step: number;
+  normalised: number;
+  confidentShare: number;
+}
+
+/** The quality chart's state: cadence, sample count, the points so far, and why there are none. */
+export interface QualityViewState {
+  /** Measure every this many steps (0: never). */
+  every: number;
+  n: number;
+  points: QualityPoint[];
+  measuring: boolean;
+  /** Why quality is not measured (e.g. no classifier), or ''. */
+  note: string;
+}
+
 /** A picked or dropped file, with its path under the picked folder ('' when the browser gives none). */
 
 export interface ModelFile {
@@ -67,6 +88,8 @@ export class DemoController extends EventTarget {
   records: StepRecord[] = [];
   /** The last failure, for the page to show. */
   error: string | null = null;
+  /** Sample quality over training (the quality chart beside the loss). */
+  quality: QualityViewState = { every: 250, n: 64, points: [], measuring: false, note: '' };
   /** The variational bound of the current model on held-out images (the likelihood view). */
   bound: BoundViewState = { running: false, report: null, images: '' };
   /** The op checks on this GPU: rows so far (the check panel's table). */
@@ -79,6 +102,8 @@ export class DemoController extends EventTarget {
     onGpuError: (message) => this.fail(`GPU error: ${message}`),
   });
   private samplingAbort: AbortController | null = null;
+  private readonly qualityService = new QualityService(this.session);
+  private classifierReady: Promise<void> | null = null;
   /** The dataset as last requested: the likelihood view evaluates on its held-out split. */
   private datasetRequest: DatasetRequest | null = null;
   private recordTimes: number[] = [];
@@ -105,6 +130,7 @@ export class DemoController extends EventTarget {
   /** No trainer and nothing sampled: the one reset of the run's view (the training target stays unless given). */
   private resetRun(targetSteps = this.training.targetSteps): void {
     ({ training: this.training, sampling: this.sampling } = noRun(targetSteps));
+    this.quality = { ...this.quality, points: [], note: '' };
     this.records = [];
     this.recordTimes = [];
   }
@@ -218,8 +244,11 @@ export class DemoController extends EventTarget {
           break;
         }
         const t0 = performance.now();
-        const k = Math.min(chunk, remaining);
+        const every = this.quality.every;
+        const toQuality = every > 0 ? every - (this.session.step % every) : Infinity;
+        const k = Math.min(chunk, remaining, toQuality);
         await this.session.train(k, (r) => this.onRecord(r));
+        if (every > 0 && this.session.step % every === 0) await this.measureQuality();
         // Aim for chunks of about a quarter second: long enough to keep the GPU busy, short
         // enough that Pause and Sample answer quickly.
         const perStep = (performance.now() - t0) / k;
@@ -293,6 +322,51 @@ export class DemoController extends EventTarget {
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  // --- quality during training ------------------------------------------------------------
+
+  /** Changes the quality cadence (0: off); takes effect at the next chunk, mid-run too. */
+  setQualityEvery(every: number): void {
+    this.quality = { ...this.quality, every: Math.max(0, Math.floor(every)) };
+    this.emit('change');
+  }
+
+  /**
+   * Samples `quality.n` images from the EMA weights (the quick sampler) and adds their normalised
+   * FD against the loaded dataset's images to the chart. Needs the shipped classifier and a
+   * dataset fetched by URL (the reference statistics come from its training split).
+   */
+  async measureQuality(): Promise<void> {
+    const data = this.datasetRequest;
+    if (!data || data.source !== 'url') {
+      this.quality = { ...this.quality, note: 'quality is measured against a dataset loaded by URL (Fashion-MNIST)' };
+      return;
+    }
+    this.quality = { ...this.quality, measuring: true };
+    this.emit('change');
+    try {
+      this.classifierReady ??= this.loadClassifier();
+      await this.classifierReady;
+      const r = await this.qualityService.measure(
+        { sampler: QUICK_SAMPLING.sampler, steps: QUICK_SAMPLING.steps, n: this.quality.n, eta: 0, seed: 7 },
+        { train: { ...data, split: 'train', limit: 1000 }, test: { ...data, split: 'test', limit: this.quality.n } },
+      );
+      const point = { step: this.session.step, normalised: r.normalised, confidentShare: r.confidentShare };
+      this.quality = { ...this.quality, points: [...this.quality.points, point], note: '' };
+    } catch (e) {
+      this.classifierReady = null;
+      this.quality = { ...this.quality, note: `quality not measured: ${errorMessage(e)}` };
+    }
+    this.quality = { ...this.quality, measuring: false };
+    this.emit('change');
+  }
+
+  private async loadClassifier(): Promise<void> {
+    const url = new URL(CLASSIFIER_FILE, document.baseURI).href;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`cannot fetch the quality classifier ${url}: HTTP ${response.status}`);
+    await this.qualityService.useClassifier(new Uint8Array(await response.arrayBuffer()));
   }
 
   // --- likelihood -----------------------------------------------------------------------------

@@ -235,6 +235,7 @@ export class DdpmApp extends LitElement {
         @diffusers-files=${(e: CustomEvent<ModelFile[]>) => void c.importDiffusersFiles(e.detail)}
         @diffusers-forget=${() => c.forgetImported()}
         @checks-run=${() => void c.runChecks()}
+        @quality-every=${(e: CustomEvent<{ every: number }>) => c.setQualityEvery(e.detail.every)}
         @bound-request=${(e: CustomEvent<BoundRequest>) => void c.computeBound(e.detail)}
       >
         ${c.error
@@ -263,6 +264,7 @@ export class DdpmApp extends LitElement {
           ?engineReady=${c.engine.kind === 'ready'}
           .checkpoint=${this.checkpoint}
           ?checkpointBusy=${this.checkpointBusy}
+          .quality=${c.quality}
         ></train-panel>
         <sampler-view
           .sampling=${c.sampling}

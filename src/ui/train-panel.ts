@@ -9,8 +9,11 @@ import { DEFAULT_TRAIN_SETTINGS, noDataset, noRun, type DatasetState, type Prese
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
+import './line-chart.ts';
+import type { LineChartData } from './line-chart.ts';
+import type { QualityViewState } from './controller.ts';
 import type { LossPoint } from './loss-chart.ts';
-import { panelStyles } from './theme.ts';
+import { COLORS, panelStyles } from './theme.ts';
 
 export interface CheckpointLink {
   url: string;
@@ -36,6 +39,11 @@ export class TrainPanel extends LitElement {
   static override styles = [
     panelStyles,
     css`
+      .charts {
+        display: grid;
+        grid-template-columns: 1fr;
+        gap: 8px;
+      }
       section + section {
         margin-top: 16px;
         padding-top: 14px;
@@ -106,6 +114,7 @@ export class TrainPanel extends LitElement {
   @property({ type: Boolean }) engineReady = false;
   @property({ attribute: false }) checkpoint: CheckpointLink | null = null;
   @property({ type: Boolean }) checkpointBusy = false;
+  @property({ attribute: false }) quality: QualityViewState | null = null;
 
   @state() private settings: TrainSettings = { ...DEFAULT_SETTINGS };
 
@@ -185,6 +194,22 @@ export class TrainPanel extends LitElement {
           ${this.numberField('EMA decay', 'emaDecay', { min: 0, step: 'any' }, locked)}
           ${this.numberField('Seed', 'seed', { min: 0, step: 1 }, locked)}
           ${this.numberField('Train until step', 'targetSteps', { min: 1, step: 1 }, running)}
+          ${this.quality
+            ? html`<label
+                >Quality every k steps
+                <input
+                  type="number"
+                  name="qualityEvery"
+                  min="0"
+                  step="50"
+                  .value=${String(this.quality.every)}
+                  @change=${(e: Event) => {
+                    const v = Number((e.target as HTMLInputElement).value);
+                    if (Number.isFinite(v) && v >= 0) this.fire('quality-every', { every: v });
+                  }}
+                />
+              </label>`
+            : ''}
         </div>
         <p class="hint">
           ${s
@@ -208,7 +233,12 @@ export class TrainPanel extends LitElement {
           ${running ? html`<span>left <b>${formatDuration(remaining)}</b></span>` : ''}
           ${t.parameters ? html`<span><b>${formatCount(t.parameters)}</b> parameters</span>` : ''}
         </div>
-        <loss-chart .records=${this.records} .count=${this.recordCount}></loss-chart>
+        <div class="charts">
+          <loss-chart .records=${this.records} .count=${this.recordCount}></loss-chart>
+          ${this.quality ? html`<line-chart class="quality" .chart=${qualityChart(this.quality)} .height=${220}></line-chart>` : ''}
+        </div>
+        ${this.quality?.measuring ? html`<p class="hint" role="status">measuring sample quality (${this.quality.n} samples)…</p>` : ''}
+        ${this.quality?.note ? html`<p class="hint">${this.quality.note}</p>` : ''}
       </section>
 
       <section>
@@ -239,6 +269,18 @@ export class TrainPanel extends LitElement {
       </section>
     `;
   }
+}
+
+/** Normalised FD of EMA samples over the training steps (0: as real data, 1: as noise). */
+function qualityChart(q: QualityViewState): LineChartData {
+  return {
+    title: 'sample quality: normalised FD (0 = real data, 1 = noise)',
+    x: q.points.map((p) => p.step),
+    xLabel: 'step',
+    series: [{ label: `normalised FD of ${q.n} samples`, y: q.points.map((p) => p.normalised), color: COLORS.logSnr, width: 2 }],
+    empty: q.every > 0 ? `measured every ${q.every} steps (${q.n} EMA samples, Fashion-MNIST classifier features)` : 'quality measurement is off',
+    digits: 3,
+  };
 }
 
 declare global {

@@ -126,6 +126,7 @@ test('the forward process shows one Fashion-MNIST image at 8 timesteps', async (
 test('a few training steps on Fashion-MNIST move the loss chart', async () => {
   await setField('train-panel >>> input[name=batchSize]', '4');
   await setField('train-panel >>> input[name=targetSteps]', '4');
+  await setField('train-panel >>> input[name=qualityEvery]', '2');
   await click('train-panel >>> button[name=start]');
   await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished', { timeout: 120_000, polling: 250 });
   const losses = await page.evaluate(() => (window as any).ddpmDemo.records.map((r: { loss: number }) => r.loss) as number[]);
@@ -135,6 +136,12 @@ test('a few training steps on Fashion-MNIST move the loss chart', async () => {
   expect(stats).toMatch(/step 4 \/ 4/);
   expect(stats).toMatch(/speed \d+\.\d+ steps\/s/);
   expect(await inkedPixels(await el('train-panel >>> loss-chart >>> canvas'))).toBeGreaterThan(2000);
+  // Quality measured at steps 2 and 4 (64 EMA samples each), on the chart beside the loss.
+  const quality = await page.evaluate(() => (window as any).ddpmDemo.quality);
+  expect(quality.note).toBe('');
+  expect(quality.points.map((p: { step: number }) => p.step)).toEqual([2, 4]);
+  expect(quality.points.every((p: { normalised: number }) => Number.isFinite(p.normalised) && p.normalised > 0.5)).toBe(true);
+  expect(await inkedPixels(await el('train-panel >>> line-chart.quality >>> canvas'))).toBeGreaterThan(1000);
 });
 
 test('the likelihood view shows the bound of the trained model on held-out images', async () => {
