@@ -38,3 +38,5 @@ export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/ch
 export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';
 export { runOpChecks, CHECKED_OPS, type OpCheckOptions } from './op-checks.ts';
 export type { BoundReport } from '../model/diffusion/evaluate.ts';
+export { autosaveAvailable, readAutosave, removeAutosave, writeAutosave, type AutosaveInfo } from './autosave.ts';
+export type { DispatchCounters } from '../engine/index.ts';

@@ -2,7 +2,7 @@
 // the harness page): one engine, one dataset, at most one trainer, and everything done with them:
 // training, checkpoints, sampling, the bound, the noising chain. GPU work runs one job at a time.
 
-import { runtime } from '../engine/index.ts';
+import { runtime, type DispatchCounters } from '../engine/index.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
 import {
@@ -188,6 +188,21 @@ export class TrainingSession {
     return this.gpu.run(async () => {
       this.clear(true);
       this.trainer = { trainer: resumeTrainer(checkpoint, data), preset: presetNameOf(m), images: data.count };
+      return this.info()!;
+    });
+  }
+
+  /** The engine's dispatch, submit and readback counts so far. */
+  gpuCounters(): DispatchCounters {
+    this.requireReady();
+    return { ...runtime().dispatcher.counters };
+  }
+
+  /** Changes the running trainer's peak learning rate from its next step (between GPU jobs). */
+  setLearningRate(lr: number): Promise<TrainerInfo> {
+    const trainer = this.requireTrainer('to change the learning rate of');
+    return this.gpu.run(async () => {
+      trainer.setLearningRate(lr);
       return this.info()!;
     });
   }

@@ -4,6 +4,9 @@
 // their DOM events into calls here.
 
 import {
+  readAutosave,
+  removeAutosave,
+  writeAutosave,
   CLASSIFIER_FILE,
   QUICK_SAMPLING,
   QualityService,
@@ -24,6 +27,7 @@ import {
   type ChainResult,
   type DatasetRequest,
   type DatasetState,
+  type DispatchCounters,
   type FileSource,
   type PickedFile,
   type EngineStatus,
@@ -39,6 +43,17 @@ import {
 import type { CheckRunState } from './op-checks.ts';
 import type { BoundRequest, BoundViewState } from './likelihood-view.ts';
 
+
+/** The autosave's cadence, the step last saved, and a saved run offered for resuming. */
+export interface AutosaveState {
+  /** Save every this many steps (0: never). */
+  every: number;
+  savedStep: number | null;
+  /** A run found in storage (after a reload, a crash or a lost device). */
+  offer: { step: number; savedAt: string } | null;
+  /** Why nothing is saved, or ''. */
+  note: string;
+}
 
 /** One measurement of the normalised Fréchet distance during training. */
 export interface QualityPoint {
@@ -88,6 +103,8 @@ export class DemoController extends EventTarget {
   records: StepRecord[] = [];
   /** The last failure, for the page to show. */
   error: string | null = null;
+  /** Autosave of the run to the browser's private storage, and an autosave offered back. */
+  autosave: AutosaveState = { every: 100, savedStep: null, offer: null, note: '' };
   /** Sample quality over training (the quality chart beside the loss). */
   quality: QualityViewState = { every: 250, n: 64, points: [], measuring: false, note: '' };
   /** The variational bound of the current model on held-out images (the likelihood view). */
@@ -108,6 +125,7 @@ export class DemoController extends EventTarget {
   private datasetRequest: DatasetRequest | null = null;
   private recordTimes: number[] = [];
   private loopId = 0;
+  private loopsRunning = 0;
 
   // --- events -------------------------------------------------------------------------------
 
@@ -142,10 +160,13 @@ export class DemoController extends EventTarget {
     this.emit('change');
     this.engine = await this.session.startEngine();
     this.emit('change');
+    // A run saved before a reload, a crash or a lost device is offered back.
+    if (this.engine.kind === 'ready') await this.findAutosave();
   }
 
   private onDeviceLost(status: LostEngine): void {
-    // The session dropped the trainer; a checkpoint downloaded earlier can resume the run.
+    // The session dropped the trainer; the last autosave (offered after a restart) or a
+    // downloaded checkpoint resumes the run.
     this.training = { ...this.training, phase: 'none', summary: null };
     this.sampling = { ...this.sampling, running: false };
     this.engine = status;
@@ -235,6 +256,20 @@ export class DemoController extends EventTarget {
   private async trainLoop(): Promise<void> {
     // A Resume while the previous loop still finishes its chunk must not leave two loops running.
     const loop = ++this.loopId;
+    this.loopsRunning++;
+    try {
+      await this.runChunks(loop);
+    } finally {
+      this.loopsRunning--;
+    }
+  }
+
+  /** Whether a training chunk may still be on the GPU (Pause takes effect after the one in flight). */
+  get trainingBusy(): boolean {
+    return this.loopsRunning > 0;
+  }
+
+  private async runChunks(loop: number): Promise<void> {
     let chunk = 1;
     try {
       while (this.training.phase === 'running' && this.session.hasTrainer && loop === this.loopId) {
@@ -246,9 +281,12 @@ export class DemoController extends EventTarget {
         const t0 = performance.now();
         const every = this.quality.every;
         const toQuality = every > 0 ? every - (this.session.step % every) : Infinity;
-        const k = Math.min(chunk, remaining, toQuality);
+        const saveEvery = this.autosave.every;
+        const toSave = saveEvery > 0 ? saveEvery - (this.session.step % saveEvery) : Infinity;
+        const k = Math.min(chunk, remaining, toQuality, toSave);
         await this.session.train(k, (r) => this.onRecord(r));
         if (every > 0 && this.session.step % every === 0) await this.measureQuality();
+        if (saveEvery > 0 && this.session.step % saveEvery === 0) await this.saveAutosave();
         // Aim for chunks of about a quarter second: long enough to keep the GPU busy, short
         // enough that Pause and Sample answer quickly.
         const perStep = (performance.now() - t0) / k;
@@ -284,6 +322,22 @@ export class DemoController extends EventTarget {
     this.emit('change');
   }
 
+  /** Changes the learning rate of the current run (mid-run too) from its next step. */
+  async setLearningRate(lr: number): Promise<void> {
+    try {
+      const info = await this.session.setLearningRate(lr);
+      this.training = { ...this.training, summary: info.summary };
+    } catch (e) {
+      this.fail(e);
+    }
+    this.emit('change');
+  }
+
+  /** GPU work counters (dispatches, submits, …): what Pause must stop. */
+  gpuCounters(): DispatchCounters {
+    return this.session.gpuCounters();
+  }
+
   /** Discards the trainer (settings can change again). */
   async resetTraining(): Promise<void> {
     this.pauseTraining();
@@ -308,20 +362,76 @@ export class DemoController extends EventTarget {
 
   /** Resumes from a checkpoint file on the loaded dataset (prepared for the checkpoint's model). */
   async resumeFrom(file: File): Promise<void> {
-    if (!this.session.ready) return;
-    this.error = null;
     try {
-      // Validated before the running loop (if any) is paused: a bad file changes nothing.
-      const checkpoint = readCheckpoint(new Uint8Array(await file.arrayBuffer()));
-      this.pauseTraining();
-      const info = await this.session.resume(checkpoint);
-      if (info.summary.preset !== 'custom') this.preset = info.summary.preset;
-      this.schedule = { ...info.summary.schedule };
-      this.adopt(info, Math.max(this.training.targetSteps, info.step));
-      this.emit('change');
+      await this.resumeFromBytes(new Uint8Array(await file.arrayBuffer()));
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  /** Resumes from checkpoint bytes (a file or an autosave); throws what goes wrong. */
+  private async resumeFromBytes(bytes: Uint8Array): Promise<void> {
+    if (!this.session.ready) throw new Error('the GPU is not ready');
+    this.error = null;
+    // Validated before the running loop (if any) is paused: a bad file changes nothing.
+    const checkpoint = readCheckpoint(bytes);
+    this.pauseTraining();
+    const info = await this.session.resume(checkpoint);
+    if (info.summary.preset !== 'custom') this.preset = info.summary.preset;
+    this.schedule = { ...info.summary.schedule };
+    this.adopt(info, Math.max(this.training.targetSteps, info.step));
+    this.emit('change');
+  }
+
+  // --- autosave -------------------------------------------------------------------------------
+
+  /** Changes the autosave cadence (0: off); mid-run too. */
+  setAutosaveEvery(every: number): void {
+    this.autosave = { ...this.autosave, every: Math.max(0, Math.floor(every)) };
+    this.emit('change');
+  }
+
+  /** Writes the trainer's full state to the browser's private storage (replacing the last save). */
+  async saveAutosave(): Promise<void> {
+    try {
+      const { bytes, step } = await this.session.checkpoint();
+      await writeAutosave(bytes);
+      this.autosave = { ...this.autosave, savedStep: step, note: '' };
+    } catch (e) {
+      this.autosave = { ...this.autosave, note: `not autosaved: ${errorMessage(e)}` };
+    }
+    this.emit('change');
+  }
+
+  /** Looks for a saved run to offer (after the engine starts). */
+  async findAutosave(): Promise<void> {
+    try {
+      const saved = await readAutosave();
+      this.autosave = { ...this.autosave, offer: saved ? { step: saved.step, savedAt: saved.savedAt.toLocaleString() } : null };
+    } catch (e) {
+      this.autosave = { ...this.autosave, offer: null, note: `the autosaved run cannot be read (${errorMessage(e)}); discard it` };
+    }
+    this.emit('change');
+  }
+
+  /** Resumes the offered run on the loaded dataset. */
+  async resumeAutosave(): Promise<void> {
+    try {
+      const saved = await readAutosave();
+      if (!saved) throw new Error('the autosaved run is gone');
+      await this.resumeFromBytes(saved.bytes);
+      this.autosave = { ...this.autosave, offer: null, savedStep: saved.step };
+    } catch (e) {
+      this.fail(e);
+    }
+    this.emit('change');
+  }
+
+  /** Deletes the saved run. */
+  async discardAutosave(): Promise<void> {
+    await removeAutosave();
+    this.autosave = { ...this.autosave, offer: null, savedStep: null, note: '' };
+    this.emit('change');
   }
 
   // --- quality during training ------------------------------------------------------------

@@ -81,6 +81,16 @@ export class DdpmApp extends LitElement {
         grid-template-columns: minmax(0, 1fr);
       }
     }
+    .offer {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 10px;
+      padding: 10px 14px;
+      border-radius: 10px;
+      background: #e8effc;
+      border: 1px solid #b9cdf3;
+    }
     .alert {
       display: flex;
       justify-content: space-between;
@@ -236,8 +246,20 @@ export class DdpmApp extends LitElement {
         @diffusers-forget=${() => c.forgetImported()}
         @checks-run=${() => void c.runChecks()}
         @quality-every=${(e: CustomEvent<{ every: number }>) => c.setQualityEvery(e.detail.every)}
+        @lr-change=${(e: CustomEvent<{ lr: number }>) => void c.setLearningRate(e.detail.lr)}
+        @autosave-every=${(e: CustomEvent<{ every: number }>) => c.setAutosaveEvery(e.detail.every)}
         @bound-request=${(e: CustomEvent<BoundRequest>) => void c.computeBound(e.detail)}
       >
+        ${c.autosave.offer && t.phase === 'none'
+          ? html`<div class="offer wide" role="region" aria-label="autosaved run">
+              <span>A run was autosaved at step <b>${c.autosave.offer.step}</b> (${c.autosave.offer.savedAt}). Resume it?</span>
+              <button name="resume-autosave" ?disabled=${c.dataset.status !== 'ready'} @click=${() => void c.resumeAutosave()}>
+                Resume run from step ${c.autosave.offer.step}
+              </button>
+              <button name="discard-autosave" class="secondary" @click=${() => void c.discardAutosave()}>Discard it</button>
+              ${c.dataset.status !== 'ready' ? html`<span class="hint">(load its dataset first)</span>` : ''}
+            </div>`
+          : ''}
         ${c.error
           ? html`<div class="alert wide" role="alert">
               <span>${c.error}</span><button aria-label="dismiss" @click=${() => c.clearError()}>×</button>
@@ -265,6 +287,7 @@ export class DdpmApp extends LitElement {
           .checkpoint=${this.checkpoint}
           ?checkpointBusy=${this.checkpointBusy}
           .quality=${c.quality}
+          .autosave=${c.autosave}
         ></train-panel>
         <sampler-view
           .sampling=${c.sampling}

@@ -11,7 +11,7 @@ import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
 import './line-chart.ts';
 import type { LineChartData } from './line-chart.ts';
-import type { QualityViewState } from './controller.ts';
+import type { AutosaveState, QualityViewState } from './controller.ts';
 import type { LossPoint } from './loss-chart.ts';
 import { COLORS, panelStyles } from './theme.ts';
 
@@ -115,6 +115,7 @@ export class TrainPanel extends LitElement {
   @property({ attribute: false }) checkpoint: CheckpointLink | null = null;
   @property({ type: Boolean }) checkpointBusy = false;
   @property({ attribute: false }) quality: QualityViewState | null = null;
+  @property({ attribute: false }) autosave: AutosaveState | null = null;
 
   @state() private settings: TrainSettings = { ...DEFAULT_SETTINGS };
 
@@ -189,7 +190,23 @@ export class TrainPanel extends LitElement {
             </select>
           </label>
           ${this.numberField('Batch size', 'batchSize', { min: 1, step: 1 }, locked)}
-          ${this.numberField('Learning rate', 'lr', { min: 0, step: 'any' }, locked)}
+          ${locked && s
+            ? html`<label
+                >Learning rate
+                <input
+                  type="number"
+                  name="lr"
+                  min="0"
+                  step="any"
+                  .value=${String(s.lr)}
+                  title="changes the run's peak rate from its next step"
+                  @change=${(e: Event) => {
+                    const v = Number((e.target as HTMLInputElement).value);
+                    if (Number.isFinite(v) && v > 0) this.fire('lr-change', { lr: v });
+                  }}
+                />
+              </label>`
+            : this.numberField('Learning rate', 'lr', { min: 0, step: 'any' }, locked)}
           ${this.numberField('Warm-up steps', 'warmupSteps', { min: 0, step: 1 }, locked)}
           ${this.numberField('EMA decay', 'emaDecay', { min: 0, step: 'any' }, locked)}
           ${this.numberField('Seed', 'seed', { min: 0, step: 1 }, locked)}
@@ -210,11 +227,29 @@ export class TrainPanel extends LitElement {
                 />
               </label>`
             : ''}
+          ${this.autosave
+            ? html`<label
+                >Autosave every k steps
+                <input
+                  type="number"
+                  name="autosaveEvery"
+                  min="0"
+                  step="50"
+                  .value=${String(this.autosave.every)}
+                  @change=${(e: Event) => {
+                    const v = Number((e.target as HTMLInputElement).value);
+                    if (Number.isFinite(v) && v >= 0) this.fire('autosave-every', { every: v });
+                  }}
+                />
+              </label>`
+            : ''}
         </div>
+        ${this.autosave?.note ? html`<p class="hint">${this.autosave.note}</p>` : ''}
         <p class="hint">
           ${s
             ? html`Training ${s.preset} (${s.imageSize}×${s.imageSize}×${s.channels}) with the ${s.schedule.type} schedule, T = ${s.schedule.T},
-                batch ${s.batchSize}, learning rate ${s.lr}. Reset to change these settings.`
+                batch ${s.batchSize}, learning rate ${s.lr}. The learning rate, the quality and autosave cadences and the target
+                step can change during a run; the model, batch, warm-up, EMA and seed are fixed by the trainer (Reset to change them).`
             : html`A new run uses the ${this.schedule.type} schedule with T = ${this.schedule.T} from section 1.`}
         </p>
         <div class="actions">
@@ -232,6 +267,7 @@ export class TrainPanel extends LitElement {
           ${s && t.stepsPerSecond > 0 ? html`<span><b>${Math.round(t.stepsPerSecond * s.batchSize)}</b> images/s</span>` : ''}
           ${running ? html`<span>left <b>${formatDuration(remaining)}</b></span>` : ''}
           ${t.parameters ? html`<span><b>${formatCount(t.parameters)}</b> parameters</span>` : ''}
+          ${this.autosave?.savedStep !== null && this.autosave?.savedStep !== undefined ? html`<span>autosaved at step <b class="autosaved">${this.autosave.savedStep}</b></span>` : ''}
         </div>
         <div class="charts">
           <loss-chart .records=${this.records} .count=${this.recordCount}></loss-chart>

@@ -127,7 +127,8 @@ export interface TrainerState {
 }
 
 export class Trainer {
-  readonly config: TrainConfig;
+  /** Replaced only by setLearningRate (a checkpoint records the config as it is). */
+  config: TrainConfig;
   readonly model: UNet;
   readonly diffusion: GaussianDiffusion;
   readonly adam: Adam;
@@ -164,6 +165,15 @@ export class Trainer {
       horizontalFlip: config.horizontalFlip,
     });
     this.timesteps = new TimestepSampler(this.diffusion.T, config.timestepSampling);
+  }
+
+  /**
+   * Changes the peak learning rate from the next step on; warm-up and decay keep their shape and
+   * lengths. The config (and so a checkpoint) records the new rate.
+   */
+  setLearningRate(lr: number): void {
+    if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`the learning rate must be a positive number, got ${lr}`);
+    this.config = { ...this.config, optimizer: { ...this.config.optimizer, lr } };
   }
 
   /** The learning rate at `step`: linear warm-up, then constant or cosine-decayed to `minLrRatio`·lr at `decaySteps`. */

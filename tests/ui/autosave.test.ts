@@ -1,0 +1,108 @@
+// Runs survive the tab: training autosaves its full state to the origin private file system,
+// a reload offers the run back, resuming continues from its step with identical parameters (the
+// checkpoint bytes are the same), and the saved run can be discarded.
+
+import type { Page } from 'puppeteer-core';
+import { afterAll, expect, inject, test } from 'vitest';
+import { harnessPage } from '../setup/page.ts';
+
+let page: Page | null = null;
+
+afterAll(async () => {
+  await page?.evaluate(() => (window as any).ddpmDemo?.discardAutosave()).catch(() => undefined);
+  await page?.close();
+});
+
+const inApp = (selector: string) => `ddpm-app >>> ${selector}`;
+
+async function ready(p: Page): Promise<void> {
+  await p.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', {
+    timeout: 90_000,
+    polling: 200,
+  });
+}
+
+/** The trainer's checkpoint bytes, summarised (FNV-1a) in the page. */
+function checkpointHash(p: Page): Promise<{ hash: number; length: number; step: number }> {
+  return p.evaluate(async () => {
+    const demo = (window as any).ddpmDemo;
+    const link = await demo.downloadableCheckpoint();
+    const bytes = new Uint8Array(await (await fetch(link.url)).arrayBuffer());
+    let h = 0x811c9dc5;
+    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return { hash: h, length: bytes.length, step: demo.training.step };
+  });
+}
+
+async function setField(p: Page, selector: string, value: string): Promise<void> {
+  const handle = await p.waitForSelector(inApp(selector));
+  await handle!.evaluate((e, v) => {
+    (e as HTMLInputElement).value = v;
+    e.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}
+
+test('a reload offers the autosaved run, which resumes at its step with identical parameters', { timeout: 300_000 }, async () => {
+  page = await (await harnessPage()).browser().newPage();
+  const url = inject('harnessUrl').replace('harness.html', 'index.html?split=test&limit=64');
+  await page.goto(url);
+  await ready(page);
+  await page.evaluate(() => (window as any).ddpmDemo.discardAutosave());
+  await setField(page, 'train-panel >>> input[name=batchSize]', '4');
+  await setField(page, 'train-panel >>> input[name=targetSteps]', '4');
+  await setField(page, 'train-panel >>> input[name=qualityEvery]', '0');
+  await setField(page, 'train-panel >>> input[name=autosaveEvery]', '2');
+  await (await page.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
+  await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished', { timeout: 120_000, polling: 250 });
+  expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.savedStep)).toBe(4);
+  const before = await checkpointHash(page);
+  expect(before.step).toBe(4);
+
+  await page.reload();
+  await ready(page);
+  await page.waitForFunction(() => (window as any).ddpmDemo.autosave.offer !== null, { timeout: 30_000 });
+  expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.offer.step)).toBe(4);
+  const resume = await page.waitForSelector(inApp('button[name=resume-autosave]'));
+  expect(await resume!.evaluate((b) => b.textContent!.trim())).toBe('Resume run from step 4');
+  await resume!.click();
+  await page.waitForFunction(() => (window as any).ddpmDemo.training.step === 4 && (window as any).ddpmDemo.autosave.offer === null, { timeout: 60_000 });
+  const after = await checkpointHash(page);
+  expect(after).toEqual(before);
+
+  await page.evaluate(() => (window as any).ddpmDemo.discardAutosave());
+  await page.reload();
+  await ready(page);
+  await page.evaluate(() => (window as any).ddpmDemo.findAutosave());
+  expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.offer)).toBeNull();
+});
+
+test('pause stops GPU work; the learning rate changes mid-run', { timeout: 300_000 }, async () => {
+  const p = page!;
+  await p.evaluate(() => (window as any).ddpmDemo.resetTraining());
+  await setField(p, 'train-panel >>> input[name=targetSteps]', '100000');
+  await setField(p, 'train-panel >>> input[name=autosaveEvery]', '0');
+  await (await p.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
+  await p.waitForFunction(() => (window as any).ddpmDemo.training.step >= 3, { timeout: 120_000, polling: 100 });
+  await setField(p, 'train-panel >>> input[name=lr]', '0.0005');
+  await p.waitForFunction(() => (window as any).ddpmDemo.training.summary?.lr === 0.0005, { timeout: 30_000 });
+  await (await p.waitForSelector(inApp('train-panel >>> button[name=pause]')))!.click();
+  await p.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'paused', { timeout: 30_000 });
+  // The chunk in flight finishes; then nothing is submitted while paused.
+  await p.waitForFunction(() => !(window as any).ddpmDemo.trainingBusy, { timeout: 30_000, polling: 50 });
+  const before = await p.evaluate(() => (window as any).ddpmDemo.gpuCounters());
+  const step = await p.evaluate(() => (window as any).ddpmDemo.training.step);
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await p.evaluate(() => (window as any).ddpmDemo.gpuCounters());
+  expect(after.submits).toBe(before.submits);
+  expect(after.dispatches).toBe(before.dispatches);
+  expect(await p.evaluate(() => (window as any).ddpmDemo.training.step)).toBe(step);
+  // The new rate is the run's: a checkpoint records it.
+  const lr = await p.evaluate(async () => {
+    const link = await (window as any).ddpmDemo.downloadableCheckpoint();
+    const bytes = new Uint8Array(await (await fetch(link.url)).arrayBuffer());
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    return JSON.parse(header.__metadata__.config).optimizer.lr;
+  });
+  expect(lr).toBe(0.0005);
+});
