@@ -4,6 +4,8 @@
 // their DOM events into calls here.
 
 import {
+  footprintRefusal,
+  presetFootprint,
   readAutosave,
   removeAutosave,
   writeAutosave,
@@ -239,6 +241,8 @@ export class DemoController extends EventTarget {
     this.error = null;
     try {
       if (!this.session.hasTrainer) {
+        const refusal = this.engine.kind === 'ready' ? footprintRefusal(presetFootprint(settings.preset, settings.batchSize), this.engine.report) : null;
+        if (refusal) throw new Error(`this config cannot train here: ${refusal}`);
         await this.setPreset(settings.preset);
         const info = await this.session.startTraining(configFromSettings(settings, this.schedule), settings.preset);
         this.adopt(info, this.training.targetSteps);

@@ -288,6 +288,7 @@ export class DdpmApp extends LitElement {
           ?checkpointBusy=${this.checkpointBusy}
           .quality=${c.quality}
           .autosave=${c.autosave}
+          .device=${c.engine.kind === 'ready' ? c.engine.report : null}
         ></train-panel>
         <sampler-view
           .sampling=${c.sampling}

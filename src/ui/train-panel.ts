@@ -5,7 +5,15 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { DEFAULT_TRAIN_SETTINGS, noDataset, noRun, type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
+import {
+  DEFAULT_TRAIN_SETTINGS,
+  footprintRefusal,
+  noDataset,
+  noRun,
+  presetFootprint,
+  type DeviceReport,
+  type TrainingFootprint,
+  type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
@@ -39,6 +47,10 @@ export class TrainPanel extends LitElement {
   static override styles = [
     panelStyles,
     css`
+      .refusal {
+        color: #9b1c13;
+        font-weight: 600;
+      }
       .charts {
         display: grid;
         grid-template-columns: 1fr;
@@ -116,6 +128,19 @@ export class TrainPanel extends LitElement {
   @property({ type: Boolean }) checkpointBusy = false;
   @property({ attribute: false }) quality: QualityViewState | null = null;
   @property({ attribute: false }) autosave: AutosaveState | null = null;
+  /** The adapter's report (its limits decide which configs can train). */
+  @property({ attribute: false }) device: DeviceReport | null = null;
+  private footprintCache: { key: string; footprint: TrainingFootprint } | null = null;
+
+  /** The chosen preset's cost at the chosen batch (recounted only when either changes). */
+  private footprint(): TrainingFootprint | null {
+    const key = `${this.preset}/${this.settings.batchSize}`;
+    if (this.footprintCache?.key !== key) {
+      if (!(this.settings.batchSize >= 1) || !this.presets.some((p) => p.name === this.preset)) return null;
+      this.footprintCache = { key, footprint: presetFootprint(this.preset, this.settings.batchSize) };
+    }
+    return this.footprintCache.footprint;
+  }
 
   @state() private settings: TrainSettings = { ...DEFAULT_SETTINGS };
 
@@ -143,6 +168,20 @@ export class TrainPanel extends LitElement {
     </label>`;
   }
 
+  /** Parameters, FLOPs per step and memory of the config about to train; a refusal if the adapter cannot. */
+  private costLine() {
+    const f = this.footprint();
+    if (!f) return '';
+    const refusal = this.device ? footprintRefusal(f, this.device) : null;
+    const mib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
+    return html`<p class="cost" role="status">
+        <b>${formatCount(f.parameters)}</b> parameters · <b>${(f.flopsPerStep / 1e9).toFixed(2)}</b> GFLOP per step · memory ≥
+        <b>${mib(f.stateBytes + f.activationBytes)}</b> (${mib(f.stateBytes)} weights, gradients, Adam and EMA; ${mib(f.activationBytes)}
+        activations kept for the backward pass)
+      </p>
+      ${refusal ? html`<p class="refusal" role="alert">This config cannot train here: ${refusal}.</p>` : ''}`;
+  }
+
   private start(): void {
     this.fire<TrainSettings>('train-start', { ...this.settings, preset: this.preset });
   }
@@ -152,7 +191,9 @@ export class TrainPanel extends LitElement {
     const running = t.phase === 'running';
     const locked = t.phase !== 'none';
     const dataReady = this.data.status === 'ready';
-    const canStart = this.engineReady && !running && (locked || dataReady) && this.settings.targetSteps > t.step;
+    const f = locked ? null : this.footprint();
+    const refused = Boolean(f && this.device && footprintRefusal(f, this.device));
+    const canStart = this.engineReady && !running && (locked || dataReady) && this.settings.targetSteps > t.step && !refused;
     const startLabel = t.phase === 'none' ? 'Start training' : 'Resume';
     const last = this.records.slice(-20);
     const recentLoss = last.length ? last.reduce((s, r) => s + r.loss, 0) / last.length : NaN;
@@ -245,6 +286,7 @@ export class TrainPanel extends LitElement {
             : ''}
         </div>
         ${this.autosave?.note ? html`<p class="hint">${this.autosave.note}</p>` : ''}
+        ${!locked ? this.costLine() : ''}
         <p class="hint">
           ${s
             ? html`Training ${s.preset} (${s.imageSize}×${s.imageSize}×${s.channels}) with the ${s.schedule.type} schedule, T = ${s.schedule.T},
