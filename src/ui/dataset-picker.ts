@@ -44,6 +44,12 @@ export class DatasetPicker extends LitElement {
       }
       input.url {
         width: 300px;
+        max-width: 100%;
+        box-sizing: border-box;
+      }
+      label:has(input.url) {
+        max-width: 100%;
+        min-width: 0;
       }
       .loaded {
         display: flex;

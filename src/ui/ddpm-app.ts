@@ -113,7 +113,7 @@ export class DdpmApp extends LitElement {
       padding: 0 28px 28px;
       max-width: 1400px;
       margin: 0 auto;
-      color: #7c8599;
+      color: #5b6477;
       font-size: 12px;
     }
   `;

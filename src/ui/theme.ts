@@ -95,7 +95,7 @@ export const panelStyles = css`
     filter: brightness(1.08);
   }
   .hint {
-    color: #7c8599;
+    color: #5b6477;
     font-size: 12px;
   }
   .error {

@@ -50,6 +50,11 @@ test('the static build loads Fashion-MNIST from beside the page and trains', { t
   expect(statSync(join(out, 'data/fashion-mnist/train-images-idx3-ubyte.gz')).size).toBeGreaterThan(20e6);
   const port = await serve(out);
   page = await (await harnessPage()).browser().newPage();
+  const logged: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') logged.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => logged.push(`pageerror: ${(e as Error).message}`));
   // A subfolder of the host, as a static site often is: every URL must be relative.
   await page.goto(`http://127.0.0.1:${port}/index.html?split=test&limit=64`);
   await page.waitForFunction(
@@ -71,4 +76,6 @@ test('the static build loads Fashion-MNIST from beside the page and trains', { t
   expect(run.error).toBeNull();
   expect(run.losses).toHaveLength(2);
   expect(run.losses.every((l: number) => Number.isFinite(l) && l > 0)).toBe(true);
+  // The production page says nothing on the console.
+  expect(logged).toEqual([]);
 });
