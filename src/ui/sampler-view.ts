@@ -45,8 +45,14 @@ export class SamplerView extends LitElement {
         margin: 0.25rem 0;
         overflow-wrap: anywhere;
       }
-      .model-source input[type='file'] {
+      .model-source label {
         max-width: 100%;
+        min-width: 0;
+      }
+      .model-source input[type='file'] {
+        width: 100%;
+        max-width: 100%;
+        box-sizing: border-box;
       }
       .live {
         display: flex;
@@ -70,6 +76,8 @@ export class SamplerView extends LitElement {
         display: grid;
         grid-auto-flow: column;
         justify-content: start;
+        max-width: 100%;
+        overflow-x: auto;
         gap: 4px 8px;
         align-items: center;
       }

@@ -51,9 +51,13 @@ export const panelStyles = css`
     gap: 3px;
     font-size: 12px;
     color: #5b6477;
+    max-width: 100%;
+    min-width: 0;
   }
   input,
   select {
+    max-width: 100%;
+    box-sizing: border-box;
     font: inherit;
     font-size: 13px;
     padding: 5px 7px;
