@@ -106,3 +106,20 @@ test('pause stops GPU work; the learning rate changes mid-run', { timeout: 300_0
   });
   expect(lr).toBe(0.0005);
 });
+
+test('after a lost device the restarted engine offers the last autosave', { timeout: 300_000 }, async () => {
+  const p = page!;
+  await p.evaluate(() => (window as any).ddpmDemo.resetTraining());
+  await setField(p, 'train-panel >>> input[name=targetSteps]', '2');
+  await setField(p, 'train-panel >>> input[name=autosaveEvery]', '2');
+  await (await p.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
+  await p.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished' && (window as any).ddpmDemo.autosave.savedStep === 2, { timeout: 120_000 });
+  // A string, so the test runner's transform leaves the dynamic import alone.
+  await p.evaluate(`import('/src/engine/runtime.ts').then((m) => m.runtime().device.destroy())`);
+  await p.waitForFunction(() => (window as any).ddpmDemo.engine.kind === 'lost', { timeout: 30_000, polling: 100 });
+  await p.evaluate(() => (window as any).ddpmDemo.restartEngine());
+  await p.waitForFunction(() => (window as any).ddpmDemo.engine.kind === 'ready' && (window as any).ddpmDemo.autosave.offer?.step === 2, { timeout: 60_000 });
+  await (await p.waitForSelector(inApp('button[name=resume-autosave]')))!.click();
+  await p.waitForFunction(() => (window as any).ddpmDemo.training.step === 2 && (window as any).ddpmDemo.training.phase === 'paused', { timeout: 60_000 });
+  await p.evaluate(() => (window as any).ddpmDemo.discardAutosave());
+});
