@@ -53,6 +53,14 @@ else
     echo "setup: WARNING: could not install dataset-fashion-mnist; training on Fashion-MNIST will not work" >&2
 fi
 
+# The Vulkan loader, for `--host node` (Dawn through the webgpu npm package, outside a browser).
+if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  echo "setup: Vulkan loader found"
+else
+  echo "setup: installing the Vulkan loader (libvulkan1)"
+  apt_install libvulkan1 || echo "setup: WARNING: could not install libvulkan1; --host node will not find a GPU" >&2
+fi
+
 # `npm ci` installs exactly what package-lock.json lists and never rewrites it, so a fresh setup
 # leaves the checkout clean. Skipped when node_modules already matches the lock.
 stamp=node_modules/.ddpm-setup-lock
