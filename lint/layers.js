@@ -38,7 +38,7 @@ export const LAYERS = [
   { name: 'app', paths: ['src/app/'], mayImport: ['engine', 'model'] },
   { name: 'ui', paths: ['src/ui/'], mayImport: ['app'] },
   { name: 'harness', paths: ['src/harness/'], mayImport: ['engine', 'model', 'bench', 'app'] },
-  { name: 'cli', paths: ['src/cli/'], mayImport: ['engine', 'model', 'app'] },
+  { name: 'cli', paths: ['src/cli/'], mayImport: ['engine', 'model', 'app', 'harness', 'bench'] },
 ];
 
 /** 'engine' in `mayImport` means the engine's public entry points, nothing deeper. */

@@ -1,5 +1,7 @@
 // Images in [−1, 1] as an RGBA grid: for a canvas in the page, or a PNG file from the CLI.
 
+import { encode } from 'fast-png';
+
 /** RGBA pixels of `n` images [n, C, S, S] (C = 1 or 3) tiled in a near-square grid, each scaled by `zoom`. */
 export function imagesToRgbaGrid(
   images: Float32Array,
@@ -34,11 +36,8 @@ export function imagesToRgbaGrid(
   return { width, height, pixels };
 }
 
-/** The grid encoded as PNG bytes by the browser. */
+/** The grid encoded as PNG (fast-png: the same bytes in a page and in Node). */
 export async function imagesToPngGrid(images: Float32Array, n: number, channels: number, size: number, zoom = 2): Promise<Uint8Array> {
   const { width, height, pixels } = imagesToRgbaGrid(images, n, channels, size, zoom);
-  const canvas = new OffscreenCanvas(width, height);
-  canvas.getContext('2d')!.putImageData(new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
-  const blob = await canvas.convertToBlob({ type: 'image/png' });
-  return new Uint8Array(await blob.arrayBuffer());
+  return encode({ width, height, data: pixels, channels: 4, depth: 8 });
 }

@@ -11,6 +11,8 @@ import { schedule } from './commands/schedule.ts';
 import { train } from './commands/train.ts';
 import { unetForward } from './commands/unet-forward.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { useHost } from './harness.ts';
+import { HOST_KINDS, type HostKind } from './host.ts';
 
 const help: Command = {
   usage: 'help [COMMAND]',
@@ -56,6 +58,9 @@ function usage(): string {
     'usage:',
     ...lines,
     '',
+    'options (any command that runs the engine):',
+    '  --host browser|node  where WebGPU runs: headless Chromium (default) or Dawn in Node (npm package webgpu)',
+    '',
     'environment:',
     '  CHROME_PATH=PATH     browser to use (default: the first Chromium or Chrome found)',
     '  DDPM_SWIFTSHADER=0   let WebGPU use a real GPU instead of SwiftShader',
@@ -63,10 +68,26 @@ function usage(): string {
   ].join('\n');
 }
 
+/** Takes the global `--host KIND` (or `--host=KIND`) out of the arguments and applies it. */
+function withoutHostOption(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a !== '--host' && !a.startsWith('--host=')) {
+      out.push(a);
+      continue;
+    }
+    const value = a.includes('=') ? a.slice('--host='.length) : argv[++i];
+    if (!HOST_KINDS.includes(value as HostKind)) throw new UsageError(`--host must be ${HOST_KINDS.join(' or ')}, got '${value ?? ''}'`);
+    useHost(value as HostKind);
+  }
+  return out;
+}
+
 /** Runs the command line `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
   try {
+    const [name, ...args] = withoutHostOption(argv);
     if (name === '-h' || name === '--help') return await help.run({}, []);
     if (name === undefined) throw new UsageError('no command given');
     const command = findCommand(name);

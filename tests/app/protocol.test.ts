@@ -5,14 +5,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import { CHUNK, concatBytes, fromBase64, toBase64, type StepRecord } from '../../src/app/index.ts';
-import type { BrowserSession } from '../../src/cli/browser.ts';
+import type { Host } from '../../src/cli/host.ts';
 import { callHarness } from '../../src/cli/harness.ts';
 import { callSession } from '../../src/cli/session-client.ts';
 
 describe('the protocol', () => {
   test('calls are typed by method name: arguments are checked and results need no restating', () => {
     // Only type-checked (tsc runs over the tests): a session is never made here.
-    const calls = (s: BrowserSession) => {
+    const calls = (s: Host) => {
       expectTypeOf(callSession(s, 'train', 10)).resolves.toEqualTypeOf<StepRecord[]>();
       expectTypeOf(callSession(s, 'checkpoint')).resolves.toEqualTypeOf<{ bytes: number; chunks: number }>();
       expectTypeOf(callSession(s, 'start', { resume: true, dataset: { kind: 'files', files: [] } })).resolves.toHaveProperty('parameters');

@@ -15,7 +15,7 @@ import {
   type TrainConfigInput,
 } from '../../app/index.ts';
 import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
-import type { BrowserSession } from '../browser.ts';
+import type { Host } from '../host.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { readBytes, writeFileAtomic } from '../files.ts';
@@ -56,14 +56,14 @@ function readCsvRows(path: string): number[][] {
   return readFileSync(path, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
 }
 
-async function saveCheckpoint(s: BrowserSession, out: string): Promise<void> {
+async function saveCheckpoint(s: Host, out: string): Promise<void> {
   const offered = await callSession(s, 'checkpoint');
   writeFileAtomic(join(out, 'checkpoint.safetensors'), await takeBytes(s, offered));
   const rows = readCsvRows(join(out, 'loss.csv')).map(([step, loss]) => ({ step: step!, loss: loss! }));
   writeFileAtomic(join(out, 'loss.svg'), lossChartSvg(rows, `training loss, ${out}`));
 }
 
-async function saveSamples(s: BrowserSession, out: string, step: number, n: number, sampling: Sampling, seed: number): Promise<string> {
+async function saveSamples(s: Host, out: string, step: number, n: number, sampling: Sampling, seed: number): Promise<string> {
   const offered = await callSession(s, 'sampleGrid', {
     n,
     sampler: sampling.sampler,
@@ -116,7 +116,7 @@ const QUALITY_HEADER = 'step,seconds,normalised_fd,fd_samples,fd_real,fd_noise,c
 
 /** Loads the classifier into the page; returns a function that measures the trainer and appends to quality.csv. */
 async function startQuality(
-  s: BrowserSession,
+  s: Host,
   q: QualitySettings,
   out: string,
   fresh: boolean,
