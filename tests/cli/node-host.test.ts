@@ -1,0 +1,43 @@
+// `--host node`: the engine in the CLI's own Node process through Dawn (the webgpu npm package),
+// no browser: every op check passes there, a short training run writes its files and a grid, and
+// a bad --host value is refused with the usage.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'ddpm-node-host-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function ddpm(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('check --host node: all ops pass on Dawn in Node', { timeout: 300_000 }, () => {
+  const r = ddpm('--host', 'node', 'check', '--json', join(dir, 'checks.json'));
+  expect(r.stderr).toMatch(/engine ready: Node v\d+.*Dawn/);
+  expect(r.stderr).not.toMatch(/Chromium/);
+  const rows = JSON.parse(readFileSync(join(dir, 'checks.json'), 'utf8')) as { op: string; pass: boolean }[];
+  expect(rows.length).toBeGreaterThanOrEqual(42);
+  expect(rows.filter((x) => !x.pass).map((x) => x.op)).toEqual([]);
+  expect(r.code).toBe(0);
+});
+
+test('train --host node writes a checkpoint, the loss and a PNG grid', { timeout: 300_000 }, () => {
+  const out = join(dir, 'run');
+  const r = ddpm('train', '--host=node', '--steps', '4', '--batch', '4', '--limit', '64', '--out', out, '--quality-n', '0', '--samples', '4');
+  expect(r.code, r.stderr).toBe(0);
+  expect(readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
+  const png = readFileSync(join(out, 'samples-4.png'));
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(statSync(join(out, 'checkpoint.safetensors')).size).toBeGreaterThan(173_209 * 4);
+});
+
+test('a bad --host is refused with the usage', () => {
+  const r = ddpm('--host', 'gpu', 'check');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/--host must be browser or node, got 'gpu'/);
+});
