@@ -106,10 +106,29 @@ export interface BenchReport {
   rows: BenchRow[];
 }
 
-/** The harness page's calls that take no arguments (`callHarness`). */
+/** What `ddpm bench` asks of runBench (src/bench/run.ts's BenchOptions, as JSON). */
+export interface BenchRequest {
+  /** Only these workloads (by name). */
+  only?: string[];
+  /** Peer engines to time on the same workloads: 'tfjs', 'jax'. */
+  peers?: string[];
+  /** The sampling-throughput row: a grid of n images from a fresh U-Net of this config. */
+  sampling?: {
+    preset: string;
+    model: Partial<TrainConfig['model']>;
+    diffusion: Partial<TrainConfig['diffusion']>;
+    n: number;
+    sampler: 'ddim' | 'dpm-solver' | 'ddpm';
+    steps: number;
+    warmupReps: number;
+    timedReps: number;
+  };
+}
+
+/** The harness page's driver calls (`callHarness`). */
 export interface HarnessProtocol {
   runChecks(): Promise<CheckRow[]>;
-  runBench(): Promise<BenchReport>;
+  runBench(request?: BenchRequest): Promise<BenchReport>;
 }
 
 /** The argument list and result of protocol method `K`. */

@@ -3,6 +3,9 @@
 
 import { runtime, type Shape, type Tensor } from '../engine/index.ts';
 import { measure, type Measurement } from './measure.ts';
+import { loadPeers, measurePeers, parsePeers, PEER_TIMING } from './peers/index.ts';
+import type { PeerEntry, PeerName } from './peers/common.ts';
+import { measureSampling, samplingRowName, type SamplingMeasurement, type SamplingSpec } from './sampling.ts';
 import { defineWorkload, randn, type Workload } from './workload.ts';
 import { BENCH_WORKLOADS } from './workloads.ts';
 
@@ -47,18 +50,30 @@ export interface BenchRow {
   gpu: Measurement['gpu'];
   sync_overhead: { wall: Measurement['wall']; gpu: Measurement['gpu'] };
   check: { checksum: number; leaked_tensors: number };
+  /** With `peers`: each peer's timing of the same workload, or why it has none. */
+  peers?: Partial<Record<PeerName, PeerEntry>>;
 }
+
+/** The sampling-throughput row (ours only). */
+export type SamplingRow = SamplingMeasurement & { peers?: Partial<Record<PeerName, PeerEntry>> };
 
 export interface BenchResult {
   timing: string;
   timing_details: string[];
   device: Record<string, unknown>;
-  rows: BenchRow[];
+  rows: (BenchRow | SamplingRow)[];
+  /** With `peers`: each peer engine's library, version and backend (or why it did not start). */
+  peers?: Partial<Record<PeerName, Record<string, unknown>>>;
+  peer_timing?: string;
 }
 
 export interface BenchOptions {
   /** Run only these workloads (by name). */
   only?: string[];
+  /** Also time these engines ('tfjs', 'jax') on each workload, right after ours, in the same page. */
+  peers?: readonly string[];
+  /** Also measure this sampling throughput (ours only; its row name is `samplingRowName(spec)`). */
+  sampling?: SamplingSpec;
 }
 
 const SYNC_REPS = { warmupReps: 2, timedReps: 10 };
@@ -120,13 +135,15 @@ function describeBenchDevice(): Record<string, unknown> {
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
-  const known = BENCH_WORKLOADS.map((w) => w.name);
+  const samplingName = options.sampling ? samplingRowName(options.sampling) : null;
+  const known = [...BENCH_WORKLOADS.map((w) => w.name), ...(samplingName ? [samplingName] : [])];
   const unknown = (options.only ?? []).filter((n) => !known.includes(n));
   if (unknown.length > 0) throw new Error(`runBench: unknown workload(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const selected = BENCH_WORKLOADS.filter((w) => !options.only || options.only.includes(w.name));
 
+  const peers = options.peers && options.peers.length > 0 ? await loadPeers(parsePeers(options.peers.join(','))) : null;
   const syncByShapes = new Map<string, Measurement>();
-  const rows: BenchRow[] = [];
+  const rows: (BenchRow | SamplingRow)[] = [];
   for (const w of selected) {
     const m = await measure(w);
     const key = JSON.stringify(m.output_shapes);
@@ -137,8 +154,24 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     }
     if (m.leaked_tensors !== 0) console.warn(`bench ${w.name}: ${m.leaked_tensors} tensors leaked`);
     if (!Number.isFinite(m.checksum)) console.warn(`bench ${w.name}: the synced scalar is ${m.checksum}`);
-    rows.push(toRow(w, m, sync));
+    const row = toRow(w, m, sync);
     console.info(`bench ${w.name}: ${m.wall.median_ms} ms wall, ${m.gpu?.median_ms ?? '-'} ms gpu`);
+    if (peers) row.peers = await measurePeers(peers, w, row.ms);
+    rows.push(row);
   }
-  return { timing: TIMING_DESCRIPTION, timing_details: TIMING_DETAILS, device: describeBenchDevice(), rows };
+  if (options.sampling && (!options.only || options.only.includes(samplingName!))) {
+    const row: SamplingRow = await measureSampling(options.sampling);
+    console.info(`bench ${row.name}: ${row.ms} ms wall, ${row.images_per_s} images/s`);
+    if (peers) {
+      const reason = 'no such U-Net in bench/WORKLOADS.md: ours only';
+      row.peers = Object.fromEntries(peers.map((p) => [p.name, { reason }]));
+    }
+    rows.push(row);
+  }
+  const result: BenchResult = { timing: TIMING_DESCRIPTION, timing_details: TIMING_DETAILS, device: describeBenchDevice(), rows };
+  if (peers) {
+    result.peers = Object.fromEntries(peers.map((p) => [p.name, p.info]));
+    result.peer_timing = PEER_TIMING;
+  }
+  return result;
 }

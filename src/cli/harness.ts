@@ -1,6 +1,6 @@
 // What the CLI commands share: a browser session around the harness page, and calls into it.
 
-import type { HarnessProtocol, ResultOf } from '../app/index.ts';
+import type { ArgsOf, HarnessProtocol, ResultOf } from '../app/index.ts';
 import { startBrowserSession } from './browser.ts';
 import { browserHost, type Host, type HostKind } from './host.ts';
 
@@ -44,7 +44,11 @@ export async function withHarness<T>(fn: (host: Host) => Promise<T>): Promise<T>
   }
 }
 
-/** Calls the harness driver `method` (window.ddpmHarness[method]() in the page) and returns its result. */
-export async function callHarness<K extends keyof HarnessProtocol>(host: Host, method: K): Promise<ResultOf<HarnessProtocol, K>> {
-  return (await host.callHarness(method)) as ResultOf<HarnessProtocol, K>;
+/** Calls the harness driver `method` (window.ddpmHarness[method](...args) in the page) and returns its result. */
+export async function callHarness<K extends keyof HarnessProtocol>(
+  host: Host,
+  method: K,
+  ...args: ArgsOf<HarnessProtocol, K>
+): Promise<ResultOf<HarnessProtocol, K>> {
+  return (await host.callHarness(method, args)) as ResultOf<HarnessProtocol, K>;
 }

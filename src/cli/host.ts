@@ -13,8 +13,8 @@ export interface Host {
   readonly where: string;
   /** Calls `session[method](...args)` and returns its result (structured-clone-safe values). */
   callSession(method: string, args: readonly unknown[]): Promise<unknown>;
-  /** Calls `harness[method]()`; non-finite numbers survive. */
-  callHarness(method: string): Promise<unknown>;
+  /** Calls `harness[method](...args)`; non-finite numbers survive. */
+  callHarness(method: string, args?: readonly unknown[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -33,14 +33,18 @@ export function browserHost(session: BrowserSession): Host {
         method,
         [...args],
       ),
-    async callHarness(method) {
+    async callHarness(method, args = []) {
       // JSON with non-finite numbers tagged: plain page.evaluate turns a NaN inside an object into null.
-      const json = await session.page.evaluate(async (name: string) => {
-        const harness = (window as any).ddpmHarness;
-        if (typeof harness?.[name] !== 'function') return null;
-        const value = await harness[name]();
-        return JSON.stringify({ value }, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v));
-      }, method);
+      const json = await session.page.evaluate(
+        async (name: string, rest: unknown[]) => {
+          const harness = (window as any).ddpmHarness;
+          if (typeof harness?.[name] !== 'function') return null;
+          const value = await harness[name](...rest);
+          return JSON.stringify({ value }, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v));
+        },
+        method,
+        [...args],
+      );
       if (json === null) throw new Error(`window.ddpmHarness.${method}() is not defined; src/harness/main.ts has to provide it`);
       const parsed = JSON.parse(json, (_key, v) =>
         v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof v.nonFinite === 'string' ? Number(v.nonFinite) : v,

@@ -51,9 +51,13 @@ export async function startNodeHost(): Promise<Host> {
   const { runOpChecks } = await import('../app/index.ts');
   const engine = await import('../engine/index.ts');
   const session = (await createPageSession()) as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const harness: Record<string, () => unknown> = {
+  const harness: Record<string, (...args: never[]) => unknown> = {
     runChecks: () => runOpChecks(),
-    runBench: () => runBench(),
+    runBench: (request?: { only?: string[]; peers?: string[] }) => {
+      // tfjs and jax-js are loaded into the harness page; Node has neither the bundler nor jax-js's WebGPU.
+      if (request?.peers?.length) throw new Error('bench --peers runs in the browser host only (drop --host node)');
+      return runBench(request as Parameters<typeof runBench>[0]);
+    },
     report: () => engine.runtime().report,
   };
   const report = engine.runtime().report;
@@ -65,10 +69,10 @@ export async function startNodeHost(): Promise<Host> {
       if (typeof fn !== 'function') throw new Error(`the session has no ${method}()`);
       return fn(...args);
     },
-    async callHarness(method) {
-      const fn = harness[method];
+    async callHarness(method, args = []) {
+      const fn = harness[method] as ((...a: unknown[]) => unknown) | undefined;
       if (!fn) throw new Error(`${method}() is not offered by the Node host`);
-      return fn();
+      return fn(...args);
     },
     async close() {
       engine.runtime().device.destroy();

@@ -1,7 +1,8 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
-import { QUICK_RUN, quickRunConfig, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
+import { QUICK_RUN, quickRunConfig, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
+import { makeTrainConfig } from '../../model/train/trainer.ts';
 import { REPO_ROOT } from '../browser.ts';
 import type { Command, FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
@@ -81,25 +82,90 @@ async function profileStep(flags: FlagValues): Promise<number> {
   return 0;
 }
 
+/** The sampling-throughput row: a grid of 36 with DDIM-50 from the main command's model (QUICK_RUN's preset). */
+function samplingRequest(): NonNullable<BenchRequest['sampling']> {
+  const config = makeTrainConfig(quickRunConfig());
+  return {
+    preset: QUICK_RUN.preset,
+    model: config.model,
+    diffusion: config.diffusion,
+    n: 36,
+    sampler: 'ddim',
+    steps: 50,
+    warmupReps: 1,
+    timedReps: 2,
+  };
+}
+
+const PEER_FLAG = /^(tfjs|jax)(,(tfjs|jax))*$/;
+
+type PeerCell = { ms: number; ratio: number; first_call_ms: number } | { reason: string };
+
+/** Our ms and first call beside each peer's, and peer ms / our ms. */
+function comparisonColumns(peers: string[]): Column<BenchRow>[] {
+  const cell = (r: BenchRow, peer: string): PeerCell | undefined => (r.peers as Record<string, PeerCell> | undefined)?.[peer];
+  const num = (peer: string, f: (c: { ms: number; ratio: number; first_call_ms: number }) => string) => (r: BenchRow) => {
+    const c = cell(r, peer);
+    return !c ? '-' : 'reason' in c ? 'n/a' : f(c);
+  };
+  return [
+    { header: 'name', value: (r) => r.name },
+    { header: 'ours ms', align: 'right', value: (r) => formatFixed(r.ms, 3) },
+    ...peers.flatMap((p): Column<BenchRow>[] => [
+      { header: `${p} ms`, align: 'right', value: num(p, (c) => formatFixed(c.ms, 3)) },
+      { header: `${p}/ours`, align: 'right', value: num(p, (c) => c.ratio.toFixed(2)) },
+    ]),
+    { header: 'ours first ms', align: 'right', value: (r) => formatValue(r.first_call_ms) },
+    ...peers.map((p): Column<BenchRow> => ({ header: `${p} first ms`, align: 'right', value: num(p, (c) => formatFixed(c.first_call_ms, 3)) })),
+  ];
+}
+
 export const bench: Command = {
-  usage: 'bench [--json FILE] | bench --profile [--preset NAME] [--batch B] [--json FILE]',
+  usage:
+    'bench [--peers tfjs,jax] [--only NAME,...] [--json FILE] | bench --profile [--preset NAME] [--batch B] [--json FILE]',
   summary:
-    'run the micro-benchmarks (results go to bench/results/latest.json); --profile: GPU time of one training step by kernel family',
-  flags: { json: { type: 'string' }, profile: { type: 'boolean' }, preset: { type: 'string' }, batch: { type: 'string' } },
+    'run the micro-benchmarks (a full run goes to bench/results/latest.json); --peers: also TensorFlow.js and jax-js on the same workloads in the same page; ' +
+    '--profile: GPU time of one training step by kernel family',
+  flags: {
+    json: { type: 'string' },
+    profile: { type: 'boolean' },
+    preset: { type: 'string' },
+    batch: { type: 'string' },
+    peers: { type: 'string' },
+    only: { type: 'string' },
+  },
   async run(flags) {
     if (flags.profile === true) return profileStep(flags);
+    const peers = typeof flags.peers === 'string' ? flags.peers.replace(/\s/g, '') : '';
+    if (typeof flags.peers === 'string' && !PEER_FLAG.test(peers)) {
+      console.error(`--peers takes a comma-separated list of tfjs, jax (got '${flags.peers}')`);
+      return 2;
+    }
+    const only = typeof flags.only === 'string' ? flags.only.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+    const request: BenchRequest = { sampling: samplingRequest() };
+    if (only) request.only = only;
+    if (peers) request.peers = [...new Set(peers.split(','))];
     const result = await withHarness(async (session) => {
-      progress('running benchmarks…');
-      return callHarness(session, 'runBench');
+      progress(request.peers ? `running benchmarks, ours then ${request.peers.join(', ')} on each…` : 'running benchmarks…');
+      return callHarness(session, 'runBench', request);
     });
     if (!result || !Array.isArray(result.rows)) throw new Error('runBench() did not return { timing, device, rows }');
     const record = { date: new Date().toISOString(), ...result };
-    writeJson(LATEST, record);
+    // A partial run (--only) does not replace the full run's latest.json.
+    if (!only) writeJson(LATEST, record);
     if (typeof flags.json === 'string') writeJson(flags.json, record);
 
     console.log(['device:', ...describeDevice(result.device), `timing: ${result.timing}`, ''].join('\n'));
     const rows = result.rows as BenchRow[];
     console.log(formatTable(columns(rows), rows));
+    if (request.peers) {
+      console.log(`\npeers (ratio = peer ms / ours ms; above 1: ours is faster):\n`);
+      console.log(formatTable(comparisonColumns(request.peers), rows));
+      const reasons = rows.flatMap((r) =>
+        Object.entries((r.peers as Record<string, PeerCell> | undefined) ?? {}).flatMap(([p, c]) => ('reason' in c ? [`  ${r.name} [${p}]: ${c.reason}`] : [])),
+      );
+      if (reasons.length > 0) console.log(['', 'not measured:', ...reasons].join('\n'));
+    }
     return 0;
   },
 };
