@@ -13,6 +13,8 @@ export class ImageGrid extends LitElement {
       line-height: 0;
     }
     canvas {
+      max-width: 100%;
+      height: auto;
       image-rendering: pixelated;
       border-radius: 4px;
       background: #f3f5f9;
@@ -42,7 +44,7 @@ export class ImageGrid extends LitElement {
     canvas.width = width;
     canvas.height = height;
     canvas.style.width = `${width * this.zoom}px`;
-    canvas.style.height = `${height * this.zoom}px`;
+    canvas.style.height = 'auto'; // keeps the aspect when max-width narrows it
     canvas.getContext('2d')!.putImageData(new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
   }
 }
