@@ -182,6 +182,24 @@ export class TrainPanel extends LitElement {
       ${refusal ? html`<p class="refusal" role="alert">This config cannot train here: ${refusal}.</p>` : ''}`;
   }
 
+  /** A "every k steps" field that may change mid-run: fires `event` with {every} (0: off). */
+  private cadenceField(label: string, name: string, every: number, event: string) {
+    return html`<label
+      >${label}
+      <input
+        type="number"
+        name=${name}
+        min="0"
+        step="50"
+        .value=${String(every)}
+        @change=${(e: Event) => {
+          const v = Number((e.target as HTMLInputElement).value);
+          if (Number.isFinite(v) && v >= 0) this.fire(event, { every: v });
+        }}
+      />
+    </label>`;
+  }
+
   private start(): void {
     this.fire<TrainSettings>('train-start', { ...this.settings, preset: this.preset });
   }
@@ -252,38 +270,8 @@ export class TrainPanel extends LitElement {
           ${this.numberField('EMA decay', 'emaDecay', { min: 0, step: 'any' }, locked)}
           ${this.numberField('Seed', 'seed', { min: 0, step: 1 }, locked)}
           ${this.numberField('Train until step', 'targetSteps', { min: 1, step: 1 }, running)}
-          ${this.quality
-            ? html`<label
-                >Quality every k steps
-                <input
-                  type="number"
-                  name="qualityEvery"
-                  min="0"
-                  step="50"
-                  .value=${String(this.quality.every)}
-                  @change=${(e: Event) => {
-                    const v = Number((e.target as HTMLInputElement).value);
-                    if (Number.isFinite(v) && v >= 0) this.fire('quality-every', { every: v });
-                  }}
-                />
-              </label>`
-            : ''}
-          ${this.autosave
-            ? html`<label
-                >Autosave every k steps
-                <input
-                  type="number"
-                  name="autosaveEvery"
-                  min="0"
-                  step="50"
-                  .value=${String(this.autosave.every)}
-                  @change=${(e: Event) => {
-                    const v = Number((e.target as HTMLInputElement).value);
-                    if (Number.isFinite(v) && v >= 0) this.fire('autosave-every', { every: v });
-                  }}
-                />
-              </label>`
-            : ''}
+          ${this.quality ? this.cadenceField('Quality every k steps', 'qualityEvery', this.quality.every, 'quality-every') : ''}
+          ${this.autosave ? this.cadenceField('Autosave every k steps', 'autosaveEvery', this.autosave.every, 'autosave-every') : ''}
         </div>
         ${this.autosave?.note ? html`<p class="hint">${this.autosave.note}</p>` : ''}
         ${!locked ? this.costLine() : ''}
