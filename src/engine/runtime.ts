@@ -23,8 +23,7 @@ export class DeviceLostError extends Error {
 export class Runtime extends EventTarget {
   readonly pool: BufferPool;
   readonly dispatcher: Dispatcher;
-  /** Kernel shapes chosen for this adapter. */
-  readonly tuning: KernelTuning;
+  private chosenTuning: KernelTuning;
   lost: DeviceLostDetail | null = null;
 
   constructor(
@@ -34,7 +33,7 @@ export class Runtime extends EventTarget {
     super();
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.dispatcher = new Dispatcher(device, this.pool);
-    this.tuning = kernelTuning(report);
+    this.chosenTuning = kernelTuning(report);
     void device.lost.then((info) => {
       this.lost = { reason: String(info.reason), message: info.message };
       // Surfaced as an event; never swallowed: every later op throws DeviceLostError too.
@@ -44,6 +43,25 @@ export class Runtime extends EventTarget {
       const error = (ev as GPUUncapturedErrorEvent).error;
       this.dispatchEvent(new CustomEvent('gpuerror', { detail: { message: error.message } }));
     });
+  }
+
+  /** Kernel shapes chosen for this adapter. */
+  get tuning(): KernelTuning {
+    return this.chosenTuning;
+  }
+
+  /**
+   * Runs `fn` with some kernel choices overridden, then restores them; what `fn` encodes
+   * synchronously uses the overrides (checks run a real GPU's kernels on a software adapter).
+   */
+  withTuning<T>(overrides: Partial<KernelTuning>, fn: () => T): T {
+    const saved = this.chosenTuning;
+    this.chosenTuning = { ...saved, ...overrides };
+    try {
+      return fn();
+    } finally {
+      this.chosenTuning = saved;
+    }
   }
 
   assertAlive(): void {

@@ -6,8 +6,9 @@
 //   query-grad:     P = exp(S − lse) recomputed; D_i = dO_i·O_i;
 //                   dQ_i = scale · Σ_j P_ij (dO_i·V_j − D_i) K_j; writes D for the next kernel.
 //   key-value-grad: dV_j = Σ_i P_ij dO_i;  dK_j = scale · Σ_i P_ij (dO_i·V_j − D_i) Q_i.
-// Rows are vec4: the op pads the head dim to a multiple of 4. The head dim is a uniform;
-// ATTENTION_MAX_HEAD_DIM only sizes the per-invocation row arrays.
+// Rows are vec4: the op pads the head dim to a multiple of 4. The head dim is a specialisation
+// constant, so the per-invocation row arrays hold exactly R rows of it (a 64-dim head: 1 KiB per
+// row array, not the 4 KiB sized for ATTENTION_MAX_HEAD_DIM).
 //
 // Why the generator unrolls the loops over rows and block columns itself: SwiftShader keeps
 // WGSL loops as loops, and arrays indexed by a loop counter become per-lane memory traffic; with
@@ -17,7 +18,7 @@
 // SwiftShader), hence no barriers, and early returns are safe. Accumulators declared inside a
 // loop are initialised explicitly: SwiftShader does not re-zero a bare `var` on each iteration.
 
-import { defineKernel, type BindingDecl } from './kernel.ts';
+import { comptime, defineKernel, type BindingDecl } from './kernel.ts';
 
 export const ATTENTION_WORKGROUP = 64;
 /** Rows owned by one invocation: each vec4 loaded from the other side serves this many rows. */
@@ -36,8 +37,6 @@ const ATTENTION_UNIFORMS = {
   heads: 'u32',
   tq: 'u32',
   tk: 'u32',
-  /** Head dim in vec4s. */
-  d4: 'u32',
   scale: 'f32',
 } as const;
 
@@ -80,10 +79,13 @@ function validMasks(blocks: number, start: string, end: string): string[] {
   });
 }
 
-const CONSTANTS = /* wgsl */ `
+/** The head dim in vec4s is a compile-time constant: row arrays are sized to it, loops over it have a constant trip count. */
+const HEAD_DIM_SPEC = { d4: comptime.int(1, ATTENTION_MAX_HEAD_DIM / 4) };
+
+const constants = (d4: number): string => /* wgsl */ `
 const WG = ${ATTENTION_WORKGROUP}u;
 const R = ${ATTENTION_ROWS}u;
-const MAXD4 = ${ATTENTION_MAX_HEAD_DIM / 4}u;
+const MAXD4 = ${d4}u;
 const NEG_BIG = -1.0e30;
 fn hmax(v: vec4<f32>) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
 `;
@@ -101,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let head = wid.y + wid.z * nwg.y;
   let first = (wid.x * WG + lid) * R;
   if (head >= params.heads || first >= ${rowsExpr}) { return; }
-  let d4 = params.d4;
+  let d4 = MAXD4;
   let qHead = head * params.tq;
   let kHead = head * params.tk;
   let lastRow = ${rowsExpr} - 1u;`;
@@ -121,8 +123,9 @@ export const attentionForwardKernel = defineKernel({
   name: 'attention',
   uniforms: ATTENTION_UNIFORMS,
   bindings: { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
+  specialise: HEAD_DIM_SPEC,
   workgroupSize: ATTENTION_WORKGROUP,
-  body: (_, kernel) => `${CONSTANTS}
+  body: ({ d4 }, kernel) => `${constants(d4)}
 ${entry(kernel.entry, 'params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var o: array<vec4<f32>, R * MAXD4>;
@@ -186,8 +189,9 @@ export const attentionQueryGradKernel = defineKernel({
     dqs: ROWS_OUT,
     deltas: 'read_write',
   },
+  specialise: HEAD_DIM_SPEC,
   workgroupSize: ATTENTION_WORKGROUP,
-  body: (_, kernel) => `${CONSTANTS}
+  body: ({ d4 }, kernel) => `${constants(d4)}
 ${entry(kernel.entry, 'params.tq')}
   var q: array<vec4<f32>, R * MAXD4>;
   var g: array<vec4<f32>, R * MAXD4>;
@@ -255,8 +259,9 @@ export const attentionKeyValueGradKernel = defineKernel({
     dks: ROWS_OUT,
     dvs: ROWS_OUT,
   },
+  specialise: HEAD_DIM_SPEC,
   workgroupSize: ATTENTION_WORKGROUP,
-  body: (_, kernel) => `${CONSTANTS}
+  body: ({ d4 }, kernel) => `${constants(d4)}
 ${entry(kernel.entry, 'params.tk')}
   var k: array<vec4<f32>, R * MAXD4>;
   var v: array<vec4<f32>, R * MAXD4>;

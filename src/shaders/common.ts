@@ -39,3 +39,11 @@ export function unrolledOffsets(rank: number, shapeField: string, indexExpr: str
   }
   return lines.join('\n  ');
 }
+
+/**
+ * WGSL `sigmoid_(x)`: branch-free (one exp, no divergent lanes); exp(−x) is capped below f32
+ * overflow, which only changes σ(x) where it is below 1.8e-35.
+ */
+export const SIGMOID_WGSL = /* wgsl */ `
+fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(min(-x, 80.0))); }
+`;

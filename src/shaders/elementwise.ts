@@ -1,6 +1,6 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
-import { MAX_RANK, unrolledOffsets } from './common.ts';
+import { MAX_RANK, SIGMOID_WGSL, unrolledOffsets } from './common.ts';
 import { comptime, defineKernel } from './kernel.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;
@@ -11,14 +11,9 @@ interface UnaryDef {
   derivative: string;
 }
 
-// Stable forms: sigmoid and tanh never evaluate exp of a large positive argument.
+// Stable forms: sigmoid and tanh never overflow exp.
 const HELPERS = /* wgsl */ `
-fn sigmoid_(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
-fn tanh_(x: f32) -> f32 {
+${SIGMOID_WGSL}fn tanh_(x: f32) -> f32 {
   let t = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - t) / (1.0 + t);
 }
@@ -85,6 +80,52 @@ ${k.main}
 }`,
 });
 
+const VEC4 = { access: 'read', type: 'vec4<f32>' } as const;
+const VEC4_OUT = { access: 'read_write', type: 'vec4<f32>' } as const;
+const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
+
+/** The scalar expression applied to each component of vec4s: `x` is `${name}4.${c}` per name. */
+function perComponent(target: string, names: readonly string[], expr: string): string {
+  return COMPONENTS.map((c) => `  { ${names.map((n) => `let ${n} = ${n}4.${c};`).join(' ')} ${target}.${c} = ${expr}; }`).join('\n');
+}
+
+// vec4 forms of the same maps, for tensors whose size is a multiple of 4 (`count` counts vec4s):
+// a quarter of the invocations and 16-byte loads (2x faster on SwiftShader at 4M elements, and
+// what a GPU's memory system wants).
+export const unaryVec4Kernel = defineKernel({
+  name: 'unary-vec4',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: VEC4, ys: VEC4_OUT },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op }, k) => `${HELPERS}
+${k.main}
+  let x4 = xs[idx];
+  var y: vec4<f32>;
+${perComponent('y', ['x'], UNARY_OPS[op].forward)}
+  ys[idx] = y;
+}`,
+});
+
+export const unaryGradVec4Kernel = defineKernel({
+  name: 'unary-grad-vec4',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: VEC4, ysOut: VEC4, dys: VEC4, dxs: VEC4_OUT },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op }, k) => `${HELPERS}
+${k.main}
+  let x4 = xs[idx];
+  let y4 = ysOut[idx];
+  let dy4 = dys[idx];
+  var dx: vec4<f32>;
+${perComponent('dx', ['x', 'y', 'dy'], UNARY_OPS[op].derivative)}
+  dxs[idx] = dx;
+}`,
+});
+
 export const BINARY_OPS = {
   add: 'a + b',
   sub: 'a - b',
@@ -129,5 +170,20 @@ export const fillKernel = defineKernel({
   invocations: 'count',
   body: (_, k) => `${k.main}
   out[idx] = params.value;
+}`,
+});
+
+/** out = a ∘ b for three tensors of one shape whose size is a multiple of 4 (`count` counts vec4s). */
+export const binaryVec4Kernel = defineKernel({
+  name: 'binary-vec4',
+  uniforms: { count: 'u32' },
+  bindings: { as_: VEC4, bs: VEC4, out: VEC4_OUT },
+  specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]) },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'count',
+  body: ({ op }, k) => `${k.main}
+  let a = as_[idx];
+  let b = bs[idx];
+  out[idx] = ${BINARY_OPS[op]};
 }`,
 });

@@ -9,7 +9,8 @@
 // addresses, and the index arithmetic is done once per thread, not once per element).
 //
 // Forward (onnxruntime's two-pass GroupNormStats + apply, with the stats split in two):
-//   stats partials: per (n, g, k): the chunk's mean m_k, then Σ(x − m_k) and Σ(x − m_k)²;
+//   stats partials: per (n, g, k), in one read: Σ(x − m_k) and Σ(x − m_k)² about a shift m_k
+//                   (the chunk's first value);
 //   stats combine:  per (n, g): Chan's merge of the chunks into (center, offset, rstd), where
 //                   mean = center + offset is kept in two parts because one f32 near 1e3 would
 //                   round the mean by up to 3e-5 (x − center is exact there; offset is small);
@@ -20,6 +21,7 @@
 //                   dx̂ = ŷ·gamma that the input gradient needs;
 //   input grad:     dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 
+import { SIGMOID_WGSL } from './common.ts';
 import { defineKernel } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
@@ -51,12 +53,7 @@ const HELPERS = /* wgsl */ `
 fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
 /** How many of k, k + T, k + 2T, … lie below len (k < len). */
 fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }
-fn sigmoid_(v: f32) -> f32 {
-  if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-  let e = exp(v);
-  return e / (1.0 + e);
-}
-/** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
+${SIGMOID_WGSL}/** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
 fn throughSilu(dy: f32, z: f32) -> f32 {
   if (params.silu == 0u) { return dy; }
   let s = sigmoid_(z);
@@ -84,7 +81,7 @@ ${main}
 ${body}
 }`;
 
-/** partials[3·(ng·T + k) ..] = (m_k, Σ(x − m_k), Σ(x − m_k)²); `count` = N·G·T. */
+/** partials[3·(ng·T + k) ..] = (m_k, Σ(x − m_k), Σ(x − m_k)²) about a shift m_k; `count` = N·G·T. */
 export const groupNormPartialStatsKernel = defineKernel({
   name: 'group-norm-partial-stats',
   uniforms: GROUP_NORM_UNIFORMS,
@@ -98,9 +95,9 @@ export const groupNormPartialStatsKernel = defineKernel({
   let k = idx % params.rowThreads;
   let first = (idx / params.rowThreads) * size + k;
   let end = first - k + size;
-  var s = 0.0;
-  for (var i = first; i < end; i += params.rowThreads) { s += xs[i]; }
-  let m = s / f32(shareOf(size, k));
+  // One read of x: sums about a shift m, the chunk's first value (the shifted-data algorithm;
+  // the combine kernel takes any shift, not only the chunk's mean).
+  let m = xs[first];
   var d = vec2<f32>(0.0, 0.0);
   for (var i = first; i < end; i += params.rowThreads) {
     let t = xs[i] - m;

@@ -1,15 +1,20 @@
-// Batched matmul C[b] = op(A[b]) · op(B[b]), register-blocked: each invocation computes a
-// TILE_M × TILE_N block of C in registers; a workgroup covers WG_M·TILE_M × WG_N·TILE_N.
-//
-// Why no workgroup-memory tiling: on SwiftShader (our CI GPU) a pipeline that tiles through
-// workgroup memory takes ~2 s to build versus ~0.2 s for this one, and ran slower there
-// (tfjs-backend-webgpu's packed matmul). Two variants only:
-//   - `general`: scalar loads, any size, transposes and batch broadcasting via strides;
-//   - `vec4`: K and N multiples of 4, no transposes: A rows and B rows load as vec4.
-// The two are separate kernels: their A and B bindings have different element types.
+// Batched matmul C[b] = op(A[b]) · op(B[b]). Three kernels, chosen per adapter
+// (src/engine/tuning.ts) and size (src/engine/ops/matmul.ts):
+//   - `tiled` (real GPUs): a workgroup of 16×16 invocations computes a 64×64 block of C, each
+//     invocation a 4×4 sub-block in registers, staging 64×16 slabs of A and 16×64 of B in
+//     workgroup memory. The loaders read transposed operands through their strides (the slab's
+//     fastest-moving index follows whichever stride is 1, so global reads stay coalesced), so
+//     no transposed copy is ever made.
+//   - `general` and `vec4` (software adapters): register-blocked without workgroup memory, each
+//     invocation a TILE_M × TILE_N block of C; `vec4` when K and N are multiples of 4 and nothing
+//     is transposed. On SwiftShader a pipeline with workgroup memory takes ~2 s to build and
+//     tiling ran slower there (it is only more memory traffic on a CPU).
+// All three take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
+// summing K elements [kBegin, kBegin + kChunk) into its own copy of C; the op then adds the
+// slices (one reduction). That fills a GPU when M·N is small and K long (weight gradients).
 
 import { DIMS_ACCESSOR } from './common.ts';
-import { defineKernel } from './kernel.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const MATMUL_TILE_M = 4;
 export const MATMUL_TILE_N = 4;
@@ -32,7 +37,18 @@ const MATMUL_UNIFORMS = {
   aStrideK: 'u32',
   bStrideK: 'u32',
   bStrideN: 'u32',
+  /** Batches in grid z (kSplits slices of them): C has kSplits · batches matrices. */
+  batches: 'u32',
+  /** K elements per slice, a multiple of the kernel's K step. */
+  kChunk: 'u32',
 } as const;
+
+/** Rows and columns of C per workgroup of the tiled kernel, and its K step. */
+export const MATMUL_TILED_BLOCK = 64;
+export const MATMUL_TILED_K = 16;
+const TILED_WG = 16;
+/** Rows and columns of C per invocation: 4, so a row of them is one vec4 accumulator. */
+const TILED_PER_THREAD = MATMUL_TILED_BLOCK / TILED_WG;
 
 const BATCH_OFFSETS = /* wgsl */ `
 fn batchOffsets(batch: u32) -> vec2<u32> {
@@ -56,9 +72,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${MATMUL_TILE_M}u;
   let col0 = gid.x * ${MATMUL_TILE_N}u;
   if (row0 >= params.M || col0 >= params.N) { return; }
-  let batch = gid.z;
+  let batch = gid.z % params.batches;
+  let kBegin = (gid.z / params.batches) * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
   let offs = batchOffsets(batch);
-  let cBase = batch * params.M * params.N;
+  let cBase = gid.z * params.M * params.N;
   var acc: array<vec4<f32>, ${MATMUL_TILE_M}>;`;
 
 const WRITE = /* wgsl */ `
@@ -93,9 +111,10 @@ export const matmulGeneralKernel = defineKernel({
   }
   var bIdx: vec4<u32>;
   for (var c = 0u; c < ${MATMUL_TILE_N}u; c++) {
-    bIdx[c] = offs.y + min(col0 + c, params.N - 1u) * params.bStrideN;
+    bIdx[c] = offs.y + min(col0 + c, params.N - 1u) * params.bStrideN + kBegin * params.bStrideK;
   }
-  for (var k = 0u; k < params.K; k++) {
+  for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) { aIdx[r] += kBegin * params.aStrideK; }
+  for (var k = kBegin; k < kEnd; k++) {
     let b = vec4<f32>(bs[bIdx.x], bs[bIdx.y], bs[bIdx.z], bs[bIdx.w]);
     bIdx += vec4<u32>(params.bStrideK);
     for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
@@ -105,33 +124,128 @@ export const matmulGeneralKernel = defineKernel({
   }`),
 });
 
-/** K and N multiples of 4, no transposes: A rows and B rows load as vec4. */
+const ROWS = [...Array(MATMUL_TILE_M).keys()];
+
+/**
+ * K and N multiples of 4, no transposes: A rows and B rows load as vec4. The rows of the block
+ * are unrolled into named accumulators: on SwiftShader a register array indexed by a loop
+ * counter becomes memory traffic (1.55x slower at 1024³, tests/scratch A/B).
+ */
 export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',
   uniforms: MATMUL_UNIFORMS,
   bindings: {
     as_: { access: 'read', type: 'vec4<f32>' },
     bs: { access: 'read', type: 'vec4<f32>' },
-    cs: 'read_write',
+    cs: { access: 'read_write', type: 'vec4<f32>' },
   },
   workgroupSize: MATMUL_WORKGROUP,
-  body: (_, k) => matmulCode(k.entry, `
+  body: (_, k) => `${DIMS_ACCESSOR}
+${BATCH_OFFSETS}
+${k.entry}
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * ${MATMUL_TILE_M}u;
+  let col0 = gid.x * ${MATMUL_TILE_N}u;
+  if (row0 >= params.M || col0 >= params.N) { return; }
+  let batch = gid.z % params.batches;
+  let kBegin = (gid.z / params.batches) * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
+  let offs = batchOffsets(batch);
   // Rows past M are clamped to the last row for loading and skipped when writing.
-  var aRow: array<u32, ${MATMUL_TILE_M}>;
-  for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
-    aRow[r] = (offs.x + min(row0 + r, params.M - 1u) * params.K) / 4u;
-  }
+${ROWS.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;
+  var acc${r} = vec4<f32>(0.0);`).join('\n')}
   let nQuads = params.N / 4u;
-  var bIdx = offs.y / 4u + col0 / 4u;
-  for (var k = 0u; k < params.K; k += 4u) {
+  var bIdx = offs.y / 4u + col0 / 4u + kBegin * nQuads;
+  for (var k = kBegin; k < kEnd; k += 4u) {
     let b0 = bs[bIdx];
     let b1 = bs[bIdx + nQuads];
     let b2 = bs[bIdx + 2u * nQuads];
     let b3 = bs[bIdx + 3u * nQuads];
     bIdx += 4u * nQuads;
-    for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
-      let a = as_[aRow[r] + k / 4u];
-      acc[r] = fma(vec4<f32>(a.x), b0, fma(vec4<f32>(a.y), b1, fma(vec4<f32>(a.z), b2, fma(vec4<f32>(a.w), b3, acc[r]))));
+${ROWS.map((r) => `    let a${r} = as_[aRow${r} + k / 4u];
+    acc${r} = fma(vec4<f32>(a${r}.x), b0, fma(vec4<f32>(a${r}.y), b1, fma(vec4<f32>(a${r}.z), b2, fma(vec4<f32>(a${r}.w), b3, acc${r}))));`).join('\n')}
+  }
+  // N is a multiple of 4, so a row's 4 columns are one vec4 of C.
+  let cBase = gid.z * params.M * params.N;
+${ROWS.map((r) => `  if (row0 + ${r}u < params.M) { cs[(cBase + (row0 + ${r}u) * params.N + col0) / 4u] = acc${r}; }`).join('\n')}
+}`,
+});
+
+/**
+ * Workgroup-memory tiles for real GPUs; any size, transposes read in the loaders. `aTransposed`
+ * / `bTransposed` pick the slab's load order (which global index moves fastest between
+ * neighbouring invocations), not the arithmetic: the strides carry the layout.
+ */
+export const matmulTiledKernel = defineKernel({
+  name: 'matmul-tiled',
+  uniforms: MATMUL_UNIFORMS,
+  bindings: { as_: 'read', bs: 'read', cs: 'read_write' },
+  specialise: { aTransposed: comptime.bool(), bTransposed: comptime.bool() },
+  workgroupSize: [TILED_WG, TILED_WG, 1],
+  body: ({ aTransposed, bTransposed }, k) => {
+    const BLOCK = MATMUL_TILED_BLOCK;
+    const BK = MATMUL_TILED_K;
+    const THREADS = TILED_WG * TILED_WG;
+    const LOADS = (BLOCK * BK) / THREADS;
+    // Slab element e of A: (m, kk); of B: (kk, n). Neighbouring e follow the unit stride.
+    const aCoords = aTransposed ? `let m = e % ${BLOCK}u; let kk = e / ${BLOCK}u;` : `let kk = e % ${BK}u; let m = e / ${BK}u;`;
+    const bCoords = bTransposed ? `let kk = e % ${BK}u; let n = e / ${BK}u;` : `let n = e % ${BLOCK}u; let kk = e / ${BLOCK}u;`;
+    return `${DIMS_ACCESSOR}
+${BATCH_OFFSETS}
+var<workgroup> slabA: array<f32, ${BK * BLOCK}>;
+var<workgroup> slabB: array<f32, ${BK * BLOCK}>;
+${k.entry}
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let batch = wid.z % params.batches;
+  let kBegin = (wid.z / params.batches) * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
+  let offs = batchOffsets(batch);
+  let blockRow = wid.y * ${BLOCK}u;
+  let blockCol = wid.x * ${BLOCK}u;
+  // This invocation's ${TILED_PER_THREAD}x${TILED_PER_THREAD} block of C inside the workgroup's.
+  let tileRow = lid.y * ${TILED_PER_THREAD}u;
+  let tileCol = lid.x * ${TILED_PER_THREAD}u;
+  var acc: array<vec4<f32>, ${TILED_PER_THREAD}>;
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${BK}u) {
+    for (var i = 0u; i < ${LOADS}u; i++) {
+      let e = li + i * ${THREADS}u;
+      {
+        ${aCoords}
+        let gm = blockRow + m;
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (gm < params.M && gk < kEnd) { v = as_[offs.x + gm * params.aStrideM + gk * params.aStrideK]; }
+        slabA[kk * ${BLOCK}u + m] = v;
+      }
+      {
+        ${bCoords}
+        let gn = blockCol + n;
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (gn < params.N && gk < kEnd) { v = bs[offs.y + gk * params.bStrideK + gn * params.bStrideN]; }
+        slabB[kk * ${BLOCK}u + n] = v;
+      }
     }
-  }`),
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${BK}u; kk++) {
+      let aAt = kk * ${BLOCK}u + tileRow;
+      let bAt = kk * ${BLOCK}u + tileCol;
+      let b = vec4<f32>(slabB[bAt], slabB[bAt + 1u], slabB[bAt + 2u], slabB[bAt + 3u]);
+${[...Array(TILED_PER_THREAD).keys()].map((r) => `      acc[${r}] = fma(vec4<f32>(slabA[aAt + ${r}u]), b, acc[${r}]);`).join('\n')}
+    }
+    workgroupBarrier();
+  }
+  let cBase = wid.z * params.M * params.N;
+  for (var r = 0u; r < ${TILED_PER_THREAD}u; r++) {
+    let row = blockRow + tileRow + r;
+    if (row < params.M) {
+      for (var c = 0u; c < ${TILED_PER_THREAD}u; c++) {
+        let col = blockCol + tileCol + c;
+        if (col < params.N) { cs[cBase + row * params.N + col] = acc[r][c]; }
+      }
+    }
+  }
+}`;
+  },
 });

@@ -60,3 +60,33 @@ ${k.main}
 }`;
   },
 });
+
+/**
+ * The contiguous case when the reduced count is a multiple of 4: 16-byte loads. `chunked`: each
+ * lane sums one contiguous run of the output's elements (a CPU's caches and prefetchers want
+ * that: software adapters); otherwise lanes interleave (neighbouring lanes read neighbouring
+ * vec4s: coalesced on a GPU).
+ */
+export const reduceSumVec4Kernel = defineKernel({
+  name: 'reduce-sum-vec4',
+  uniforms: { items: 'u32', redCount: 'u32', lanes: 'u32', scale: 'f32' },
+  bindings: { xs: { access: 'read', type: 'vec4<f32>' }, out: 'read_write' },
+  specialise: { chunked: comptime.bool() },
+  workgroupSize: REDUCE_WORKGROUP,
+  invocations: 'items',
+  body: ({ chunked }, k) => `${k.main}
+  let o = idx / params.lanes;
+  let lane = idx % params.lanes;
+  let quads = params.redCount / 4u;
+  let base = o * quads;
+  var acc = vec4<f32>(0.0);
+  ${
+    chunked
+      ? `let per = (quads + params.lanes - 1u) / params.lanes;
+  let end = min(quads, (lane + 1u) * per);
+  for (var q = lane * per; q < end; q++) { acc += xs[base + q]; }`
+      : `for (var q = lane; q < quads; q += params.lanes) { acc += xs[base + q]; }`
+  }
+  out[idx] = (acc.x + acc.y + acc.z + acc.w) * params.scale;
+}`,
+});

@@ -1,5 +1,8 @@
 // One strided copy kernel serves permute, broadcastTo, slice, concat and their backwards:
 // for every index of a block, dst[dstOffset + Σ c·dstStrides] = src[srcOffset + Σ c·srcStrides].
+// On a real GPU a transpose (the block's rows contiguous in src, its columns in dst) reads or
+// writes at a large stride either way; the tiled kernel stages 32x32 tiles in workgroup memory
+// so both sides are coalesced (chosen per adapter: src/engine/tuning.ts).
 
 import { MAX_RANK, unrolledOffsets } from './common.ts';
 import { comptime, defineKernel } from './kernel.ts';
@@ -27,5 +30,58 @@ export const stridedCopyKernel = defineKernel({
   var id = params.dstOffset;
   ${unrolledOffsets(rank, 'blockShape', 'idx', [['is', 'srcStrides'], ['id', 'dstStrides']])}
   dst[id] = src[is];
+}`,
+});
+
+/** Side of the tiled transpose's square tile; the workgroup is TILE x TRANSPOSE_ROWS invocations. */
+export const TRANSPOSE_TILE = 32;
+const TRANSPOSE_ROWS = 8;
+
+/**
+ * A block [batch, rows, cols] whose src stride along rows is 1 and dst stride along cols is 1
+ * (other strides any): grid (⌈cols/32⌉, ⌈rows/32⌉, batch).
+ */
+export const transposeTiledKernel = defineKernel({
+  name: 'transpose-tiled',
+  uniforms: {
+    rows: 'u32',
+    cols: 'u32',
+    srcStrideBatch: 'u32',
+    srcStrideCol: 'u32',
+    dstStrideBatch: 'u32',
+    dstStrideRow: 'u32',
+    srcOffset: 'u32',
+    dstOffset: 'u32',
+  },
+  bindings: { src: 'read', dst: 'read_write' },
+  workgroupSize: [TRANSPOSE_TILE, TRANSPOSE_ROWS, 1],
+  body: (_, k) => /* wgsl */ `
+const TILE = ${TRANSPOSE_TILE}u;
+const STEP = ${TRANSPOSE_ROWS}u;
+// One padding column, so reading a tile column hits distinct banks.
+var<workgroup> tile: array<f32, ${TRANSPOSE_TILE * (TRANSPOSE_TILE + 1)}>;
+${k.entry}
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wid.y * TILE;
+  let col0 = wid.x * TILE;
+  let srcBase = params.srcOffset + wid.z * params.srcStrideBatch;
+  let dstBase = params.dstOffset + wid.z * params.dstStrideBatch;
+  // Read: neighbouring invocations take neighbouring rows (src's unit stride).
+  for (var j = lid.y; j < TILE; j += STEP) {
+    let row = row0 + lid.x;
+    let col = col0 + j;
+    if (row < params.rows && col < params.cols) {
+      tile[j * (TILE + 1u) + lid.x] = src[srcBase + row + col * params.srcStrideCol];
+    }
+  }
+  workgroupBarrier();
+  // Write: neighbouring invocations take neighbouring columns (dst's unit stride).
+  for (var i = lid.y; i < TILE; i += STEP) {
+    let row = row0 + i;
+    let col = col0 + lid.x;
+    if (row < params.rows && col < params.cols) {
+      dst[dstBase + row * params.dstStrideRow + col] = tile[lid.x * (TILE + 1u) + i];
+    }
+  }
 }`,
 });

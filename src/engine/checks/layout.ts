@@ -1,6 +1,7 @@
 // Check cases for the layout ops (src/engine/ops/layout.ts).
 
 import * as ops from '../ops/layout.ts';
+import type { KernelTuning } from '../tuning.ts';
 import {
   refBroadcastTo,
   refConcat,
@@ -25,12 +26,21 @@ const reshapeCases: CheckCase[] = [
   vjp: ([x], gy) => [refReshape(gy, x!.shape)],
 }));
 
+/** A real GPU's tiled transpose, whatever the adapter. */
+const TILED: Partial<KernelTuning> = { transposeTiled: true };
+
 const permuteCases: CheckCase[] = [
   { shape: [2, 7, 3, 5], perm: [3, 0, 2, 1] },
   { shape: [33, 7], perm: [1, 0] },
   { shape: [1, 130], perm: [1, 0] },
-].map(({ shape, perm }) => ({
-  name: `[${shape}] perm [${perm}]`,
+  // The tiled transpose: edges of its 32x32 tiles, batched, and a permute that collapses to one.
+  { shape: [33, 70], perm: [1, 0], tuning: TILED },
+  { shape: [3, 40, 5], perm: [0, 2, 1], tuning: TILED },
+  { shape: [2, 3, 4, 5], perm: [0, 2, 3, 1], tuning: TILED },
+  { shape: [2, 7, 3, 5], perm: [3, 0, 2, 1], tuning: TILED },
+].map(({ shape, perm, tuning }) => ({
+  name: `[${shape}] perm [${perm}]${tuning ? ' (tiled)' : ''}`,
+  ...(tuning ? { tuning } : {}),
   inputs: [{ name: 'x', shape }],
   gpu: ([x]) => ops.permute(x!, perm),
   ref: ([x]) => refPermute(x!, perm),

@@ -2,10 +2,16 @@
 
 import { matmul } from '../ops/matmul.ts';
 import { refMatmul, refMatmulVjp } from '../reference/matmul.ts';
+import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, OpCheck } from './runner.ts';
 
+/** The tiled kernel, whatever the adapter. */
+const TILED: Partial<KernelTuning> = { matmulTiled: true };
+/** Enough target workgroups that a K of 512 or more splits. */
+const SPLIT_K: Partial<KernelTuning> = { matmulTargetWorkgroups: 64 };
+
 /** Sizes off every tile (1, 7, 33, 130), the vec4 path, transposes (strided and copied) and batch broadcasting. */
-const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean }[] = [
+const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuning?: Partial<KernelTuning> }[] = [
   { a: [1, 1], b: [1, 1] },
   { a: [7, 33], b: [33, 130] },
   { a: [130, 7], b: [7, 1] },
@@ -19,10 +25,26 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean }[] =
   { a: [32, 9], b: [32, 20], ta: true },
   { a: [9, 32], b: [20, 32], tb: true },
   { a: [2, 32, 9], b: [2, 20, 32], ta: true, tb: true },
+  // Split-K (a long K over few workgroups) in the general and vec4 kernels.
+  { a: [600, 5], b: [600, 9], ta: true, tuning: SPLIT_K },
+  { a: [6, 520], b: [520, 8], tuning: SPLIT_K },
+  // A real GPU's workgroup-memory kernel: edges of its 64x64 blocks and 16-deep K slabs,
+  // transposes read by its loaders, batch broadcasting, and split-K.
+  { a: [7, 33], b: [33, 130], tuning: TILED },
+  { a: [70, 40], b: [40, 66], tuning: TILED },
+  { a: [33, 7], b: [33, 5], ta: true, tuning: TILED },
+  { a: [7, 33], b: [130, 33], tb: true, tuning: TILED },
+  { a: [2, 12, 7], b: [2, 5, 12], ta: true, tb: true, tuning: TILED },
+  { a: [3, 1, 5, 8], b: [2, 8, 4], tuning: TILED },
+  { a: [520, 6], b: [520, 10], ta: true, tuning: { ...TILED, ...SPLIT_K } },
 ];
 
-const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false }) => ({
-  name: `[${a}]${ta ? 'ᵀ' : ''}·[${b}]${tb ? 'ᵀ' : ''}`,
+const tuningLabel = (t: Partial<KernelTuning> | undefined): string =>
+  t ? ` (${[t.matmulTiled ? 'tiled' : '', t.matmulTargetWorkgroups ? 'split-K' : ''].filter(Boolean).join(', ')})` : '';
+
+const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false, tuning }) => ({
+  name: `[${a}]${ta ? 'ᵀ' : ''}·[${b}]${tb ? 'ᵀ' : ''}${tuningLabel(tuning)}`,
+  ...(tuning ? { tuning } : {}),
   inputs: [
     { name: 'a', shape: a },
     { name: 'b', shape: b },

@@ -10,6 +10,8 @@ import { deriveSeed, Rng } from '../random.ts';
 import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';
 import { scope, tensor, type Tensor } from '../tensor.ts';
+import { runtime } from '../runtime.ts';
+import type { KernelTuning } from '../tuning.ts';
 
 /** How an input is drawn: N(0,1), U(0.5, 2), or ±U(0.5, 2) (away from zero). */
 export type Distribution = 'normal' | 'positive' | 'nonzero' | { scale: number; offset: number };
@@ -31,6 +33,8 @@ export interface CheckCase {
   vjp?: (xs: Ref[], gy: Ref) => Ref[];
   /** Relative error allowed for GPU vs reference (default 1e-4). */
   tolerance?: number;
+  /** Kernel choices overridden for the GPU run, forward and backward (e.g. a real GPU's kernels). */
+  tuning?: Partial<KernelTuning>;
 }
 
 export interface OpCheck {
@@ -125,7 +129,7 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
   const { xs, gy } = drawCase(c, seed);
   const expectedOut = c.ref(xs);
   const expectedGrads = c.vjp?.(xs, gy) ?? null;
-  const { out, grads, inputs } = scope(() => {
+  const { out, grads, inputs } = runtime().withTuning(c.tuning ?? {}, () => scope(() => {
     const inputs = xs.map((x, k) =>
       tensor(Float32Array.from(x.data), x.shape, {
         requiresGrad: expectedGrads !== null && !c.inputs[k]!.noGrad,
@@ -135,7 +139,7 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
     const out = c.gpu(inputs);
     if (expectedGrads) backward(out, tensor(Float32Array.from(gy.data), gy.shape));
     return { out, grads: inputs.map((t) => t.grad), inputs };
-  });
+  }));
   try {
     const result: GpuCheckResult = { forward: relError(await out.read(), expectedOut.data), grads: {} };
     for (let k = 0; k < inputs.length; k++) {

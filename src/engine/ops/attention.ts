@@ -1,7 +1,12 @@
-// attention(q, k, v): softmax(q kᵀ · scale) v over the last two axes, fused (flash-attention
-// style: no Tq×Tk matrix is stored), with a backward that recomputes the probabilities from the
-// saved per-row logsumexp. Kernels: src/shaders/attention.ts. Reference:
-// src/engine/reference/attention.ts. Checks: src/engine/checks/attention.ts.
+// attention(q, k, v): softmax(q kᵀ · scale) v over the last two axes. Two paths, chosen per
+// adapter and size (src/engine/tuning.ts):
+//   - fused (flash-attention style: no Tq×Tk matrix is stored), with a backward that recomputes
+//     the probabilities from the saved per-row logsumexp: register blocks on a software adapter
+//     (src/shaders/attention.ts), workgroup-memory tiles on a GPU (src/shaders/attention-tiled.ts);
+//   - materialised, for short key sequences: the scores through the matmul kernels, a row
+//     softmax and a second matmul, each with its own backward; it trades Tq×Tk floats of memory
+//     for the matmul kernels' speed.
+// Reference: src/engine/reference/attention.ts. Checks: src/engine/checks/attention.ts.
 
 import {
   ATTENTION_BLOCK_ROWS,
@@ -10,12 +15,25 @@ import {
   attentionKeyValueGradKernel,
   attentionQueryGradKernel,
 } from '../../shaders/attention.ts';
+import {
+  ATTENTION_TILED_ROWS,
+  attentionTiledForwardKernel,
+  attentionTiledKeyValueGradKernel,
+  attentionTiledQueryGradKernel,
+} from '../../shaders/attention-tiled.ts';
 import { foldedGrid } from '../../shaders/common.ts';
 import { record } from '../tape.ts';
 import { fmt, sizeOf } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { concat, slice } from './layout.ts';
+import { mulScalar } from './elementwise.ts';
+import { matmul } from './matmul.ts';
+import { softmax } from './softmax.ts';
+import { runtime } from '../runtime.ts';
+
+/** The materialised path's scores may take at most this many bytes. */
+const MATERIALISED_MAX_BYTES = 64 * 2 ** 20;
 
 export interface AttentionOptions {
   /** Multiplies q kᵀ before the softmax; 1/sqrt(head dim) by default. */
@@ -64,13 +82,20 @@ function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: At
   const heads = sizeOf(lead);
   const out = emptyTensor(q.shape, 'attention');
   const lse = emptyTensor([...lead, tq], 'attention-lse');
-  const uniforms = { heads, tq, tk, d4: d / 4, scale };
+  const uniforms = { heads, tq, tk, scale };
+  const spec = { d4: d / 4 };
+  // Workgroup-memory tiles on a real GPU, register blocks on a software adapter (tuning.ts).
+  const tiled = runtime().tuning.attentionTiled;
+  const kernels = tiled
+    ? { forward: attentionTiledForwardKernel, queryGrad: attentionTiledQueryGradKernel, keyValueGrad: attentionTiledKeyValueGradKernel }
+    : { forward: attentionForwardKernel, queryGrad: attentionQueryGradKernel, keyValueGrad: attentionKeyValueGradKernel };
+  const blockRows = tiled ? ATTENTION_TILED_ROWS : ATTENTION_BLOCK_ROWS;
   const grid = (rows: number): [number, number, number] => {
     const [y, z] = foldedGrid(heads);
-    return [Math.ceil(rows / ATTENTION_BLOCK_ROWS), y, z];
+    return [Math.ceil(rows / blockRows), y, z];
   };
   if (out.size > 0) {
-    launch(attentionForwardKernel, {}, { qs: q, ks: k, vs: v, outs: out, lses: lse }, uniforms, grid(tq));
+    launch(kernels.forward, spec, { qs: q, ks: k, vs: v, outs: out, lses: lse }, uniforms, grid(tq));
   }
   return record(out, 'attention', [q, k, v], (g) => {
     const dq = emptyTensor(q.shape, 'attention-grad-q');
@@ -79,23 +104,19 @@ function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: At
     if (out.size === 0) return [dq, dk, dv];
     // D_i = dO_i·O_i, written by the query-grad kernel and read by the key-value one.
     const delta = emptyTensor([...lead, tq], 'attention-delta');
-    launch(
-      attentionQueryGradKernel,
-      {},
-      { qs: q, ks: k, vs: v, outs: out, gs: g, lses: lse, dqs: dq, deltas: delta },
-      uniforms,
-      grid(tq),
-    );
-    launch(
-      attentionKeyValueGradKernel,
-      {},
-      { qs: q, ks: k, vs: v, gs: g, lses: lse, deltas: delta, dks: dk, dvs: dv },
-      uniforms,
-      grid(tk),
-    );
+    launch(kernels.queryGrad, spec, { qs: q, ks: k, vs: v, outs: out, gs: g, lses: lse, dqs: dq, deltas: delta }, uniforms, grid(tq));
+    launch(kernels.keyValueGrad, spec, { qs: q, ks: k, vs: v, gs: g, lses: lse, deltas: delta, dks: dk, dvs: dv }, uniforms, grid(tk));
     delta.dispose();
     return [dq, dk, dv];
   });
+}
+
+/** The scores stored: (q · scale) kᵀ, softmax over the keys, times v (q is the smaller to scale). */
+function attentionMaterialised(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
+  const qScaled = mulScalar(q, scale);
+  const scores = matmul(qScaled, k, { transposeB: true });
+  const probs = softmax(scores);
+  return matmul(probs, v);
 }
 
 /**
@@ -109,6 +130,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   const p = plan(q, k, v);
   const scale = options.scale ?? 1 / Math.sqrt(p.d);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be a finite number, got ${scale}`);
+  const scoreBytes = 4 * sizeOf(p.lead) * p.tq * p.tk;
+  if (p.tk <= runtime().tuning.attentionMaterialiseMaxKeys && scoreBytes <= MATERIALISED_MAX_BYTES) {
+    return attentionMaterialised(q, k, v, scale);
+  }
   const d4 = Math.ceil(p.d / 4);
   if (d4 * 4 === p.d) return attentionFused(q, k, v, p, scale);
   const out = attentionFused(padHeadDim(q, d4), padHeadDim(k, d4), padHeadDim(v, d4), { ...p, d: d4 * 4 }, scale);

@@ -2,7 +2,7 @@
 // Kernels: src/shaders/elementwise.ts. Reference: src/engine/reference/elementwise.ts.
 // Checks: src/engine/checks/elementwise.ts.
 
-import { unaryGradKernel, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
+import { unaryGradKernel, unaryGradVec4Kernel, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
 import { record } from '../tape.ts';
 import { sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
@@ -12,7 +12,8 @@ import { sumToRaw } from './raw/reduce.ts';
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, a: number, b: number): Tensor {
   const dx = emptyTensor(x.shape, `${op}-grad`);
-  launch(unaryGradKernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size, a, b });
+  if (x.size % 4 === 0) launch(unaryGradVec4Kernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size / 4, a, b });
+  else launch(unaryGradKernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size, a, b });
   return dx;
 }
 

@@ -2,13 +2,22 @@
 // Kernel: src/shaders/matmul.ts. Reference: src/engine/reference/matmul.ts.
 // Checks: src/engine/checks/matmul.ts.
 
-import { MATMUL_BLOCK_M, MATMUL_BLOCK_N, matmulGeneralKernel, matmulVec4Kernel } from '../../shaders/matmul.ts';
+import {
+  MATMUL_BLOCK_M,
+  MATMUL_BLOCK_N,
+  MATMUL_TILED_BLOCK,
+  MATMUL_TILED_K,
+  matmulGeneralKernel,
+  matmulTiledKernel,
+  matmulVec4Kernel,
+} from '../../shaders/matmul.ts';
+import { runtime } from '../runtime.ts';
 import { record } from '../tape.ts';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { stridedCopy } from './raw/layout.ts';
 import { launch } from './launch.ts';
-import { sumToRaw } from './raw/reduce.ts';
+import { sumRaw, sumToRaw } from './raw/reduce.ts';
 
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored [..., K, M]. */
@@ -53,11 +62,29 @@ function transposedCopy(x: Tensor): Tensor {
   return out;
 }
 
+/** Each K slice of a split-K launch covers at least this many K (fewer: the adds cost more). */
+export const MATMUL_MIN_SPLIT_K = 256;
+
+/**
+ * K slices for a launch of `tiles` workgroups per batch over K in steps of `kStep`: enough slices
+ * to reach the adapter's target workgroup count, each at least MATMUL_MIN_SPLIT_K long, and no
+ * more (slices × batches) than the grid's z allows.
+ */
+export function matmulKSlices(tiles: number, batches: number, K: number, kStep: number, target: number): { slices: number; kChunk: number } {
+  const wanted = Math.min(Math.ceil(target / (tiles * batches)), Math.floor(K / MATMUL_MIN_SPLIT_K), Math.floor(65535 / batches));
+  if (wanted <= 1) return { slices: 1, kChunk: Math.max(kStep, Math.ceil(K / kStep) * kStep) };
+  const kChunk = Math.ceil(K / wanted / kStep) * kStep;
+  return { slices: Math.ceil(K / kChunk), kChunk };
+}
+
 function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const { batchShape, M, N, K } = plan(a, b, ta, tb);
-  // The vec4 kernel is ~2.7x faster than the strided one: when the sizes allow it, pay one copy
-  // of the transposed operand(s) to use it.
-  if ((ta || tb) && K % 4 === 0 && N % 4 === 0 && M * N * K >= 4096) {
+  const tuning = runtime().tuning;
+  const tiled = tuning.matmulTiled;
+  // Register-blocked kernels: the vec4 one is ~2.7x faster than the strided one, so when the
+  // sizes allow it, pay one copy of the transposed operand(s) to use it. The tiled kernel reads
+  // transposes in its loaders.
+  if (!tiled && (ta || tb) && K % 4 === 0 && N % 4 === 0 && M * N * K >= 4096) {
     const a2 = ta ? transposedCopy(a) : a;
     const b2 = tb ? transposedCopy(b) : b;
     const out = matmulRaw(a2, b2, false, false);
@@ -65,16 +92,20 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
     if (b2 !== b) b2.dispose();
     return out;
   }
-  const out = emptyTensor([...batchShape, M, N], 'matmul');
+  const outShape = [...batchShape, M, N];
   const batches = sizeOf(batchShape);
-  if (out.size === 0) return out;
-  if (batches > 65535) throw new Error(`matmul: ${batches} batches exceed the 65535 dispatch limit`);
+  if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul');
+  const vec4 = !tiled && !ta && !tb && K % 4 === 0 && N % 4 === 0;
+  const [blockM, blockN, kStep] = tiled ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K] : [MATMUL_BLOCK_M, MATMUL_BLOCK_N, vec4 ? 4 : 1];
+  const tiles = Math.ceil(N / blockN) * Math.ceil(M / blockM);
+  const { slices, kChunk } = matmulKSlices(tiles, batches, K, kStep, tuning.matmulTargetWorkgroups);
+  if (batches * slices > 65535) throw new Error(`matmul: ${batches} batches exceed the 65535 dispatch limit`);
+  const out = emptyTensor(slices > 1 ? [slices, ...outShape] : outShape, slices > 1 ? 'matmul-k-slices' : 'matmul');
   // Batch strides of a and b in elements, 0 along broadcast batch axes.
   const aMat = a.shape.slice(-2).reduce((x, y) => x * y, 1);
   const bMat = b.shape.slice(-2).reduce((x, y) => x * y, 1);
   const aBatchStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * aMat);
   const bBatchStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * bMat);
-  // The vec4 kernel when no operand is transposed and K, N are multiples of 4.
   const buffers = { as_: a, bs: b, cs: out };
   const uniforms = {
     batchShape,
@@ -88,11 +119,17 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
     aStrideK: ta ? M : 1,
     bStrideK: tb ? 1 : N,
     bStrideN: tb ? K : 1,
+    batches,
+    kChunk,
   };
-  const grid = [Math.ceil(N / MATMUL_BLOCK_N), Math.ceil(M / MATMUL_BLOCK_M), batches] as const;
-  if (!ta && !tb && K % 4 === 0 && N % 4 === 0) launch(matmulVec4Kernel, {}, buffers, uniforms, grid);
+  const grid = [Math.ceil(N / blockN), Math.ceil(M / blockM), batches * slices] as const;
+  if (tiled) launch(matmulTiledKernel, { aTransposed: ta, bTransposed: tb }, buffers, uniforms, grid);
+  else if (vec4) launch(matmulVec4Kernel, {}, buffers, uniforms, grid);
   else launch(matmulGeneralKernel, {}, buffers, uniforms, grid);
-  return out;
+  if (slices === 1) return out;
+  const summed = sumRaw(out, 0);
+  out.dispose();
+  return summed;
 }
 
 /** C = op(A)·op(B) over the last two axes, broadcasting the leading (batch) axes. */

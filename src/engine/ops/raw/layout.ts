@@ -1,6 +1,7 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
-import { stridedCopyKernel } from '../../../shaders/strided-copy.ts';
+import { stridedCopyKernel, TRANSPOSE_TILE, transposeTiledKernel } from '../../../shaders/strided-copy.ts';
+import { runtime } from '../../runtime.ts';
 import { collapseDims } from '../../collapse.ts';
 import {
   assertValidShape,
@@ -29,12 +30,36 @@ export function stridedCopy(
   const count = sizeOf(block);
   const c = collapseDims(block, [srcStrides, dstStrides]);
   const rank = c.shape.length;
+  if (count > 0 && runtime().tuning.transposeTiled && isTranspose(c.shape, c.strides[0]!, c.strides[1]!)) {
+    const [batch, rows, cols] = rank === 3 ? c.shape : [1, ...c.shape];
+    const [srcStrideBatch, , srcStrideCol] = rank === 3 ? c.strides[0]! : [0, ...c.strides[0]!];
+    const [dstStrideBatch, dstStrideRow] = rank === 3 ? c.strides[1]! : [0, ...c.strides[1]!];
+    launch(
+      transposeTiledKernel,
+      {},
+      { src, dst },
+      { rows: rows!, cols: cols!, srcStrideBatch: srcStrideBatch!, srcStrideCol: srcStrideCol!, dstStrideBatch: dstStrideBatch!, dstStrideRow: dstStrideRow!, srcOffset, dstOffset },
+      [Math.ceil(cols! / TRANSPOSE_TILE), Math.ceil(rows! / TRANSPOSE_TILE), batch!],
+    );
+    return;
+  }
   launch(
     stridedCopyKernel,
     { rank },
     { src, dst },
     { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset },
   );
+}
+
+/**
+ * Whether a collapsed block [rows, cols] or [batch, rows, cols] is a transpose: rows contiguous
+ * in src, columns contiguous in dst (the tiled kernel's case), within the grid's batch limit.
+ */
+function isTranspose(shape: readonly number[], src: readonly number[], dst: readonly number[]): boolean {
+  const r = shape.length;
+  if (r !== 2 && r !== 3) return false;
+  if (r === 3 && shape[0]! > 65535) return false;
+  return src[r - 2] === 1 && dst[r - 1] === 1 && shape[r - 2]! > 1 && shape[r - 1]! > 1;
 }
 
 /** Checks `perm` against x and normalises its (possibly negative) axes. */

@@ -1,13 +1,13 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
-import { reduceSumKernel } from '../../../shaders/reduce.ts';
+import { reduceSumKernel, reduceSumVec4Kernel } from '../../../shaders/reduce.ts';
 import { collapseDims } from '../../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../../tensor.ts';
 import { launch } from '../launch.ts';
+import { runtime } from '../../runtime.ts';
 
-/** Enough parallel items to fill the GPU; each lane then sums at least this many elements. */
-const TARGET_ITEMS = 16384;
+/** Each lane sums at least this many elements. */
 const MIN_PER_LANE = 16;
 
 /** Sums `x` over the sorted axes `axes` into a tensor of the kept axes, times `scale`. */
@@ -20,34 +20,42 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
   const redCount = sizeOf(redShape);
   const out = emptyTensor(keptShape, 'sum');
   if (outCount === 0) return out;
-  const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(TARGET_ITEMS / outCount)));
+  // Enough parallel items to fill the adapter (tuning.ts), then more elements per lane.
+  const target = runtime().tuning.reduceTargetItems;
+  const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(target / outCount)));
   const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
-  const target = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
+  const partials = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
   const items = outCount * lanes;
-  // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
-  const k = collapseDims(keptShape, [kept.map((a) => strides[a]!), stridesOf(keptShape)]);
-  const r = collapseDims(redShape, [axes.map((a) => strides[a]!)]);
-  launch(
-    reduceSumKernel,
-    { contiguous, keptRank: contiguous ? 0 : k.shape.length, redRank: contiguous ? 0 : r.shape.length },
-    { xs: x, out: target },
-    {
-      keptShape: k.shape,
-      keptStrides: k.strides[0]!,
-      redShape: r.shape,
-      redStrides: r.strides[0]!,
-      keptRank: k.shape.length,
-      redRank: r.shape.length,
-      items,
-      redCount,
-      lanes,
-      scale: lanes > 1 ? 1 : scale,
-    },
-  );
+  const scaleNow = lanes > 1 ? 1 : scale;
+  if (contiguous && redCount % 4 === 0) {
+    const chunked = runtime().tuning.reduceChunked;
+    launch(reduceSumVec4Kernel, { chunked }, { xs: x, out: partials }, { items, redCount, lanes, scale: scaleNow });
+  } else {
+    // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
+    const k = collapseDims(keptShape, [kept.map((a) => strides[a]!), stridesOf(keptShape)]);
+    const r = collapseDims(redShape, [axes.map((a) => strides[a]!)]);
+    launch(
+      reduceSumKernel,
+      { contiguous, keptRank: contiguous ? 0 : k.shape.length, redRank: contiguous ? 0 : r.shape.length },
+      { xs: x, out: partials },
+      {
+        keptShape: k.shape,
+        keptStrides: k.strides[0]!,
+        redShape: r.shape,
+        redStrides: r.strides[0]!,
+        keptRank: k.shape.length,
+        redRank: r.shape.length,
+        items,
+        redCount,
+        lanes,
+        scale: scaleNow,
+      },
+    );
+  }
   if (lanes === 1) return out;
   out.dispose();
-  const total = reduceSumRaw(target, [1], scale);
-  target.dispose();
+  const total = reduceSumRaw(partials, [1], scale);
+  partials.dispose();
   return viewAs(total, keptShape);
 }
 
