@@ -49,6 +49,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let at = (${headRows} + min(row, ${rowsExpr} - 1u)) * D4;`;
 }
 
+/** Workgroup tiles of K and V rows and the entry point over query rows (forward and dQ). */
+function keyValueTilesEntry(attr: string, d4: number, tile: number): string {
+  return /* wgsl */ `var<workgroup> kTile: array<vec4<f32>, ${tile * d4}>;
+var<workgroup> vTile: array<vec4<f32>, ${tile * d4}>;
+${entry(attr, d4, tile, 'params.tq', 'qHead')}`;
+}
+
 /** WGSL: cooperative load of `tile` rows starting at `first` of `count` rows into the named tiles. */
 function loadTiles(tiles: readonly [string, string][], base: string, first: string, count: string): string {
   return /* wgsl */ `
@@ -69,9 +76,7 @@ export const attentionTiledForwardKernel = defineKernel({
   body: ({ d4 }, k) => {
     const tile = attentionTileRows(d4);
     return /* wgsl */ `
-var<workgroup> kTile: array<vec4<f32>, ${tile * d4}>;
-var<workgroup> vTile: array<vec4<f32>, ${tile * d4}>;
-${entry(k.entry, d4, tile, 'params.tq', 'qHead')}
+${keyValueTilesEntry(k.entry, d4, tile)}
   var q: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, D4>;
   for (var c = 0u; c < D4; c++) { q[c] = qs[at + c] * params.scale; }
@@ -116,9 +121,7 @@ export const attentionTiledQueryGradKernel = defineKernel({
   body: ({ d4 }, k) => {
     const tile = attentionTileRows(d4);
     return /* wgsl */ `
-var<workgroup> kTile: array<vec4<f32>, ${tile * d4}>;
-var<workgroup> vTile: array<vec4<f32>, ${tile * d4}>;
-${entry(k.entry, d4, tile, 'params.tq', 'qHead')}
+${keyValueTilesEntry(k.entry, d4, tile)}
   var q: array<vec4<f32>, D4>;
   var g: array<vec4<f32>, D4>;
   var dq: array<vec4<f32>, D4>;

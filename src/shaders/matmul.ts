@@ -66,7 +66,10 @@ fn batchOffsets(batch: u32) -> vec2<u32> {
 }
 `;
 
-/** The entry point after `entry` (the @compute attribute). */
+/**
+ * The register kernels' entry point after `entry` (the @compute attribute): this invocation's
+ * block of C (row0, col0), its batch, K slice [kBegin, kEnd) and operand offsets, and cBase.
+ */
 const MAIN = /* wgsl */ `
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${MATMUL_TILE_M}u;
@@ -76,8 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kBegin = (gid.z / params.batches) * params.kChunk;
   let kEnd = min(params.K, kBegin + params.kChunk);
   let offs = batchOffsets(batch);
-  let cBase = gid.z * params.M * params.N;
-  var acc: array<vec4<f32>, ${MATMUL_TILE_M}>;`;
+  let cBase = gid.z * params.M * params.N;`;
 
 const WRITE = /* wgsl */ `
   for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
@@ -95,7 +97,8 @@ const MATMUL_WORKGROUP = [MATMUL_WG_N, MATMUL_WG_M, 1] as const;
 /** The shared frame of both kernels around the K loop. */
 const matmulCode = (entry: string, loop: string): string => `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
-${entry}${MAIN}${loop}
+${entry}${MAIN}
+  var acc: array<vec4<f32>, ${MATMUL_TILE_M}>;${loop}
 ${WRITE}`;
 
 /** Scalar loads: any size, transposes and batch broadcasting via strides. */
@@ -142,15 +145,7 @@ export const matmulVec4Kernel = defineKernel({
   workgroupSize: MATMUL_WORKGROUP,
   body: (_, k) => `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
-${k.entry}
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row0 = gid.y * ${MATMUL_TILE_M}u;
-  let col0 = gid.x * ${MATMUL_TILE_N}u;
-  if (row0 >= params.M || col0 >= params.N) { return; }
-  let batch = gid.z % params.batches;
-  let kBegin = (gid.z / params.batches) * params.kChunk;
-  let kEnd = min(params.K, kBegin + params.kChunk);
-  let offs = batchOffsets(batch);
+${k.entry}${MAIN}
   // Rows past M are clamped to the last row for loading and skipped when writing.
 ${ROWS.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;
   var acc${r} = vec4<f32>(0.0);`).join('\n')}
@@ -166,7 +161,6 @@ ${ROWS.map((r) => `    let a${r} = as_[aRow${r} + k / 4u];
     acc${r} = fma(vec4<f32>(a${r}.x), b0, fma(vec4<f32>(a${r}.y), b1, fma(vec4<f32>(a${r}.z), b2, fma(vec4<f32>(a${r}.w), b3, acc${r}))));`).join('\n')}
   }
   // N is a multiple of 4, so a row's 4 columns are one vec4 of C.
-  let cBase = gid.z * params.M * params.N;
 ${ROWS.map((r) => `  if (row0 + ${r}u < params.M) { cs[(cBase + (row0 + ${r}u) * params.N + col0) / 4u] = acc${r}; }`).join('\n')}
 }`,
 });
