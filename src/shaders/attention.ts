@@ -25,8 +25,12 @@ export const ATTENTION_WORKGROUP = 64;
 export const ATTENTION_ROWS = 4;
 /** Keys per online-softmax step of the forward (one rescale per block); a multiple of 4. */
 export const ATTENTION_KEY_BLOCK = 8;
-/** Keys (query-grad) or queries (key-value-grad) per backward step; a multiple of 4. */
-export const ATTENTION_GRAD_BLOCK = 4;
+/**
+ * Keys (query-grad) or queries (key-value-grad) per backward step; a multiple of 4. SwiftShader,
+ * [8, 256, 64] forward + backward: 421 ms at 4, 350 at 8, 333 at 16 (8: most of the gain at half
+ * the unrolled code of 16).
+ */
+export const ATTENTION_GRAD_BLOCK = 8;
 /** 256: DDPM's CIFAR-10 network attends with one head over 256 channels. */
 export const ATTENTION_MAX_HEAD_DIM = 256;
 /** Rows covered by one workgroup. */
