@@ -17,7 +17,7 @@ export interface Measurement {
   first_call_ms: number;
   /** Wall clock: issue + sync scalar readback + onSubmittedWorkDone, per timed rep. */
   wall: TimingSummary;
-  /** Sum of compute-pass durations from timestamp queries, per timed rep; null without them. */
+  /** Sum of compute-pass durations from timestamp queries, per GPU-timed rep; null without them. */
   gpu: GpuTimingSummary | null;
   /** Shapes of the tensors `run` returned (what the sync sums). */
   output_shapes: number[][];
@@ -38,6 +38,9 @@ interface RepTiming {
   value: number;
   outputShapes: number[][];
 }
+
+/** GPU-timed reps after the wall-clock ones (at most the workload's timed reps). */
+const GPU_TIMED_REPS = 5;
 
 const asList = (out: Tensor | Tensor[]): Tensor[] => (Array.isArray(out) ? out : [out]);
 
@@ -86,6 +89,7 @@ export async function measure<S>(w: Workload<S>, options: MeasureOptions = {}): 
   const liveBefore = liveTensorCount();
   const state = await w.setup();
   const timed: RepTiming[] = [];
+  const gpuTimed: RepTiming[] = [];
   let first: RepTiming | null = null;
   try {
     const withGpuTiming = rt.dispatcher.canTimePasses;
@@ -93,15 +97,20 @@ export async function measure<S>(w: Workload<S>, options: MeasureOptions = {}): 
       const rep = await timeOneRep(w, state, false, options);
       first ??= rep;
     }
-    for (let i = 0; i < w.timedReps; i++) timed.push(await timeOneRep(w, state, withGpuTiming, options));
+    for (let i = 0; i < w.timedReps; i++) timed.push(await timeOneRep(w, state, false, options));
+    // Timed passes (one per dispatch, timestamps at both ends) cost time of their own on some
+    // adapters, so the GPU is timed in reps of its own, after the wall-clock ones.
+    if (withGpuTiming) {
+      for (let i = 0; i < Math.min(w.timedReps, GPU_TIMED_REPS); i++) gpuTimed.push(await timeOneRep(w, state, true, options));
+    }
   } finally {
     w.teardown(state);
     await rt.device.queue.onSubmittedWorkDone();
   }
   first ??= timed[0] ?? null;
-  const gpuReps = timed.map((r) => r.gpu).filter((g) => g !== null);
+  const gpuReps = gpuTimed.map((r) => r.gpu).filter((g) => g !== null);
   const gpu =
-    gpuReps.length === timed.length && gpuReps.length > 0
+    gpuReps.length === gpuTimed.length && gpuReps.length > 0
       ? {
           ...summarize(gpuReps.map((g) => g.passMs)),
           span_median_ms: summarize(gpuReps.map((g) => g.spanMs)).median_ms,

@@ -13,7 +13,7 @@ import { BENCH_WORKLOADS } from './workloads.ts';
 export const TIMING_DESCRIPTION =
   'wall ms = wall clock (issue + sync scalar readback + onSubmittedWorkDone), median of timed reps, ' +
   'includes sync_overhead_ms; GFLOP/s and GB/s from wall ms; gpu_ms = GPU timestamp queries ' +
-  "(the workload's compute passes only, sync excluded), median of the same reps";
+  "(the workload's compute passes only, sync excluded), median of up to 5 GPU-timed reps after the wall-clock ones";
 
 export const TIMING_DETAILS = [
   'ms (wall): performance.now() in the page around issuing the work, reading back the scalar ' +
@@ -22,7 +22,8 @@ export const TIMING_DETAILS = [
   'sync_overhead_ms: the same sync (sums + readback + onSubmittedWorkDone) done alone on resident ' +
     'tensors of the same shapes; ms includes it, subtract it for a kernel-only wall figure.',
   "gpu_ms: from timestamp queries written at the beginning and end of each of the workload's " +
-    'compute passes in the same timed reps: the sum of the pass durations. It excludes the sync ' +
+    'compute passes in up to 5 reps of their own after the wall-clock reps (the per-pass timestamps cost ' +
+    'time on some adapters, so the wall-clock reps carry none): the sum of the pass durations. It excludes the sync ' +
     'reduction, buffer copies and clears, and gaps between passes; gpu.span_median_ms is first ' +
     'pass begin to last pass end. gpu_gflops and gpu_gbps are computed from gpu_ms.',
   'first_call_ms: wall time of the very first (untimed warm-up) call: pipeline compilation, pool growth.',

@@ -4,11 +4,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { createServer, type ViteDevServer } from 'vite';
-
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { REPO_ROOT } from './repo-root.ts';
 
 const BROWSER_CANDIDATES = [
   '/usr/bin/chromium',
@@ -60,6 +58,8 @@ export function browserArgs(userDataDir: string): string[] {
     '--no-sandbox',
     // Without it, requestAdapter() returns null in Chromium on Linux.
     '--enable-unsafe-webgpu',
+    // Exact GPU timestamps for the bench (Dawn otherwise rounds them to 2^16 ns).
+    '--disable-dawn-features=timestamp_quantization',
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',

@@ -1,7 +1,6 @@
 // What the CLI commands share: a browser session around the harness page, and calls into it.
 
 import type { ArgsOf, HarnessProtocol, ResultOf } from '../app/index.ts';
-import { startBrowserSession } from './browser.ts';
 import { browserHost, type Host, type HostKind } from './host.ts';
 
 const verbose = process.env.DDPM_VERBOSE === '1';
@@ -27,6 +26,8 @@ export async function withHarness<T>(fn: (host: Host) => Promise<T>): Promise<T>
     host = await startNodeHost();
   } else {
     progress('starting Chromium…');
+    // Loaded only here, so the Node host runs where puppeteer and vite are not installed.
+    const { startBrowserSession } = await import('./browser.ts');
     host = browserHost(
       await startBrowserSession({
         log: (line) => {

@@ -37,9 +37,19 @@ export async function startNodeHost(): Promise<Host> {
     throw new Error(`--host node needs the optional npm package 'webgpu' (Dawn for Node): npm install webgpu (${(e as Error).message})`);
   }
   Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([]);
-  if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  // Dawn rounds timestamps to 2^16 ns unless told not to: the bench's per-pass GPU times need them exact.
+  const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']);
+  // Node 20 has no navigator; jax-js reads its userAgent (a Firefox check) when it starts.
+  if (typeof navigator === 'undefined') {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js/${process.version}` }, configurable: true });
+  }
   else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
+  if (!(await gpu.requestAdapter())) {
+    throw new Error(
+      'Dawn found no WebGPU adapter: on Linux it needs the Vulkan loader (libvulkan1) and a driver for the GPU ' +
+        '(an ICD; VK_ICD_FILENAMES may point at its json)',
+    );
+  }
   installFileFetch();
   // Image folders are decoded by the browser's image decoders, which Node lacks.
   (globalThis as { createImageBitmap?: unknown }).createImageBitmap = () => {
@@ -53,11 +63,7 @@ export async function startNodeHost(): Promise<Host> {
   const session = (await createPageSession()) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const harness: Record<string, (...args: never[]) => unknown> = {
     runChecks: () => runOpChecks(),
-    runBench: (request?: { only?: string[]; peers?: string[] }) => {
-      // tfjs and jax-js are loaded into the harness page; Node has neither the bundler nor jax-js's WebGPU.
-      if (request?.peers?.length) throw new Error('bench --peers runs in the browser host only (drop --host node)');
-      return runBench(request as Parameters<typeof runBench>[0]);
-    },
+    runBench: (request?: { only?: string[]; peers?: string[] }) => runBench(request as Parameters<typeof runBench>[0]),
     report: () => engine.runtime().report,
   };
   const report = engine.runtime().report;

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { CLASSIFIER_FILE, type DatasetSpec, type QualityResult } from '../app/index.ts';
-import { REPO_ROOT } from './browser.ts';
+import { REPO_ROOT } from './repo-root.ts';
 import { datasetSpec } from './datasets.ts';
 
 /** The classifier trained by `ddpm classifier train`, shipped in the repository. */

@@ -31,6 +31,11 @@ export interface KernelTuning {
   reduceChunked: boolean;
   /** Whether fused attention streams K/V (or Q/dO) tiles through workgroup memory (FlashAttention-2 style). */
   attentionTiled: boolean;
+  /**
+   * The register kernels of fused attention hold 4 rows × up to 4 head-dim arrays per invocation;
+   * past this head dim attention takes the tiled kernels whatever `attentionTiled` says.
+   */
+  attentionRegisterMaxHeadDim: number;
   /** Whether transposing copies (permute) stage tiles in workgroup memory. */
   transposeTiled: boolean;
   /** Whether attention over at most this many keys materialises the scores (matmul, softmax, matmul); 0: never. */
@@ -58,6 +63,9 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     attentionMaterialiseMaxKeys: 0,
     transposeTiled: !software,
     attentionTiled: !software,
+    // At head dim 256 the key-value-grad register kernel needs 16 KiB per invocation: NVIDIA's
+    // Vulkan driver (H100, 580.159) refuses to build it ("failed to validate local memory").
+    attentionRegisterMaxHeadDim: software ? 256 : 128,
     // Measured on SwiftShader (4M-element sum, one pass): 1024 contiguous runs 7.0–9.5 ms,
     // 16384 interleaved lanes 10.4–11.9 ms, 64 runs 13 ms.
     reduceTargetItems: software ? 1024 : 16384,

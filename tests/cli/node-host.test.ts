@@ -1,9 +1,10 @@
 // `--host node`: the engine in the CLI's own Node process through Dawn (the webgpu npm package),
-// no browser: every op check passes there, a short training run writes its files and a grid, and
-// a bad --host value is refused with the usage.
+// no browser: every op check passes there, a short training run writes its files and a grid, the
+// single-folder bundle for a GPU server (scripts/bundle-node.mjs) runs the bench with both peers
+// away from node_modules, and a bad --host value is refused with the usage.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
@@ -34,6 +35,27 @@ test('train --host node writes a checkpoint, the loss and a PNG grid', { timeout
   const png = readFileSync(join(out, 'samples-4.png'));
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   expect(statSync(join(out, 'checkpoint.safetensors')).size).toBeGreaterThan(173_209 * 4);
+});
+
+test('the Node bundle runs the bench with tfjs and jax-js from a folder with no node_modules', { timeout: 300_000 }, () => {
+  const built = spawnSync(process.execPath, ['scripts/bundle-node.mjs'], { encoding: 'utf8', timeout: 120_000 });
+  expect(built.status, built.stderr).toBe(0);
+  // Only the bundle travels: two folders down, as it sits in the repository.
+  const bare = join(dir, 'bare');
+  cpSync('dist/node', join(bare, 'dist', 'node'), { recursive: true });
+  const json = join(dir, 'bundle-bench.json');
+  const r = spawnSync(process.execPath, [join(bare, 'dist', 'node', 'ddpm.mjs'), 'bench', '--peers', 'tfjs,jax', '--only', 'matmul_256', '--json', json], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd: bare,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/engine ready: Node v\d+.*Dawn/);
+  const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: { name: string; ms: number; peers: Record<string, { ms?: number }> }[] };
+  const row = result.rows.find((x) => x.name === 'matmul_256')!;
+  expect(row.ms).toBeGreaterThan(0);
+  expect(row.peers.tfjs?.ms).toBeGreaterThan(0);
+  expect(row.peers.jax?.ms).toBeGreaterThan(0);
 });
 
 test('a bad --host is refused with the usage', () => {

@@ -2,8 +2,9 @@
 
 import { join } from 'node:path';
 import { QUICK_RUN, quickRunConfig, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
+import { preset } from '../../model/config.ts';
 import { makeTrainConfig } from '../../model/train/trainer.ts';
-import { REPO_ROOT } from '../browser.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import type { Command, FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { intFlag } from '../flags.ts';
@@ -58,7 +59,10 @@ function describeDevice(device: Record<string, unknown>): string[] {
 async function profileStep(flags: FlagValues): Promise<number> {
   const batchSize = intFlag(flags, 'batch', 32);
   const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
-  const config = quickRunConfig({ preset: presetName, batchSize });
+  // The step trains on Fashion-MNIST (one channel): a colour preset is profiled with one-channel
+  // input and output convolutions, every other layer as the preset has it.
+  const colour = preset(presetName).inChannels !== 1;
+  const config = quickRunConfig({ preset: presetName, batchSize, ...(colour ? { model: { inChannels: 1, outChannels: 1 } } : {}) });
   const profile: StepProfile = await withHarness(async (s) => {
     progress('building the model and warming up (2 steps)…');
     await callSession(s, 'start', { config, resume: false, dataset: datasetSpec('fashion-mnist', 'train', 1024) });
@@ -68,7 +72,7 @@ async function profileStep(flags: FlagValues): Promise<number> {
   if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), config, ...profile });
   const total = profile.families.reduce((a, f) => a + f.ms, 0);
   console.log(
-    `one training step of ${presetName} (batch ${batchSize}): ${profile.wallMs.toFixed(0)} ms wall, ` +
+    `one training step of ${presetName}${colour ? ' (1-channel input and output)' : ''} (batch ${batchSize}): ${profile.wallMs.toFixed(0)} ms wall, ` +
       `${profile.dispatches} dispatches, ${profile.gpuMs.toFixed(0)} ms of timed GPU passes (one per dispatch)\n`,
   );
   type Family = StepProfile['families'][number];

@@ -85,7 +85,8 @@ function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: At
   const uniforms = { heads, tq, tk, scale };
   const spec = { d4: d / 4 };
   // Workgroup-memory tiles on a real GPU, register blocks on a software adapter (tuning.ts).
-  const tiled = runtime().tuning.attentionTiled;
+  const tuning = runtime().tuning;
+  const tiled = tuning.attentionTiled || d > tuning.attentionRegisterMaxHeadDim;
   const kernels = tiled
     ? { forward: attentionTiledForwardKernel, queryGrad: attentionTiledQueryGradKernel, keyValueGrad: attentionTiledKeyValueGradKernel }
     : { forward: attentionForwardKernel, queryGrad: attentionQueryGradKernel, keyValueGrad: attentionKeyValueGradKernel };
