@@ -18,6 +18,11 @@ export interface KernelTuning {
   convRowPixels: number[];
   /** Whether small-output launches (weight gradients of stride-1 convs) use the window kernel. */
   convWindow: boolean;
+  /**
+   * Workgroups the conv weight gradient should occupy: with fewer, its sum over the batch is
+   * split (split-K in one dispatch, then one reduction) until this many run.
+   */
+  convWeightGradTargetWorkgroups: number;
   /** Whether matmul uses the workgroup-memory tiled kernel (transposes read in its loaders). */
   matmulTiled: boolean;
   /**
@@ -54,6 +59,9 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     convTiledMinChannels: software ? 32 : 16,
     convRowPixels: [16, 8],
     convWindow: true,
+    // SwiftShader runs a workgroup per CPU thread; an H100 has 132 SMs, each with several in flight
+    // (there, 64 left the ddpm-cifar10 weight gradients at 72 workgroups of 65536-long sums).
+    convWeightGradTargetWorkgroups: software ? 64 : 1024,
     matmulTiled: !software,
     // A GPU has tens of compute units with several workgroups each in flight; SwiftShader runs one
     // workgroup per CPU thread at a time.

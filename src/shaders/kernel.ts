@@ -369,7 +369,8 @@ export function defineKernel<
 /** Bind-group layout entries of a variant: the uniforms at 0, then its storage bindings. */
 export function bindGroupLayoutEntries(variant: KernelVariant): GPUBindGroupLayoutEntry[] {
   return [
-    { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    // The uniform slot's offset is dynamic, so one bind group serves every slot of a chunk.
+    { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
     ...variant.storage.map(
       (b, i): GPUBindGroupLayoutEntry => ({
         binding: i + 1,

@@ -296,9 +296,6 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   return dx;
 }
 
-/** Split the weight gradient's sum over N until it has this many work items (workgroups). */
-const WGRAD_TARGET_WORKGROUPS = 64;
-
 /**
  * dw[co, ci, ky, kx] = Σ_{n, oy, ox} gy[n, co, oy, ox] · x[n, ci, oy·s − top + ky, ox·s − left + kx]:
  * a conv over x read as [Cin, N, H, W] whose "filter" is gy (taps = output pixels, dilation s).
@@ -341,7 +338,7 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     outStrideX: 1,
   };
   const { workgroups } = planConv(sum);
-  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(WGRAD_TARGET_WORKGROUPS / workgroups)));
+  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(runtime().tuning.convWeightGradTargetWorkgroups / workgroups)));
   const parts = Math.ceil(g.n / perSplit);
   const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
   launchConv({ ...sum, out, splits: parts, outSplitStride: size });
