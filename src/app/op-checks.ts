@@ -34,8 +34,8 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
     if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('the checks were stopped', 'AbortError');
     let forward = 0;
     let refFd = 0;
-    let pass = true;
     const grads: Record<string, number> = {};
+    const failures: string[] = [];
     for (const c of check.cases) {
       const s = caseSeed(seed, check.op, c.name);
       const fd = checkReferenceGradient(c, s);
@@ -43,13 +43,17 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
       const tol = c.tolerance ?? GPU_TOLERANCE;
       refFd = Math.max(refFd, fd);
       forward = Math.max(forward, gpu.forward);
-      pass &&= fd < REF_FD_TOLERANCE && gpu.forward < tol;
+      const failed: string[] = [];
+      if (!(fd < REF_FD_TOLERANCE)) failed.push(`reference vs finite differences ${fd.toExponential(1)}`);
+      if (!(gpu.forward < tol)) failed.push(`forward ${gpu.forward.toExponential(1)}`);
       for (const [name, e] of Object.entries(gpu.grads)) {
         grads[name] = Math.max(grads[name] ?? 0, e);
-        pass &&= e < tol;
+        if (!(e < tol)) failed.push(`d${name} ${e.toExponential(1)}`);
       }
+      if (failed.length > 0) failures.push(`${c.name}: ${failed.join(', ')}`);
     }
-    const row = { op: check.op, case: `${check.cases.length} cases`, forward, grads, refVsFiniteDiff: refFd, pass };
+    const pass = failures.length === 0;
+    const row = { op: check.op, case: `${check.cases.length} cases`, forward, grads, refVsFiniteDiff: refFd, pass, failures };
     rows.push(row);
     options.onRow?.(row);
   }

@@ -90,6 +90,8 @@ export interface CheckRow {
   grads: Record<string, number>;
   refVsFiniteDiff: number;
   pass: boolean;
+  /** The cases that failed, each with what failed and by how much (empty when the op passed). */
+  failures: string[];
 }
 
 /** One row of `ddpm bench` (rows carry more fields, printed as extra columns). */

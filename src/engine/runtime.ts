@@ -51,6 +51,16 @@ export class Runtime extends EventTarget {
   }
 
   /**
+   * Replaces some kernel choices for the rest of this runtime's life (A/B runs on a lent GPU:
+   * the CLI's DDPM_TUNING); a key the tuning does not have is refused.
+   */
+  setTuning(overrides: Partial<KernelTuning>): void {
+    const unknown = Object.keys(overrides).filter((k) => !(k in this.chosenTuning));
+    if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use ${Object.keys(this.chosenTuning).join(', ')}`);
+    this.chosenTuning = { ...this.chosenTuning, ...overrides };
+  }
+
+  /**
    * Runs `fn` with some kernel choices overridden, then restores them; what `fn` encodes
    * synchronously uses the overrides (checks run a real GPU's kernels on a software adapter).
    */

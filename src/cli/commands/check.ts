@@ -37,6 +37,9 @@ export const check: Command = {
 
     const failed = rows.filter((r) => r.pass !== true).length;
     console.log(formatTable(COLUMNS, rows));
+    for (const r of rows.filter((x) => x.pass !== true)) {
+      for (const f of r.failures ?? []) console.log(`  ${r.op} failed: ${f}`);
+    }
     console.log(`\n${rows.length} ops checked, ${rows.length - failed} passed, ${failed} failed`);
     if (rows.length === 0) progress('runChecks() returned no rows; nothing was checked');
     return failed > 0 || rows.length === 0 ? 1 : 0;

@@ -1,11 +1,12 @@
 // Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
 // 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel),
 // {24,32} (direct or tiled, by the adapter's tuning) and {33,96,130} (the tiled kernel on every
-// adapter, both block shapes), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
+// adapter, both block shapes; and again with a real GPU's choices), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
 // runs the float64 reference ~300 times per case.
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
 import { refConv2d, refConv2dVjp } from '../reference/conv2d.ts';
+import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, InputSpec, OpCheck } from './runner.ts';
 
 interface ConvCase {
@@ -14,7 +15,12 @@ interface ConvCase {
   stride?: number;
   padding?: Conv2dPadding;
   bias?: boolean;
+  /** Run with a real GPU's kernel choices (engine/tuning.ts), whatever the adapter. */
+  gpuShaped?: boolean;
 }
+
+/** A real GPU's conv choices: tiled from 17 channels, slabs prefetched into registers, wide weight-gradient split. */
+const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convTiledPrefetch: true, convWeightGradTargetWorkgroups: 1024 };
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -48,11 +54,17 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },
+  // A real GPU's kernels on any adapter: prefetched slabs (partial last slab, both block shapes,
+  // stride-2 phases) and a weight gradient split over the batch.
+  { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true, gpuShaped: true },
+  { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true, gpuShaped: true },
+  { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true, gpuShaped: true },
+  { x: [3, 20, 6, 6], w: [20, 20, 3, 3], padding: 1, gpuShaped: true },
 ];
 
-function caseName({ x, w, stride = 1, padding = 0, bias = false }: ConvCase): string {
+function caseName({ x, w, stride = 1, padding = 0, bias = false, gpuShaped = false }: ConvCase): string {
   const pad = typeof padding === 'number' ? padding : `[${padding}]`;
-  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}`;
+  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}${gpuShaped ? ' gpu-shaped' : ''}`;
 }
 
 const cases: CheckCase[] = CONV2D_CASES.map((c) => {
@@ -64,6 +76,7 @@ const cases: CheckCase[] = CONV2D_CASES.map((c) => {
   if (c.bias) inputs.push({ name: 'bias', shape: [c.w[0]!] });
   return {
     name: caseName(c),
+    ...(c.gpuShaped ? { tuning: GPU_CONV_TUNING } : {}),
     inputs,
     gpu: ([x, w, b]) => conv2d(x!, w!, b ?? null, options),
     ref: ([x, w, b]) => refConv2d(x!, w!, b ?? null, options),
