@@ -16,11 +16,6 @@ export interface KernelTuning {
    * output rows split into whole runs of that many); empty: never the row kernel.
    */
   convRowPixels: number[];
-  /**
-   * Whether the tiled conv kernel loads its next slab into registers while it multiplies the
-   * current one (a GPU hides the loads' latency; on a CPU it is only more code).
-   */
-  convTiledPrefetch: boolean;
   /** Whether small-output launches (weight gradients of stride-1 convs) use the window kernel. */
   convWindow: boolean;
   /**
@@ -64,7 +59,6 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     convTiledMinChannels: software ? 32 : 16,
     convRowPixels: [16, 8],
     convWindow: true,
-    convTiledPrefetch: !software,
     // SwiftShader runs a workgroup per CPU thread; an H100 has 132 SMs, each with several in flight
     // (there, 64 left the ddpm-cifar10 weight gradients at 72 workgroups of 65536-long sums).
     convWeightGradTargetWorkgroups: software ? 64 : 1024,

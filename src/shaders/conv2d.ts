@@ -175,85 +175,19 @@ function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string,
   }`;
 }
 
-/** Source value of pixel column `n` for the current (c, ty, tx), stored into `into`. */
-const loadPixel = (n: string, into: string): string => `let sy${n} = u32(${n}Y + dy);
+/** Tiled staging: source value of pixel column `n` for the current (c, ty, tx), into Bs. */
+const stagePixel = (n: string, column: string): string => `let sy${n} = u32(${n}Y + dy);
         let sx${n} = u32(${n}X + dx);
         let ok${n} = inK && sy${n} < srcH && sx${n} < srcW;
-        ${into} = select(0.0, src[select(0u, ${n}Src + cOff + sy${n} * srcW + sx${n}, ok${n})], ok${n});`;
-
-/** Tiled staging: source value of pixel column `n` for the current (c, ty, tx), into Bs. */
-const stagePixel = (n: string, column: string): string => loadPixel(n, `Bs[kk][${column}][t % 4u]`);
-
-/** Advances the staged entry (c, ty, tx) by one: filter offset, source channel offset, window offsets. */
-const WALK = `tx++;
-      f += stepTx;
-      dx += dil;
-      if (tx == tapsW) {
-        tx = 0u;
-        dx = 0;
-        ty++;
-        f += stepTy;
-        dy += dil;
-        if (ty == tapsH) {
-          ty = 0u;
-          dy = 0;
-          c++;
-          f += stepC;
-          cOff += params.srcStrideC;
-        }
-      }`;
-
-/** The tiled kernel's product of the staged slab into each thread's accumulators. */
-function multiplySlab(cells: TileCell[], quadsM: number, quadsP: number): string {
-  return `for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
-      ${unroll(quadsM, (q) => `let w${q} = As[kk][tm + ${q}u];`, '      ')}
-      ${unroll(quadsP, (q) => `let v${q} = Bs[kk][tp + ${q}u];`, '      ')}
-      ${cells.map((c) => `${acc(c)} += w${c.q} * v${c.j >> 2}.${'xyzw'[c.j % 4]};`).join('\n      ')}
-    }`;
-}
-
-/**
- * A real GPU's staging: the next slab's values are loaded into registers while the current slab
- * is multiplied, then stored to workgroup memory after the barrier. The slab loops have constant
- * trip counts, so a GPU compiler unrolls them (the registers stay registers and a slab's loads are
- * in flight together); written as loops, SwiftShader still builds the pipeline in seconds. Every
- * thread loads (indices are clamped) and only the threads owning a column store it.
- */
-function prefetchedSlabs(cells: TileCell[], quadsM: number, quadsP: number): string {
-  const K = TILED_BLOCK_K;
-  const loadSlab = `for (var kk = 0u; kk < ${K}u; kk++) {
-        let inK = c < channels;
-        nextA[kk] = select(0.0, filt[select(0u, u32(f), inK)], inK);
-        ${loadPixel('a', 'nextPa[kk]')}
-        ${loadPixel('b', 'nextPb[kk]')}
-        ${WALK}
-      }`;
-  return `var nextA: array<f32, ${K}>;
-  var nextPa: array<f32, ${K}>;
-  var nextPb: array<f32, ${K}>;
-  ${loadSlab}
-  for (var k0 = 0u; k0 < total; k0 += ${K}u) {
-    for (var kk = 0u; kk < ${K}u; kk++) {
-      if (stagesA) { As[kk][t / 4u][t % 4u] = nextA[kk]; }
-      Bs[kk][t / 4u][t % 4u] = nextPa[kk];
-      if (stagesB) { Bs[kk][t / 4u + ${CONV_WORKGROUP / 4}u][t % 4u] = nextPb[kk]; }
-    }
-    workgroupBarrier();
-    if (k0 + ${K}u < total) {
-      ${loadSlab}
-    }
-    ${multiplySlab(cells, quadsM, quadsP)}
-    workgroupBarrier();
-  }`;
-}
+        let at${n} = select(0u, ${n}Src + cOff + sy${n} * srcW + sx${n}, ok${n});
+        Bs[kk][${column}][t % 4u] = select(0.0, src[at${n}], ok${n});`;
 
 export const convTiledKernel = defineKernel({
   name: 'conv2d-tiled',
   uniforms: CONV_UNIFORMS,
   bindings: CONV_BINDINGS,
-  specialise: { prefetch: comptime.bool() },
   workgroupSize: CONV_WORKGROUP,
-  body: ({ prefetch }, k) => {
+  body: (_, k) => {
     const quadsM = THREAD_M / 4;
     const quadsP = THREAD_P / 4;
     const cells = tileCells(THREAD_P, quadsM);
@@ -308,7 +242,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var dy = 0;
   var dx = 0;
   let total = channels * tapsH * tapsW;
-  ${prefetch ? prefetchedSlabs(cells, quadsM, quadsP) : `for (var k0 = 0u; k0 < total; k0 += ${TILED_BLOCK_K}u) {
+  for (var k0 = 0u; k0 < total; k0 += ${TILED_BLOCK_K}u) {
     for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
       let inK = c < channels;
       if (stagesA) {
@@ -318,12 +252,32 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
       if (stagesB) {
         ${stagePixel('b', `t / 4u + ${CONV_WORKGROUP / 4}u`)}
       }
-      ${WALK}
+      tx++;
+      f += stepTx;
+      dx += dil;
+      if (tx == tapsW) {
+        tx = 0u;
+        dx = 0;
+        ty++;
+        f += stepTy;
+        dy += dil;
+        if (ty == tapsH) {
+          ty = 0u;
+          dy = 0;
+          c++;
+          f += stepC;
+          cOff += params.srcStrideC;
+        }
+      }
     }
     workgroupBarrier();
-    ${multiplySlab(cells, quadsM, quadsP)}
+    for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
+      ${unroll(quadsM, (q) => `let w${q} = As[kk][tm + ${q}u];`, '      ')}
+      ${unroll(quadsP, (q) => `let v${q} = Bs[kk][tp + ${q}u];`, '      ')}
+      ${cells.map((c) => `${acc(c)} += w${c.q} * v${c.j >> 2}.${'xyzw'[c.j % 4]};`).join('\n      ')}
+    }
     workgroupBarrier();
-  }`}
+  }
   if (wg.x + wg.y * nwg.x >= params.blocks) { return; }
   ${writeTile(cells, THREAD_P, quadsM, 'p0 + tp * 4u', 'm0 + tm * 4u')}
 }`;

@@ -19,8 +19,8 @@ interface ConvCase {
   gpuShaped?: boolean;
 }
 
-/** A real GPU's conv choices: tiled from 17 channels, slabs prefetched into registers, wide weight-gradient split. */
-const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convTiledPrefetch: true, convWeightGradTargetWorkgroups: 1024 };
+/** A real GPU's conv choices: the tiled kernel from 17 channels, a wide weight-gradient split. */
+const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWeightGradTargetWorkgroups: 1024 };
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -54,8 +54,8 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },
-  // A real GPU's kernels on any adapter: prefetched slabs (partial last slab, both block shapes,
-  // stride-2 phases) and a weight gradient split over the batch.
+  // A real GPU's kernel choices on any adapter: the tiled kernel (partial last slab, both block
+  // shapes, stride-2 phases) and a weight gradient split over the batch.
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true, gpuShaped: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true, gpuShaped: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true, gpuShaped: true },

@@ -130,7 +130,7 @@ function launchConv(l: ConvLaunch): void {
   const blocks = plan.blocks * Math.ceil(l.channels / splitChannels);
   const uniforms = { ...geometry, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
   const buffers = { src, filt, bias, outs: out };
-  if (plan.kernel === 'tiled') launch(convTiledKernel, { prefetch: runtime().tuning.convTiledPrefetch }, buffers, uniforms, foldedGrid(blocks));
+  if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
   else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
   else if (plan.kernel === 'rows') {
     const packed = packFilter(l);
