@@ -4,41 +4,57 @@
 import { deriveSeed, Rng } from '../../engine/index.ts';
 import { DatasetError, type ImageSet } from './idx.ts';
 
+/** Per output position along one axis: its first input index and the weights of its footprint. */
+function areaWeights(n: number, outN: number): { start: number; w: number[] }[] {
+  return Array.from({ length: outN }, (_, o) => {
+    const a = (o * n) / outN;
+    const b = ((o + 1) * n) / outN;
+    const start = Math.floor(a);
+    const ws: number[] = [];
+    for (let i = start; i < Math.ceil(b); i++) ws.push((Math.min(b, i + 1) - Math.max(a, i)) / (b - a));
+    return { start, w: ws };
+  });
+}
+
 /**
- * Area resampling of one channel plane: each output pixel averages the input over its
- * footprint (exact for integer factors, anti-aliased otherwise).
+ * Area resampling of h×w channel planes to outH×outW: each output pixel averages the input over
+ * its footprint (exact for integer factors, anti-aliased otherwise). The weights are worked out
+ * once; the returned function resamples `src` into `out` at `outOffset` (a dataset's 60,000
+ * planes share them).
  */
-export function resizePlane(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
-  if (h === outH && w === outW) return src.slice();
-  const weights = (n: number, outN: number): { start: number; w: number[] }[] =>
-    Array.from({ length: outN }, (_, o) => {
-      const a = (o * n) / outN;
-      const b = ((o + 1) * n) / outN;
-      const start = Math.floor(a);
-      const ws: number[] = [];
-      for (let i = start; i < Math.ceil(b); i++) ws.push((Math.min(b, i + 1) - Math.max(a, i)) / (b - a));
-      return { start, w: ws };
-    });
-  const wy = weights(h, outH);
-  const wx = weights(w, outW);
+export function planeResizer(h: number, w: number, outH: number, outW: number): (src: ArrayLike<number>, out: Float32Array, outOffset: number) => void {
+  if (h === outH && w === outW) {
+    return (src, out, outOffset) => {
+      for (let i = 0; i < h * w; i++) out[outOffset + i] = src[i]!;
+    };
+  }
+  const wy = areaWeights(h, outH);
+  const wx = areaWeights(w, outW);
   const rows = new Float32Array(h * outW);
-  for (let y = 0; y < h; y++) {
-    for (let ox = 0; ox < outW; ox++) {
-      const { start, w: ws } = wx[ox]!;
-      let s = 0;
-      ws.forEach((k, i) => (s += k * src[y * w + Math.min(w - 1, start + i)]!));
-      rows[y * outW + ox] = s;
+  return (src, out, outOffset) => {
+    for (let y = 0; y < h; y++) {
+      for (let ox = 0; ox < outW; ox++) {
+        const { start, w: ws } = wx[ox]!;
+        let s = 0;
+        for (let i = 0; i < ws.length; i++) s += ws[i]! * src[y * w + Math.min(w - 1, start + i)]!;
+        rows[y * outW + ox] = s;
+      }
     }
-  }
+    for (let oy = 0; oy < outH; oy++) {
+      const { start, w: ws } = wy[oy]!;
+      for (let ox = 0; ox < outW; ox++) {
+        let s = 0;
+        for (let i = 0; i < ws.length; i++) s += ws[i]! * rows[Math.min(h - 1, start + i) * outW + ox]!;
+        out[outOffset + oy * outW + ox] = s;
+      }
+    }
+  };
+}
+
+/** One plane resampled (planeResizer, for a single use). */
+export function resizePlane(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
   const out = new Float32Array(outH * outW);
-  for (let oy = 0; oy < outH; oy++) {
-    const { start, w: ws } = wy[oy]!;
-    for (let ox = 0; ox < outW; ox++) {
-      let s = 0;
-      ws.forEach((k, i) => (s += k * rows[Math.min(h - 1, start + i) * outW + ox]!));
-      out[oy * outW + ox] = s;
-    }
-  }
+  planeResizer(h, w, outH, outW)(src, out, 0);
   return out;
 }
 
@@ -49,11 +65,12 @@ export function prepareImages(set: ImageSet, size: number): Float32Array {
   const plane = size * size;
   const out = new Float32Array(count * channels * plane);
   const src = new Float32Array(height * width);
+  const resize = planeResizer(height, width, size, size);
   for (let n = 0; n < count; n++) {
     for (let c = 0; c < channels; c++) {
       const base = (n * channels + c) * height * width;
       for (let i = 0; i < src.length; i++) src[i] = set.images[base + i]! / 127.5 - 1;
-      out.set(resizePlane(src, height, width, size, size), (n * channels + c) * plane);
+      resize(src, out, (n * channels + c) * plane);
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // go up to the classifier's size, and real reference images take the same path (down to the
 // model's size as in training, then up), so both sides of the distance see the same blur.
 
-import { resizePlane } from '../data/loader.ts';
+import { planeResizer } from '../data/loader.ts';
 
 /** Images [count, C, from, from] resized plane by plane to [count, C, to, to] (area resampling). */
 export function resizeImages(images: Float32Array, count: number, channels: number, from: number, to: number): Float32Array {
@@ -11,9 +11,8 @@ export function resizeImages(images: Float32Array, count: number, channels: numb
   }
   if (from === to) return images.slice();
   const out = new Float32Array(count * channels * to * to);
-  for (let p = 0; p < count * channels; p++) {
-    out.set(resizePlane(images.subarray(p * from * from, (p + 1) * from * from), from, from, to, to), p * to * to);
-  }
+  const resize = planeResizer(from, from, to, to);
+  for (let p = 0; p < count * channels; p++) resize(images.subarray(p * from * from, (p + 1) * from * from), out, p * to * to);
   return out;
 }
 
