@@ -37,6 +37,8 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private recentlyReleased: GPUBuffer[] = [];
   private readonly classOf = new WeakMap<GPUBuffer, number>();
+  /** Creation order: free lists are kept in it, so a step that repeats gets the same buffers. */
+  private readonly serialOf = new WeakMap<GPUBuffer, number>();
   private stats: PoolStats = {
     allocatedBytes: 0,
     inUseBytes: 0,
@@ -69,6 +71,7 @@ export class BufferPool {
     } else {
       buffer = this.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
       this.classOf.set(buffer, cls);
+      this.serialOf.set(buffer, this.stats.buffersCreated);
       this.stats.buffersCreated++;
       this.stats.allocatedBytes += cls;
       this.stats.peakAllocatedBytes = Math.max(this.stats.peakAllocatedBytes, this.stats.allocatedBytes);
@@ -87,13 +90,19 @@ export class BufferPool {
 
   /** Called after each queue.submit: released buffers become free for any use. */
   onSubmit(): void {
+    const touched = new Set<GPUBuffer[]>();
     for (const b of this.recentlyReleased) {
       const cls = this.classOf.get(b)!;
       let list = this.free.get(cls);
       if (!list) this.free.set(cls, (list = []));
       list.push(b);
+      touched.add(list);
     }
     this.recentlyReleased = [];
+    // In creation order, the oldest last (popped first), whatever the release order was: the
+    // same sequence of acquires then binds the same buffers, and the dispatcher's cached bind
+    // groups for them are hit step after step.
+    for (const list of touched) list.sort((a, b) => this.serialOf.get(b)! - this.serialOf.get(a)!);
   }
 
   /** Destroys every free buffer (after a submit), returning their bytes to the device. */

@@ -5,7 +5,11 @@ import { bindGroupLayoutEntries, type KernelVariant } from '../shaders/kernel.ts
 import type { BufferPool } from './buffer-pool.ts';
 import { StagingPool } from './staging-pool.ts';
 
-const UNIFORM_CHUNK_BYTES = 64 * 1024;
+/**
+ * Uniform slots per chunk: 4096 dispatches of 256 bytes, so a submit's dispatches almost always
+ * share one chunk (its buffer is part of the bind-group cache key; the slot is a dynamic offset).
+ */
+const UNIFORM_CHUNK_BYTES = 1024 * 1024;
 /** Cached bind groups kept before the cache starts over (a training step uses a few thousand). */
 const BIND_GROUP_CACHE_ENTRIES = 16384;
 /** Timestamp queries per query set: a begin and an end for each of 256 compute passes. */
@@ -23,6 +27,7 @@ interface CachedPipeline {
 interface UniformChunk {
   buffer: GPUBuffer;
   mirror: ArrayBuffer;
+  view: DataView;
   used: number;
 }
 
@@ -210,19 +215,21 @@ export class Dispatcher {
     let chunk = this.uniformChunks[this.chunkInUse];
     if (chunk && chunk.used + slot > UNIFORM_CHUNK_BYTES) chunk = this.uniformChunks[++this.chunkInUse];
     if (!chunk) {
+      const mirror = new ArrayBuffer(UNIFORM_CHUNK_BYTES);
       chunk = {
         buffer: this.device.createBuffer({
           label: `uniforms-${this.uniformChunks.length}`,
           size: UNIFORM_CHUNK_BYTES,
           usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
         }),
-        mirror: new ArrayBuffer(UNIFORM_CHUNK_BYTES),
+        mirror,
+        view: new DataView(mirror),
         used: 0,
       };
       this.uniformChunks.push(chunk);
     }
     const offset = chunk.used;
-    variant.uniforms.pack(values, new DataView(chunk.mirror), offset);
+    variant.uniforms.pack(values, chunk.view, offset);
     chunk.used += slot;
     return { buffer: chunk.buffer, offset, size };
   }
