@@ -45,4 +45,20 @@ describe('the protocol', () => {
     expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
     expect(fromBase64('')).toEqual(new Uint8Array(0));
   });
+
+  test("a page's base64 (no Buffer) matches Node's, for a subarray too", () => {
+    const bytes = Uint8Array.from({ length: 70_001 }, (_, i) => (i * 31) % 256);
+    const part = bytes.subarray(5, 40_000);
+    const expected = [Buffer.from(bytes).toString('base64'), Buffer.from(part).toString('base64')];
+    const g = globalThis as { Buffer?: unknown };
+    const saved = g.Buffer;
+    g.Buffer = undefined;
+    let got: string[];
+    try {
+      got = [toBase64(bytes), toBase64(part)];
+    } finally {
+      g.Buffer = saved;
+    }
+    expect(got).toEqual(expected);
+  });
 });
