@@ -10,7 +10,7 @@
 // the tile is as tall as workgroup memory allows (16 KiB, WebGPU's default limit).
 
 import { ATTENTION_MAX_HEAD_DIM } from './attention.ts';
-import { comptime, defineKernel, type BindingDecl } from './kernel.ts';
+import { comptime, defineKernel, type BindingDecl, type BindingDecls } from './kernel.ts';
 
 /** Rows per workgroup (one per invocation). */
 export const ATTENTION_TILED_ROWS = 64;
@@ -49,11 +49,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let at = (${headRows} + min(row, ${rowsExpr} - 1u)) * D4;`;
 }
 
-/** Workgroup tiles of K and V rows and the entry point over query rows (forward and dQ). */
-function keyValueTilesEntry(attr: string, d4: number, tile: number): string {
-  return /* wgsl */ `var<workgroup> kTile: array<vec4<f32>, ${tile * d4}>;
+/**
+ * A kernel over query rows (forward and dQ): K and V rows streamed through workgroup tiles;
+ * `body` follows the entry point's header.
+ */
+function queryRowsKernel<const B extends BindingDecls>(name: string, bindings: B, body: string) {
+  return defineKernel({
+    name,
+    uniforms: UNIFORMS,
+    bindings,
+    specialise: SPEC,
+    workgroupSize: ATTENTION_TILED_ROWS,
+    body: ({ d4 }, k) => {
+      const tile = attentionTileRows(d4);
+      return /* wgsl */ `var<workgroup> kTile: array<vec4<f32>, ${tile * d4}>;
 var<workgroup> vTile: array<vec4<f32>, ${tile * d4}>;
-${entry(attr, d4, tile, 'params.tq', 'qHead')}`;
+${entry(k.entry, d4, tile, 'params.tq', 'qHead')}${body}`;
+    },
+  });
 }
 
 /** WGSL: cooperative load of `tile` rows starting at `first` of `count` rows into the named tiles. */
@@ -67,16 +80,10 @@ ${tiles.map(([tile, buf]) => `      ${tile}[i] = select(vec4<f32>(), ${buf}[src]
     workgroupBarrier();`.replace(/first_/g, first);
 }
 
-export const attentionTiledForwardKernel = defineKernel({
-  name: 'attention-tiled',
-  uniforms: UNIFORMS,
-  bindings: { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
-  specialise: SPEC,
-  workgroupSize: ATTENTION_TILED_ROWS,
-  body: ({ d4 }, k) => {
-    const tile = attentionTileRows(d4);
-    return /* wgsl */ `
-${keyValueTilesEntry(k.entry, d4, tile)}
+export const attentionTiledForwardKernel = queryRowsKernel(
+  'attention-tiled',
+  { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
+  /* wgsl */ `
   var q: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, D4>;
   for (var c = 0u; c < D4; c++) { q[c] = qs[at + c] * params.scale; }
@@ -108,20 +115,13 @@ ${loadTiles([['kTile', 'ks'], ['vTile', 'vs']], 'kHead', 'j0', 'params.tk')}
     for (var c = 0u; c < D4; c++) { outs[at + c] = o[c] / l; }
     lses[qHead + row] = m + log(l);
   }
-}`;
-  },
-});
+}`,
+);
 
-export const attentionTiledQueryGradKernel = defineKernel({
-  name: 'attention-tiled-grad-q',
-  uniforms: UNIFORMS,
-  bindings: { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_IN, gs: ROWS_IN, lses: 'read', dqs: ROWS_OUT, deltas: 'read_write' },
-  specialise: SPEC,
-  workgroupSize: ATTENTION_TILED_ROWS,
-  body: ({ d4 }, k) => {
-    const tile = attentionTileRows(d4);
-    return /* wgsl */ `
-${keyValueTilesEntry(k.entry, d4, tile)}
+export const attentionTiledQueryGradKernel = queryRowsKernel(
+  'attention-tiled-grad-q',
+  { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_IN, gs: ROWS_IN, lses: 'read', dqs: ROWS_OUT, deltas: 'read_write' },
+  /* wgsl */ `
   var q: array<vec4<f32>, D4>;
   var g: array<vec4<f32>, D4>;
   var dq: array<vec4<f32>, D4>;
@@ -151,9 +151,8 @@ ${loadTiles([['kTile', 'ks'], ['vTile', 'vs']], 'kHead', 'j0', 'params.tk')}
     for (var c = 0u; c < D4; c++) { dqs[at + c] = dq[c] * params.scale; }
     deltas[qHead + row] = delta;
   }
-}`;
-  },
-});
+}`,
+);
 
 export const attentionTiledKeyValueGradKernel = defineKernel({
   name: 'attention-tiled-grad-kv',

@@ -1,7 +1,7 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
 import { MAX_RANK, SIGMOID_WGSL, unrolledOffsets } from './common.ts';
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, type BindingDecl } from './kernel.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;
 
@@ -49,82 +49,58 @@ export type UnaryOp = keyof typeof UNARY_OPS;
 const UNARY_UNIFORMS = { count: 'u32', a: 'f32', b: 'f32' } as const;
 const unaryOp = comptime.oneOf(Object.keys(UNARY_OPS) as UnaryOp[]);
 
-export const unaryKernel = defineKernel({
-  name: 'unary',
-  uniforms: UNARY_UNIFORMS,
-  bindings: { xs: 'read', ys: 'read_write' },
-  specialise: { op: unaryOp },
-  workgroupSize: ELEMENTWISE_WORKGROUP,
-  invocations: 'count',
-  body: ({ op }, k) => `${HELPERS}
-${k.main}
-  let x = xs[idx];
-  ys[idx] = ${UNARY_OPS[op].forward};
-}`,
-});
-
-/** dx = f'(x)·dy, given the forward input x and output y. */
-export const unaryGradKernel = defineKernel({
-  name: 'unary-grad',
-  uniforms: UNARY_UNIFORMS,
-  bindings: { xs: 'read', ysOut: 'read', dys: 'read', dxs: 'read_write' },
-  specialise: { op: unaryOp },
-  workgroupSize: ELEMENTWISE_WORKGROUP,
-  invocations: 'count',
-  body: ({ op }, k) => `${HELPERS}
-${k.main}
-  let x = xs[idx];
-  let y = ysOut[idx];
-  let dy = dys[idx];
-  dxs[idx] = ${UNARY_OPS[op].derivative};
-}`,
-});
-
 const VEC4 = { access: 'read', type: 'vec4<f32>' } as const;
 const VEC4_OUT = { access: 'read_write', type: 'vec4<f32>' } as const;
 const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 
-/** The scalar expression applied to each component of vec4s: `x` is `${name}4.${c}` per name. */
-function perComponent(target: string, names: readonly string[], expr: string): string {
-  return COMPONENTS.map((c) => `  { ${names.map((n) => `let ${n} = ${n}4.${c};`).join(' ')} ${target}.${c} = ${expr}; }`).join('\n');
+/**
+ * Reads each input variable from its binding at idx and writes `expr` of them to `out`. With
+ * vec4 bindings the scalar expression runs once per component (the variable `x` is then
+ * component c of `x4`).
+ */
+function mapBody(inputs: readonly (readonly [variable: string, binding: string])[], out: string, expr: string, vec4: boolean): string {
+  if (!vec4) return `${inputs.map(([v, b]) => `  let ${v} = ${b}[idx];`).join('\n')}\n  ${out}[idx] = ${expr};`;
+  const names = inputs.map(([v]) => v);
+  const lanes = COMPONENTS.map((c) => `  { ${names.map((n) => `let ${n} = ${n}4.${c};`).join(' ')} r.${c} = ${expr}; }`);
+  return `${inputs.map(([v, b]) => `  let ${v}4 = ${b}[idx];`).join('\n')}\n  var r: vec4<f32>;\n${lanes.join('\n')}\n  ${out}[idx] = r;`;
 }
 
-// vec4 forms of the same maps, for tensors whose size is a multiple of 4 (`count` counts vec4s):
-// a quarter of the invocations and 16-byte loads (2x faster on SwiftShader at 4M elements, and
-// what a GPU's memory system wants).
-export const unaryVec4Kernel = defineKernel({
-  name: 'unary-vec4',
-  uniforms: UNARY_UNIFORMS,
-  bindings: { xs: VEC4, ys: VEC4_OUT },
-  specialise: { op: unaryOp },
-  workgroupSize: ELEMENTWISE_WORKGROUP,
-  invocations: 'count',
-  body: ({ op }, k) => `${HELPERS}
-${k.main}
-  let x4 = xs[idx];
-  var y: vec4<f32>;
-${perComponent('y', ['x'], UNARY_OPS[op].forward)}
-  ys[idx] = y;
-}`,
-});
+/**
+ * y = f(x), and dx = f'(x)·dy given the forward input x and output y; `-vec4` forms for tensors
+ * whose size is a multiple of 4 (`count` counts vec4s): a quarter of the invocations and 16-byte
+ * loads (2x faster on SwiftShader at 4M elements, and what a GPU's memory system wants).
+ */
+function unaryKernels<const In extends BindingDecl | 'read', const Out extends BindingDecl | 'read_write'>(suffix: string, input: In, output: Out) {
+  const vec4 = suffix !== '';
+  return {
+    forward: defineKernel({
+      name: `unary${suffix}`,
+      uniforms: UNARY_UNIFORMS,
+      bindings: { xs: input, ys: output },
+      specialise: { op: unaryOp },
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      invocations: 'count',
+      body: ({ op }, k) => `${HELPERS}\n${k.main}\n${mapBody([['x', 'xs']], 'ys', UNARY_OPS[op].forward, vec4)}\n}`,
+    }),
+    grad: defineKernel({
+      name: `unary-grad${suffix}`,
+      uniforms: UNARY_UNIFORMS,
+      bindings: { xs: input, ysOut: input, dys: input, dxs: output },
+      specialise: { op: unaryOp },
+      workgroupSize: ELEMENTWISE_WORKGROUP,
+      invocations: 'count',
+      body: ({ op }, k) =>
+        `${HELPERS}\n${k.main}\n${mapBody([['x', 'xs'], ['y', 'ysOut'], ['dy', 'dys']], 'dxs', UNARY_OPS[op].derivative, vec4)}\n}`,
+    }),
+  };
+}
 
-export const unaryGradVec4Kernel = defineKernel({
-  name: 'unary-grad-vec4',
-  uniforms: UNARY_UNIFORMS,
-  bindings: { xs: VEC4, ysOut: VEC4, dys: VEC4, dxs: VEC4_OUT },
-  specialise: { op: unaryOp },
-  workgroupSize: ELEMENTWISE_WORKGROUP,
-  invocations: 'count',
-  body: ({ op }, k) => `${HELPERS}
-${k.main}
-  let x4 = xs[idx];
-  let y4 = ysOut[idx];
-  let dy4 = dys[idx];
-  var dx: vec4<f32>;
-${perComponent('dx', ['x', 'y', 'dy'], UNARY_OPS[op].derivative)}
-  dxs[idx] = dx;
-}`,
-});
+const scalarUnary = unaryKernels('', 'read', 'read_write');
+const vec4Unary = unaryKernels('-vec4', VEC4, VEC4_OUT);
+export const unaryKernel = scalarUnary.forward;
+export const unaryGradKernel = scalarUnary.grad;
+export const unaryVec4Kernel = vec4Unary.forward;
+export const unaryGradVec4Kernel = vec4Unary.grad;
 
 export const BINARY_OPS = {
   add: 'a + b',

@@ -181,9 +181,19 @@ export const matmulTiledKernel = defineKernel({
     const BK = MATMUL_TILED_K;
     const THREADS = TILED_WG * TILED_WG;
     const LOADS = (BLOCK * BK) / THREADS;
-    // Slab element e of A: (m, kk); of B: (kk, n). Neighbouring e follow the unit stride.
-    const aCoords = aTransposed ? `let m = e % ${BLOCK}u; let kk = e / ${BLOCK}u;` : `let kk = e % ${BK}u; let m = e / ${BK}u;`;
-    const bCoords = bTransposed ? `let kk = e % ${BK}u; let n = e / ${BK}u;` : `let n = e % ${BLOCK}u; let kk = e / ${BLOCK}u;`;
+    // Slab element e's (r, kk), r a row of A (m) or a column of B (n); neighbouring e follow the
+    // unit stride: r for a transposed A and a plain B, kk otherwise.
+    const coords = (rFastest: boolean): string =>
+      rFastest ? `let r = e % ${BLOCK}u; let kk = e / ${BLOCK}u;` : `let kk = e % ${BK}u; let r = e / ${BK}u;`;
+    /** Stages one element of A's or B's slab, zero outside the matrix and the K slice. */
+    const stage = (slab: string, rFastest: boolean, first: string, limit: string, buffer: string, offset: string, strideR: string, strideK: string): string => `{
+        ${coords(rFastest)}
+        let g = ${first} + r;
+        let gk = k0 + kk;
+        var v = 0.0;
+        if (g < params.${limit} && gk < kEnd) { v = ${buffer}[${offset} + g * params.${strideR} + gk * params.${strideK}]; }
+        ${slab}[kk * ${BLOCK}u + r] = v;
+      }`;
     return `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
 var<workgroup> slabA: array<f32, ${BK * BLOCK}>;
@@ -204,22 +214,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var k0 = kBegin; k0 < kEnd; k0 += ${BK}u) {
     for (var i = 0u; i < ${LOADS}u; i++) {
       let e = li + i * ${THREADS}u;
-      {
-        ${aCoords}
-        let gm = blockRow + m;
-        let gk = k0 + kk;
-        var v = 0.0;
-        if (gm < params.M && gk < kEnd) { v = as_[offs.x + gm * params.aStrideM + gk * params.aStrideK]; }
-        slabA[kk * ${BLOCK}u + m] = v;
-      }
-      {
-        ${bCoords}
-        let gn = blockCol + n;
-        let gk = k0 + kk;
-        var v = 0.0;
-        if (gn < params.N && gk < kEnd) { v = bs[offs.y + gk * params.bStrideK + gn * params.bStrideN]; }
-        slabB[kk * ${BLOCK}u + n] = v;
-      }
+      ${stage('slabA', aTransposed, 'blockRow', 'M', 'as_', 'offs.x', 'aStrideM', 'aStrideK')}
+      ${stage('slabB', !bTransposed, 'blockCol', 'N', 'bs', 'offs.y', 'bStrideN', 'bStrideK')}
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
