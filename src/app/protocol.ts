@@ -131,6 +131,8 @@ export interface BenchRequest {
 export interface HarnessProtocol {
   runChecks(): Promise<CheckRow[]>;
   runBench(request?: BenchRequest): Promise<BenchReport>;
+  /** Overrides kernel choices for the rest of the host's life (src/engine/tuning.ts; the CLI's DDPM_TUNING). */
+  setTuning(overrides: Record<string, unknown>): void;
 }
 
 /** The argument list and result of protocol method `K`. */

@@ -16,9 +16,29 @@ export function useHost(kind: HostKind): void {
   hostKind = kind;
 }
 
+/**
+ * DDPM_TUNING='{"convTiledMinChannels":64}': kernel choices (src/engine/tuning.ts) replaced in
+ * either host, for A/B runs of one workload under two shapes.
+ */
+function tuningOverrides(): Record<string, unknown> | null {
+  const text = process.env.DDPM_TUNING;
+  if (!text) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`DDPM_TUNING must be a JSON object of kernel tuning fields: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`DDPM_TUNING must be a JSON object of kernel tuning fields, not ${text}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** Runs `fn` with a fresh engine host (headless Chromium, or Dawn in Node), and always shuts it down. */
 export async function withHarness<T>(fn: (host: Host) => Promise<T>): Promise<T> {
   const started = Date.now();
+  const overrides = tuningOverrides();
   let host: Host;
   if (hostKind === 'node') {
     progress('starting WebGPU in Node (Dawn)…');
@@ -36,6 +56,14 @@ export async function withHarness<T>(fn: (host: Host) => Promise<T>): Promise<T>
         },
       }),
     );
+  }
+  if (overrides) {
+    try {
+      await callHarness(host, 'setTuning', overrides);
+    } catch (e) {
+      await host.close();
+      throw e;
+    }
   }
   progress(`${hostKind === 'node' ? 'engine' : 'harness'} ready: ${host.where} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   try {

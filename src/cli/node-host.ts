@@ -65,17 +65,8 @@ export async function startNodeHost(): Promise<Host> {
     runChecks: () => runOpChecks(),
     runBench: (request?: { only?: string[]; peers?: string[] }) => runBench(request as Parameters<typeof runBench>[0]),
     report: () => engine.runtime().report,
+    setTuning: (overrides: Record<string, never>) => engine.runtime().setTuning(overrides),
   };
-  // DDPM_TUNING='{"attentionMaterialiseMaxKeys":1024}': kernel choices for A/B runs (src/engine/tuning.ts).
-  if (process.env.DDPM_TUNING) {
-    let overrides: unknown;
-    try {
-      overrides = JSON.parse(process.env.DDPM_TUNING);
-    } catch (e) {
-      throw new Error(`DDPM_TUNING must be a JSON object of kernel tuning fields: ${(e as Error).message}`);
-    }
-    engine.runtime().setTuning(overrides as Record<string, never>);
-  }
   const report = engine.runtime().report;
   return {
     kind: 'node',

@@ -42,6 +42,7 @@ try {
     /** Imports a source module into the page (tests reach model code this way). */
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,
+    setTuning: (overrides: Record<string, unknown>) => ddpm.runtime().setTuning(overrides),
     /** Training, sampling and evaluation for the CLI (src/cli/commands). */
     session: await createPageSession(),
   } satisfies HarnessProtocol & Record<string, unknown>;

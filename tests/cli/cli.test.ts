@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
-function ddpm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+function ddpmWith(env: Record<string, string>, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+const ddpm = (...args: string[]) => ddpmWith({}, ...args);
 
 describe('ddpm CLI', () => {
   test('schedule --json has the documented keys, computed in float64', () => {
@@ -52,5 +53,17 @@ describe('ddpm CLI', () => {
     expect(readFileSync(path).equals(junk)).toBe(true);
     const missing = ddpm('sample', '--ckpt', join(dir, 'nope.safetensors'));
     expect(missing.stderr).toMatch(/cannot read checkpoint '.*nope.safetensors': ENOENT/);
+  });
+
+  test('DDPM_TUNING that is not a JSON object, or names no tuning field, is refused with what it must be', () => {
+    const notJson = ddpmWith({ DDPM_TUNING: '{conv: 1}' }, 'bench', '--only', 'add_4m');
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/DDPM_TUNING must be a JSON object of kernel tuning fields/);
+    expect(notJson.stderr).not.toMatch(/starting/);
+    const array = ddpmWith({ DDPM_TUNING: '[1]' }, 'bench', '--only', 'add_4m');
+    expect(array.stderr).toMatch(/DDPM_TUNING must be a JSON object of kernel tuning fields, not \[1\]/);
+    const unknown = ddpmWith({ DDPM_TUNING: '{"convTiles":8}' }, 'bench', '--only', 'add_4m');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown kernel tuning field\(s\) convTiles: use convTiledMinChannels, /);
   });
 });
