@@ -16,9 +16,12 @@
 //                   round the mean by up to 3e-5 (x − center is exact there; offset is small);
 //   apply:          y = (x − mean)·rstd·gamma[c] + beta[c], then SiLU if asked.
 // Backward, with ŷ = dy (× SiLU′(z) when fused, z the pre-activation) and x̂ the normalised x:
-//   channel sums:   per (n, c, k): Σ ŷ and Σ ŷ·x̂ over the thread's share of the plane;
+//   channel sums:   per (n, c, k): Σ ŷ and Σ ŷ·x̂ over the thread's share of the plane, as two
+//                   planes [2][N·C·T] (all Σ ŷ first);
 //   reduce:         dgamma = Σ ŷ·x̂, dbeta = Σ ŷ over (n, k), and per (n, g) the two means of
-//                   dx̂ = ŷ·gamma that the input gradient needs;
+//                   dx̂ = ŷ·gamma that the input gradient needs. When N·T is long (a big batch
+//                   of large planes) dgamma and dbeta come from the engine's parallel sum over
+//                   (n, k) instead of one serial loop per channel;
 //   input grad:     dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 
 import { SIGMOID_WGSL } from './common.ts';
@@ -164,7 +167,7 @@ export const groupNormApplyKernel = defineKernel({
     ),
 });
 
-/** sums[2·idx] = Σ ŷ, sums[2·idx + 1] = Σ ŷ·x̂ over thread idx = (n·C + c)·T + k; `count` = N·C·T. */
+/** sums[idx] = Σ ŷ, sums[count + idx] = Σ ŷ·x̂ over thread idx = (n·C + c)·T + k; `count` = N·C·T. */
 export const groupNormChannelSumsKernel = defineKernel({
   name: 'group-norm-grad-channel-sums',
   uniforms: GROUP_NORM_UNIFORMS,
@@ -181,21 +184,29 @@ export const groupNormChannelSumsKernel = defineKernel({
     let g = throughSilu(dys[i], xhat * gamma[c] + beta[c]);
     acc += vec2<f32>(g, g * xhat);
   }
-  sums[2u * idx] = acc.x;
-  sums[2u * idx + 1u] = acc.y;`,
+  sums[idx] = acc.x;
+  sums[params.count + idx] = acc.y;`,
     ),
 });
 
 /**
- * Two reductions of the channel sums in one launch (`count` = C + N·G threads):
- * threads [0, C) sum over the batch and the plane's threads into dgamma[c] and dbeta[c];
- * threads [C, C + N·G) sum over their group's planes into coef[2·ng] = mean(dx̂) and
- * coef[2·ng + 1] = mean(dx̂·x̂).
+ * Two reductions of the channel sums in one launch (`count` = C + N·G threads; the sums hold
+ * `planes` = N·C·T pairs): threads [0, C) sum over the batch and the plane's threads into
+ * dgamma[c] and dbeta[c], or copy them from `totals` ([2][C]: Σ ŷ, Σ ŷ·x̂) where the op summed
+ * them in parallel; threads [C, C + N·G) sum over their group's planes into coef[2·ng] =
+ * mean(dx̂) and coef[2·ng + 1] = mean(dx̂·x̂).
  */
 export const groupNormGradReduceKernel = defineKernel({
   name: 'group-norm-grad-reduce',
-  uniforms: GROUP_NORM_UNIFORMS,
-  bindings: { sums: 'read', gamma: 'read', dgamma: 'read_write', dbeta: 'read_write', coef: 'read_write' },
+  uniforms: { ...GROUP_NORM_UNIFORMS, planes: 'u32' },
+  bindings: {
+    sums: 'read',
+    totals: { access: 'read', optional: true },
+    gamma: 'read',
+    dgamma: 'read_write',
+    dbeta: 'read_write',
+    coef: 'read_write',
+  },
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
   body: (_, k) =>
@@ -203,14 +214,20 @@ export const groupNormGradReduceKernel = defineKernel({
       k.main,
       `  let C = params.channels;
   let T = params.rowThreads;
+  let P = params.planes;
   if (idx < C) {
-    var acc = vec2<f32>(0.0, 0.0);
+${
+  k.has.totals
+    ? `    dbeta[idx] = totals[idx];
+    dgamma[idx] = totals[C + idx];`
+    : `    var acc = vec2<f32>(0.0, 0.0);
     for (var n = 0u; n < params.batch; n++) {
-      let at = 2u * (n * C + idx) * T;
-      for (var k = 0u; k < 2u * T; k += 2u) { acc += vec2<f32>(sums[at + k], sums[at + k + 1u]); }
+      let at = (n * C + idx) * T;
+      for (var k = 0u; k < T; k++) { acc += vec2<f32>(sums[at + k], sums[P + at + k]); }
     }
     dbeta[idx] = acc.x;
-    dgamma[idx] = acc.y;
+    dgamma[idx] = acc.y;`
+}
     return;
   }
   let ng = idx - C;
@@ -219,9 +236,9 @@ export const groupNormGradReduceKernel = defineKernel({
   let firstPlane = (ng / params.groups) * C + firstChannel;
   var acc = vec2<f32>(0.0, 0.0);
   for (var j = 0u; j < cg; j++) {
-    let at = 2u * (firstPlane + j) * T;
+    let at = (firstPlane + j) * T;
     var plane = vec2<f32>(0.0, 0.0);
-    for (var k = 0u; k < 2u * T; k += 2u) { plane += vec2<f32>(sums[at + k], sums[at + k + 1u]); }
+    for (var k = 0u; k < T; k++) { plane += vec2<f32>(sums[at + k], sums[P + at + k]); }
     acc += gamma[firstChannel + j] * plane;
   }
   let m = f32(cg * params.spatial);

@@ -6,7 +6,8 @@ import type { CheckCase, Distribution, OpCheck } from './runner.ts';
 
 /**
  * Odd channel counts and spatial sizes, groups 1, C and in between, rank 2 to 4, SiLU on and off,
- * and inputs near 1e3 (which a one-pass E[x²] − E[x]² variance would get badly wrong).
+ * inputs near 1e3 (which a one-pass E[x²] − E[x]² variance would get badly wrong), and a batch
+ * of large planes whose dgamma/dbeta take the parallel sum (N·T = 17·32 > SERIAL_CHANNEL_SUM_MAX).
  */
 const SHAPES: { shape: number[]; options: RefGroupNormOptions; dist?: Distribution }[] = [
   { shape: [2, 1, 7, 7], options: { groups: 1 } },
@@ -22,6 +23,7 @@ const SHAPES: { shape: number[]; options: RefGroupNormOptions; dist?: Distributi
   { shape: [2, 8, 9, 9], options: { groups: 4 }, dist: { scale: 1, offset: 1000 } },
   { shape: [2, 6, 7, 7], options: { groups: 3, silu: true }, dist: { scale: 1, offset: 1000 } },
   { shape: [1, 2, 33, 33], options: { groups: 1 }, dist: { scale: 2, offset: -1000 } },
+  { shape: [17, 4, 32, 32], options: { groups: 2, silu: true } },
 ];
 
 function caseName(shape: number[], { groups, eps, silu }: RefGroupNormOptions, dist?: Distribution): string {

@@ -16,6 +16,13 @@ import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
+import { reduceSumRaw } from './raw/reduce.ts';
+
+/**
+ * Partial sums per channel (batch × plane threads) the backward's reduce kernel adds serially;
+ * past this the parallel sum takes them (ddpm-cifar10 at batch 128: 4096).
+ */
+export const SERIAL_CHANNEL_SUM_MAX = 512;
 
 export interface GroupNormOptions {
   /** Number of groups; must divide the channel count. */
@@ -89,16 +96,20 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
     const dbeta = x.size > 0 ? emptyTensor([channels], `${op}-grad-beta`) : zeros([channels]);
     const dx = x.requiresGrad ? emptyTensor(x.shape, `${op}-grad-x`) : null;
     if (x.size === 0) return [dx, dgamma, dbeta];
-    const sums = emptyTensor([planeCount, 2], `${op}-grad-sums`);
+    const sums = emptyTensor([2, batch, channels, planeThreads], `${op}-grad-sums`);
     const coef = emptyTensor([batch * groups, 2], `${op}-grad-coef`);
     const planes = threads(planeCount, planeThreads);
     launch(groupNormChannelSumsKernel, {}, { xs: x, dys: dy, gamma, beta, stats, sums }, planes);
+    // A channel's dgamma/dbeta sum N·T partial sums: serially in the reduce kernel while short,
+    // else with the engine's parallel sum (one thread per channel would leave a GPU idle).
+    const totals = batch * planeThreads > SERIAL_CHANNEL_SUM_MAX ? reduceSumRaw(sums, [1, 3], 1) : null;
     launch(
       groupNormGradReduceKernel,
       {},
-      { sums, gamma, dgamma, dbeta, coef },
-      threads(channels + batch * groups, planeThreads),
+      { sums, totals, gamma, dgamma, dbeta, coef },
+      { ...threads(channels + batch * groups, planeThreads), planes: planeCount },
     );
+    totals?.dispose();
     if (dx) launch(groupNormInputGradKernel, {}, { xs: x, dys: dy, gamma, beta, stats, coef, dxs: dx }, planes);
     sums.dispose();
     coef.dispose();
