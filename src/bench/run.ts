@@ -128,6 +128,11 @@ function describeBenchDevice(): Record<string, unknown> {
     adapter: report.adapter,
     isFallbackAdapter: report.isFallbackAdapter,
     timestampQuery: dispatcher.canTimePasses,
+    subgroups: !report.features.includes('subgroups')
+      ? 'no'
+      : report.subgroupSizes
+        ? `sizes ${report.subgroupSizes[0]}–${report.subgroupSizes[1]}${runtime().tuning.subgroups ? '' : ' (unused)'}`
+        : 'yes',
     browser: navigator.userAgent,
     cpuThreads: navigator.hardwareConcurrency,
     features: report.features,

@@ -5,6 +5,8 @@ export interface DeviceReport {
   isFallbackAdapter: boolean;
   features: string[];
   limits: Record<string, number>;
+  /** The adapter's subgroup sizes [min, max] where it reports them (with the 'subgroups' feature). */
+  subgroupSizes: [number, number] | null;
 }
 
 export class WebGpuUnavailableError extends Error {
@@ -75,5 +77,13 @@ export function describeDevice(device: GPUDevice, adapter: GPUAdapter | null): D
     ),
     features: [...device.features].map(String).sort(),
     limits,
+    subgroupSizes: subgroupSizesOf(info),
   };
+}
+
+function subgroupSizesOf(info: unknown): [number, number] | null {
+  const sizes = info as { subgroupMinSize?: unknown; subgroupMaxSize?: unknown } | undefined;
+  const min = sizes?.subgroupMinSize;
+  const max = sizes?.subgroupMaxSize;
+  return typeof min === 'number' && typeof max === 'number' && min > 0 ? [min, max] : null;
 }

@@ -1,6 +1,6 @@
 // The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
 
-import { kernelTuning, type KernelTuning } from './tuning.ts';
+import { kernelTuning, TUNING_FEATURES, type KernelTuning } from './tuning.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -57,7 +57,20 @@ export class Runtime extends EventTarget {
   setTuning(overrides: Partial<KernelTuning>): void {
     const unknown = Object.keys(overrides).filter((k) => !(k in this.chosenTuning));
     if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use ${Object.keys(this.chosenTuning).join(', ')}`);
+    this.checkFeatures(overrides);
     this.chosenTuning = { ...this.chosenTuning, ...overrides };
+  }
+
+  /** The device features that `overrides` turn on and this device lacks (none: it can run them). */
+  missingFeatures(overrides: Partial<KernelTuning>): string[] {
+    return Object.entries(TUNING_FEATURES)
+      .filter(([field, feature]) => overrides[field as keyof KernelTuning] === true && !this.report.features.includes(feature))
+      .map(([, feature]) => feature);
+  }
+
+  private checkFeatures(overrides: Partial<KernelTuning>): void {
+    const missing = this.missingFeatures(overrides);
+    if (missing.length > 0) throw new Error(`kernel tuning needs the device feature(s) ${missing.join(', ')}, which this adapter lacks`);
   }
 
   /**
@@ -65,6 +78,7 @@ export class Runtime extends EventTarget {
    * synchronously uses the overrides (checks run a real GPU's kernels on a software adapter).
    */
   withTuning<T>(overrides: Partial<KernelTuning>, fn: () => T): T {
+    this.checkFeatures(overrides);
     const saved = this.chosenTuning;
     this.chosenTuning = { ...saved, ...overrides };
     try {

@@ -45,7 +45,15 @@ export interface KernelTuning {
   transposeTiled: boolean;
   /** Whether attention over at most this many keys materialises the scores (matmul, softmax, matmul); 0: never. */
   attentionMaterialiseMaxKeys: number;
+  /**
+   * Whether reductions inside a workgroup (softmax rows, the sum's GPU pass) use subgroup
+   * operations; only where the device has the 'subgroups' feature.
+   */
+  subgroups: boolean;
 }
+
+/** Device features that some tuning choices need: a choice is refused on a device without its feature. */
+export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups' };
 
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
 export function isSoftwareAdapter(report: DeviceReport): boolean {
@@ -79,5 +87,6 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // 16384 interleaved lanes 10.4–11.9 ms, 64 runs 13 ms.
     reduceTargetItems: software ? 1024 : 16384,
     reduceChunked: software,
+    subgroups: report.features.includes('subgroups'),
   };
 }

@@ -199,9 +199,17 @@ export interface KernelDeclaration<
    * (folded) grid from it and `main` returns past it; without it the launch passes a grid.
    */
   readonly invocations?: C;
+  /**
+   * WGSL extensions a specialisation enables (`enable subgroups;` heads its code); the device
+   * must have the matching feature, which the caller's tuning checks (src/engine/tuning.ts).
+   */
+  readonly extensions?: (spec: SpecValues<S>) => readonly WgslExtension[];
   /** The WGSL after the header (helpers and entry point). */
   readonly body: (spec: SpecValues<S>, k: BodyContext<B>) => string;
 }
+
+/** WGSL `enable` extensions a kernel may use. */
+export type WgslExtension = 'subgroups';
 
 /** One specialisation, ready to compile: what the dispatcher builds a pipeline from. */
 export interface KernelVariant {
@@ -249,6 +257,7 @@ export class Kernel<
   private readonly optional: readonly StorageBinding[];
   private readonly byName: ReadonlyMap<string, StorageBinding>;
   private readonly body: (spec: never, k: BodyContext<B>) => string;
+  private readonly extensions: (spec: never) => readonly WgslExtension[];
 
   constructor(decl: KernelDeclaration<U, B, S, U32Field<U> | undefined>) {
     this.name = decl.name;
@@ -272,6 +281,7 @@ export class Kernel<
     }
     this.params = Object.entries(decl.specialise ?? {});
     this.body = decl.body as (spec: never, k: BodyContext<B>) => string;
+    this.extensions = (decl.extensions ?? (() => [])) as (spec: never) => readonly WgslExtension[];
   }
 
   /** Validates `spec` against the declared specialisation constants. */
@@ -327,6 +337,7 @@ export class Kernel<
   private variant(key: string, spec: object, present: ReadonlySet<string>): KernelVariant {
     const storage = this.storage.filter((b) => !b.optional || present.has(b.name));
     const header = [
+      ...this.extensions(spec as never).map((e) => `enable ${e};`),
       this.uniforms.wgslStruct(),
       '@group(0) @binding(0) var<uniform> params: Params;',
       ...storage.map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.type}>;`),

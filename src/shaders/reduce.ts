@@ -90,3 +90,44 @@ export const reduceSumVec4Kernel = defineKernel({
   out[idx] = (acc.x + acc.y + acc.z + acc.w) * params.scale;
 }`,
 });
+
+/**
+ * The contiguous vec4 case on a device with subgroups: a workgroup's invocations are 64
+ * interleaved lanes of one output (lanes is a multiple of 64); each subgroup adds its lanes in
+ * registers, and the workgroup's first invocation adds the subgroups' sums into out[workgroup],
+ * so the next pass has 64× fewer partial sums. Subgroups are runs of consecutive invocation
+ * indices, as every implementation forms them for a 1-D workgroup.
+ */
+export const reduceSumWorkgroupKernel = defineKernel({
+  name: 'reduce-sum-workgroup',
+  uniforms: { workgroups: 'u32', redCount: 'u32', lanes: 'u32', scale: 'f32' },
+  bindings: { xs: { access: 'read', type: 'vec4<f32>' }, out: 'read_write' },
+  extensions: () => ['subgroups'],
+  workgroupSize: REDUCE_WORKGROUP,
+  body: (_, k) => /* wgsl */ `
+var<workgroup> subgroupSums: array<f32, ${REDUCE_WORKGROUP}>;
+${k.entry}
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_invocation_id) sgLane: u32, @builtin(subgroup_size) sgSize: u32) {
+  // Workgroups past the end (a folded grid) run on a clamped one and write nothing: no early
+  // return before the barrier.
+  let group = wid.x + wid.y * nwg.x;
+  let wg = min(group, params.workgroups - 1u);
+  let idx = wg * ${REDUCE_WORKGROUP}u + lid;
+  let o = idx / params.lanes;
+  let lane = idx % params.lanes;
+  let quads = params.redCount / 4u;
+  let base = o * quads;
+  var acc = vec4<f32>(0.0);
+  for (var q = lane; q < quads; q += params.lanes) { acc += xs[base + q]; }
+  let total = subgroupAdd(acc.x + acc.y + acc.z + acc.w);
+  if (sgLane == 0u) { subgroupSums[lid / sgSize] = total; }
+  workgroupBarrier();
+  if (lid == 0u && group < params.workgroups) {
+    var sum = subgroupSums[0];
+    for (var i = 1u; i < ${REDUCE_WORKGROUP}u / sgSize; i++) { sum += subgroupSums[i]; }
+    out[group] = sum * params.scale;
+  }
+}`,
+});

@@ -8,52 +8,80 @@ export const SOFTMAX_WORKGROUP = 64;
 export type SoftmaxKind = 'softmax' | 'log-softmax';
 const softmaxKind = comptime.oneOf<SoftmaxKind>(['softmax', 'log-softmax']);
 
-/** Workgroup-wide reduction of `v` with `combine` ('max' or '+'); every thread gets the result. */
-const REDUCE_FN = /* wgsl */ `
-var<workgroup> scratch: array<f32, ${SOFTMAX_WORKGROUP}>;
-fn workgroupReduce(v: f32, lid: u32, isMax: bool) -> f32 {
+/**
+ * Workgroup-wide reductions of `v` (max and sum); every thread gets the result. Without
+ * subgroups: a tree in workgroup memory (log2(64) barriers). With them: each subgroup reduces
+ * in registers, its first invocation posts the result, and one barrier later every thread
+ * combines the 64 / subgroup-size posts (subgroups are runs of consecutive invocation indices,
+ * as every implementation forms them for a 1-D workgroup).
+ */
+function reduceFns(subgroups: boolean): string {
+  const fn = (name: string, combine: (a: string, b: string) => string, subgroupOp: string) =>
+    subgroups
+      ? `fn ${name}(v: f32, lid: u32, lane: u32, laneCount: u32) -> f32 {
+  let r = ${subgroupOp}(v);
+  if (lane == 0u) { scratch[lid / laneCount] = r; }
+  workgroupBarrier();
+  var t = scratch[0];
+  for (var i = 1u; i < ${SOFTMAX_WORKGROUP}u / laneCount; i++) { t = ${combine('t', 'scratch[i]')}; }
+  workgroupBarrier();
+  return t;
+}`
+      : `fn ${name}(v: f32, lid: u32, lane: u32, laneCount: u32) -> f32 {
   scratch[lid] = v;
   workgroupBarrier();
   for (var stride = ${SOFTMAX_WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
-    if (lid < stride) {
-      let o = scratch[lid + stride];
-      scratch[lid] = select(scratch[lid] + o, max(scratch[lid], o), isMax);
-    }
+    if (lid < stride) { scratch[lid] = ${combine('scratch[lid]', 'scratch[lid + stride]')}; }
     workgroupBarrier();
   }
   let r = scratch[0];
   workgroupBarrier();
   return r;
-}
+}`;
+  return /* wgsl */ `
+var<workgroup> scratch: array<f32, ${SOFTMAX_WORKGROUP}>;
+${fn('workgroupMax', (a, b) => `max(${a}, ${b})`, 'subgroupMax')}
+${fn('workgroupSum', (a, b) => `${a} + ${b}`, 'subgroupAdd')}
 `;
+}
 
 /** The entry point after `entry` (the @compute attribute): one workgroup per row. */
-const MAIN = /* wgsl */ `
+const main = (subgroups: boolean): string => /* wgsl */ `
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+        @builtin(local_invocation_index) lid: u32${
+          subgroups
+            ? `,
+        @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) laneCount: u32`
+            : ''
+        }) {${subgroups ? '' : '\n  let lane = 0u;\n  let laneCount = 1u;'}
   let row = wid.x + wid.y * nwg.x;
   // Rows past the end still take part in the barriers, on a clamped row, and write nothing.
   let base = min(row, params.rows - 1u) * params.cols;`;
+
+/** Both kernels' compile-time choices: the kind, and whether the reductions use subgroups. */
+const SOFTMAX_SPEC = { kind: softmaxKind, subgroups: comptime.bool() };
+const extensions = ({ subgroups }: { subgroups: boolean }) => (subgroups ? (['subgroups'] as const) : []);
 
 export const softmaxKernel = defineKernel({
   name: 'softmax',
   uniforms: { rows: 'u32', cols: 'u32' },
   bindings: { xs: 'read', ys: 'read_write' },
-  specialise: { kind: softmaxKind },
+  specialise: SOFTMAX_SPEC,
+  extensions,
   workgroupSize: SOFTMAX_WORKGROUP,
-  body: ({ kind }, k) => {
+  body: ({ kind, subgroups }, k) => {
     const write =
       kind === 'softmax'
         ? 'ys[base + c] = exp(xs[base + c] - m) / s;'
         : 'ys[base + c] = xs[base + c] - m - log(s);';
-    return `${REDUCE_FN}
-${k.entry}${MAIN}
+    return `${reduceFns(subgroups)}
+${k.entry}${main(subgroups)}
   var m = -3.402823e38;
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, xs[base + c]); }
-  m = workgroupReduce(m, lid, true);
+  m = workgroupMax(m, lid, lane, laneCount);
   var s = 0.0;
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { s += exp(xs[base + c] - m); }
-  s = workgroupReduce(s, lid, false);
+  s = workgroupSum(s, lid, lane, laneCount);
   if (row >= params.rows) { return; }
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { ${write} }
 }`;
@@ -68,15 +96,16 @@ export const softmaxGradKernel = defineKernel({
   name: 'softmax-grad',
   uniforms: { rows: 'u32', cols: 'u32' },
   bindings: { ys: 'read', dys: 'read', dxs: 'read_write' },
-  specialise: { kind: softmaxKind },
+  specialise: SOFTMAX_SPEC,
+  extensions,
   workgroupSize: SOFTMAX_WORKGROUP,
-  body: ({ kind }, k) => {
+  body: ({ kind, subgroups }, k) => {
     const soft = kind === 'softmax';
-    return `${REDUCE_FN}
-${k.entry}${MAIN}
+    return `${reduceFns(subgroups)}
+${k.entry}${main(subgroups)}
   var t = 0.0;
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { t += dys[base + c]${soft ? ' * ys[base + c]' : ''}; }
-  t = workgroupReduce(t, lid, false);
+  t = workgroupSum(t, lid, lane, laneCount);
   if (row >= params.rows) { return; }
   for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) {
     ${soft ? 'dxs[base + c] = ys[base + c] * (dys[base + c] - t);' : 'dxs[base + c] = dys[base + c] - exp(ys[base + c]) * t;'}

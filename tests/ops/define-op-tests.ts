@@ -28,12 +28,14 @@ export function defineOpTests(checks: readonly OpCheck[]): void {
             expect(err, `seed ${seed}`).toBeLessThan(REF_FD_TOLERANCE);
           });
         }
-        test(`${c.name}: GPU forward${differentiable ? ' and gradients' : ''} vs float64 reference`, async () => {
+        test(`${c.name}: GPU forward${differentiable ? ' and gradients' : ''} vs float64 reference`, async (ctx) => {
           const result = await inPage(
             ({ op, name, runSeed }): Promise<GpuCheckResult> =>
               (window as any).ddpmHarness.runGpuCheck(op, name, runSeed),
             { op: check.op, name: c.name, runSeed: RUN_SEED },
           );
+          // Only where the test adapter lacks a feature the case's kernels need (SwiftShader has them).
+          if (result.notRun) ctx.skip(result.notRun);
           const tol = c.tolerance ?? GPU_TOLERANCE;
           expect(result.forward, `forward, seed ${seed}`).toBeLessThan(tol);
           for (const input of c.inputs) {

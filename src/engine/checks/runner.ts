@@ -138,6 +138,8 @@ export function checkReferenceGradient(c: CheckCase, seed: number, maxProbes = 4
 export interface GpuCheckResult {
   forward: number;
   grads: Record<string, number>;
+  /** Why the GPU run did not happen: the case's kernels need a device feature this adapter lacks. */
+  notRun?: string;
 }
 
 /**
@@ -145,6 +147,8 @@ export interface GpuCheckResult {
  * forward only for an op without gradient).
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
+  const missing = runtime().missingFeatures(c.tuning ?? {});
+  if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}` };
   const { xs, gy } = drawCase(c, seed);
   const expectedOut = c.ref(xs);
   const expectedGrads = c.vjp?.(xs, gy) ?? null;

@@ -10,16 +10,26 @@ const SHAPES: { shape: number[]; dist?: { scale: number; offset: number } }[] = 
   { shape: [3, 130], dist: { scale: 3, offset: 0 } },
   { shape: [1, 1] },
   { shape: [2, 5, 7], dist: { scale: 2, offset: 1000 } },
+  { shape: [5, 256] },
+];
+
+/** Each shape with the workgroup-memory tree and with subgroup reductions (where the adapter has them). */
+const REDUCTIONS = [
+  { subgroups: false, label: '' },
+  { subgroups: true, label: ' (subgroups)' },
 ];
 
 function cases(log: boolean): CheckCase[] {
-  return SHAPES.map(({ shape, dist }) => ({
-    name: `[${shape}]${dist ? ` ~N(${dist.offset},${dist.scale}²)` : ''}`,
-    inputs: [{ name: 'x', shape, ...(dist ? { dist } : {}) }],
-    gpu: ([x]) => (log ? logSoftmax(x!) : softmax(x!)),
-    ref: ([x]) => refSoftmax(x!, log),
-    vjp: ([x], gy) => [refSoftmaxVjp(x!, gy, log)],
-  }));
+  return REDUCTIONS.flatMap(({ subgroups, label }) =>
+    SHAPES.map(({ shape, dist }) => ({
+      name: `[${shape}]${dist ? ` ~N(${dist.offset},${dist.scale}²)` : ''}${label}`,
+      inputs: [{ name: 'x', shape, ...(dist ? { dist } : {}) }],
+      gpu: ([x]) => (log ? logSoftmax(x!) : softmax(x!)),
+      ref: ([x]) => refSoftmax(x!, log),
+      vjp: ([x], gy) => [refSoftmaxVjp(x!, gy, log)],
+      tuning: { subgroups },
+    })),
+  );
 }
 
 export const softmaxChecks: OpCheck[] = [

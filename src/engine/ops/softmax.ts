@@ -8,6 +8,7 @@ import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
+import { runtime } from '../runtime.ts';
 
 function rowsAndCols(op: string, x: Tensor): { rows: number; cols: number } {
   if (x.rank < 1) throw new Error(`${op}: x ${fmt(x.shape)} needs at least one axis`);
@@ -20,12 +21,13 @@ function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
   const { rows, cols } = rowsAndCols(kind, x);
   const y = emptyTensor(x.shape, kind);
   if (rows > 0) {
-    launch(softmaxKernel, { kind }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
+    launch(softmaxKernel, { kind, subgroups: runtime().tuning.subgroups }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
   }
   return record(y, kind, [x], (dy) => {
     const dx = emptyTensor(x.shape, `${kind}-grad`);
     if (rows > 0) {
-      launch(softmaxGradKernel, { kind }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
+      const subgroups = runtime().tuning.subgroups;
+      launch(softmaxGradKernel, { kind, subgroups }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
     }
     return [dx];
   });

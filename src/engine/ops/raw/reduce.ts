@@ -1,6 +1,7 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
-import { reduceSumKernel, reduceSumVec4Kernel } from '../../../shaders/reduce.ts';
+import { foldedGrid } from '../../../shaders/common.ts';
+import { REDUCE_WORKGROUP, reduceSumKernel, reduceSumVec4Kernel, reduceSumWorkgroupKernel } from '../../../shaders/reduce.ts';
 import { collapseDims } from '../../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../../tensor.ts';
@@ -24,11 +25,15 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
   const target = runtime().tuning.reduceTargetItems;
   const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(target / outCount)));
   const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
+  const t = runtime().tuning;
+  if (contiguous && redCount % 4 === 0 && !t.reduceChunked && t.subgroups && lanes >= REDUCE_WORKGROUP) {
+    return reduceByWorkgroups(x, out, keptShape, redCount, lanes, scale);
+  }
   const partials = lanes > 1 ? emptyTensor([outCount, lanes], 'sum-partials') : out;
   const items = outCount * lanes;
   const scaleNow = lanes > 1 ? 1 : scale;
   if (contiguous && redCount % 4 === 0) {
-    const chunked = runtime().tuning.reduceChunked;
+    const chunked = t.reduceChunked;
     launch(reduceSumVec4Kernel, { chunked }, { xs: x, out: partials }, { items, redCount, lanes, scale: scaleNow });
   } else {
     // Kept axes must stay in output (row-major) order; reduced ones only need the input strides.
@@ -53,6 +58,24 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
     );
   }
   if (lanes === 1) return out;
+  out.dispose();
+  const total = reduceSumRaw(partials, [1], scale);
+  partials.dispose();
+  return viewAs(total, keptShape);
+}
+
+/**
+ * The interleaved contiguous sum on a device with subgroups: whole workgroups of lanes per
+ * output, each workgroup writing one partial sum (reduceSumWorkgroupKernel).
+ */
+function reduceByWorkgroups(x: Tensor, out: Tensor, keptShape: Shape, redCount: number, lanes: number, scale: number): Tensor {
+  const outCount = out.size;
+  const perOutput = Math.floor(lanes / REDUCE_WORKGROUP);
+  const workgroups = outCount * perOutput;
+  const partials = perOutput > 1 ? emptyTensor([outCount, perOutput], 'sum-partials') : out;
+  const uniforms = { workgroups, redCount, lanes: perOutput * REDUCE_WORKGROUP, scale: perOutput > 1 ? 1 : scale };
+  launch(reduceSumWorkgroupKernel, {}, { xs: x, out: partials }, uniforms, foldedGrid(workgroups));
+  if (perOutput === 1) return out;
   out.dispose();
   const total = reduceSumRaw(partials, [1], scale);
   partials.dispose();
