@@ -3,6 +3,7 @@
 
 import { preset, type UNetConfig } from '../model/config.ts';
 import { UNet } from '../model/unet.ts';
+import { deviceBindingLimit } from '../engine/index.ts';
 import type { DeviceReport } from './engine.ts';
 
 export interface TrainingFootprint {
@@ -13,21 +14,24 @@ export interface TrainingFootprint {
   stateBytes: number;
   /** Layer outputs kept for the backward pass. */
   activationBytes: number;
-  /** The largest single layer output (one GPU buffer binding). */
+  /** The largest single tensor of the step (a layer output or attention's scores: one GPU buffer binding). */
   largestTensorBytes: number;
+  /** The batch the footprint was counted at. */
+  batch: number;
 }
 
 export function trainingFootprint(model: UNetConfig, batch: number): TrainingFootprint {
   const net = new UNet(model);
   const plan = net.plan(batch);
   const parameters = net.parameterCount();
-  const largest = Math.max(0, ...plan.rows.map((r) => r.outShape.reduce((a, b) => a * b, 1)));
+  const largest = plan.largestElements;
   return {
     parameters,
     flopsPerStep: 3 * plan.totalFlops,
     stateBytes: 5 * 4 * parameters,
     activationBytes: 4 * plan.activationElements,
     largestTensorBytes: 4 * largest,
+    batch,
   };
 }
 
@@ -36,16 +40,23 @@ export function presetFootprint(name: string, batch: number): TrainingFootprint 
   return trainingFootprint(preset(name), batch);
 }
 
-/** Why the adapter cannot train this footprint, or null when it can. */
+/**
+ * Micro-batches a training step runs in on this adapter: the batch is split until its largest
+ * tensor fits one storage binding (src/model/train/trainer.ts); 1 when it fits whole.
+ */
+export function footprintMicroBatches(f: TrainingFootprint, report: DeviceReport): number {
+  const perSample = f.largestTensorBytes / Math.max(1, f.batch);
+  const fit = Math.floor(deviceBindingLimit(report) / perSample);
+  return fit >= 1 ? Math.ceil(f.batch / fit) : Infinity;
+}
+
+/** Why the adapter cannot train this footprint (not even one sample at a time), or null when it can. */
 export function footprintRefusal(f: TrainingFootprint, report: DeviceReport): string | null {
-  const binding = report.limits.maxStorageBufferBindingSize;
-  const buffer = report.limits.maxBufferSize;
+  const perSample = f.largestTensorBytes / Math.max(1, f.batch);
+  const limit = deviceBindingLimit(report);
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  if (binding !== undefined && f.largestTensorBytes > binding) {
-    return `its largest activation (${mib(f.largestTensorBytes)}) exceeds this adapter's maxStorageBufferBindingSize (${mib(binding)}): use a smaller batch or model`;
-  }
-  if (buffer !== undefined && f.largestTensorBytes > buffer) {
-    return `its largest activation (${mib(f.largestTensorBytes)}) exceeds this adapter's maxBufferSize (${mib(buffer)}): use a smaller batch or model`;
+  if (perSample > limit) {
+    return `one sample's largest tensor (${mib(perSample)}) exceeds this adapter's storage-binding limit (${mib(limit)}): use a smaller model or image size`;
   }
   return null;
 }

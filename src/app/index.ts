@@ -40,4 +40,4 @@ export { runOpChecks, CHECKED_OPS, type OpCheckOptions } from './op-checks.ts';
 export type { BoundReport } from '../model/diffusion/evaluate.ts';
 export { autosaveAvailable, readAutosave, removeAutosave, writeAutosave, type AutosaveInfo } from './autosave.ts';
 export type { DispatchCounters } from '../engine/index.ts';
-export { trainingFootprint, presetFootprint, footprintRefusal, type TrainingFootprint } from './footprint.ts';
+export { trainingFootprint, presetFootprint, footprintMicroBatches, footprintRefusal, type TrainingFootprint } from './footprint.ts';

@@ -38,10 +38,9 @@ export class ParameterArena {
   /** A zero-filled buffer with this layout; destroyed with the arena. */
   createBuffer(label: string): GPUBuffer {
     const rt = runtime();
-    if (this.bytes > rt.device.limits.maxStorageBufferBindingSize) {
-      throw new Error(
-        `parameter arena of ${this.bytes} bytes exceeds maxStorageBufferBindingSize (${rt.device.limits.maxStorageBufferBindingSize})`,
-      );
+    // Kernels bind it in chunks (flatChunks), so only the buffer limit applies.
+    if (this.bytes > rt.device.limits.maxBufferSize) {
+      throw new Error(`parameter arena of ${this.bytes} bytes exceeds this device's maxBufferSize (${rt.device.limits.maxBufferSize})`);
     }
     const buffer = rt.device.createBuffer({
       label,
@@ -64,6 +63,23 @@ export class ParameterArena {
   /** The whole buffer as one flat tensor (gaps included; they stay zero). */
   flatTensor(buffer: GPUBuffer, origin: string): Tensor {
     return new Tensor([this.totalElements], new Storage(buffer, this.bytes, 0, 'arena'), origin);
+  }
+
+  /**
+   * The whole buffer as consecutive flat views, each within one storage binding
+   * (runtime().bindingLimitBytes) and starting at an aligned offset: elementwise updates
+   * (Adam, EMA) run one launch per chunk, the same chunks for every buffer of this layout.
+   */
+  flatChunks(buffer: GPUBuffer, origin: string): Tensor[] {
+    const rt = runtime();
+    const align = rt.device.limits.minStorageBufferOffsetAlignment / 4;
+    const per = Math.max(align, Math.floor(rt.bindingLimitBytes / 4 / align) * align);
+    const chunks: Tensor[] = [];
+    for (let start = 0; start < this.totalElements; start += per) {
+      const size = Math.min(per, this.totalElements - start);
+      chunks.push(new Tensor([size], new Storage(buffer, size * 4, start * 4, 'arena'), origin));
+    }
+    return chunks;
   }
 
   /** Writes values (e.g. initial weights) into entry `index` of `buffer`. */

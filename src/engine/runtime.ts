@@ -1,6 +1,6 @@
 // The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
 
-import { kernelTuning, TUNING_FEATURES, type KernelTuning } from './tuning.ts';
+import { deviceBindingLimit, kernelTuning, TUNING_FEATURES, type KernelTuning } from './tuning.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -71,6 +71,16 @@ export class Runtime extends EventTarget {
   private checkFeatures(overrides: Partial<KernelTuning>): void {
     const missing = this.missingFeatures(overrides);
     if (missing.length > 0) throw new Error(`kernel tuning needs the device feature(s) ${missing.join(', ')}, which this adapter lacks`);
+    const bytes = overrides.maxBindingBytes;
+    const limit = deviceBindingLimit(this.report);
+    if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 4 && bytes <= limit)) {
+      throw new Error(`maxBindingBytes must be an integer in [4, ${limit}] (this device's limit), got ${bytes}`);
+    }
+  }
+
+  /** Bytes one tensor binding may span (the device's limit, or a lower one from the tuning). */
+  get bindingLimitBytes(): number {
+    return this.chosenTuning.maxBindingBytes;
   }
 
   /**

@@ -50,6 +50,12 @@ export interface KernelTuning {
    * operations; only where the device has the 'subgroups' feature.
    */
   subgroups: boolean;
+  /**
+   * Bytes a tensor binding may span: the device's storage-binding (and buffer) limit. Lower it
+   * to rehearse a smaller device: training then splits its batch into micro-batches, and a
+   * launch that binds a larger tensor is refused with its name.
+   */
+  maxBindingBytes: number;
 }
 
 /** Device features that some tuning choices need: a choice is refused on a device without its feature. */
@@ -88,5 +94,13 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     reduceTargetItems: software ? 1024 : 16384,
     reduceChunked: software,
     subgroups: report.features.includes('subgroups'),
+    maxBindingBytes: deviceBindingLimit(report),
   };
+}
+
+/** The largest storage binding the device allows (WebGPU's default limits where it reports none). */
+export function deviceBindingLimit(report: DeviceReport): number {
+  const binding = report.limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
+  const buffer = report.limits.maxBufferSize ?? 256 * 2 ** 20;
+  return Math.min(binding, buffer);
 }

@@ -7,6 +7,7 @@ import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
   DEFAULT_TRAIN_SETTINGS,
+  footprintMicroBatches,
   footprintRefusal,
   noDataset,
   noRun,
@@ -173,11 +174,15 @@ export class TrainPanel extends LitElement {
     const f = this.footprint();
     if (!f) return '';
     const refusal = this.device ? footprintRefusal(f, this.device) : null;
+    const parts = this.device && !refusal ? footprintMicroBatches(f, this.device) : 1;
     const mib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
     return html`<p class="cost" role="status">
         <b>${formatCount(f.parameters)}</b> parameters · <b>${(f.flopsPerStep / 1e9).toFixed(2)}</b> GFLOP per step · memory ≥
         <b>${mib(f.stateBytes + f.activationBytes)}</b> (${mib(f.stateBytes)} weights, gradients, Adam and EMA; ${mib(f.activationBytes)}
-        activations kept for the backward pass)
+        activations kept for the backward pass)${parts > 1
+          ? html` · the batch runs as <b>${parts}</b> micro-batches (its largest tensor, ${mib(f.largestTensorBytes)}, exceeds this
+              adapter's storage-binding limit)`
+          : ''}
       </p>
       ${refusal ? html`<p class="refusal" role="alert">This config cannot train here: ${refusal}.</p>` : ''}`;
   }

@@ -122,3 +122,70 @@ test('truncated, corrupted and mismatched checkpoints are refused with the reaso
   expect(r.mismatch).toMatch(/^checkpoint: does not match the model: 'conv_in.weight' is \[16,1,3,3\], the model needs \[32,1,3,3\]/);
   expect(r.untouched).toBe(true);
 });
+
+test('a batch over the storage-binding limit trains as micro-batches: the same losses and updates as the whole batch', { timeout: 600_000 }, async () => {
+  const r = await inPage(
+    async ({ config, images, count }) => {
+      const h = (window as any).ddpmHarness;
+      const { Trainer, makeTrainConfig } = await h.importModule('/src/model/train/trainer.ts');
+      const { runtime } = await h.importModule('/src/engine/index.ts');
+      const { UNet } = await h.importModule('/src/model/unet.ts');
+      const data = { images: Float32Array.from(images), count, shape: [1, 16, 16] };
+      // Learned variance and importance sampling: per-sample terms and weights are split too.
+      const cfg = makeTrainConfig({
+        ...config,
+        diffusion: { variance: 'learned', schedule: { type: 'cosine', T: 100 } },
+        model: { ...config.model, learnedVariance: true },
+        timestepSampling: 'importance',
+      });
+      const perSampleBytes = 4 * new UNet(cfg.model).plan(1).largestElements;
+      const run = async (limit: number | null) => {
+        const trainer = new Trainer(cfg, data);
+        const losses: number[] = [];
+        let parts = 0;
+        for (let i = 0; i < 3; i++) {
+          const step = () => {
+            parts = Math.ceil(cfg.batchSize / trainer.microBatchSize());
+            return trainer.trainStep();
+          };
+          const s = limit === null ? step() : runtime().withTuning({ maxBindingBytes: limit }, step);
+          losses.push((await s.loss.read())[0]);
+          trainer.timesteps.update(s.t, await s.perSample.read());
+          s.loss.dispose();
+          s.mse.dispose();
+          s.perSample.dispose();
+        }
+        const weights = Array.from(await trainer.model.parameters()[3].value.read() as Float32Array);
+        trainer.dispose();
+        return { losses, weights, parts };
+      };
+      const initial = new Trainer(cfg, data);
+      const start = Array.from(await initial.model.parameters()[3].value.read() as Float32Array);
+      initial.dispose();
+      const whole = await run(null);
+      const split = await run(3 * perSampleBytes);
+      let tooSmall = 'no error';
+      const t = new Trainer(cfg, data);
+      try {
+        runtime().withTuning({ maxBindingBytes: perSampleBytes - 4 }, () => t.trainStep());
+      } catch (e) {
+        tooSmall = (e as Error).message;
+      }
+      t.dispose();
+      return { start, whole, split, tooSmall };
+    },
+    { config: TINY, images, count: SUBSET },
+  );
+  expect(r.whole.parts).toBe(1);
+  expect(r.split.parts).toBe(3); // 8 samples at most 3 at a time: 3 + 3 + 2
+  for (let i = 0; i < 3; i++) expect(r.split.losses[i]).toBeCloseTo(r.whole.losses[i]!, 4);
+  let moved = 0;
+  let differ = 0;
+  r.whole.weights.forEach((w, i) => {
+    moved = Math.max(moved, Math.abs(w - r.start[i]!));
+    differ = Math.max(differ, Math.abs(w - r.split.weights[i]!));
+  });
+  expect(moved).toBeGreaterThan(1e-3);
+  expect(differ).toBeLessThan(1e-3 * moved);
+  expect(r.tooSmall).toMatch(/one sample's largest tensor \([\d.]+ MiB\) exceeds this device's storage-binding limit/);
+});

@@ -4,6 +4,8 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
 import { presetFootprint } from '../../src/app/footprint.ts';
+import { preset } from '../../src/model/config.ts';
+import { largestPerSampleBytes } from '../../src/model/micro-batches.ts';
 import { harnessPage } from '../setup/page.ts';
 
 let page: Page | null = null;
@@ -21,13 +23,14 @@ test('footprints count what `ddpm model` counts', () => {
   expect(presetFootprint('ddpm-cifar10', 1).parameters).toBe(35_746_307);
 });
 
-test('the form shows the cost and refuses a config beyond the adapter', { timeout: 120_000 }, async () => {
+test('the form shows the cost, and a batch beyond one storage binding as micro-batches', { timeout: 120_000 }, async () => {
   page = await (await harnessPage()).browser().newPage();
   await page.goto(inject('harnessUrl').replace('harness.html', 'index.html?split=test&limit=64'));
   await page.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', { timeout: 90_000 });
   const panelText = () => page!.$eval('ddpm-app >>> train-panel', (e) => e.shadowRoot!.textContent!.replace(/\s+/g, ' '));
   expect(await panelText()).toMatch(/173\.2k parameters · \d+\.\d\d GFLOP per step · memory ≥ [\d.]+ MiB/);
-  // The DDPM paper's CIFAR-10 network at batch 20000: a 10 GiB activation.
+  expect(await panelText()).not.toMatch(/micro-batches/);
+  // The DDPM paper's CIFAR-10 network at batch 20000: a 30 GiB activation, 1.5 MiB a sample.
   await page.$eval('ddpm-app >>> train-panel >>> select[name=preset]', (e) => {
     (e as HTMLSelectElement).value = 'ddpm-cifar10';
     e.dispatchEvent(new Event('change', { bubbles: true }));
@@ -36,7 +39,13 @@ test('the form shows the cost and refuses a config beyond the adapter', { timeou
     (e as HTMLInputElement).value = '20000';
     e.dispatchEvent(new Event('change', { bubbles: true }));
   });
-  await page.waitForFunction(() => /cannot train here/.test(document.querySelector('ddpm-app')!.shadowRoot!.querySelector('train-panel')!.shadowRoot!.textContent!), { timeout: 30_000 });
-  expect(await panelText()).toMatch(/This config cannot train here: its largest activation \(\d+ MiB\) exceeds this adapter's max\w+ \(\d+ MiB\)/);
-  expect(await page.$eval('ddpm-app >>> train-panel >>> button[name=start]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+  await page.waitForFunction(() => /micro-batches/.test(document.querySelector('ddpm-app')!.shadowRoot!.querySelector('train-panel')!.shadowRoot!.textContent!), { timeout: 30_000 });
+  const limit = await page.evaluate(() => {
+    const limits = (window as any).ddpmDemo.engine.report.limits;
+    return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) as number;
+  });
+  const perSample = largestPerSampleBytes(preset('ddpm-cifar10'));
+  const parts = Math.ceil(20000 / Math.floor(limit / perSample));
+  expect(await panelText()).toMatch(new RegExp(`the batch runs as ${parts} micro-batches \\(its largest tensor, [\\d.]+ GiB, exceeds this adapter's storage-binding limit\\)`));
+  expect(await panelText()).not.toMatch(/cannot train here/);
 });

@@ -338,7 +338,10 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
     outStrideX: 1,
   };
   const { workgroups } = planConv(sum);
-  const perSplit = Math.ceil(g.n / Math.min(g.n, Math.ceil(runtime().tuning.convWeightGradTargetWorkgroups / workgroups)));
+  // As many splits as fill the device, and no more than one binding holds (their slabs share one).
+  const t = runtime().tuning;
+  const slabs = Math.max(1, Math.floor(t.maxBindingBytes / (4 * size)));
+  const perSplit = Math.ceil(g.n / Math.min(g.n, slabs, Math.ceil(t.convWeightGradTargetWorkgroups / workgroups)));
   const parts = Math.ceil(g.n / perSplit);
   const out = emptyTensor(parts > 1 ? [parts, ...dwShape] : dwShape, 'conv2d-grad-w');
   launchConv({ ...sum, out, splits: parts, outSplitStride: size });

@@ -37,6 +37,7 @@ export function launch<
 ): void {
   const prepared = kernel.prepare<BufferArg>(spec, buffers);
   kernel.uniforms.check(uniforms);
+  checkBindingSizes(kernel.name, buffers as Readonly<Record<string, BufferArg | null | undefined>>);
   let workgroups: Workgroups;
   if (kernel.invocations !== null) {
     if (grid.length > 0) throw new Error(`kernel '${kernel.name}' is 1-D: its grid comes from '${kernel.invocations}'`);
@@ -49,4 +50,20 @@ export function launch<
     workgroups = given;
   }
   runtime().dispatcher.dispatch(kernel, prepared.key, prepared.build, uniforms, prepared.buffers.map(bindingOf), workgroups);
+}
+
+/**
+ * Refuses a tensor larger than one storage binding may span, naming the kernel and the binding
+ * (WebGPU would only report a validation error on the bind group). Arenas check their own size.
+ */
+function checkBindingSizes(kernel: string, buffers: Readonly<Record<string, BufferArg | null | undefined>>): void {
+  const limit = runtime().bindingLimitBytes;
+  for (const name in buffers) {
+    const b = buffers[name];
+    if (b instanceof Tensor && b.size * 4 > limit) {
+      throw new Error(
+        `kernel '${kernel}': binding '${name}' holds ${b.origin} [${b.shape}] (${(b.size * 4 / 2 ** 20).toFixed(1)} MiB), over this device's storage-binding limit of ${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch`,
+      );
+    }
+  }
 }

@@ -67,11 +67,18 @@ export const MATMUL_MIN_SPLIT_K = 256;
 
 /**
  * K slices for a launch of `tiles` workgroups per batch over K in steps of `kStep`: enough slices
- * to reach the adapter's target workgroup count, each at least MATMUL_MIN_SPLIT_K long, and no
- * more (slices × batches) than the grid's z allows.
+ * to reach the adapter's target workgroup count, each at least MATMUL_MIN_SPLIT_K long, no more
+ * (slices × batches) than the grid's z allows, and at most `maxSlices` (copies of C one binding holds).
  */
-export function matmulKSlices(tiles: number, batches: number, K: number, kStep: number, target: number): { slices: number; kChunk: number } {
-  const wanted = Math.min(Math.ceil(target / (tiles * batches)), Math.floor(K / MATMUL_MIN_SPLIT_K), Math.floor(65535 / batches));
+export function matmulKSlices(
+  tiles: number,
+  batches: number,
+  K: number,
+  kStep: number,
+  target: number,
+  maxSlices = Infinity,
+): { slices: number; kChunk: number } {
+  const wanted = Math.min(Math.ceil(target / (tiles * batches)), Math.floor(K / MATMUL_MIN_SPLIT_K), Math.floor(65535 / batches), maxSlices);
   if (wanted <= 1) return { slices: 1, kChunk: Math.max(kStep, Math.ceil(K / kStep) * kStep) };
   const kChunk = Math.ceil(K / wanted / kStep) * kStep;
   return { slices: Math.ceil(K / kChunk), kChunk };
@@ -98,7 +105,9 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const vec4 = !tiled && !ta && !tb && K % 4 === 0 && N % 4 === 0;
   const [blockM, blockN, kStep] = tiled ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K] : [MATMUL_BLOCK_M, MATMUL_BLOCK_N, vec4 ? 4 : 1];
   const tiles = Math.ceil(N / blockN) * Math.ceil(M / blockM);
-  const { slices, kChunk } = matmulKSlices(tiles, batches, K, kStep, tuning.matmulTargetWorkgroups);
+  // The slices' copies of C share one binding.
+  const maxSlices = Math.floor(tuning.maxBindingBytes / (4 * sizeOf(outShape)));
+  const { slices, kChunk } = matmulKSlices(tiles, batches, K, kStep, tuning.matmulTargetWorkgroups, maxSlices);
   if (batches * slices > 65535) throw new Error(`matmul: ${batches} batches exceed the 65535 dispatch limit`);
   const out = emptyTensor(slices > 1 ? [slices, ...outShape] : outShape, slices > 1 ? 'matmul-k-slices' : 'matmul');
   // Batch strides of a and b in elements, 0 along broadcast batch axes.

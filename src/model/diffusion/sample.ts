@@ -3,7 +3,8 @@
 // reaches in ~20 steps what DDIM needs ~50 for. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { add, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, tensor, type Tensor } from '../../engine/index.ts';
+import { add, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type Tensor } from '../../engine/index.ts';
+import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
 import type { UNet } from '../unet.ts';
 import { diffusersPlan } from './diffusers-steps.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
@@ -70,6 +71,7 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   const clipX0 = options.clipX0 ?? conventions?.clipSample ?? true;
   const clipRange = conventions?.clipSampleRange ?? 1;
   let x = randomNormal(shape, { seed: options.seed });
+  const imagesPerForward = samplesPerBinding(largestPerSampleBytes(c), options.n);
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
   for (let i = 0; i < plan.length; i++) {
@@ -81,7 +83,7 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
     const { t, k, prevX0Weight } = plan[i]!;
     const { xPrev, x0 } = noGrad(() =>
       scope(() => {
-        const out = model.forward(x, tensor(new Array<number>(options.n).fill(t)));
+        const out = forwardInParts(model, x, t, imagesPerForward);
         const step = samplerStep(x, out, k, {
           objective: diffusion.options.objective,
           clipX0,
@@ -112,6 +114,20 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   x.dispose();
   prevX0?.dispose();
   return images;
+}
+
+/**
+ * The model's output for x at timestep t, `size` images at a time when the whole batch's
+ * activations would exceed one storage binding (their outputs are concatenated).
+ */
+function forwardInParts(model: UNet, x: Tensor, t: number, size: number): Tensor {
+  const n = x.shape[0]!;
+  const run = (xs: Tensor, count: number) => model.forward(xs, tensor(new Array<number>(count).fill(t)));
+  if (size >= n) return run(x, n);
+  return concat(
+    microBatches(n, size).map(({ start, count }) => run(slice(x, 0, start, start + count), count)),
+    0,
+  );
 }
 
 interface PlannedStep {

@@ -21,6 +21,11 @@ export class ModelPlan {
   readonly rows: PlanRow[] = [];
   /** Elements of every intermediate a forward pass creates (all live until backward). */
   activationElements = 0;
+  /**
+   * Elements of the largest single tensor a training step binds: a layer output, or attention's
+   * scores (queries × keys) where the engine materialises them.
+   */
+  largestElements = 0;
 
   get totalFlops(): number {
     return this.rows.filter((r) => r.depth === 0).reduce((n, r) => n + r.flops, 0);
@@ -51,6 +56,7 @@ export function planBackend(root: Module, plan: ModelPlan): Backend<ShapeInfo> {
   };
   const value = (shape: Shape, activations = sizeOf(shape)): ShapeInfo => {
     plan.activationElements += activations;
+    plan.largestElements = Math.max(plan.largestElements, sizeOf(shape));
     return { shape: [...shape] };
   };
   const row = (name: string, type: string, shape: Shape, params: ShapeInfo[], flops: number, activations = sizeOf(shape)) => {
@@ -119,6 +125,7 @@ export function planBackend(root: Module, plan: ModelPlan): Backend<ShapeInfo> {
         fail(`attention: q ${fmt(q.shape)}, k ${fmt(k.shape)} and v ${fmt(v.shape)} do not match`);
       }
       const rows = sizeOf(q.shape.slice(0, -1));
+      plan.largestElements = Math.max(plan.largestElements, rows * S);
       const out = [...q.shape.slice(0, -1), dv];
       return row(here('attention'), 'softmax(qkᵀ/√d)v', out, [], 2 * rows * S * (d + dv), sizeOf(out) + rows);
     },

@@ -3,6 +3,7 @@
 // is the engine's optimiser ops (src/engine/ops/optim.ts) over the model's parameter arena.
 
 import {
+  add,
   adamUpdate,
   emaUpdate,
   gatherGradients,
@@ -68,10 +69,12 @@ export class Adam {
   update(lr = this.options.lr): void {
     const o = this.options;
     // Flat views of the arena buffers, for this update only (disposing them frees nothing).
-    const [weights, grads, m, v] = [this.values, this.grads, this.m, this.v].map((b) => this.arena.flatTensor(b, 'adam'));
+    // Chunks of at most one storage binding each (one chunk unless the arena is that large).
+    const [weights, grads, m, v] = [this.values, this.grads, this.m, this.v].map((b) => this.arena.flatChunks(b, 'adam'));
+    const flatGrads = this.arena.flatTensor(this.grads, 'adam-grads');
     try {
       gatherGradients(
-        grads!,
+        flatGrads,
         [...this.model.namedParameters()].map(([, p], i) => {
           const e = this.arena.entries[i]!;
           return { offset: e.offset, size: e.size, grad: p.value.grad };
@@ -79,10 +82,11 @@ export class Adam {
       );
       this.step++;
       this.lastGradNormSq?.dispose();
-      this.lastGradNormSq = o.maxGradNorm > 0 ? sumOfSquares(grads!).keep() : null;
-      adamUpdate(weights!, grads!, m!, v!, { ...o, lr, step: this.step }, this.lastGradNormSq);
+      this.lastGradNormSq = o.maxGradNorm > 0 ? sumOfSquaresOf(grads!).keep() : null;
+      weights!.forEach((w, i) => adamUpdate(w, grads![i]!, m![i]!, v![i]!, { ...o, lr, step: this.step }, this.lastGradNormSq));
     } finally {
-      [weights, grads, m, v].forEach((t) => t!.dispose());
+      [weights, grads, m, v].forEach((chunks) => chunks!.forEach((t) => t.dispose()));
+      flatGrads.dispose();
     }
   }
 }
@@ -114,10 +118,21 @@ export class Ema {
 
   /** ema ← d·ema + (1 − d)·weights, with d = emaDecayAt(decay, step, warmup) (no step: the plain decay). */
   update(step?: number, warmup = false): void {
-    const ema = this.arena.flatTensor(this.buffer, 'ema');
-    const weights = this.arena.flatTensor(this.values, 'ema-weights');
-    emaUpdate(ema, weights, step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup));
-    ema.dispose();
-    weights.dispose();
+    const ema = this.arena.flatChunks(this.buffer, 'ema');
+    const weights = this.arena.flatChunks(this.values, 'ema-weights');
+    const decay = step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup);
+    ema.forEach((e, i) => emaUpdate(e, weights[i]!, decay));
+    [...ema, ...weights].forEach((t) => t.dispose());
   }
+}
+
+/** Σ x² over every chunk, as a one-element tensor. */
+function sumOfSquaresOf(chunks: readonly Tensor[]): Tensor {
+  return chunks.slice(1).reduce((total, chunk) => {
+    const part = sumOfSquares(chunk);
+    const sum = add(total, part);
+    total.dispose();
+    part.dispose();
+    return sum;
+  }, sumOfSquares(chunks[0]!));
 }

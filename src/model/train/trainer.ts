@@ -2,7 +2,7 @@
 // and submits once; losses come back asynchronously. Every random draw derives from
 // (seed, step), so a run resumed from a checkpoint continues exactly as an uninterrupted one.
 
-import { backward, deriveSeed, flush, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
+import { add, backward, concat, deriveSeed, detach, flush, mulScalar, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
 import { validateConfig, type UNetConfig } from '../config.ts';
 import { BatchLoader, type LoaderState } from '../data/loader.ts';
 import {
@@ -11,6 +11,7 @@ import {
   type DiffusionOptions,
 } from '../diffusion/gaussian-diffusion.ts';
 import { UNet } from '../unet.ts';
+import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
 import { Adam, Ema } from './optimizer.ts';
 import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';
 
@@ -138,6 +139,8 @@ export class Trainer {
   /** Steps taken (the next step's index). */
   step = 0;
   private evalModelCache: UNet | null = null;
+  /** Bytes of the largest tensor one sample's training step binds (microBatchSize). */
+  private readonly largestPerSample: number;
 
   constructor(config: TrainConfig, data: Dataset) {
     this.config = config;
@@ -148,6 +151,7 @@ export class Trainer {
     }
     this.diffusion = new GaussianDiffusion(config.diffusion);
     this.model = new UNet(m).build(config.seed);
+    this.largestPerSample = largestPerSampleBytes(m);
     const o = config.optimizer;
     this.adam = new Adam(this.model, {
       lr: o.lr,
@@ -182,6 +186,15 @@ export class Trainer {
   }
 
   /**
+   * Samples per micro-batch: the step's batch is split so that no tensor it binds (a layer's
+   * output, attention's scores) exceeds the device's storage-binding limit, and the gradients of
+   * the parts add up to the whole batch's. The whole batch when it fits.
+   */
+  microBatchSize(): number {
+    return samplesPerBinding(this.largestPerSample, this.config.batchSize);
+  }
+
+  /**
    * Encodes one full training step and submits it; nothing waits for the GPU. Returns the loss
    * tensors (the caller reads and disposes them) and the timesteps used.
    */
@@ -189,21 +202,45 @@ export class Trainer {
     const step = this.step;
     const { seed, batchSize } = this.config;
     const [C, H, W] = this.loader.shape;
+    const sample = C * H * W;
     const draw = this.timesteps.draw(batchSize, deriveSeed(seed, 'timesteps', step));
     const params = this.model.parameters().map((p) => p.value);
+    const images = this.loader.next();
+    const parts = microBatches(batchSize, this.microBatchSize());
+    const importance = this.config.timestepSampling === 'importance';
     const result = scope(() => {
-      const x0 = tensor(this.loader.next(), [batchSize, C, H, W]);
-      const t = tensor(draw.t, [batchSize]);
-      const eps = randomNormal([batchSize, C, H, W], { seed: deriveSeed(seed, 'noise', step) });
-      const terms = this.diffusion.trainingLoss(this.model, x0, t, draw.t, eps, {
-        dropoutSeed: deriveSeed(seed, 'dropout', step),
-        ...(this.config.timestepSampling === 'importance' ? { weights: draw.weights } : {}),
-      });
-      backward(terms.loss);
+      const terms = parts.map(({ start, count }, part) =>
+        scope(() => {
+          const x0 = tensor(images.subarray(start * sample, (start + count) * sample), [count, C, H, W]);
+          const tValues = draw.t.slice(start, start + count);
+          // Counter-based noise: a part draws the whole batch's values at its offset (2 counters a normal).
+          const eps = randomNormal([count, C, H, W], { seed: deriveSeed(seed, 'noise', step), counter: 2 * start * sample });
+          const dropoutSeed = parts.length === 1 ? deriveSeed(seed, 'dropout', step) : deriveSeed(seed, 'dropout', step, part);
+          const t = this.diffusion.trainingLoss(this.model, x0, tensor(tValues, [count]), tValues, eps, {
+            dropoutSeed,
+            ...(importance ? { weights: draw.weights.slice(start, start + count) } : {}),
+          });
+          if (parts.length === 1) {
+            backward(t.loss);
+            return { loss: t.loss, mse: t.mse, perSample: t.perSample };
+          }
+          // The batch's loss is the parts' means weighted by their share of the batch.
+          const share = count / batchSize;
+          const loss = mulScalar(t.loss, share);
+          backward(loss);
+          return { loss, mse: mulScalar(t.mse, share), perSample: detach(t.perSample) };
+        }),
+      );
       this.adam.update(this.lrAt(step));
       this.ema.update(step, this.config.emaWarmup);
       zeroGrad(params);
-      return { loss: terms.loss, mse: terms.mse, perSample: terms.perSample };
+      if (terms.length === 1) return terms[0]!;
+      const total = (xs: Tensor[]) => xs.reduce((a, b) => add(a, b));
+      return {
+        loss: total(terms.map((r) => r.loss)),
+        mse: total(terms.map((r) => r.mse)),
+        perSample: concat(terms.map((r) => r.perSample), 0),
+      };
     });
     flush();
     this.step++;
