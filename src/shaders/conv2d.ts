@@ -90,13 +90,23 @@ const CONV_UNIFORMS = {
   outStrideM: 'u32',
   outStrideY: 'u32',
   outStrideX: 'u32',
+  // The addend's element of (batch entry n, channel m, pixel r of the plane) is
+  // n·addStrideB + m·addStrideM + r·addStrideP: a residual has the output's layout, a per-sample
+  // bias (the ResBlock's timestep projection) strides 0 over the plane. 0 without an addend.
+  addStrideB: 'u32',
+  addStrideM: 'u32',
+  addStrideP: 'u32',
 } as const;
 
-/** `bias` is optional: without it the kernel adds nothing (the gradients' launches). */
+/**
+ * `bias` and `addend` are optional: the forward's epilogue adds bias[m] and then the addend (a
+ * residual, or a per-sample bias) in the same pass; the gradients' launches add nothing.
+ */
 const CONV_BINDINGS = {
   src: 'read',
   filt: 'read',
   bias: { access: 'read', optional: true },
+  addend: { access: 'read', optional: true },
   outs: 'read_write',
 } as const;
 
@@ -111,11 +121,18 @@ const CONV_ROWS_BINDINGS = {
   src: 'read',
   filt: { access: 'read', type: 'vec4<f32>' },
   bias: { access: 'read', optional: true },
+  addend: { access: 'read', optional: true },
   outs: 'read_write',
 } as const;
 
-/** Shared by both kernels: pixel → output address, and a guarded write of 4 channels. */
-const output = (hasBias: boolean): string => /* wgsl */ `
+/** Which epilogue bindings a specialisation has. */
+interface Epilogue {
+  bias: boolean;
+  addend: boolean;
+}
+
+/** Shared by every kernel: pixel → output (and addend) address, and a guarded write of 4 channels. */
+const output = ({ bias, addend }: Epilogue): string => /* wgsl */ `
 fn outAddress(pix: u32, base: u32) -> u32 {
   let plane = params.outH * params.outW;
   let r = pix % plane;
@@ -123,11 +140,16 @@ fn outAddress(pix: u32, base: u32) -> u32 {
     + (r % params.outW) * params.outStrideX;
 }
 
-/** Writes channels m..m+3 of one pixel (those below M), adding the bias where it is bound. */
-fn store4(at: u32, m: u32, v: vec4<f32>) {
+fn addendAddress(pix: u32) -> u32 {
+  let plane = params.outH * params.outW;
+  return (pix / plane) * params.addStrideB + (pix % plane) * params.addStrideP;
+}
+
+/** Writes channels m..m+3 of one pixel (those below M), adding the bias and the addend where bound. */
+fn store4(at: u32, addAt: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
-      var r = v[i];${hasBias ? '\n      r += bias[m + i];' : ''}
+      var r = v[i];${bias ? '\n      r += bias[m + i];' : ''}${addend ? '\n      r += addend[addAt + (m + i) * params.addStrideM];' : ''}
       outs[at + (m + i) * params.outStrideM] = r;
     }
   }
@@ -168,8 +190,9 @@ function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string,
     let pix = ${p0} + j;
     if (pix < params.pixels) {
       let at = outAddress(pix, outBase);
+      let addAt = addendAddress(pix);
       for (var q = 0u; q < ${quads}u; q++) {
-        store4(at, ${m0} + q * 4u, tile[j * ${quads}u + q]);
+        store4(at, addAt, ${m0} + q * 4u, tile[j * ${quads}u + q]);
       }
     }
   }`;
@@ -191,7 +214,7 @@ export const convTiledKernel = defineKernel({
     const quadsM = THREAD_M / 4;
     const quadsP = THREAD_P / 4;
     const cells = tileCells(THREAD_P, quadsM);
-    return /* wgsl */ `${output(k.has.bias)}
+    return /* wgsl */ `${output(k.has)}
 
 // Staged step: [k][column / 4] as vec4 over 4 consecutive columns.
 var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK_M_MAX / 4}>, ${TILED_BLOCK_K}>;
@@ -294,7 +317,7 @@ export const convDirectKernel = defineKernel({
     const quads = DIRECT_M / 4;
     const I8 = ' '.repeat(8);
     const cells = tileCells(DIRECT_P, quads);
-    return /* wgsl */ `${output(k.has.bias)}
+    return /* wgsl */ `${output(k.has)}
 ${k.main}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${DIRECT_P}u;
@@ -362,7 +385,7 @@ export const convRowsKernel = defineKernel({
     const quads = DIRECT_M / 4;
     const reach = rowPixels + tapsW - 1; // source columns a thread's pixels see in one filter row
     const cells = tileCells(rowPixels, quads);
-    return /* wgsl */ `${output(k.has.bias)}
+    return /* wgsl */ `${output(k.has)}
 ${k.main}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${rowPixels}u;
@@ -435,7 +458,7 @@ export const convWindowKernel = defineKernel({
     const cols = range(windowW);
     const I6 = ' '.repeat(6);
     const I8 = ' '.repeat(8);
-    return /* wgsl */ `${output(k.has.bias)}
+    return /* wgsl */ `${output(k.has)}
 ${k.main}
   ${splitOf('idx')}
   let image = inner % params.pBlocks;

@@ -6,6 +6,10 @@
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
 import { refConv2d, refConv2dVjp } from '../reference/conv2d.ts';
+import { refBinary, refBinaryVjp } from '../reference/elementwise.ts';
+import type { Ref } from '../reference/index.ts';
+import { conv2dOutputShape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
 import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, InputSpec, OpCheck } from './runner.ts';
 
@@ -15,6 +19,8 @@ interface ConvCase {
   stride?: number;
   padding?: Conv2dPadding;
   bias?: boolean;
+  /** A tensor the epilogue adds: a residual (the output's shape) or a per-sample bias [N, Cout, 1, 1]. */
+  add?: 'residual' | 'per-sample';
   /** Run with a real GPU's kernel choices (engine/tuning.ts), whatever the adapter. */
   gpuShaped?: boolean;
 }
@@ -60,11 +66,19 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true, gpuShaped: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true, gpuShaped: true },
   { x: [3, 20, 6, 6], w: [20, 20, 3, 3], padding: 1, gpuShaped: true },
+  // The epilogue's addend (the ResBlock's residual and timestep add) in each kernel: direct,
+  // stride 2, rows, tiled, and tiled with a real GPU's choices.
+  { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true, add: 'residual' },
+  { x: [2, 5, 7, 7], w: [3, 5, 3, 3], stride: 2, padding: 1, bias: true, add: 'per-sample' },
+  { x: [2, 6, 8, 16], w: [12, 6, 3, 3], padding: 1, bias: true, add: 'per-sample' },
+  { x: [2, 6, 8, 16], w: [12, 6, 3, 3], padding: 1, add: 'residual' },
+  { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true, add: 'residual' },
+  { x: [3, 20, 6, 6], w: [20, 20, 3, 3], padding: 1, bias: true, add: 'per-sample', gpuShaped: true },
 ];
 
-function caseName({ x, w, stride = 1, padding = 0, bias = false, gpuShaped = false }: ConvCase): string {
+function caseName({ x, w, stride = 1, padding = 0, bias = false, add, gpuShaped = false }: ConvCase): string {
   const pad = typeof padding === 'number' ? padding : `[${padding}]`;
-  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}${gpuShaped ? ' gpu-shaped' : ''}`;
+  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}${add ? ` +${add}` : ''}${gpuShaped ? ' gpu-shaped' : ''}`;
 }
 
 const cases: CheckCase[] = CONV2D_CASES.map((c) => {
@@ -74,15 +88,32 @@ const cases: CheckCase[] = CONV2D_CASES.map((c) => {
     { name: 'w', shape: c.w },
   ];
   if (c.bias) inputs.push({ name: 'bias', shape: [c.w[0]!] });
+  if (c.add) {
+    const [n, cout, outH, outW] = conv2dOutputShape(c.x, c.w, options);
+    inputs.push({ name: 'add', shape: c.add === 'residual' ? [n, cout, outH, outW] : [n, cout, 1, 1] });
+  }
+  // Inputs in order x, w, [bias], [add].
+  const split = (xs: readonly unknown[]) => ({ b: c.bias ? xs[2] : undefined, a: c.add ? xs[c.bias ? 3 : 2] : undefined });
   return {
     name: caseName(c),
     ...(c.gpuShaped ? { tuning: GPU_CONV_TUNING } : {}),
     inputs,
-    gpu: ([x, w, b]) => conv2d(x!, w!, b ?? null, options),
-    ref: ([x, w, b]) => refConv2d(x!, w!, b ?? null, options),
-    vjp: ([x, w, b], gy) => {
-      const [dx, dw, db] = refConv2dVjp(x!, w!, b ?? null, gy, options);
-      return db ? [dx, dw, db] : [dx, dw];
+    gpu: (xs) => {
+      const { b, a } = split(xs) as { b?: Tensor; a?: Tensor };
+      return conv2d(xs[0]!, xs[1]!, b ?? null, { ...options, add: a ?? null });
+    },
+    // The reference composes conv and a broadcast add: the fused epilogue is checked against both.
+    ref: (xs) => {
+      const { b, a } = split(xs) as { b?: Ref; a?: Ref };
+      const y = refConv2d(xs[0]!, xs[1]!, b ?? null, options);
+      return a ? refBinary('add', y, a) : y;
+    },
+    vjp: (xs, gy) => {
+      const { b, a } = split(xs) as { b?: Ref; a?: Ref };
+      const y = a ? refConv2d(xs[0]!, xs[1]!, b ?? null, options) : null;
+      const [gConv, gAdd] = a ? refBinaryVjp('add', y!, a, gy) : [gy, null];
+      const [dx, dw, db] = refConv2dVjp(xs[0]!, xs[1]!, b ?? null, gConv, options);
+      return [dx, dw, ...(db ? [db] : []), ...(gAdd ? [gAdd] : [])];
     },
   };
 });

@@ -19,7 +19,7 @@ import {
   type ConvKernelName,
 } from '../../shaders/conv2d.ts';
 import { record } from '../tape.ts';
-import { conv2dOutputShape, fmt, stridesOf, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
+import { conv2dOutputShape, fmt, sameShape, stridesOf, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { runtime } from '../runtime.ts';
@@ -48,6 +48,8 @@ interface ConvLaunch {
   /** The filter: element (c, ty, tx, m) at filtOffset + c·C + ty·Ty + tx·Tx + m·M. */
   filt: Tensor;
   bias: Tensor | null;
+  /** Added after the bias in the forward's epilogue (a residual or per-sample bias), with its strides. */
+  addend?: ConvAddend | null;
   out: Tensor;
   batch: number;
   outChannels: number;
@@ -81,8 +83,16 @@ interface ConvLaunch {
   outSplitStride?: number;
 }
 
+/** An epilogue addend: element (n, m, plane pixel r) at n·strideB + m·strideM + r·strideP. */
+interface ConvAddend {
+  tensor: Tensor;
+  strideB: number;
+  strideM: number;
+  strideP: number;
+}
+
 /** A launch's geometry, without its buffers. */
-type LaunchShape = Omit<ConvLaunch, 'src' | 'filt' | 'bias' | 'out'>;
+type LaunchShape = Omit<ConvLaunch, 'src' | 'filt' | 'bias' | 'addend' | 'out'>;
 
 /** Rows of padding that `block`-row channel blocks add to m rows. */
 const paddedRows = (m: number, block: number): number => Math.ceil(m / block) * block - m;
@@ -121,15 +131,16 @@ function planConv(l: LaunchShape): ConvPlan {
 
 function launchConv(l: ConvLaunch): void {
   // `batch` only sizes the pixel axis; the kernel takes `pixels`.
-  const { src, filt, bias, out, batch, splits = 1, outSplitStride = 0, ...geometry } = l;
+  const { src, filt, bias, addend = null, out, batch, splits = 1, outSplitStride = 0, ...geometry } = l;
   const pixels = batch * l.outH * l.outW;
   const plan = planConv(l);
   const { blockM, pBlocks } = plan;
   if (plan.blocks === 0) return;
   const splitChannels = Math.ceil(l.channels / splits);
   const blocks = plan.blocks * Math.ceil(l.channels / splitChannels);
-  const uniforms = { ...geometry, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
-  const buffers = { src, filt, bias, outs: out };
+  const addStrides = { addStrideB: addend?.strideB ?? 0, addStrideM: addend?.strideM ?? 0, addStrideP: addend?.strideP ?? 0 };
+  const uniforms = { ...geometry, ...addStrides, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
+  const buffers = { src, filt, bias, addend: addend?.tensor ?? null, outs: out };
   if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
   else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
   else if (plan.kernel === 'rows') {
@@ -185,13 +196,16 @@ function rowsFit(l: LaunchShape): number {
   return t.convRowPixels.find((p) => l.outW % p === 0) ?? 0;
 }
 
-/** y = conv(x, w) + bias. */
-function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry): Tensor {
+/** y = conv(x, w) + bias (+ add: a residual [N, Cout, outH, outW] or a per-sample bias [N, Cout, 1, 1]). */
+function convForward(x: Tensor, w: Tensor, bias: Tensor | null, add: Tensor | null, g: Conv2dGeometry): Tensor {
   const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d');
+  const plane = g.outH * g.outW;
+  const perSample = add !== null && add.shape[2] === 1 && add.shape[3] === 1 && plane > 1;
   launchConv({
     src: x,
     filt: w, // [Cout, Cin, kh, kw] read in place
     bias,
+    addend: add && (perSample ? { tensor: add, strideB: g.cout, strideM: 1, strideP: 0 } : { tensor: add, strideB: g.cout * plane, strideM: plane, strideP: 1 }),
     out,
     batch: g.n,
     outChannels: g.cout,
@@ -351,8 +365,21 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   return dw;
 }
 
-/** 2-D convolution of x [N,Cin,H,W] with w [Cout,Cin,kh,kw], plus bias [Cout] when given. */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+/** conv2d's options: the geometry, and a tensor the epilogue adds to the output. */
+export interface Conv2dCallOptions extends Conv2dOptions {
+  /**
+   * Added to the output in the same pass: a residual [N, Cout, outH, outW], or a per-sample bias
+   * [N, Cout, 1, 1] (the ResBlock's timestep projection). Its gradient is dy, or dy summed over
+   * each plane.
+   */
+  add?: Tensor | null;
+}
+
+/**
+ * 2-D convolution of x [N,Cin,H,W] with w [Cout,Cin,kh,kw], plus bias [Cout] when given, plus
+ * `options.add` when given (conv + bias + add in one pass).
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options: Conv2dCallOptions = {}): Tensor {
   assertTensor('conv2d', 'x', x);
   assertTensor('conv2d', 'w', w);
   if (bias !== null) {
@@ -362,13 +389,23 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options
     }
   }
   const g = conv2dGeometry(x.shape, w.shape, options);
+  const add = options.add ?? null;
+  if (add !== null) {
+    assertTensor('conv2d', 'add', add);
+    const full = [g.n, g.cout, g.outH, g.outW];
+    if (!sameShape(add.shape, full) && !sameShape(add.shape, [g.n, g.cout, 1, 1])) {
+      throw new Error(`conv2d: add ${fmt(add.shape)} must be the output's [${full}] or a per-sample bias [${g.n},${g.cout},1,1]`);
+    }
+  }
   const dispatcher = runtime().dispatcher;
-  const out = dispatcher.withRole('forward', () => convForward(x, w, bias, g));
-  const inputs = bias ? [x, w, bias] : [x, w];
+  const out = dispatcher.withRole('forward', () => convForward(x, w, bias, add, g));
+  const inputs = [x, w, ...(bias ? [bias] : []), ...(add ? [add] : [])];
   return record(out, 'conv2d', inputs, (gy) => {
     const dx = x.requiresGrad ? dispatcher.withRole('grad-input', () => convInputGrad(gy, w, g)) : null;
     const dw = w.requiresGrad ? dispatcher.withRole('grad-weight', () => convWeightGrad(x, gy, g)) : null;
-    if (!bias) return [dx, dw];
-    return [dx, dw, bias.requiresGrad ? sumRaw(gy, [0, 2, 3]) : null];
+    const grads = [dx, dw];
+    if (bias) grads.push(bias.requiresGrad ? sumRaw(gy, [0, 2, 3]) : null);
+    if (add) grads.push(!add.requiresGrad ? null : sameShape(add.shape, gy.shape) ? gy : sumRaw(gy, [2, 3], true));
+    return grads;
   });
 }

@@ -37,7 +37,6 @@ export function launch<
 ): void {
   const prepared = kernel.prepare<BufferArg>(spec, buffers);
   kernel.uniforms.check(uniforms);
-  checkBindingSizes(kernel.name, buffers as Readonly<Record<string, BufferArg | null | undefined>>);
   let workgroups: Workgroups;
   if (kernel.invocations !== null) {
     if (grid.length > 0) throw new Error(`kernel '${kernel.name}' is 1-D: its grid comes from '${kernel.invocations}'`);
@@ -49,6 +48,7 @@ export function launch<
     if (!given) throw new Error(`kernel '${kernel.name}' needs a workgroup grid`);
     workgroups = given;
   }
+  checkBindingSizes(kernel.name, buffers as Readonly<Record<string, BufferArg | null | undefined>>);
   runtime().dispatcher.dispatch(kernel, prepared.key, prepared.build, uniforms, prepared.buffers.map(bindingOf), workgroups);
 }
 

@@ -34,7 +34,8 @@ export interface Backend<T> {
   module(m: Module, body: () => T): T;
   param(p: Parameter): T;
   shape(x: T): readonly number[];
-  conv2d(x: T, w: T, b: T, options: { stride: number; padding: number }): T;
+  /** conv(x, w) + b, plus `add` (a residual, or a per-sample bias [N, Cout, 1, 1]) in the same pass. */
+  conv2d(x: T, w: T, b: T, options: { stride: number; padding: number; add?: T | null }): T;
   groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean }): T;
   linear(x: T, w: T, b: T): T;
   silu(x: T): T;

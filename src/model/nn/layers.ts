@@ -48,8 +48,9 @@ export class Conv2d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels, kernel, kernel], { kind: 'uniform-fan-in', fanIn });
     this.bias = this.param('bias', [outChannels], { kind: 'uniform-fan-in', fanIn });
   }
-  forward<T>(ops: Backend<T>, x: T): T {
-    const options = { stride: this.stride, padding: this.padding };
+  /** conv(x) + bias, plus `add` (a residual, or a per-sample bias [N, Cout, 1, 1]) in the same pass. */
+  forward<T>(ops: Backend<T>, x: T, add: T | null = null): T {
+    const options = { stride: this.stride, padding: this.padding, add };
     return ops.module(this, () => ops.conv2d(x, ops.param(this.weight), ops.param(this.bias), options));
   }
 }
@@ -121,13 +122,13 @@ export class ResnetBlock2D extends Module {
   }
   forward<T>(ops: Backend<T>, x: T, tembAct: T, ctx: ForwardContext): T {
     return ops.module(this, () => {
-      let h = this.conv1.forward(ops, this.norm1.forward(ops, x, true));
+      // The timestep projection and the residual are added in conv1's and conv2's epilogues.
+      const h0 = this.norm1.forward(ops, x, true);
       const t = this.time_emb_proj.forward(ops, tembAct);
-      h = ops.add(h, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
+      let h = this.conv1.forward(ops, h0, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
       h = this.norm2.forward(ops, h, true);
       if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
-      h = this.conv2.forward(ops, h);
-      const sum = ops.add(this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x, h);
+      const sum = this.conv2.forward(ops, h, this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x);
       return this.outputScale === 1 ? sum : ops.affine(sum, 1 / this.outputScale, 0);
     });
   }

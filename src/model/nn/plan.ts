@@ -89,6 +89,8 @@ export function planBackend(root: Module, plan: ModelPlan): Backend<ShapeInfo> {
     shape: (x) => x.shape,
     conv2d: (x, w, b, o) => {
       const out = conv2dOutputShape(x.shape, w.shape, o);
+      // The epilogue's addend makes no tensor of its own.
+      if (o.add && broadcastShapes('conv2d add', out, o.add.shape).join() !== out.join()) fail(`conv2d: add ${fmt(o.add.shape)} does not fit the output ${fmt(out)}`);
       const [, cin, kh, kw] = w.shape as [number, number, number, number];
       const type = `Conv2d ${kh}x${kw}${o.stride > 1 ? ` s${o.stride}` : ''}`;
       return row(here(), type, out, [w, b], 2 * sizeOf(out) * cin * kh * kw);

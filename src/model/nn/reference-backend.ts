@@ -49,6 +49,11 @@ function node(value: Ref, parents: RefVar[], vjp: (g: Ref) => (Ref | null)[]): R
   return new RefVar(value, parents, vjp);
 }
 
+/** a + b (broadcast), recorded. */
+function addNodes(a: RefVar, b: RefVar): RefVar {
+  return node(refBinary('add', a.value, b.value), [a, b], (g) => refBinaryVjp('add', a.value, b.value, g));
+}
+
 function accumulate(v: RefVar, g: Ref): void {
   if (!v.grad) v.grad = { shape: [...v.value.shape], data: g.data.slice() };
   else for (let i = 0; i < g.data.length; i++) v.grad.data[i] += g.data[i]!;
@@ -83,8 +88,10 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       return v;
     },
     shape: (x) => x.value.shape,
-    conv2d: (x, w, b, o) =>
-      node(refConv2d(x.value, w.value, b.value, o), [x, w, b], (g) => refConv2dVjp(x.value, w.value, b.value, g, o)),
+    conv2d: (x, w, b, o) => {
+      const y = node(refConv2d(x.value, w.value, b.value, o), [x, w, b], (g) => refConv2dVjp(x.value, w.value, b.value, g, o));
+      return o.add ? addNodes(y, o.add) : y;
+    },
     groupNorm: (x, gamma, beta, o) =>
       node(refGroupNorm(x.value, gamma.value, beta.value, o), [x, gamma, beta], (g) =>
         refGroupNormVjp(x.value, gamma.value, beta.value, g, o),
@@ -92,7 +99,7 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
     linear: (x, w, b) =>
       node(refLinear(x.value, w.value, b.value), [x, w, b], (g) => refLinearVjp(x.value, w.value, b.value, g)),
     silu: (x) => node(refUnary('silu', x.value), [x], (g) => [refUnaryVjp('silu', x.value, g)]),
-    add: (a, b) => node(refBinary('add', a.value, b.value), [a, b], (g) => refBinaryVjp('add', a.value, b.value, g)),
+    add: (a, b) => addNodes(a, b),
     affine: (x, scale, shift) => node(refAffine(x.value, scale, shift), [x], (g) => [refAffineVjp(g, scale)]),
     slice: (x, axis, start, end) =>
       node(refSlice(x.value, axis, start, end), [x], (g) => [refSliceVjp(x.value.shape, axis, start, g)]),
