@@ -1,5 +1,7 @@
 // Group normalisation over x viewed as [N, C, S] (S = the spatial extent), with an optional
-// SiLU fused after the affine (the ResBlock's GN → SiLU). Channel c is in group c / (C/G), so the
+// SiLU fused after the affine and an optional dropout after that (the ResBlock's GN → SiLU →
+// dropout, one pass): the dropout mask is the dropout kernel's own hash of (seed, element index),
+// so fused and separate give the same values. Channel c is in group c / (C/G), so the
 // group g of sample n is one contiguous run of M = (C/G)·S values starting at (n·G + g)·M.
 //
 // Every kernel runs one thread per item, without workgroup memory or barriers: on SwiftShader a
@@ -25,6 +27,7 @@
 //   input grad:     dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 
 import { SIGMOID_WGSL } from './common.ts';
+import { DROPOUT_HASH_WGSL } from './dropout.ts';
 import { defineKernel } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
@@ -50,13 +53,24 @@ const GROUP_NORM_UNIFORMS = {
   rowThreads: 'u32',
   silu: 'u32',
   eps: 'f32',
+  // Dropout after the activation: a flag, the stream key, the drop threshold and 1/(1 − p).
+  dropout: 'u32',
+  dropoutKey: 'u32',
+  dropoutThreshold: 'u32',
+  dropoutScale: 'f32',
 } as const;
 
 const HELPERS = /* wgsl */ `
 fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
 /** How many of k, k + T, k + 2T, … lie below len (k < len). */
 fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }
-${SIGMOID_WGSL}/** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
+${SIGMOID_WGSL}${DROPOUT_HASH_WGSL}
+/** v through the fused dropout at element i (v itself without dropout); its backward is the same map. */
+fn dropped(v: f32, i: u32) -> f32 {
+  if (params.dropout == 0u) { return v; }
+  return select(0.0, v * params.dropoutScale, dropoutBits(params.dropoutKey, i) >= params.dropoutThreshold);
+}
+/** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
 fn throughSilu(dy: f32, z: f32) -> f32 {
   if (params.silu == 0u) { return dy; }
   let s = sigmoid_(z);
@@ -162,7 +176,7 @@ export const groupNormApplyKernel = defineKernel({
   let silu = params.silu != 0u;
   for (var i = first; i < end; i += params.rowThreads) {
     let z = ((xs[i] - center) - offset) * scale + shift;
-    ys[i] = select(z, z * sigmoid_(z), silu);
+    ys[i] = dropped(select(z, z * sigmoid_(z), silu), i);
   }`,
     ),
 });
@@ -181,7 +195,7 @@ export const groupNormChannelSumsKernel = defineKernel({
   var acc = vec2<f32>(0.0, 0.0);
   for (var i = first; i < end; i += params.rowThreads) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let g = throughSilu(dys[i], xhat * gamma[c] + beta[c]);
+    let g = throughSilu(dropped(dys[i], i), xhat * gamma[c] + beta[c]);
     acc += vec2<f32>(g, g * xhat);
   }
   sums[idx] = acc.x;
@@ -270,7 +284,7 @@ export const groupNormInputGradKernel = defineKernel({
   let meanDxhatXhat = coef[2u * ng + 1u];
   for (var i = first; i < end; i += params.rowThreads) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let dxhat = throughSilu(dys[i], xhat * gamma[c] + beta[c]) * gamma[c];
+    let dxhat = throughSilu(dropped(dys[i], i), xhat * gamma[c] + beta[c]) * gamma[c];
     dxs[i] = rstd * (dxhat - meanDxhat - xhat * meanDxhatXhat);
   }`,
     ),

@@ -12,6 +12,7 @@ import {
   groupNormPartialStatsKernel,
   threadsPerRow,
 } from '../../shaders/group-norm.ts';
+import { dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
 import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
@@ -31,6 +32,11 @@ export interface GroupNormOptions {
   eps?: number;
   /** Apply SiLU after the affine, in the same kernel (GroupNorm → SiLU). */
   silu?: boolean;
+  /**
+   * Dropout after the activation, in the same kernel: the mask `dropout(y, p, seed)` would draw
+   * (the same hash of seed and element index). Absent or p = 0: none.
+   */
+  dropout?: { p: number; seed: number } | null;
 }
 
 /** x as [N, C, S]: everything after the channel axis is the spatial extent. */
@@ -63,16 +69,28 @@ function checkArguments(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNo
   return { batch, channels, spatial: x.size / Math.max(1, batch * channels), groups };
 }
 
+/** The kernels' dropout uniforms: off, or the dropout kernel's key, threshold and scale for (p, seed). */
+function dropoutUniforms(d: { p: number; seed: number } | null) {
+  if (d === null || d.p === 0) return { dropout: 0, dropoutKey: 0, dropoutThreshold: 0, dropoutScale: 1 };
+  if (!(d.p > 0 && d.p < 1)) throw new Error(`groupNorm: dropout p must be in [0, 1), got ${d.p}`);
+  if (!Number.isInteger(d.seed) || d.seed < 0 || d.seed >= 2 ** 32) {
+    throw new Error(`groupNorm: dropout seed must be an integer in [0, 2^32), got ${d.seed}`);
+  }
+  return { dropout: 1, dropoutKey: dropoutKey(d.seed), dropoutThreshold: dropoutThreshold(d.p), dropoutScale: 1 / (1 - d.p) };
+}
+
 /**
  * GroupNorm of x [N, C, ...] with `groups` groups: per sample and group, (x − mean)/sqrt(var + eps)
- * over the group's C/G channels and all positions, then ·gamma[c] + beta[c] (then SiLU if `silu`).
+ * over the group's C/G channels and all positions, then ·gamma[c] + beta[c] (then SiLU if `silu`,
+ * then dropout if `dropout`).
  */
 export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNormOptions): Tensor {
   const dims = checkArguments(x, gamma, beta, options);
   const { batch, channels, spatial, groups } = dims;
   const silu = options.silu ?? false;
-  const op = silu ? 'groupNorm+silu' : 'groupNorm';
-  const base = { ...dims, silu: silu ? 1 : 0, eps: options.eps ?? 1e-5 };
+  const drop = dropoutUniforms(options.dropout ?? null);
+  const op = `groupNorm${silu ? '+silu' : ''}${drop.dropout ? '+dropout' : ''}`;
+  const base = { ...dims, silu: silu ? 1 : 0, eps: options.eps ?? 1e-5, ...drop };
   /** The uniforms of a launch of `count` threads, `rowThreads` of them per row. */
   const threads = (count: number, rowThreads: number) => ({ ...base, count, rowThreads });
   const groupThreads = threadsPerRow((channels / groups) * spatial);

@@ -36,7 +36,8 @@ export interface Backend<T> {
   shape(x: T): readonly number[];
   /** conv(x, w) + b, plus `add` (a residual, or a per-sample bias [N, Cout, 1, 1]) in the same pass. */
   conv2d(x: T, w: T, b: T, options: { stride: number; padding: number; add?: T | null }): T;
-  groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean }): T;
+  /** GroupNorm, then SiLU if `silu`, then dropout if `dropout`, in one pass. */
+  groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean; dropout?: { p: number; seed: number } | null }): T;
   linear(x: T, w: T, b: T): T;
   silu(x: T): T;
   add(a: T, b: T): T;

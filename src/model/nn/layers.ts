@@ -68,9 +68,9 @@ export class GroupNorm extends Module {
     this.weight = this.param('weight', [channels], { kind: 'ones' });
     this.bias = this.param('bias', [channels], { kind: 'zeros' });
   }
-  /** GroupNorm, optionally followed by SiLU in the same kernel. */
-  forward<T>(ops: Backend<T>, x: T, fusedSilu = false): T {
-    const options = { groups: this.groups, eps: this.eps, silu: fusedSilu };
+  /** GroupNorm, optionally followed by SiLU and then dropout, all in the same kernel. */
+  forward<T>(ops: Backend<T>, x: T, fusedSilu = false, dropout: { p: number; seed: number } | null = null): T {
+    const options = { groups: this.groups, eps: this.eps, silu: fusedSilu, dropout };
     return ops.module(this, () => ops.groupNorm(x, ops.param(this.weight), ops.param(this.bias), options));
   }
 }
@@ -122,12 +122,13 @@ export class ResnetBlock2D extends Module {
   }
   forward<T>(ops: Backend<T>, x: T, tembAct: T, ctx: ForwardContext): T {
     return ops.module(this, () => {
-      // The timestep projection and the residual are added in conv1's and conv2's epilogues.
+      // The timestep projection and the residual are added in conv1's and conv2's epilogues;
+      // dropout runs in norm2's kernel.
       const h0 = this.norm1.forward(ops, x, true);
       const t = this.time_emb_proj.forward(ops, tembAct);
       let h = this.conv1.forward(ops, h0, ops.reshape(t, [ops.shape(t)[0]!, this.outChannels, 1, 1]));
-      h = this.norm2.forward(ops, h, true);
-      if (this.training && this.dropoutRate > 0) h = ops.dropout(h, this.dropoutRate, ctx.nextSeed());
+      const dropout = this.training && this.dropoutRate > 0 ? { p: this.dropoutRate, seed: ctx.nextSeed() } : null;
+      h = this.norm2.forward(ops, h, true, dropout);
       const sum = this.conv2.forward(ops, h, this.conv_shortcut ? this.conv_shortcut.forward(ops, x) : x);
       return this.outputScale === 1 ? sum : ops.affine(sum, 1 / this.outputScale, 0);
     });

@@ -95,7 +95,8 @@ export function planBackend(root: Module, plan: ModelPlan): Backend<ShapeInfo> {
       const type = `Conv2d ${kh}x${kw}${o.stride > 1 ? ` s${o.stride}` : ''}`;
       return row(here(), type, out, [w, b], 2 * sizeOf(out) * cin * kh * kw);
     },
-    groupNorm: (x, gamma, beta, o) => row(here(), o.silu ? 'GroupNorm+SiLU' : 'GroupNorm', x.shape, [gamma, beta], 0),
+    groupNorm: (x, gamma, beta, o) =>
+      row(here(), `GroupNorm${o.silu ? '+SiLU' : ''}${o.dropout ? '+Dropout' : ''}`, x.shape, [gamma, beta], 0),
     linear: (x, w, b) => {
       const [outFeatures, inFeatures] = w.shape as [number, number];
       if (x.shape[x.shape.length - 1] !== inFeatures) fail(`linear: x ${fmt(x.shape)} does not match w ${fmt(w.shape)}`);

@@ -49,6 +49,11 @@ function node(value: Ref, parents: RefVar[], vjp: (g: Ref) => (Ref | null)[]): R
   return new RefVar(value, parents, vjp);
 }
 
+/** dropout(x, p, seed), recorded. */
+function dropoutNode(x: RefVar, p: number, seed: number): RefVar {
+  return node(refDropout(x.value, p, seed), [x], (g) => [refDropoutVjp(g, p, seed)]);
+}
+
 /** a + b (broadcast), recorded. */
 function addNodes(a: RefVar, b: RefVar): RefVar {
   return node(refBinary('add', a.value, b.value), [a, b], (g) => refBinaryVjp('add', a.value, b.value, g));
@@ -92,10 +97,12 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       const y = node(refConv2d(x.value, w.value, b.value, o), [x, w, b], (g) => refConv2dVjp(x.value, w.value, b.value, g, o));
       return o.add ? addNodes(y, o.add) : y;
     },
-    groupNorm: (x, gamma, beta, o) =>
-      node(refGroupNorm(x.value, gamma.value, beta.value, o), [x, gamma, beta], (g) =>
+    groupNorm: (x, gamma, beta, o) => {
+      const y = node(refGroupNorm(x.value, gamma.value, beta.value, o), [x, gamma, beta], (g) =>
         refGroupNormVjp(x.value, gamma.value, beta.value, g, o),
-      ),
+      );
+      return o.dropout ? dropoutNode(y, o.dropout.p, o.dropout.seed) : y;
+    },
     linear: (x, w, b) =>
       node(refLinear(x.value, w.value, b.value), [x, w, b], (g) => refLinearVjp(x.value, w.value, b.value, g)),
     silu: (x) => node(refUnary('silu', x.value), [x], (g) => [refUnaryVjp('silu', x.value, g)]),
@@ -118,7 +125,7 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       const opts = { ...o, maxPeriod: 10000 };
       return node(refTimestepEmbedding(t.value, dim, opts), [t], (g) => [refTimestepEmbeddingVjp(t.value, dim, opts, g)]);
     },
-    dropout: (x, p, seed) => node(refDropout(x.value, p, seed), [x], (g) => [refDropoutVjp(g, p, seed)]),
+    dropout: (x, p, seed) => dropoutNode(x, p, seed),
   };
 }
 
