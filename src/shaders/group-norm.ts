@@ -65,14 +65,22 @@ fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
 /** How many of k, k + T, k + 2T, … lie below len (k < len). */
 fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }
 ${SIGMOID_WGSL}${DROPOUT_HASH_WGSL}
+/**
+ * The fused activation and dropout, read from the uniforms once per thread: SwiftShader reloads a
+ * uniform at every use, and these are used once per element.
+ */
+struct Fused { silu: bool, dropout: bool, key: u32, threshold: u32, scale: f32 }
+fn fusedOps() -> Fused {
+  return Fused(params.silu != 0u, params.dropout != 0u, params.dropoutKey, params.dropoutThreshold, params.dropoutScale);
+}
 /** v through the fused dropout at element i (v itself without dropout); its backward is the same map. */
-fn dropped(v: f32, i: u32) -> f32 {
-  if (params.dropout == 0u) { return v; }
-  return select(0.0, v * params.dropoutScale, dropoutBits(params.dropoutKey, i) >= params.dropoutThreshold);
+fn dropped(v: f32, i: u32, f: Fused) -> f32 {
+  if (!f.dropout) { return v; }
+  return select(0.0, v * f.scale, dropoutBits(f.key, i) >= f.threshold);
 }
 /** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
-fn throughSilu(dy: f32, z: f32) -> f32 {
-  if (params.silu == 0u) { return dy; }
+fn throughSilu(dy: f32, z: f32, f: Fused) -> f32 {
+  if (!f.silu) { return dy; }
   let s = sigmoid_(z);
   return dy * s * (1.0 + z * (1.0 - s));
 }
@@ -88,6 +96,10 @@ const PLANE_PRELUDE = /* wgsl */ `
   let end = (plane + 1u) * params.spatial;
   let c = plane % params.channels;
   let ng = plane / channelsPerGroup();
+  let step = params.rowThreads;
+  let gammaC = gamma[c];
+  let betaC = beta[c];
+  let fused = fusedOps();
   let center = stats[3u * ng];
   let offset = stats[3u * ng + 1u];
   let rstd = stats[3u * ng + 2u];`;
@@ -115,8 +127,9 @@ export const groupNormPartialStatsKernel = defineKernel({
   // One read of x: sums about a shift m, the chunk's first value (the shifted-data algorithm;
   // the combine kernel takes any shift, not only the chunk's mean).
   let m = xs[first];
+  let step = params.rowThreads;
   var d = vec2<f32>(0.0, 0.0);
-  for (var i = first; i < end; i += params.rowThreads) {
+  for (var i = first; i < end; i += step) {
     let t = xs[i] - m;
     d += vec2<f32>(t, t * t);
   }
@@ -171,12 +184,12 @@ export const groupNormApplyKernel = defineKernel({
     code(
       k.main,
       `${PLANE_PRELUDE}
-  let scale = rstd * gamma[c];
-  let shift = beta[c];
-  let silu = params.silu != 0u;
-  for (var i = first; i < end; i += params.rowThreads) {
-    let z = ((xs[i] - center) - offset) * scale + shift;
-    ys[i] = dropped(select(z, z * sigmoid_(z), silu), i);
+  let scale = rstd * gammaC;
+  for (var i = first; i < end; i += step) {
+    let z = ((xs[i] - center) - offset) * scale + betaC;
+    var y = z;
+    if (fused.silu) { y = z * sigmoid_(z); } // not select(): that would take the exp for every element
+    ys[i] = dropped(y, i, fused);
   }`,
     ),
 });
@@ -193,9 +206,9 @@ export const groupNormChannelSumsKernel = defineKernel({
       k.main,
       `${PLANE_PRELUDE}
   var acc = vec2<f32>(0.0, 0.0);
-  for (var i = first; i < end; i += params.rowThreads) {
+  for (var i = first; i < end; i += step) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let g = throughSilu(dropped(dys[i], i), xhat * gamma[c] + beta[c]);
+    let g = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC, fused);
     acc += vec2<f32>(g, g * xhat);
   }
   sums[idx] = acc.x;
@@ -282,9 +295,9 @@ export const groupNormInputGradKernel = defineKernel({
       `${PLANE_PRELUDE}
   let meanDxhat = coef[2u * ng];
   let meanDxhatXhat = coef[2u * ng + 1u];
-  for (var i = first; i < end; i += params.rowThreads) {
+  for (var i = first; i < end; i += step) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let dxhat = throughSilu(dropped(dys[i], i), xhat * gamma[c] + beta[c]) * gamma[c];
+    let dxhat = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC, fused) * gammaC;
     dxs[i] = rstd * (dxhat - meanDxhat - xhat * meanDxhatXhat);
   }`,
     ),

@@ -54,8 +54,11 @@ ${k.main}
   let o = idx / params.lanes;
   let lane = idx % params.lanes;
   ${keptBase}
+  // Loop bounds in registers: SwiftShader reloads a uniform at every use.
+  let redCount = params.redCount;
+  let lanes = params.lanes;
   var acc = 0.0;
-  for (var r = lane; r < params.redCount; r += params.lanes) { acc += ${element}; }
+  for (var r = lane; r < redCount; r += lanes) { acc += ${element}; }
   out[idx] = acc * params.scale;
 }`;
   },
@@ -85,7 +88,8 @@ export const reduceSumVec4Kernel = defineKernel({
       ? `let per = (quads + params.lanes - 1u) / params.lanes;
   let end = min(quads, (lane + 1u) * per);
   for (var q = lane * per; q < end; q++) { acc += xs[base + q]; }`
-      : `for (var q = lane; q < quads; q += params.lanes) { acc += xs[base + q]; }`
+      : `let lanes = params.lanes;
+  for (var q = lane; q < quads; q += lanes) { acc += xs[base + q]; }`
   }
   out[idx] = (acc.x + acc.y + acc.z + acc.w) * params.scale;
 }`,
@@ -119,8 +123,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lane = idx % params.lanes;
   let quads = params.redCount / 4u;
   let base = o * quads;
+  let lanes = params.lanes;
   var acc = vec4<f32>(0.0);
-  for (var q = lane; q < quads; q += params.lanes) { acc += xs[base + q]; }
+  for (var q = lane; q < quads; q += lanes) { acc += xs[base + q]; }
   let total = subgroupAdd(acc.x + acc.y + acc.z + acc.w);
   if (sgLane == 0u) { subgroupSums[lid / sgSize] = total; }
   workgroupBarrier();

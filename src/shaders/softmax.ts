@@ -56,7 +56,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }) {${subgroups ? '' : '\n  let lane = 0u;\n  let laneCount = 1u;'}
   let row = wid.x + wid.y * nwg.x;
   // Rows past the end still take part in the barriers, on a clamped row, and write nothing.
-  let base = min(row, params.rows - 1u) * params.cols;`;
+  let cols = params.cols; // in a register: SwiftShader reloads a uniform at every use
+  let base = min(row, params.rows - 1u) * cols;`;
 
 /** Both kernels' compile-time choices: the kind, and whether the reductions use subgroups. */
 const SOFTMAX_SPEC = { kind: softmaxKind, subgroups: comptime.bool() };
@@ -77,13 +78,13 @@ export const softmaxKernel = defineKernel({
     return `${reduceFns(subgroups)}
 ${k.entry}${main(subgroups)}
   var m = -3.402823e38;
-  for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, xs[base + c]); }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, xs[base + c]); }
   m = workgroupMax(m, lid, lane, laneCount);
   var s = 0.0;
-  for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { s += exp(xs[base + c] - m); }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { s += exp(xs[base + c] - m); }
   s = workgroupSum(s, lid, lane, laneCount);
   if (row >= params.rows) { return; }
-  for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { ${write} }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { ${write} }
 }`;
   },
 });
@@ -104,10 +105,10 @@ export const softmaxGradKernel = defineKernel({
     return `${reduceFns(subgroups)}
 ${k.entry}${main(subgroups)}
   var t = 0.0;
-  for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) { t += dys[base + c]${soft ? ' * ys[base + c]' : ''}; }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { t += dys[base + c]${soft ? ' * ys[base + c]' : ''}; }
   t = workgroupSum(t, lid, lane, laneCount);
   if (row >= params.rows) { return; }
-  for (var c = lid; c < params.cols; c += ${SOFTMAX_WORKGROUP}u) {
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) {
     ${soft ? 'dxs[base + c] = ys[base + c] * (dys[base + c] - t);' : 'dxs[base + c] = dys[base + c] - exp(ys[base + c]) * t;'}
   }
 }`;
