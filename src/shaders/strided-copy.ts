@@ -9,7 +9,15 @@ import { comptime, defineKernel } from './kernel.ts';
 
 export const STRIDED_COPY_WORKGROUP = 256;
 
-/** Specialised by the (collapsed) rank of the block. */
+/**
+ * How an invocation covers the block's innermost axis: one element (`one`), or 4 consecutive
+ * dst elements (`copy4`: from 4 consecutive src elements; `broadcast4`: all from one), which
+ * takes the index arithmetic (divisions, slow on SwiftShader) once per 4 elements. The op
+ * passes the innermost extent and strides in units of 4 for those.
+ */
+export type CopyRun = 'one' | 'copy4' | 'broadcast4';
+
+/** Specialised by the (collapsed) rank of the block and the innermost run. */
 export const stridedCopyKernel = defineKernel({
   name: 'strided-copy',
   uniforms: {
@@ -22,15 +30,23 @@ export const stridedCopyKernel = defineKernel({
     dstOffset: 'u32',
   },
   bindings: { src: 'read', dst: 'read_write' },
-  specialise: { rank: comptime.int(0, MAX_RANK) },
+  specialise: { rank: comptime.int(0, MAX_RANK), run: comptime.oneOf<CopyRun>(['one', 'copy4', 'broadcast4']) },
   workgroupSize: STRIDED_COPY_WORKGROUP,
   invocations: 'count',
-  body: ({ rank }, k) => `${k.main}
+  body: ({ rank, run }, k) => {
+    const write =
+      run === 'one'
+        ? 'dst[id] = src[is];'
+        : run === 'copy4'
+          ? 'dst[id] = src[is]; dst[id + 1u] = src[is + 1u]; dst[id + 2u] = src[is + 2u]; dst[id + 3u] = src[is + 3u];'
+          : 'let v = src[is]; dst[id] = v; dst[id + 1u] = v; dst[id + 2u] = v; dst[id + 3u] = v;';
+    return `${k.main}
   var is = params.srcOffset;
   var id = params.dstOffset;
   ${unrolledOffsets(rank, 'blockShape', 'idx', [['is', 'srcStrides'], ['id', 'dstStrides']])}
-  dst[id] = src[is];
-}`,
+  ${write}
+}`;
+  },
 });
 
 /** Side of the tiled transpose's square tile; the workgroup is TILE x TRANSPOSE_ROWS invocations. */

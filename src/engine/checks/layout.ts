@@ -38,6 +38,8 @@ const permuteCases: CheckCase[] = [
   { shape: [3, 40, 5], perm: [0, 2, 1], tuning: TILED },
   { shape: [2, 3, 4, 5], perm: [0, 2, 3, 1], tuning: TILED },
   { shape: [2, 7, 3, 5], perm: [3, 0, 2, 1], tuning: TILED },
+  // Whole rows of 4 along a contiguous innermost axis (the copy kernel's runs of 4).
+  { shape: [3, 5, 8], perm: [1, 0, 2] },
 ].map(({ shape, perm, tuning }) => ({
   name: `[${shape}] perm [${perm}]${tuning ? ' (tiled)' : ''}`,
   ...(tuning ? { tuning } : {}),
@@ -62,6 +64,10 @@ const broadcastCases: CheckCase[] = [
   { from: [33], to: [7, 33] },
   { from: [7, 1], to: [2, 7, 13] },
   { from: [1], to: [130] },
+  // Runs of 4: a broadcast innermost axis, a contiguous one under a broadcast outer axis.
+  { from: [1], to: [132] },
+  { from: [3, 1], to: [2, 3, 8] },
+  { from: [12], to: [5, 12] },
 ].map(({ from, to }) => ({
   name: `[${from}]→[${to}]`,
   inputs: [{ name: 'x', shape: from }],
@@ -74,6 +80,7 @@ const sliceCases: CheckCase[] = [
   { shape: [7, 33, 5], axis: 1, start: 3, end: 20 },
   { shape: [7, 33], axis: 0, start: -3, end: undefined },
   { shape: [130], axis: 0, start: 0, end: 1 },
+  { shape: [5, 13], axis: 1, start: 1, end: 9 },
 ].map(({ shape, axis, start, end }) => {
   const n = shape[axis]!;
   const s = start < 0 ? start + n : start;
@@ -91,6 +98,7 @@ const concatCases: CheckCase[] = [
   { shapes: [[2, 3, 5], [2, 1, 5], [2, 7, 5]], axis: 1 },
   { shapes: [[7, 33], [1, 33]], axis: 0 },
   { shapes: [[3, 4], [3, 130]], axis: -1 },
+  { shapes: [[2, 3, 8], [2, 1, 8]], axis: 1 },
 ].map(({ shapes, axis }) => {
   const ax = axis < 0 ? axis + shapes[0]!.length : axis;
   return {

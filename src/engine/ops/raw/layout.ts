@@ -1,6 +1,6 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
-import { stridedCopyKernel, TRANSPOSE_TILE, transposeTiledKernel } from '../../../shaders/strided-copy.ts';
+import { type CopyRun, stridedCopyKernel, TRANSPOSE_TILE, transposeTiledKernel } from '../../../shaders/strided-copy.ts';
 import { runtime } from '../../runtime.ts';
 import { collapseDims } from '../../collapse.ts';
 import {
@@ -43,11 +43,28 @@ export function stridedCopy(
     );
     return;
   }
+  // Runs of 4 along a contiguous innermost dst axis (a copy or a broadcast of it): a quarter of
+  // the invocations, each doing the index arithmetic once.
+  const last = rank - 1;
+  const inner = c.shape[last] ?? 0;
+  const srcInner = c.strides[0]![last];
+  const run: CopyRun = rank > 0 && inner % 4 === 0 && c.strides[1]![last] === 1 && (srcInner === 1 || srcInner === 0) ? (srcInner === 1 ? 'copy4' : 'broadcast4') : 'one';
+  const runStrides = (strides: readonly number[]) => strides.map((st, i) => (i === last ? st * 4 : st));
   launch(
     stridedCopyKernel,
-    { rank },
+    { rank, run },
     { src, dst },
-    { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset },
+    run === 'one'
+      ? { blockShape: c.shape, srcStrides: c.strides[0]!, dstStrides: c.strides[1]!, rank, count, srcOffset, dstOffset }
+      : {
+          blockShape: c.shape.map((d, i) => (i === last ? d / 4 : d)),
+          srcStrides: runStrides(c.strides[0]!),
+          dstStrides: runStrides(c.strides[1]!),
+          rank,
+          count: count / 4,
+          srcOffset,
+          dstOffset,
+        },
   );
 }
 
