@@ -136,3 +136,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }`,
 });
+
+/**
+ * Sums over leading axes when the kept part is a multiple of 4 elements (split-K slabs, the
+ * batch axis of a gradient): invocation q adds vec4 q of every reduced row, so neighbouring
+ * invocations read neighbouring vec4s and no index needs a division.
+ */
+export const reduceSumLeadingKernel = defineKernel({
+  name: 'reduce-sum-leading',
+  uniforms: { quads: 'u32', rows: 'u32', scale: 'f32' },
+  bindings: { xs: { access: 'read', type: 'vec4<f32>' }, out: { access: 'read_write', type: 'vec4<f32>' } },
+  workgroupSize: REDUCE_WORKGROUP,
+  invocations: 'quads',
+  body: (_, k) => `${k.main}
+  let quads = params.quads;
+  let rows = params.rows;
+  var acc = vec4<f32>(0.0);
+  for (var r = 0u; r < rows; r++) { acc += xs[r * quads + idx]; }
+  out[idx] = acc * params.scale;
+}`,
+});

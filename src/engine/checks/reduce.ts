@@ -18,6 +18,10 @@ const GPU_NO_SUBGROUPS: Partial<KernelTuning> = { ...GPU_LANES, subgroups: false
  */
 const REDUCE_CASES: { shape: number[]; axes?: number[]; keepdim: boolean; tuning?: Partial<KernelTuning>; label?: string }[] = [
   { shape: [4, 1024], axes: [1], keepdim: false },
+  // Leading axes: a vec4 column per invocation (few rows), or lanes (many rows, few columns).
+  { shape: [6, 12], axes: [0], keepdim: false },
+  { shape: [3, 5, 8], axes: [0, 1], keepdim: true },
+  { shape: [70, 8], axes: [0], keepdim: false },
   { shape: [5, 1024], axes: [1], keepdim: false, tuning: GPU_SUBGROUPS, label: 'gpu, subgroups' },
   { shape: [3, 4096], axes: [1], keepdim: true, tuning: GPU_SUBGROUPS, label: 'gpu, subgroups' },
   { shape: [130, 128], keepdim: false, tuning: GPU_SUBGROUPS, label: 'gpu, subgroups' },

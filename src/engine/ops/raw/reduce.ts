@@ -1,7 +1,7 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
 import { foldedGrid } from '../../../shaders/common.ts';
-import { REDUCE_WORKGROUP, reduceSumKernel, reduceSumVec4Kernel, reduceSumWorkgroupKernel } from '../../../shaders/reduce.ts';
+import { REDUCE_WORKGROUP, reduceSumKernel, reduceSumLeadingKernel, reduceSumVec4Kernel, reduceSumWorkgroupKernel } from '../../../shaders/reduce.ts';
 import { collapseDims } from '../../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../../tensor.ts';
@@ -10,6 +10,10 @@ import { runtime } from '../../runtime.ts';
 
 /** Each lane sums at least this many elements. */
 const MIN_PER_LANE = 16;
+/** A sum over leading axes adds at most this many rows serially per column (more: in lanes). */
+const LEADING_MAX_ROWS = 64;
+/** A trailing run of reduced elements at least this long is summed in a pass of its own first. */
+const MIN_TRAILING_RUN = 16;
 
 /** Sums `x` over the sorted axes `axes` into a tensor of the kept axes, times `scale`. */
 export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number): Tensor {
@@ -19,12 +23,29 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
   const redShape = axes.map((a) => x.shape[a]!);
   const outCount = sizeOf(keptShape);
   const redCount = sizeOf(redShape);
+  const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
+  // Trailing reduced axes first (a contiguous, vec4 sum), then the others over the smaller result:
+  // the strided kernel does index arithmetic (divisions, slow on SwiftShader) per element and
+  // reads scattered on a GPU. A conv's bias gradient, [N, C, H, W] over (0, 2, 3), is such a sum.
+  let trailing = 0;
+  while (trailing < axes.length && axes[axes.length - 1 - trailing] === x.rank - 1 - trailing) trailing++;
+  if (outCount > 0 && !contiguous && trailing > 0 && sizeOf(x.shape.slice(x.rank - trailing)) >= MIN_TRAILING_RUN) {
+    const inner = reduceSumRaw(x, axes.slice(axes.length - trailing), 1);
+    const total = reduceSumRaw(inner, axes.slice(0, axes.length - trailing), scale);
+    inner.dispose();
+    return total;
+  }
   const out = emptyTensor(keptShape, 'sum');
   if (outCount === 0) return out;
+  // Leading axes only, few rows or many columns: one vec4 column per invocation (split-K slabs).
+  const quads = outCount / 4;
+  if (axes.every((a, i) => a === i) && outCount % 4 === 0 && (redCount <= LEADING_MAX_ROWS || quads >= runtime().tuning.reduceTargetItems)) {
+    launch(reduceSumLeadingKernel, {}, { xs: x, out }, { quads, rows: redCount, scale });
+    return out;
+  }
   // Enough parallel items to fill the adapter (tuning.ts), then more elements per lane.
   const target = runtime().tuning.reduceTargetItems;
   const lanes = Math.max(1, Math.min(Math.floor(redCount / MIN_PER_LANE), Math.ceil(target / outCount)));
-  const contiguous = axes.every((a, i) => a === x.rank - axes.length + i);
   const t = runtime().tuning;
   if (contiguous && redCount % 4 === 0 && !t.reduceChunked && t.subgroups && lanes >= REDUCE_WORKGROUP) {
     return reduceByWorkgroups(x, out, keptShape, redCount, lanes, scale);
