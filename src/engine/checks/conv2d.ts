@@ -55,6 +55,9 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [1, 8, 8, 8], w: [4, 8, 5, 5], padding: 2 },
   { x: [2, 4, 16, 16], w: [8, 4, 3, 3], stride: 2, padding: 1 },
   { x: [1, 4, 6, 8], w: [8, 4, 3, 2], padding: [1, 0, 1, 0], bias: true },
+  // Rows of 4 (a software adapter's row kernel takes them): output width 12 and 4.
+  { x: [2, 8, 4, 12], w: [8, 8, 3, 3], padding: 1, bias: true },
+  { x: [2, 8, 4, 4], w: [12, 8, 3, 3], padding: 1 },
   // Over 16 channels the workgroup-memory kernel on a GPU; over 32 on a software adapter
   // (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
