@@ -43,13 +43,19 @@ export interface KernelTuning {
   attentionRegisterMaxHeadDim: number;
   /** Whether transposing copies (permute) stage tiles in workgroup memory. */
   transposeTiled: boolean;
-  /** Whether attention over at most this many keys materialises the scores (matmul, softmax, matmul); 0: never. */
+  /**
+   * Attention over attentionMaterialiseMinKeys to attentionMaterialiseMaxKeys keys materialises
+   * the scores (matmul, softmax, matmul); the rest runs fused. Max 0: never.
+   */
   attentionMaterialiseMaxKeys: number;
+  attentionMaterialiseMinKeys: number;
   /**
    * Whether reductions inside a workgroup (softmax rows, the sum's GPU pass) use subgroup
    * operations; only where the device has the 'subgroups' feature.
    */
   subgroups: boolean;
+  /** Whether softmax rows take one invocation each (no barriers) rather than a workgroup each. */
+  softmaxThreadPerRow: boolean;
   /**
    * Bytes a tensor binding may span: the device's storage-binding (and buffer) limit. Lower it
    * to rehearse a smaller device: training then splits its batch into micro-batches, and a
@@ -83,10 +89,14 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // A GPU has tens of compute units with several workgroups each in flight; SwiftShader runs one
     // workgroup per CPU thread at a time.
     matmulTargetWorkgroups: software ? 8 : 256,
-    // Slower on SwiftShader at every size measured (8x256 tokens, d 64: forward 241 vs 68 ms
-    // fused). Faster on an H100 (Dawn/Vulkan): attention_fwd 0.081 vs 0.673 ms of GPU time,
-    // forward + backward 0.314 vs 3.62, ddpm-cifar10's batch-128 step 560 vs 710 ms.
-    attentionMaterialiseMaxKeys: software ? 0 : 1024,
+    // Faster on an H100 (Dawn/Vulkan): attention_fwd 0.081 vs 0.673 ms of GPU time, forward +
+    // backward 0.314 vs 3.62, ddpm-cifar10's batch-128 step 560 vs 710 ms.
+    attentionMaterialiseMaxKeys: 1024,
+    // On SwiftShader, with a thread per softmax row, materialised attention_fwd_bwd (256 keys)
+    // took 280 ms against 404 fused (forward 95 / 94), and its pipelines build in 0.36 s instead
+    // of 1.45; at 64 keys (the bench's U-Net) and 16 (fashion-16) the two were even (train step
+    // 6.47 / 6.29 s; 27 / 34 ms of attention GPU time) and fused takes fewer dispatches.
+    attentionMaterialiseMinKeys: software ? 128 : 0,
     transposeTiled: !software,
     attentionTiled: !software,
     // At head dim 256 the key-value-grad register kernel needs 16 KiB per invocation: NVIDIA's
@@ -97,6 +107,10 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     reduceTargetItems: software ? 1024 : 16384,
     reduceChunked: software,
     subgroups: report.features.includes('subgroups'),
+    // SwiftShader runs a workgroup's invocations as fibers: the barriers of a row's reductions
+    // cost more than the row ([2048, 256] forward + backward, GPU time: workgroup per row 153–191
+    // ms with subgroups, 285–306 without; a thread per row 24–28 ms).
+    softmaxThreadPerRow: software,
     maxBindingBytes: deviceBindingLimit(report),
   };
 }

@@ -114,3 +114,56 @@ ${k.entry}${main(subgroups)}
 }`;
   },
 });
+
+/**
+ * One invocation per row, no workgroup memory and no barriers (software adapters, where a
+ * barrier costs more than a row: SwiftShader runs a workgroup's invocations as fibers). The
+ * exponentials are written in the sum pass and divided in place, so each is taken once.
+ */
+export const softmaxRowKernel = defineKernel({
+  name: 'softmax-row',
+  uniforms: { rows: 'u32', cols: 'u32' },
+  bindings: { xs: 'read', ys: 'read_write' },
+  specialise: { kind: softmaxKind },
+  workgroupSize: SOFTMAX_WORKGROUP,
+  invocations: 'rows',
+  body: ({ kind }, k) => `${k.main}
+  let cols = params.cols;
+  let base = idx * cols;
+  let end = base + cols;
+  var m = -3.402823e38;
+  for (var c = base; c < end; c++) { m = max(m, xs[c]); }
+  var s = 0.0;
+  ${
+    kind === 'softmax'
+      ? `for (var c = base; c < end; c++) { let e = exp(xs[c] - m); ys[c] = e; s += e; }
+  for (var c = base; c < end; c++) { ys[c] = ys[c] / s; }`
+      : `for (var c = base; c < end; c++) { s += exp(xs[c] - m); }
+  let logS = log(s);
+  for (var c = base; c < end; c++) { ys[c] = xs[c] - m - logS; }`
+  }
+}`,
+});
+
+/** The backward of softmaxRowKernel: one invocation per row. */
+export const softmaxGradRowKernel = defineKernel({
+  name: 'softmax-grad-row',
+  uniforms: { rows: 'u32', cols: 'u32' },
+  bindings: { ys: 'read', dys: 'read', dxs: 'read_write' },
+  specialise: { kind: softmaxKind },
+  workgroupSize: SOFTMAX_WORKGROUP,
+  invocations: 'rows',
+  body: ({ kind }, k) => {
+    const soft = kind === 'softmax';
+    return `${k.main}
+  let cols = params.cols;
+  let base = idx * cols;
+  let end = base + cols;
+  var t = 0.0;
+  for (var c = base; c < end; c++) { t += dys[c]${soft ? ' * ys[c]' : ''}; }
+  for (var c = base; c < end; c++) {
+    ${soft ? 'dxs[c] = ys[c] * (dys[c] - t);' : 'dxs[c] = dys[c] - exp(ys[c]) * t;'}
+  }
+}`;
+  },
+});

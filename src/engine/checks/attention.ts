@@ -18,7 +18,7 @@ interface AttentionCase {
 const PATHS: Record<'fused' | 'tiled' | 'materialised', Partial<KernelTuning>> = {
   fused: { attentionMaterialiseMaxKeys: 0, attentionTiled: false },
   tiled: { attentionMaterialiseMaxKeys: 0, attentionTiled: true },
-  materialised: { attentionMaterialiseMaxKeys: 1024 },
+  materialised: { attentionMaterialiseMaxKeys: 1024, attentionMaterialiseMinKeys: 0 },
 };
 
 /**

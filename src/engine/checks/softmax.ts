@@ -2,6 +2,7 @@
 
 import { logSoftmax, softmax } from '../ops/softmax.ts';
 import { refSoftmax, refSoftmaxVjp } from '../reference/softmax.ts';
+import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, OpCheck } from './runner.ts';
 
 /** Large-offset rows (values near 1e3) would overflow a softmax that skips the max. */
@@ -13,21 +14,25 @@ const SHAPES: { shape: number[]; dist?: { scale: number; offset: number } }[] = 
   { shape: [5, 256] },
 ];
 
-/** Each shape with the workgroup-memory tree and with subgroup reductions (where the adapter has them). */
-const REDUCTIONS = [
-  { subgroups: false, label: '' },
-  { subgroups: true, label: ' (subgroups)' },
+/**
+ * Each shape with a workgroup per row (the reductions through a workgroup-memory tree, or through
+ * subgroups where the adapter has them) and with a thread per row (software adapters' choice).
+ */
+const REDUCTIONS: { tuning: Partial<KernelTuning>; label: string }[] = [
+  { tuning: { softmaxThreadPerRow: false, subgroups: false }, label: '' },
+  { tuning: { softmaxThreadPerRow: false, subgroups: true }, label: ' (subgroups)' },
+  { tuning: { softmaxThreadPerRow: true }, label: ' (thread per row)' },
 ];
 
 function cases(log: boolean): CheckCase[] {
-  return REDUCTIONS.flatMap(({ subgroups, label }) =>
+  return REDUCTIONS.flatMap(({ tuning, label }) =>
     SHAPES.map(({ shape, dist }) => ({
       name: `[${shape}]${dist ? ` ~N(${dist.offset},${dist.scale}²)` : ''}${label}`,
       inputs: [{ name: 'x', shape, ...(dist ? { dist } : {}) }],
       gpu: ([x]) => (log ? logSoftmax(x!) : softmax(x!)),
       ref: ([x]) => refSoftmax(x!, log),
       vjp: ([x], gy) => [refSoftmaxVjp(x!, gy, log)],
-      tuning: { subgroups },
+      tuning,
     })),
   );
 }

@@ -132,7 +132,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   const scale = options.scale ?? 1 / Math.sqrt(p.d);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be a finite number, got ${scale}`);
   const scoreBytes = 4 * sizeOf(p.lead) * p.tq * p.tk;
-  if (p.tk <= runtime().tuning.attentionMaterialiseMaxKeys && scoreBytes <= MATERIALISED_MAX_BYTES) {
+  const t = runtime().tuning;
+  if (p.tk >= t.attentionMaterialiseMinKeys && p.tk <= t.attentionMaterialiseMaxKeys && scoreBytes <= MATERIALISED_MAX_BYTES) {
     return attentionMaterialised(q, k, v, scale);
   }
   const d4 = Math.ceil(p.d / 4);

@@ -3,7 +3,7 @@
 // Checks: src/engine/checks/softmax.ts.
 
 import { foldedGrid } from '../../shaders/common.ts';
-import { softmaxGradKernel, softmaxKernel, type SoftmaxKind } from '../../shaders/softmax.ts';
+import { softmaxGradKernel, softmaxGradRowKernel, softmaxKernel, softmaxRowKernel, type SoftmaxKind } from '../../shaders/softmax.ts';
 import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
@@ -20,14 +20,17 @@ function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
   assertTensor(kind, 'x', x);
   const { rows, cols } = rowsAndCols(kind, x);
   const y = emptyTensor(x.shape, kind);
+  const perThread = runtime().tuning.softmaxThreadPerRow;
   if (rows > 0) {
-    launch(softmaxKernel, { kind, subgroups: runtime().tuning.subgroups }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
+    if (perThread) launch(softmaxRowKernel, { kind }, { xs: x, ys: y }, { rows, cols });
+    else launch(softmaxKernel, { kind, subgroups: runtime().tuning.subgroups }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
   }
   return record(y, kind, [x], (dy) => {
     const dx = emptyTensor(x.shape, `${kind}-grad`);
     if (rows > 0) {
       const subgroups = runtime().tuning.subgroups;
-      launch(softmaxGradKernel, { kind, subgroups }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
+      if (perThread) launch(softmaxGradRowKernel, { kind }, { ys: y, dys: dy, dxs: dx }, { rows, cols });
+      else launch(softmaxGradKernel, { kind, subgroups }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
     }
     return [dx];
   });
