@@ -40,6 +40,8 @@ export interface SessionProtocol {
     config: TrainConfig;
     images: number;
     parameters: number;
+    /** Parts a step's batch runs in (1 unless its largest tensor exceeds one storage binding). */
+    microBatches: number;
   }>;
   train(steps: number): Promise<StepRecord[]>;
   /** GPU time of the trainer's next step by kernel family and kernel. */

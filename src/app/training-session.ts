@@ -32,6 +32,8 @@ export interface TrainerInfo {
   parameters: number;
   /** Training images. */
   images: number;
+  /** Parts a step's batch runs in: more than 1 when its largest tensor exceeds one storage binding. */
+  microBatches: number;
   config: TrainConfig;
   summary: TrainerSummary;
 }
@@ -102,6 +104,7 @@ export class TrainingSession {
       step: trainer.step,
       parameters: trainer.model.parameterCount(),
       images,
+      microBatches: Math.ceil(c.batchSize / trainer.microBatchSize()),
       config: c,
       summary: {
         preset,

@@ -59,7 +59,7 @@ export async function createPageSession(): Promise<SessionProtocol> {
       await app.loadDataset(datasetRequest(dataset));
       if (!resume && !config) throw new Error('start() needs a config, or resume with a received checkpoint');
       const info = resume ? await app.resume(received()) : await app.startTraining(config!);
-      return { step: info.step, config: info.config, images: info.images, parameters: info.parameters };
+      return { step: info.step, config: info.config, images: info.images, parameters: info.parameters, microBatches: info.microBatches };
     },
 
     train: (steps) => app.train(steps),

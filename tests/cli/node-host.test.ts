@@ -12,10 +12,11 @@ import { afterAll, expect, test } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-node-host-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function ddpm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 300_000 });
+function ddpmWith(env: Record<string, string>, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+const ddpm = (...args: string[]) => ddpmWith({}, ...args);
 
 test('check --host node: all ops pass on Dawn in Node', { timeout: 300_000 }, () => {
   const r = ddpm('--host', 'node', 'check', '--json', join(dir, 'checks.json'));
@@ -35,6 +36,15 @@ test('train --host node writes a checkpoint, the loss and a PNG grid', { timeout
   const png = readFileSync(join(out, 'samples-4.png'));
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   expect(statSync(join(out, 'checkpoint.safetensors')).size).toBeGreaterThan(173_209 * 4);
+});
+
+test('with a storage-binding limit below the batch (DDPM_TUNING), train runs micro-batches and says so', { timeout: 300_000 }, () => {
+  const out = join(dir, 'micro');
+  // fashion-16: 24 KiB a sample at its largest tensor, no weight over 72 KiB; 100 kB holds 4 samples.
+  const r = ddpmWith({ DDPM_TUNING: '{"maxBindingBytes":100000}' }, 'train', '--host=node', '--steps', '2', '--batch', '8', '--limit', '64', '--out', out, '--quality-n', '0', '--samples', '4');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/batch 8 \(as 2 micro-batches: the whole batch's largest tensor exceeds one storage binding\)/);
+  expect(readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
 });
 
 test('the Node bundle runs the bench with tfjs and jax-js from a folder with no node_modules', { timeout: 300_000 }, () => {

@@ -214,7 +214,8 @@ export const train: Command = {
         const cfg = started.config;
         progress(
           `${started.parameters.toLocaleString()} parameters, ${started.images} images at ${cfg.model.imageSize}x${cfg.model.imageSize}, ` +
-            `batch ${cfg.batchSize}, from step ${started.step} to ${totalSteps}`,
+            `batch ${cfg.batchSize}${started.microBatches > 1 ? ` (as ${started.microBatches} micro-batches: the whole batch's largest tensor exceeds one storage binding)` : ''}, ` +
+            `from step ${started.step} to ${totalSteps}`,
         );
         writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
         const csv = join(out, 'loss.csv');
