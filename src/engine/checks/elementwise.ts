@@ -15,7 +15,8 @@ import type { Tensor } from '../tensor.ts';
 import type { CheckCase, Distribution, OpCheck } from './runner.ts';
 
 const UNARY_DOMAINS: Record<string, Distribution> = { log: 'positive', sqrt: 'positive' };
-const UNARY_SHAPES = [[7, 33], [130], [1], [2, 3, 5]];
+/** Sizes that are not multiples of 4 (the scalar kernels) and that are (the vec4 kernels: 15 and 528 vec4s, 4 per invocation). */
+const UNARY_SHAPES = [[7, 33], [130], [1], [2, 3, 5], [5, 12], [3, 4, 44]];
 const UNARY_GPU: Record<string, (x: Tensor) => Tensor> = {
   neg: ops.neg,
   exp: ops.exp,
@@ -60,9 +61,11 @@ const scalarChecks: OpCheck[] = SCALAR_CASES.map(([op, fn, scale, shift]) => ({
   ),
 }));
 
-/** Shape pairs: equal, trailing broadcast, both-sided broadcast, scalar-like, rank mismatch. */
+/** Shape pairs: equal (sizes off and on multiples of 4), trailing broadcast, both-sided broadcast, scalar-like, rank mismatch. */
 const BINARY_SHAPES: [number[], number[]][] = [
   [[7, 33], [7, 33]],
+  [[5, 12], [5, 12]],
+  [[3, 4, 44], [3, 4, 44]],
   [[7, 33], [33]],
   [[130, 1], [1, 7]],
   [[1], [2, 3, 5]],

@@ -2,7 +2,7 @@
 // Kernels: src/shaders/elementwise.ts. Reference: src/engine/reference/elementwise.ts.
 // Checks: src/engine/checks/elementwise.ts.
 
-import { unaryGradKernel, unaryGradVec4Kernel, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
+import { unaryGradKernel, unaryGradVec4Kernel, vec4Invocations, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
 import { record } from '../tape.ts';
 import { sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
@@ -12,8 +12,9 @@ import { sumToRaw } from './raw/reduce.ts';
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, a: number, b: number): Tensor {
   const dx = emptyTensor(x.shape, `${op}-grad`);
-  if (x.size % 4 === 0) launch(unaryGradVec4Kernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size / 4, a, b });
-  else launch(unaryGradKernel, { op }, { xs: x, ysOut: y, dys: dy, dxs: dx }, { count: x.size, a, b });
+  const buffers = { xs: x, ysOut: y, dys: dy, dxs: dx };
+  if (x.size % 4 === 0) launch(unaryGradVec4Kernel, { op }, buffers, { count: x.size / 4, stride: vec4Invocations(x.size / 4), a, b });
+  else launch(unaryGradKernel, { op }, buffers, { count: x.size, stride: x.size, a, b });
   return dx;
 }
 
