@@ -57,7 +57,7 @@ export class Runtime extends EventTarget {
   setTuning(overrides: Partial<KernelTuning>): void {
     const unknown = Object.keys(overrides).filter((k) => !(k in this.chosenTuning));
     if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use ${Object.keys(this.chosenTuning).join(', ')}`);
-    this.checkFeatures(overrides);
+    this.checkOverrides(overrides);
     this.chosenTuning = { ...this.chosenTuning, ...overrides };
   }
 
@@ -68,7 +68,8 @@ export class Runtime extends EventTarget {
       .map(([, feature]) => feature);
   }
 
-  private checkFeatures(overrides: Partial<KernelTuning>): void {
+  /** Refuses overrides this device cannot run: a missing feature, a binding limit above its own. */
+  private checkOverrides(overrides: Partial<KernelTuning>): void {
     const missing = this.missingFeatures(overrides);
     if (missing.length > 0) throw new Error(`kernel tuning needs the device feature(s) ${missing.join(', ')}, which this adapter lacks`);
     const bytes = overrides.maxBindingBytes;
@@ -88,7 +89,7 @@ export class Runtime extends EventTarget {
    * synchronously uses the overrides (checks run a real GPU's kernels on a software adapter).
    */
   withTuning<T>(overrides: Partial<KernelTuning>, fn: () => T): T {
-    this.checkFeatures(overrides);
+    this.checkOverrides(overrides);
     const saved = this.chosenTuning;
     this.chosenTuning = { ...saved, ...overrides };
     try {

@@ -65,5 +65,8 @@ describe('ddpm CLI', () => {
     const unknown = ddpmWith({ DDPM_TUNING: '{"convTiles":8}' }, 'bench', '--only', 'add_4m');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown kernel tuning field\(s\) convTiles: use convTiledMinChannels, /);
+    const tooLarge = ddpmWith({ DDPM_TUNING: '{"maxBindingBytes":1e15}' }, 'bench', '--only', 'add_4m');
+    expect(tooLarge.code).toBe(1);
+    expect(tooLarge.stderr).toMatch(/maxBindingBytes must be an integer in \[4, \d+\] \(this device's limit\), got 1000000000000000/);
   });
 });
