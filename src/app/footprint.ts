@@ -2,6 +2,7 @@
 // from the U-Net's shape plan without a GPU, and whether the adapter's limits allow it.
 
 import { preset, type UNetConfig } from '../model/config.ts';
+import { microBatches, samplesWithin } from '../model/micro-batches.ts';
 import { UNet } from '../model/unet.ts';
 import { deviceBindingLimit } from '../engine/index.ts';
 import type { DeviceReport } from './engine.ts';
@@ -45,17 +46,19 @@ export function presetFootprint(name: string, batch: number): TrainingFootprint 
  * tensor fits one storage binding (src/model/train/trainer.ts); 1 when it fits whole.
  */
 export function footprintMicroBatches(f: TrainingFootprint, report: DeviceReport): number {
-  const perSample = f.largestTensorBytes / Math.max(1, f.batch);
-  const fit = Math.floor(deviceBindingLimit(report) / perSample);
-  return fit >= 1 ? Math.ceil(f.batch / fit) : Infinity;
+  const fit = samplesWithin(perSampleBytes(f), f.batch, deviceBindingLimit(report));
+  return fit >= 1 ? microBatches(f.batch, fit).length : Infinity;
 }
+
+/** Bytes of the largest tensor per sample (the largest tensor grows with the batch). */
+const perSampleBytes = (f: TrainingFootprint): number => f.largestTensorBytes / Math.max(1, f.batch);
 
 /** Why the adapter cannot train this footprint (not even one sample at a time), or null when it can. */
 export function footprintRefusal(f: TrainingFootprint, report: DeviceReport): string | null {
-  const perSample = f.largestTensorBytes / Math.max(1, f.batch);
+  const perSample = perSampleBytes(f);
   const limit = deviceBindingLimit(report);
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  if (perSample > limit) {
+  if (samplesWithin(perSample, f.batch, limit) < 1) {
     return `one sample's largest tensor (${mib(perSample)}) exceeds this adapter's storage-binding limit (${mib(limit)}): use a smaller model or image size`;
   }
   return null;

@@ -4,6 +4,7 @@
 
 import { runtime, type DispatchCounters } from '../engine/index.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
+import { microBatches } from '../model/micro-batches.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
 import {
   checkpointFileName,
@@ -104,7 +105,7 @@ export class TrainingSession {
       step: trainer.step,
       parameters: trainer.model.parameterCount(),
       images,
-      microBatches: Math.ceil(c.batchSize / trainer.microBatchSize()),
+      microBatches: microBatches(c.batchSize, trainer.microBatchSize()).length,
       config: c,
       summary: {
         preset,

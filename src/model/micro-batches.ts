@@ -12,16 +12,21 @@ export function largestPerSampleBytes(config: UNetConfig): number {
   return 4 * new UNet(config).plan(1).largestElements;
 }
 
+/** Samples, at most `batch`, whose largest tensor together fits in `limitBytes`; 0 when not even one does. */
+export function samplesWithin(perSampleBytes: number, batch: number, limitBytes: number): number {
+  return Math.min(batch, Math.floor(limitBytes / perSampleBytes));
+}
+
 /** Samples whose largest tensor fits one storage binding of this device, at most `batch`. */
 export function samplesPerBinding(perSampleBytes: number, batch: number): number {
   const limit = runtime().bindingLimitBytes;
-  const fit = Math.floor(limit / perSampleBytes);
+  const fit = samplesWithin(perSampleBytes, batch, limit);
   if (fit < 1) {
     throw new Error(
       `one sample's largest tensor (${mib(perSampleBytes)}) exceeds this device's storage-binding limit (${mib(limit)}): use a smaller model or image size`,
     );
   }
-  return Math.min(batch, fit);
+  return fit;
 }
 
 /** `batch` cut into consecutive parts of at most `size` samples, as even as possible. */
