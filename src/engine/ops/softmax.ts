@@ -20,15 +20,15 @@ function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
   assertTensor(kind, 'x', x);
   const { rows, cols } = rowsAndCols(kind, x);
   const y = emptyTensor(x.shape, kind);
-  const perThread = runtime().tuning.softmaxThreadPerRow;
+  // Chosen once, at the forward: its backward takes the same kind of kernel.
+  const { softmaxThreadPerRow: perThread, subgroups } = runtime().tuning;
   if (rows > 0) {
     if (perThread) launch(softmaxRowKernel, { kind }, { xs: x, ys: y }, { rows, cols });
-    else launch(softmaxKernel, { kind, subgroups: runtime().tuning.subgroups }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
+    else launch(softmaxKernel, { kind, subgroups }, { xs: x, ys: y }, { rows, cols }, foldedGrid(rows));
   }
   return record(y, kind, [x], (dy) => {
     const dx = emptyTensor(x.shape, `${kind}-grad`);
     if (rows > 0) {
-      const subgroups = runtime().tuning.subgroups;
       if (perThread) launch(softmaxGradRowKernel, { kind }, { ys: y, dys: dy, dxs: dx }, { rows, cols });
       else launch(softmaxGradKernel, { kind, subgroups }, { ys: y, dys: dy, dxs: dx }, { rows, cols }, foldedGrid(rows));
     }
