@@ -16,8 +16,11 @@ export interface KernelTuning {
    * output rows split into whole runs of that many); empty: never the row kernel.
    */
   convRowPixels: number[];
-  /** Whether small-output launches (weight gradients of stride-1 convs) use the window kernel. */
-  convWindow: boolean;
+  /**
+   * Small-output launches (weight gradients of stride-1 convs) with up to this many output
+   * channels use the window kernel, ahead of the tiled one; 0: never.
+   */
+  convWindowMaxChannels: number;
   /**
    * Workgroups the conv weight gradient should occupy: with fewer, its sum over the batch is
    * split (split-K in one dispatch, then one reduction) until this many run.
@@ -81,7 +84,10 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // batch-16 step 142 → 120 ms, input gradients 98–101 → 88–94 ms; on a GPU the extra filter
     // packing copies (26 dispatches a step) would cost more than they save.
     convRowPixels: software ? [16, 8, 4] : [16, 8],
-    convWindow: true,
+    // On SwiftShader the window kernel beats the tiled one at any width: conv3x3_bwd (64
+    // channels, its weight gradient by the window kernel instead of the tiled one) 822 → 675 ms
+    // in Chromium. On a GPU the tiled kernel keeps every launch over 16 channels.
+    convWindowMaxChannels: software ? 4096 : 16,
     // SwiftShader runs a workgroup per CPU thread; an H100 has 132 SMs, each with several in flight
     // (there, 64 left the ddpm-cifar10 weight gradients at 72 workgroups of 65536-long sums).
     convWeightGradTargetWorkgroups: software ? 64 : 1024,

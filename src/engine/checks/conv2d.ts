@@ -25,8 +25,8 @@ interface ConvCase {
   gpuShaped?: boolean;
 }
 
-/** A real GPU's conv choices: the tiled kernel from 17 channels, a wide weight-gradient split. */
-const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWeightGradTargetWorkgroups: 1024 };
+/** A real GPU's conv choices: the tiled kernel from 17 channels (the window kernel up to 16), a wide weight-gradient split. */
+const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convWeightGradTargetWorkgroups: 1024 };
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -63,6 +63,10 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },
+  // A weight gradient with a 3×3 window over 6×6 taps and 36 output channels: the window kernel
+  // on a software adapter (any width), the tiled one on a GPU.
+  { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1 },
+  { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1, gpuShaped: true },
   // A real GPU's kernel choices on any adapter: the tiled kernel (partial last slab, both block
   // shapes, stride-2 phases) and a weight gradient split over the batch.
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true, gpuShaped: true },

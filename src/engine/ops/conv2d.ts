@@ -113,8 +113,10 @@ interface ConvPlan {
 function planConv(l: LaunchShape): ConvPlan {
   const pixels = l.batch * l.outH * l.outW;
   const outChannels = l.outChannels;
+  const tuning = runtime().tuning;
+  const window = windowFits(l) && outChannels <= tuning.convWindowMaxChannels;
   // Above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
-  if (outChannels > runtime().tuning.convTiledMinChannels) {
+  if (!window && outChannels > tuning.convTiledMinChannels) {
     // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
     const blockM = paddedRows(outChannels, 32) < paddedRows(outChannels, 64) ? 32 : 64;
     const pBlocks = Math.ceil(pixels / (TILED_BLOCK_AREA / blockM));
@@ -122,7 +124,7 @@ function planConv(l: LaunchShape): ConvPlan {
     return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks, rowPixels: 0 };
   }
   const rowPixels = rowsFit(l);
-  const kernel: ConvKernelName = windowFits(l) ? 'window' : rowPixels > 0 ? 'rows' : 'direct';
+  const kernel: ConvKernelName = window ? 'window' : rowPixels > 0 ? 'rows' : 'direct';
   const perThread = kernel === 'window' ? l.outH * l.outW : kernel === 'rows' ? rowPixels : DIRECT_P;
   const pBlocks = Math.ceil(pixels / perThread);
   const blocks = pBlocks * Math.ceil(outChannels / DIRECT_M);
@@ -156,7 +158,6 @@ function launchConv(l: ConvLaunch): void {
  */
 function windowFits(l: LaunchShape): boolean {
   return (
-    runtime().tuning.convWindow &&
     l.sMul === 1 &&
     l.dil === 1 &&
     l.outW >= 2 &&
