@@ -16,6 +16,8 @@ export interface KernelTuning {
    * output rows split into whole runs of that many); empty: never the row kernel.
    */
   convRowPixels: number[];
+  /** The row kernel runs launches it fits with up to this many output channels (ahead of the tiled one). */
+  convRowsMaxChannels: number;
   /**
    * Small-output launches (weight gradients of stride-1 convs) with up to this many output
    * channels use the window kernel, ahead of the tiled one; 0: never.
@@ -80,6 +82,10 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
   return {
     // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled.
     convTiledMinChannels: software ? 32 : 16,
+    // With its taps unrolled, the row kernel beats the tiled one on SwiftShader at any width
+    // (Chromium, GPU time: [8,64,16,16] 3×3 forward 62 → 36–38 ms, input gradient 63 → 35–37;
+    // the bench U-Net's train step 5.0 → 3.6 s). On a GPU the tiled kernel keeps every launch over 16.
+    convRowsMaxChannels: software ? 4096 : 16,
     // Runs of 4 as well on a software adapter (the 4x4 level of fashion-16): forward convs of a
     // batch-16 step 142 → 120 ms, input gradients 98–101 → 88–94 ms; on a GPU the extra filter
     // packing copies (26 dispatches a step) would cost more than they save.

@@ -25,8 +25,8 @@ interface ConvCase {
   gpuShaped?: boolean;
 }
 
-/** A real GPU's conv choices: the tiled kernel from 17 channels (the window kernel up to 16), a wide weight-gradient split. */
-const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convWeightGradTargetWorkgroups: 1024 };
+/** A real GPU's conv choices: the tiled kernel from 17 channels (the window and row kernels up to 16), a wide weight-gradient split. */
+const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convRowsMaxChannels: 16, convWeightGradTargetWorkgroups: 1024 };
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -58,8 +58,10 @@ export const CONV2D_CASES: ConvCase[] = [
   // Rows of 4 (a software adapter's row kernel takes them): output width 12 and 4.
   { x: [2, 8, 4, 12], w: [8, 8, 3, 3], padding: 1, bias: true },
   { x: [2, 8, 4, 4], w: [12, 8, 3, 3], padding: 1 },
-  // Over 16 channels the workgroup-memory kernel on a GPU; over 32 on a software adapter
-  // (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
+  // 40 output channels in rows of 8: the row kernel on a software adapter, the tiled one on a GPU.
+  { x: [2, 8, 4, 8], w: [40, 8, 3, 3], padding: 1, bias: true },
+  // Over 16 channels the workgroup-memory kernel on a GPU; on a software adapter over 32 where the
+  // row kernel does not fit (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },

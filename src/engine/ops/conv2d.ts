@@ -10,6 +10,7 @@ import {
   DIRECT_M,
   DIRECT_P,
   TILED_BLOCK_AREA,
+  ROWS_MAX_TAPS_H,
   ROWS_MAX_TAPS_W,
   WINDOW_MAX_AREA,
   convDirectKernel,
@@ -115,15 +116,15 @@ function planConv(l: LaunchShape): ConvPlan {
   const outChannels = l.outChannels;
   const tuning = runtime().tuning;
   const window = windowFits(l) && outChannels <= tuning.convWindowMaxChannels;
-  // Above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
-  if (!window && outChannels > tuning.convTiledMinChannels) {
+  const rowPixels = outChannels <= tuning.convRowsMaxChannels ? rowsFit(l) : 0;
+  // Otherwise, above this many output channels the workgroup-memory kernel wins (per adapter: tuning.ts).
+  if (!window && rowPixels === 0 && outChannels > tuning.convTiledMinChannels) {
     // 32-row blocks where they pad less (M = 32, 96, …), else 64 rows × 64 pixels.
     const blockM = paddedRows(outChannels, 32) < paddedRows(outChannels, 64) ? 32 : 64;
     const pBlocks = Math.ceil(pixels / (TILED_BLOCK_AREA / blockM));
     const blocks = pBlocks * Math.ceil(outChannels / blockM);
     return { kernel: 'tiled', blockM, pBlocks, blocks, workgroups: blocks, rowPixels: 0 };
   }
-  const rowPixels = rowsFit(l);
   const kernel: ConvKernelName = window ? 'window' : rowPixels > 0 ? 'rows' : 'direct';
   const perThread = kernel === 'window' ? l.outH * l.outW : kernel === 'rows' ? rowPixels : DIRECT_P;
   const pBlocks = Math.ceil(pixels / perThread);
@@ -147,7 +148,7 @@ function launchConv(l: ConvLaunch): void {
   else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
   else if (plan.kernel === 'rows') {
     const packed = packFilter(l);
-    launch(convRowsKernel, { tapsW: l.tapsW, rowPixels: plan.rowPixels }, { ...buffers, filt: packed }, { ...uniforms, ...packedFilterStrides(l) });
+    launch(convRowsKernel, { tapsH: l.tapsH, tapsW: l.tapsW, rowPixels: plan.rowPixels }, { ...buffers, filt: packed }, { ...uniforms, ...packedFilterStrides(l) });
     packed.dispose();
   } else launch(convDirectKernel, {}, buffers, uniforms);
 }
@@ -193,7 +194,7 @@ function packedFilterStrides(l: ConvLaunch) {
  */
 function rowsFit(l: LaunchShape): number {
   const t = runtime().tuning;
-  if (t.convRowPixels.length === 0 || l.outChannels % 4 !== 0 || (l.splits ?? 1) > 1 || l.sMul !== 1 || l.dil !== 1 || l.tapsW < 1 || l.tapsW > ROWS_MAX_TAPS_W) return 0;
+  if (t.convRowPixels.length === 0 || l.outChannels % 4 !== 0 || (l.splits ?? 1) > 1 || l.sMul !== 1 || l.dil !== 1 || l.tapsW < 1 || l.tapsW > ROWS_MAX_TAPS_W || l.tapsH < 1 || l.tapsH > ROWS_MAX_TAPS_H) return 0;
   return t.convRowPixels.find((p) => l.outW % p === 0) ?? 0;
 }
 
