@@ -6,8 +6,8 @@
 //     fastest-moving index follows whichever stride is 1, so global reads stay coalesced), so
 //     no transposed copy is ever made.
 //   - `general` and `vec4` (software adapters): register-blocked without workgroup memory, each
-//     invocation a TILE_M × TILE_N block of C; `vec4` when K and N are multiples of 4 and nothing
-//     is transposed. On SwiftShader a pipeline with workgroup memory takes ~2 s to build and
+//     invocation a TILE_M × TILE_N block of C (`vec4`: up to 16 × 16, chosen per size); `vec4`
+//     when K and N are multiples of 4 and nothing is transposed. On SwiftShader a pipeline with workgroup memory takes ~2 s to build and
 //     tiling ran slower there (it is only more memory traffic on a CPU).
 // All three take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
 // summing K elements [kBegin, kBegin + kChunk) into its own copy of C; the op then adds the
@@ -127,12 +127,18 @@ export const matmulGeneralKernel = defineKernel({
   }`),
 });
 
-const ROWS = [...Array(MATMUL_TILE_M).keys()];
+/** Rows and column quads of C per invocation the vec4 kernel may take (both compile-time constants). */
+export const MATMUL_VEC4_ROWS = [16, 8, 4] as const;
+export const MATMUL_VEC4_QUADS = [4, 2, 1] as const;
 
 /**
- * K and N multiples of 4, no transposes: A rows and B rows load as vec4. The rows of the block
- * are unrolled into named accumulators: on SwiftShader a register array indexed by a loop
- * counter becomes memory traffic (1.55x slower at 1024³, tests/scratch A/B).
+ * K and N multiples of 4, no transposes: each invocation computes `rows` × 4·`quads` of C,
+ * loading A as vec4 along k and B as vec4 along n, every accumulator a named variable (on
+ * SwiftShader a register array indexed by a loop counter becomes memory traffic). Larger blocks
+ * load less per multiply-add: in Chromium's SwiftShader 1024³ ran 3.0 GFLOP/s at 4 × 4, 4.0 at
+ * 16 × 8 and 4.8–5.0 at 16 × 16. No early return and no branch in the K loop (rows and quads
+ * past C are clamped for loading and skipped when writing): SwiftShader merges every live
+ * accumulator per lane at each pass of a loop inside a branch.
  */
 export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',
@@ -142,27 +148,43 @@ export const matmulVec4Kernel = defineKernel({
     bs: { access: 'read', type: 'vec4<f32>' },
     cs: { access: 'read_write', type: 'vec4<f32>' },
   },
+  specialise: { rows: comptime.int(1, 16), quads: comptime.int(1, 4) },
   workgroupSize: MATMUL_WORKGROUP,
-  body: (_, k) => `${DIMS_ACCESSOR}
+  body: ({ rows, quads }, k) => {
+    const R = [...Array(rows).keys()];
+    const Q = [...Array(quads).keys()];
+    const K4 = [0, 1, 2, 3];
+    return `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
-${k.entry}${MAIN}
-  // Rows past M are clamped to the last row for loading and skipped when writing.
-${ROWS.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;
-  var acc${r} = vec4<f32>(0.0);`).join('\n')}
+${k.entry}
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * ${rows}u;
+  let q0 = gid.x * ${quads}u;
   let nQuads = params.N / 4u;
-  var bIdx = offs.y / 4u + col0 / 4u + kBegin * nQuads;
+  let batch = gid.z % params.batches;
+  let kBegin = (gid.z / params.batches) * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
+  let offs = batchOffsets(batch);
+  let cBase = gid.z * params.M * nQuads;
+${R.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;`).join('\n')}
+${Q.map((q) => `  let bQuad${q} = min(q0 + ${q}u, nQuads - 1u);`).join('\n')}
+${R.map((r) => `  ${Q.map((q) => `var acc${r}_${q} = vec4<f32>(0.0);`).join(' ')}`).join('\n')}
+  var bIdx = offs.y / 4u + kBegin * nQuads;
   for (var k = kBegin; k < kEnd; k += 4u) {
-    let b0 = bs[bIdx];
-    let b1 = bs[bIdx + nQuads];
-    let b2 = bs[bIdx + 2u * nQuads];
-    let b3 = bs[bIdx + 3u * nQuads];
+${K4.map((i) => `    ${Q.map((q) => `let b${i}_${q} = bs[bIdx + ${i === 0 ? '' : `${i}u * nQuads + `}bQuad${q}];`).join(' ')}`).join('\n')}
     bIdx += 4u * nQuads;
-${ROWS.map((r) => `    let a${r} = as_[aRow${r} + k / 4u];
-    acc${r} = fma(vec4<f32>(a${r}.x), b0, fma(vec4<f32>(a${r}.y), b1, fma(vec4<f32>(a${r}.z), b2, fma(vec4<f32>(a${r}.w), b3, acc${r}))));`).join('\n')}
+${R.map(
+  (r) => `    {
+      let a = as_[aRow${r} + k / 4u];
+${Q.map((q) => `      acc${r}_${q} = fma(vec4<f32>(a.x), b0_${q}, fma(vec4<f32>(a.y), b1_${q}, fma(vec4<f32>(a.z), b2_${q}, fma(vec4<f32>(a.w), b3_${q}, acc${r}_${q}))));`).join('\n')}
+    }`,
+).join('\n')}
   }
-  // N is a multiple of 4, so a row's 4 columns are one vec4 of C.
-${ROWS.map((r) => `  if (row0 + ${r}u < params.M) { cs[(cBase + (row0 + ${r}u) * params.N + col0) / 4u] = acc${r}; }`).join('\n')}
-}`,
+${R.map((r) => `  if (row0 + ${r}u < params.M) {
+${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = acc${r}_${q}; }`).join('\n')}
+  }`).join('\n')}
+}`;
+  },
 });
 
 /**

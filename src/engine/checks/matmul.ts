@@ -9,8 +9,10 @@ import type { CheckCase, OpCheck } from './runner.ts';
 const TILED: Partial<KernelTuning> = { matmulTiled: true };
 /** Enough target workgroups that a K of 512 or more splits. */
 const SPLIT_K: Partial<KernelTuning> = { matmulTargetWorkgroups: 64 };
+/** A target of one workgroup: the vec4 kernel takes the largest block each size allows. */
+const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulTargetWorkgroups: 1 };
 
-/** Sizes off every tile (1, 7, 33, 130), the vec4 path, transposes (strided and copied) and batch broadcasting. */
+/** Sizes off every tile (1, 7, 33, 130), the vec4 path (each block size), transposes (strided and copied) and batch broadcasting. */
 const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuning?: Partial<KernelTuning> }[] = [
   { a: [1, 1], b: [1, 1] },
   { a: [7, 33], b: [33, 130] },
@@ -28,6 +30,10 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
   // Split-K (a long K over few workgroups) in the general and vec4 kernels.
   { a: [600, 5], b: [600, 9], ta: true, tuning: SPLIT_K },
   { a: [6, 520], b: [520, 8], tuning: SPLIT_K },
+  // The vec4 kernel's blocks of 16 × 16, 8 × 8 and 4 × 4 per invocation, each with partial edges.
+  { a: [130, 36], b: [36, 132], tuning: LARGEST_BLOCKS },
+  { a: [70, 20], b: [20, 68], tuning: LARGEST_BLOCKS },
+  { a: [2, 33, 16], b: [16, 40], tuning: LARGEST_BLOCKS },
   // A real GPU's workgroup-memory kernel: edges of its 64x64 blocks and 16-deep K slabs,
   // transposes read by its loaders, batch broadcasting, and split-K.
   { a: [7, 33], b: [33, 130], tuning: TILED },
@@ -40,7 +46,7 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
 ];
 
 const tuningLabel = (t: Partial<KernelTuning> | undefined): string =>
-  t ? ` (${[t.matmulTiled ? 'tiled' : '', t.matmulTargetWorkgroups ? 'split-K' : ''].filter(Boolean).join(', ')})` : '';
+  t ? ` (${[t.matmulTiled ? 'tiled' : '', t.matmulTargetWorkgroups === 1 ? 'largest blocks' : t.matmulTargetWorkgroups ? 'split-K' : ''].filter(Boolean).join(', ')})` : '';
 
 const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false, tuning }) => ({
   name: `[${a}]${ta ? 'ᵀ' : ''}·[${b}]${tb ? 'ᵀ' : ''}${tuningLabel(tuning)}`,

@@ -7,6 +7,10 @@ import {
   MATMUL_BLOCK_N,
   MATMUL_TILED_BLOCK,
   MATMUL_TILED_K,
+  MATMUL_VEC4_QUADS,
+  MATMUL_VEC4_ROWS,
+  MATMUL_WG_M,
+  MATMUL_WG_N,
   matmulGeneralKernel,
   matmulTiledKernel,
   matmulVec4Kernel,
@@ -84,6 +88,23 @@ export function matmulKSlices(
   return { slices: Math.ceil(K / kChunk), kChunk };
 }
 
+/**
+ * The vec4 kernel's block per invocation (rows × 4·quads of C): the largest whose workgroup's
+ * block C fills at least once along each axis, shrunk (rows first) while the launch would
+ * occupy fewer than `target` workgroups.
+ */
+export function vec4BlockFor(M: number, N: number, batches: number, target: number): { rows: number; quads: number } {
+  let rows = MATMUL_VEC4_ROWS.find((r) => M >= r * MATMUL_WG_M) ?? MATMUL_VEC4_ROWS.at(-1)!;
+  let quads = MATMUL_VEC4_QUADS.find((q) => N >= 4 * q * MATMUL_WG_N) ?? MATMUL_VEC4_QUADS.at(-1)!;
+  const workgroups = () => Math.ceil(M / (rows * MATMUL_WG_M)) * Math.ceil(N / (4 * quads * MATMUL_WG_N)) * batches;
+  while (workgroups() < target) {
+    if (rows > MATMUL_VEC4_ROWS.at(-1)!) rows /= 2;
+    else if (quads > MATMUL_VEC4_QUADS.at(-1)!) quads /= 2;
+    else break;
+  }
+  return { rows, quads };
+}
+
 function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const { batchShape, M, N, K } = plan(a, b, ta, tb);
   const tuning = runtime().tuning;
@@ -103,7 +124,12 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const batches = sizeOf(batchShape);
   if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul');
   const vec4 = !tiled && !ta && !tb && K % 4 === 0 && N % 4 === 0;
-  const [blockM, blockN, kStep] = tiled ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K] : [MATMUL_BLOCK_M, MATMUL_BLOCK_N, vec4 ? 4 : 1];
+  const vec4Block = vec4 ? vec4BlockFor(M, N, batches, tuning.matmulTargetWorkgroups) : null;
+  const [blockM, blockN, kStep] = tiled
+    ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
+    : vec4Block
+      ? [vec4Block.rows * MATMUL_WG_M, 4 * vec4Block.quads * MATMUL_WG_N, 4]
+      : [MATMUL_BLOCK_M, MATMUL_BLOCK_N, 1];
   const tiles = Math.ceil(N / blockN) * Math.ceil(M / blockM);
   // The slices' copies of C share one binding.
   const maxSlices = Math.floor(tuning.maxBindingBytes / (4 * sizeOf(outShape)));
@@ -133,7 +159,7 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   };
   const grid = [Math.ceil(N / blockN), Math.ceil(M / blockM), batches * slices] as const;
   if (tiled) launch(matmulTiledKernel, { aTransposed: ta, bTransposed: tb }, buffers, uniforms, grid);
-  else if (vec4) launch(matmulVec4Kernel, {}, buffers, uniforms, grid);
+  else if (vec4Block) launch(matmulVec4Kernel, vec4Block, buffers, uniforms, grid);
   else launch(matmulGeneralKernel, {}, buffers, uniforms, grid);
   if (slices === 1) return out;
   const summed = sumRaw(out, 0);
