@@ -176,6 +176,13 @@ export interface BodyContext<B extends BindingDecls> {
    * the invocation count. The body closes its brace.
    */
   readonly main: string;
+  /**
+   * 1-D kernels: `main` without the early return. `idx` is clamped to the last item and `live`
+   * says whether the invocation has one of its own (write only when live). For kernels with a
+   * loop: SwiftShader merges every value a loop carries, per lane, at each pass of a loop that
+   * runs under a branch (an early return is one).
+   */
+  readonly mainClamped: string;
   /** Which optional bindings this specialisation has. */
   readonly has: { readonly [K in OptionalBinding<B>]: boolean };
 }
@@ -225,6 +232,16 @@ export interface PreparedLaunch<T> {
   readonly key: string;
   readonly buffers: T[];
   readonly build: () => KernelVariant;
+}
+
+/** WGSL: `linearMain` without the early return; `idx` clamped to the last item, `live` below the count. */
+function linearMainClamped(workgroupSize: number, countExpr: string): string {
+  return /* wgsl */ `
+@compute @workgroup_size(${workgroupSize})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let item = gid.x + gid.y * nwg.x * ${workgroupSize}u;
+  let live = item < ${countExpr};
+  let idx = min(item, ${countExpr} - 1u);`;
 }
 
 /**
@@ -352,6 +369,10 @@ export class Kernel<
       get main(): string {
         if (invocations === null) throw new Error(`kernel '${name}': 'main' is for 1-D kernels (declare 'invocations')`);
         return linearMain(x, `params.${invocations}`);
+      },
+      get mainClamped(): string {
+        if (invocations === null) throw new Error(`kernel '${name}': 'mainClamped' is for 1-D kernels (declare 'invocations')`);
+        return linearMainClamped(x, `params.${invocations}`);
       },
       has: has as BodyContext<B>['has'],
     };

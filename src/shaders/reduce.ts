@@ -77,7 +77,7 @@ export const reduceSumVec4Kernel = defineKernel({
   specialise: { chunked: comptime.bool() },
   workgroupSize: REDUCE_WORKGROUP,
   invocations: 'items',
-  body: ({ chunked }, k) => `${k.main}
+  body: ({ chunked }, k) => `${k.mainClamped}
   let o = idx / params.lanes;
   let lane = idx % params.lanes;
   let quads = params.redCount / 4u;
@@ -85,13 +85,26 @@ export const reduceSumVec4Kernel = defineKernel({
   var acc = vec4<f32>(0.0);
   ${
     chunked
-      ? `let per = (quads + params.lanes - 1u) / params.lanes;
-  let end = min(quads, (lane + 1u) * per);
-  for (var q = lane * per; q < end; q++) { acc += xs[base + q]; }`
+      ? `// Four quads per pass into four sums, then the rest one by one.
+  let per = (quads + params.lanes - 1u) / params.lanes;
+  var q = min(quads, lane * per);
+  let end = min(quads, q + per);
+  let end4 = q + (end - q) / 4u * 4u;
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (; q < end4; q += 4u) {
+    acc += xs[base + q];
+    acc1 += xs[base + q + 1u];
+    acc2 += xs[base + q + 2u];
+    acc3 += xs[base + q + 3u];
+  }
+  for (; q < end; q++) { acc += xs[base + q]; }
+  acc += acc1 + acc2 + acc3;`
       : `let lanes = params.lanes;
   for (var q = lane; q < quads; q += lanes) { acc += xs[base + q]; }`
   }
-  out[idx] = (acc.x + acc.y + acc.z + acc.w) * params.scale;
+  if (live) { out[idx] = (acc.x + acc.y + acc.z + acc.w) * params.scale; }
 }`,
 });
 
