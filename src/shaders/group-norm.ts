@@ -28,7 +28,7 @@
 
 import { SIGMOID_WGSL } from './common.ts';
 import { DROPOUT_HASH_WGSL } from './dropout.ts';
-import { defineKernel } from './kernel.ts';
+import { comptime, defineKernel } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
 /** Elements of a row each thread handles (at most). */
@@ -41,8 +41,9 @@ export function threadsPerRow(length: number): number {
 
 /**
  * One set of uniforms for every group-norm kernel. `count` threads run, `rowThreads` of them
- * per row (threadsPerRow of the kernel's rows: groups for the stats, channel planes otherwise);
- * `silu` is 0 or 1, a flag, not a variant.
+ * per row (threadsPerRow of the kernel's rows: groups for the stats, channel planes otherwise).
+ * Whether SiLU and dropout are fused is a specialisation, not a uniform: a branch per element
+ * costs SwiftShader a per-lane merge of everything the loop carries.
  */
 const GROUP_NORM_UNIFORMS = {
   batch: 'u32',
@@ -51,10 +52,9 @@ const GROUP_NORM_UNIFORMS = {
   groups: 'u32',
   count: 'u32',
   rowThreads: 'u32',
-  silu: 'u32',
   eps: 'f32',
-  // Dropout after the activation: a flag, the stream key, the drop threshold and 1/(1 − p).
-  dropout: 'u32',
+  // Dropout after the activation (when the specialisation has it): the stream key, the drop
+  // threshold and 1/(1 − p).
   dropoutKey: 'u32',
   dropoutThreshold: 'u32',
   dropoutScale: 'f32',
@@ -63,28 +63,32 @@ const GROUP_NORM_UNIFORMS = {
 const HELPERS = /* wgsl */ `
 fn channelsPerGroup() -> u32 { return params.channels / params.groups; }
 /** How many of k, k + T, k + 2T, … lie below len (k < len). */
-fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }
-${SIGMOID_WGSL}${DROPOUT_HASH_WGSL}
+fn shareOf(len: u32, k: u32) -> u32 { return (len - k + params.rowThreads - 1u) / params.rowThreads; }`;
+
+/** Which ops a specialisation fuses after the affine: SiLU, then dropout. */
+const FUSED_SPEC = { silu: comptime.bool(), dropout: comptime.bool() };
+interface Fusion {
+  silu: boolean;
+  dropout: boolean;
+}
+
 /**
- * The fused activation and dropout, read from the uniforms once per thread: SwiftShader reloads a
- * uniform at every use, and these are used once per element.
+ * The fused activation and dropout of one specialisation: `dropped` (dropout at element i, its
+ * own backward) and `throughSilu` (dy times SiLU′ at the pre-activation z), identities where
+ * not fused. Dropout's uniforms are read once per thread (`fusedOps`): SwiftShader reloads a
+ * uniform at every use.
  */
-struct Fused { silu: bool, dropout: bool, key: u32, threshold: u32, scale: f32 }
+const fusedHelpers = ({ silu, dropout }: Fusion): string => /* wgsl */ `${SIGMOID_WGSL}${dropout ? DROPOUT_HASH_WGSL : ''}
+struct Fused { key: u32, threshold: u32, scale: f32 }
 fn fusedOps() -> Fused {
-  return Fused(params.silu != 0u, params.dropout != 0u, params.dropoutKey, params.dropoutThreshold, params.dropoutScale);
+  return Fused(params.dropoutKey, params.dropoutThreshold, params.dropoutScale);
 }
-/** v through the fused dropout at element i (v itself without dropout); its backward is the same map. */
 fn dropped(v: f32, i: u32, f: Fused) -> f32 {
-  if (!f.dropout) { return v; }
-  return select(0.0, v * f.scale, dropoutBits(f.key, i) >= f.threshold);
+  return ${dropout ? 'select(0.0, v * f.scale, dropoutBits(f.key, i) >= f.threshold)' : 'v'};
 }
-/** dy times the derivative of the fused SiLU at pre-activation z (dy itself without SiLU). */
-fn throughSilu(dy: f32, z: f32, f: Fused) -> f32 {
-  if (!f.silu) { return dy; }
-  let s = sigmoid_(z);
-  return dy * s * (1.0 + z * (1.0 - s));
-}
-`;
+fn throughSilu(dy: f32, z: f32) -> f32 {
+  ${silu ? 'let s = sigmoid_(z);\n  return dy * s * (1.0 + z * (1.0 - s));' : 'return dy;'}
+}`;
 
 /**
  * Start of the per-(n, c, k) kernels: the plane n·C + c, the thread's first element, its
@@ -93,7 +97,8 @@ fn throughSilu(dy: f32, z: f32, f: Fused) -> f32 {
 const PLANE_PRELUDE = /* wgsl */ `
   let plane = idx / params.rowThreads;
   let first = plane * params.spatial + idx % params.rowThreads;
-  let end = (plane + 1u) * params.spatial;
+  // An invocation past the count (idx clamped, not returned) runs no element.
+  let end = select(first, (plane + 1u) * params.spatial, live);
   let c = plane % params.channels;
   let ng = plane / channelsPerGroup();
   let step = params.rowThreads;
@@ -104,8 +109,9 @@ const PLANE_PRELUDE = /* wgsl */ `
   let offset = stats[3u * ng + 1u];
   let rstd = stats[3u * ng + 2u];`;
 
-/** The kernel's code: the helpers, the 1-D entry point and `body`. */
-const code = (main: string, body: string): string => `${HELPERS}
+/** The kernel's code: the helpers (and those of a fusion), the 1-D entry point and `body`. */
+const code = (main: string, body: string, fusion?: Fusion): string => `${HELPERS}
+${fusion ? fusedHelpers(fusion) : ''}
 ${main}
 ${body}
 }`;
@@ -119,11 +125,11 @@ export const groupNormPartialStatsKernel = defineKernel({
   invocations: 'count',
   body: (_, k) =>
     code(
-      k.main,
+      k.mainClamped,
       `  let size = channelsPerGroup() * params.spatial;
   let k = idx % params.rowThreads;
   let first = (idx / params.rowThreads) * size + k;
-  let end = first - k + size;
+  let end = select(first, first - k + size, live);
   // One read of x: sums about a shift m, the chunk's first value (the shifted-data algorithm;
   // the combine kernel takes any shift, not only the chunk's mean).
   let m = xs[first];
@@ -133,9 +139,11 @@ export const groupNormPartialStatsKernel = defineKernel({
     let t = xs[i] - m;
     d += vec2<f32>(t, t * t);
   }
-  partials[3u * idx] = m;
-  partials[3u * idx + 1u] = d.x;
-  partials[3u * idx + 2u] = d.y;`,
+  if (live) {
+    partials[3u * idx] = m;
+    partials[3u * idx + 1u] = d.x;
+    partials[3u * idx + 2u] = d.y;
+  }`,
     ),
 });
 
@@ -178,19 +186,19 @@ export const groupNormApplyKernel = defineKernel({
   name: 'group-norm-apply',
   uniforms: GROUP_NORM_UNIFORMS,
   bindings: { xs: 'read', gamma: 'read', beta: 'read', stats: 'read', ys: 'read_write' },
+  specialise: FUSED_SPEC,
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
-  body: (_, k) =>
+  body: (fusion, k) =>
     code(
-      k.main,
+      k.mainClamped,
       `${PLANE_PRELUDE}
   let scale = rstd * gammaC;
   for (var i = first; i < end; i += step) {
     let z = ((xs[i] - center) - offset) * scale + betaC;
-    var y = z;
-    if (fused.silu) { y = z * sigmoid_(z); } // not select(): that would take the exp for every element
-    ys[i] = dropped(y, i, fused);
+    ys[i] = dropped(${fusion.silu ? 'z * sigmoid_(z)' : 'z'}, i, fused);
   }`,
+      fusion,
     ),
 });
 
@@ -199,20 +207,24 @@ export const groupNormChannelSumsKernel = defineKernel({
   name: 'group-norm-grad-channel-sums',
   uniforms: GROUP_NORM_UNIFORMS,
   bindings: { xs: 'read', dys: 'read', gamma: 'read', beta: 'read', stats: 'read', sums: 'read_write' },
+  specialise: FUSED_SPEC,
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
-  body: (_, k) =>
+  body: (fusion, k) =>
     code(
-      k.main,
+      k.mainClamped,
       `${PLANE_PRELUDE}
   var acc = vec2<f32>(0.0, 0.0);
   for (var i = first; i < end; i += step) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let g = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC, fused);
+    let g = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC);
     acc += vec2<f32>(g, g * xhat);
   }
-  sums[idx] = acc.x;
-  sums[params.count + idx] = acc.y;`,
+  if (live) {
+    sums[idx] = acc.x;
+    sums[params.count + idx] = acc.y;
+  }`,
+      fusion,
     ),
 });
 
@@ -287,18 +299,20 @@ export const groupNormInputGradKernel = defineKernel({
     coef: 'read',
     dxs: 'read_write',
   },
+  specialise: FUSED_SPEC,
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
-  body: (_, k) =>
+  body: (fusion, k) =>
     code(
-      k.main,
+      k.mainClamped,
       `${PLANE_PRELUDE}
   let meanDxhat = coef[2u * ng];
   let meanDxhatXhat = coef[2u * ng + 1u];
   for (var i = first; i < end; i += step) {
     let xhat = ((xs[i] - center) - offset) * rstd;
-    let dxhat = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC, fused) * gammaC;
+    let dxhat = throughSilu(dropped(dys[i], i, fused), xhat * gammaC + betaC) * gammaC;
     dxs[i] = rstd * (dxhat - meanDxhat - xhat * meanDxhatXhat);
   }`,
+      fusion,
     ),
 });

@@ -69,14 +69,14 @@ function checkArguments(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNo
   return { batch, channels, spatial: x.size / Math.max(1, batch * channels), groups };
 }
 
-/** The kernels' dropout uniforms: off, or the dropout kernel's key, threshold and scale for (p, seed). */
+/** The kernels' dropout uniforms: null (off), or the dropout kernel's key, threshold and scale for (p, seed). */
 function dropoutUniforms(d: { p: number; seed: number } | null) {
-  if (d === null || d.p === 0) return { dropout: 0, dropoutKey: 0, dropoutThreshold: 0, dropoutScale: 1 };
+  if (d === null || d.p === 0) return null;
   if (!(d.p > 0 && d.p < 1)) throw new Error(`groupNorm: dropout p must be in [0, 1), got ${d.p}`);
   if (!Number.isInteger(d.seed) || d.seed < 0 || d.seed >= 2 ** 32) {
     throw new Error(`groupNorm: dropout seed must be an integer in [0, 2^32), got ${d.seed}`);
   }
-  return { dropout: 1, dropoutKey: dropoutKey(d.seed), dropoutThreshold: dropoutThreshold(d.p), dropoutScale: 1 / (1 - d.p) };
+  return { dropoutKey: dropoutKey(d.seed), dropoutThreshold: dropoutThreshold(d.p), dropoutScale: 1 / (1 - d.p) };
 }
 
 /**
@@ -89,8 +89,9 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
   const { batch, channels, spatial, groups } = dims;
   const silu = options.silu ?? false;
   const drop = dropoutUniforms(options.dropout ?? null);
-  const op = `groupNorm${silu ? '+silu' : ''}${drop.dropout ? '+dropout' : ''}`;
-  const base = { ...dims, silu: silu ? 1 : 0, eps: options.eps ?? 1e-5, ...drop };
+  const op = `groupNorm${silu ? '+silu' : ''}${drop ? '+dropout' : ''}`;
+  const fusion = { silu, dropout: drop !== null };
+  const base = { ...dims, eps: options.eps ?? 1e-5, ...(drop ?? { dropoutKey: 0, dropoutThreshold: 0, dropoutScale: 1 }) };
   /** The uniforms of a launch of `count` threads, `rowThreads` of them per row. */
   const threads = (count: number, rowThreads: number) => ({ ...base, count, rowThreads });
   const groupThreads = threadsPerRow((channels / groups) * spatial);
@@ -106,7 +107,7 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
     launch(groupNormPartialStatsKernel, {}, { xs: x, partials }, threads(partialCount, groupThreads));
     launch(groupNormCombineStatsKernel, {}, { partials, stats }, threads(batch * groups, groupThreads));
     partials.dispose();
-    launch(groupNormApplyKernel, {}, { xs: x, gamma, beta, stats, ys: y }, threads(planeCount, planeThreads));
+    launch(groupNormApplyKernel, fusion, { xs: x, gamma, beta, stats, ys: y }, threads(planeCount, planeThreads));
   }
 
   return record(y, op, [x, gamma, beta], (dy) => {
@@ -117,7 +118,7 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
     const sums = emptyTensor([2, batch, channels, planeThreads], `${op}-grad-sums`);
     const coef = emptyTensor([batch * groups, 2], `${op}-grad-coef`);
     const planes = threads(planeCount, planeThreads);
-    launch(groupNormChannelSumsKernel, {}, { xs: x, dys: dy, gamma, beta, stats, sums }, planes);
+    launch(groupNormChannelSumsKernel, fusion, { xs: x, dys: dy, gamma, beta, stats, sums }, planes);
     // A channel's dgamma/dbeta sum N·T partial sums: serially in the reduce kernel while short,
     // else with the engine's parallel sum (one thread per channel would leave a GPU idle).
     const totals = batch * planeThreads > SERIAL_CHANNEL_SUM_MAX ? reduceSumRaw(sums, [1, 3], 1) : null;
@@ -128,7 +129,7 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
       { ...threads(channels + batch * groups, planeThreads), planes: planeCount },
     );
     totals?.dispose();
-    if (dx) launch(groupNormInputGradKernel, {}, { xs: x, dys: dy, gamma, beta, stats, coef, dxs: dx }, planes);
+    if (dx) launch(groupNormInputGradKernel, fusion, { xs: x, dys: dy, gamma, beta, stats, coef, dxs: dx }, planes);
     sums.dispose();
     coef.dispose();
     return [dx, dgamma, dbeta];
