@@ -187,12 +187,12 @@ const acc = ({ j, q }: TileCell): string => `acc${j}_${q}`;
  * Writes a thread's tile: pixel p0 + j, channels m0 + 4q... Through an array in one loop,
  * because unrolled stores cost seconds of pipeline build on SwiftShader.
  */
-function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string, m0: string): string {
+function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string, m0: string, live = 'true'): string {
   return `var tile: array<vec4<f32>, ${cells.length}>;
   ${cells.map((c, i) => `tile[${i}] = ${acc(c)};`).join('\n  ')}
   for (var j = 0u; j < ${pixels}u; j++) {
     let pix = ${p0} + j;
-    if (pix < params.pixels) {
+    if (${live} && pix < params.pixels) {
       let at = outAddress(pix, outBase);
       let addAt = addendAddress(pix);
       for (var q = 0u; q < ${quads}u; q++) {
@@ -390,7 +390,7 @@ export const convRowsKernel = defineKernel({
     const reach = rowPixels + tapsW - 1; // source columns a thread's pixels see in one filter row
     const cells = tileCells(rowPixels, quads);
     return /* wgsl */ `${output(k.has)}
-${k.main}
+${k.mainClamped}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${rowPixels}u;
   let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
@@ -435,7 +435,7 @@ ${k.main}
     fC += params.filtStrideC / 4;
     srcC += i32(params.srcStrideC);
   }
-  ${writeTile(cells, rowPixels, quads, 'p0', 'm0')}
+  ${writeTile(cells, rowPixels, quads, 'p0', 'm0', 'live')}
 }`;
   },
 });
@@ -465,8 +465,18 @@ export const convWindowKernel = defineKernel({
     const cols = range(windowW);
     const I6 = ' '.repeat(6);
     const I8 = ' '.repeat(8);
+    /** The tap at column `t`: slide the window one column, load its new column, accumulate. */
+    const tap = (t: string): string => `{
+        ${unroll(windowH, (y) => cols.slice(0, -1).map((x) => `win${y}_${x} = win${y}_${x + 1};`).join(' '), I8)}
+        let sx = i32(${t}) + ${windowW - 1} - padL;
+        let colOk = u32(sx) < srcW;
+        ${unroll(windowH, (y) => `{ let ok = rowOk${y} && colOk; win${y}_${windowW - 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`, I8)}
+        let f = u32(fRow + i32(${t}) * filtStrideTx);
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
+        ${cells.map((cell) => `${acc(cell)} += w${cell.q} * win${Math.floor(cell.j / windowW)}_${cell.j % windowW};`).join(`\n${I8}`)}
+      }`;
     return /* wgsl */ `${output(k.has)}
-${k.main}
+${k.mainClamped}
   ${splitOf('idx')}
   let image = inner % params.pBlocks;
   let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
@@ -503,19 +513,13 @@ ${k.main}
         .join(`\n${I6}`)}
       let fRow = fC + i32(ty) * filtStrideTy;
       for (var tx = 0u; tx < tapsW; tx++) {
-        ${unroll(windowH, (y) => cols.slice(0, -1).map((x) => `win${y}_${x} = win${y}_${x + 1};`).join(' '), I8)}
-        let sx = i32(tx) + ${windowW - 1} - padL;
-        let colOk = u32(sx) < srcW;
-        ${unroll(windowH, (y) => `{ let ok = rowOk${y} && colOk; win${y}_${windowW - 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`, I8)}
-        let f = u32(fRow + i32(tx) * filtStrideTx);
-        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
-        ${cells.map((cell) => `${acc(cell)} += w${cell.q} * win${Math.floor(cell.j / windowW)}_${cell.j % windowW};`).join(`\n${I8}`)}
+        ${tap('tx')}
       }
     }
     fC += params.filtStrideC;
     srcC += i32(params.srcStrideC);
   }
-  ${writeTile(cells, area, quads, `image * ${area}u`, 'm0')}
+  ${writeTile(cells, area, quads, `image * ${area}u`, 'm0', 'live')}
 }`;
   },
 });
