@@ -322,7 +322,7 @@ export const convDirectKernel = defineKernel({
     const I8 = ' '.repeat(8);
     const cells = tileCells(DIRECT_P, quads);
     return /* wgsl */ `${output(k.has)}
-${k.main}
+${k.mainClamped}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${DIRECT_P}u;
   let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
@@ -372,7 +372,7 @@ ${k.main}
     fC += params.filtStrideC;
     ${unroll(DIRECT_P, (j) => `srcC${j} += params.srcStrideC;`, '    ')}
   }
-  ${writeTile(cells, DIRECT_P, quads, 'p0', 'm0')}
+  ${writeTile(cells, DIRECT_P, quads, 'p0', 'm0', 'live')}
 }`;
   },
 });
