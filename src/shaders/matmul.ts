@@ -132,7 +132,7 @@ export const MATMUL_VEC4_ROWS = [16, 8, 4] as const;
 export const MATMUL_VEC4_QUADS = [4, 2, 1] as const;
 
 /**
- * K and N multiples of 4, no transposes: each invocation computes `rows` × 4·`quads` of C,
+ * K and N multiples of 4: each invocation computes `rows` × 4·`quads` of C,
  * loading A as vec4 along k and B as vec4 along n, every accumulator a named variable (on
  * SwiftShader a register array indexed by a loop counter becomes memory traffic). Larger blocks
  * load less per multiply-add: in Chromium's SwiftShader 1024³ ran 3.0 GFLOP/s at 4 × 4, 4.0 at
@@ -140,23 +140,37 @@ export const MATMUL_VEC4_QUADS = [4, 2, 1] as const;
  * past C are clamped for loading and skipped when writing): SwiftShader merges every live
  * accumulator per lane at each pass of a loop inside a branch.
  */
-export const matmulVec4Kernel = defineKernel({
-  name: 'matmul-vec4',
-  uniforms: MATMUL_UNIFORMS,
-  bindings: {
-    as_: { access: 'read', type: 'vec4<f32>' },
-    bs: { access: 'read', type: 'vec4<f32>' },
-    cs: { access: 'read_write', type: 'vec4<f32>' },
-  },
-  specialise: { rows: comptime.int(1, 16), quads: comptime.int(1, 4) },
-  workgroupSize: MATMUL_WORKGROUP,
-  body: ({ rows, quads }, k) => {
-    const R = [...Array(rows).keys()];
-    const Q = [...Array(quads).keys()];
-    const K4 = [0, 1, 2, 3];
-    return `${DIMS_ACCESSOR}
+/**
+ * The block kernels' code: `rows` × 4·`quads` of C per invocation, K in steps of 4. `strided`
+ * reads A and B element by element through their strides (transposes included; on SwiftShader
+ * a vec4 load is four per-lane loads anyway, so this costs no more than the copy it saves),
+ * otherwise as vec4 rows (A along k, B along n).
+ */
+function blockBody(rows: number, quads: number, strided: boolean, entry: string): string {
+  const R = [...Array(rows).keys()];
+  const Q = [...Array(quads).keys()];
+  const K4 = [0, 1, 2, 3];
+  const vec = (parts: string[]) => `vec4<f32>(${parts.join(', ')})`;
+  const setup = strided
+    ? `${R.map((r) => `  let aRow${r} = offs.x + min(row0 + ${r}u, params.M - 1u) * params.aStrideM;`).join('\n')}
+${Q.map((q) => K4.map((j) => `  let bCol${q}_${j} = offs.y + (4u * min(q0 + ${q}u, nQuads - 1u) + ${j}u) * params.bStrideN;`).join('\n')).join('\n')}
+  let aStrideK = params.aStrideK;
+  let bStrideK = params.bStrideK;
+  var aK = kBegin * aStrideK;
+  var bK = kBegin * bStrideK;`
+    : `${R.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;`).join('\n')}
+${Q.map((q) => `  let bQuad${q} = min(q0 + ${q}u, nQuads - 1u);`).join('\n')}
+  var bIdx = offs.y / 4u + kBegin * nQuads;`;
+  const loadB = (i: number, q: number) =>
+    strided
+      ? vec(K4.map((j) => `bs[bCol${q}_${j} + bK${i === 0 ? '' : ` + ${i}u * bStrideK`}]`))
+      : `bs[bIdx + ${i === 0 ? '' : `${i}u * nQuads + `}bQuad${q}]`;
+  const loadA = (r: number) =>
+    strided ? vec(K4.map((i) => `as_[aRow${r} + aK${i === 0 ? '' : ` + ${i}u * aStrideK`}]`)) : `as_[aRow${r} + k / 4u]`;
+  const advance = strided ? 'aK += 4u * aStrideK;\n    bK += 4u * bStrideK;' : 'bIdx += 4u * nQuads;';
+  return `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
-${k.entry}
+${entry}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${rows}u;
   let q0 = gid.x * ${quads}u;
@@ -166,25 +180,45 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kEnd = min(params.K, kBegin + params.kChunk);
   let offs = batchOffsets(batch);
   let cBase = gid.z * params.M * nQuads;
-${R.map((r) => `  let aRow${r} = (offs.x + min(row0 + ${r}u, params.M - 1u) * params.K) / 4u;`).join('\n')}
-${Q.map((q) => `  let bQuad${q} = min(q0 + ${q}u, nQuads - 1u);`).join('\n')}
+${setup}
 ${R.map((r) => `  ${Q.map((q) => `var acc${r}_${q} = vec4<f32>(0.0);`).join(' ')}`).join('\n')}
-  var bIdx = offs.y / 4u + kBegin * nQuads;
   for (var k = kBegin; k < kEnd; k += 4u) {
-${K4.map((i) => `    ${Q.map((q) => `let b${i}_${q} = bs[bIdx + ${i === 0 ? '' : `${i}u * nQuads + `}bQuad${q}];`).join(' ')}`).join('\n')}
-    bIdx += 4u * nQuads;
+${K4.map((i) => `    ${Q.map((q) => `let b${i}_${q} = ${loadB(i, q)};`).join(' ')}`).join('\n')}
 ${R.map(
   (r) => `    {
-      let a = as_[aRow${r} + k / 4u];
+      let a = ${loadA(r)};
 ${Q.map((q) => `      acc${r}_${q} = fma(vec4<f32>(a.x), b0_${q}, fma(vec4<f32>(a.y), b1_${q}, fma(vec4<f32>(a.z), b2_${q}, fma(vec4<f32>(a.w), b3_${q}, acc${r}_${q}))));`).join('\n')}
     }`,
 ).join('\n')}
+    ${advance}
   }
-${R.map((r) => `  if (row0 + ${r}u < params.M) {
-${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = acc${r}_${q}; }`).join('\n')}
-  }`).join('\n')}
+${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = acc${r}_${q}; }`).join('\n')}\n  }`).join('\n')}
 }`;
+}
+
+const BLOCK_SPEC = { rows: comptime.int(1, 16), quads: comptime.int(1, 4) };
+
+export const matmulVec4Kernel = defineKernel({
+  name: 'matmul-vec4',
+  uniforms: MATMUL_UNIFORMS,
+  bindings: {
+    as_: { access: 'read', type: 'vec4<f32>' },
+    bs: { access: 'read', type: 'vec4<f32>' },
+    cs: { access: 'read_write', type: 'vec4<f32>' },
   },
+  specialise: BLOCK_SPEC,
+  workgroupSize: MATMUL_WORKGROUP,
+  body: ({ rows, quads }, k) => blockBody(rows, quads, false, k.entry),
+});
+
+/** The vec4 kernel's blocks with A and B read through their strides: transposed operands without a copy. */
+export const matmulStridedKernel = defineKernel({
+  name: 'matmul-strided',
+  uniforms: MATMUL_UNIFORMS,
+  bindings: { as_: 'read', bs: 'read', cs: { access: 'read_write', type: 'vec4<f32>' } },
+  specialise: BLOCK_SPEC,
+  workgroupSize: MATMUL_WORKGROUP,
+  body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry),
 });
 
 /**

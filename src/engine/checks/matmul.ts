@@ -12,7 +12,7 @@ const SPLIT_K: Partial<KernelTuning> = { matmulTargetWorkgroups: 64 };
 /** A target of one workgroup: the vec4 kernel takes the largest block each size allows. */
 const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulTargetWorkgroups: 1 };
 
-/** Sizes off every tile (1, 7, 33, 130), the vec4 path (each block size), transposes (strided and copied) and batch broadcasting. */
+/** Sizes off every tile (1, 7, 33, 130), the vec4 path (each block size), transposes (read through strides) and batch broadcasting. */
 const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuning?: Partial<KernelTuning> }[] = [
   { a: [1, 1], b: [1, 1] },
   { a: [7, 33], b: [33, 130] },
@@ -23,7 +23,7 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
   { a: [7, 33], b: [130, 33], tb: true },
   { a: [2, 12, 7], b: [2, 5, 12], ta: true, tb: true },
   { a: [3, 1, 5, 8], b: [2, 8, 4] },
-  // Transposes with K, N multiples of 4 take the copy-then-vec4 path.
+  // Transposes with K, N multiples of 4: the block kernel reading them through their strides.
   { a: [32, 9], b: [32, 20], ta: true },
   { a: [9, 32], b: [20, 32], tb: true },
   { a: [2, 32, 9], b: [2, 20, 32], ta: true, tb: true },
@@ -34,6 +34,8 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
   { a: [130, 36], b: [36, 132], tuning: LARGEST_BLOCKS },
   { a: [70, 20], b: [20, 68], tuning: LARGEST_BLOCKS },
   { a: [2, 33, 16], b: [16, 40], tuning: LARGEST_BLOCKS },
+  { a: [36, 130], b: [132, 36], ta: true, tb: true, tuning: LARGEST_BLOCKS },
+  { a: [2, 20, 70], b: [20, 68], ta: true, tuning: LARGEST_BLOCKS },
   // A real GPU's workgroup-memory kernel: edges of its 64x64 blocks and 16-deep K slabs,
   // transposes read by its loaders, batch broadcasting, and split-K.
   { a: [7, 33], b: [33, 130], tuning: TILED },

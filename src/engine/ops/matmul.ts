@@ -12,14 +12,14 @@ import {
   MATMUL_WG_M,
   MATMUL_WG_N,
   matmulGeneralKernel,
+  matmulStridedKernel,
   matmulTiledKernel,
   matmulVec4Kernel,
 } from '../../shaders/matmul.ts';
 import { runtime } from '../runtime.ts';
 import { record } from '../tape.ts';
-import { broadcastShapes, broadcastStrides, fmt, sizeOf, stridesOf } from '../shape.ts';
+import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
-import { stridedCopy } from './raw/layout.ts';
 import { launch } from './launch.ts';
 import { sumRaw, sumToRaw } from './raw/reduce.ts';
 
@@ -54,16 +54,6 @@ function plan(a: Tensor, b: Tensor, ta: boolean, tb: boolean): MatmulPlan {
   }
   const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2), ['a (batch)', 'b (batch)']);
   return { batchShape, M, N, K: Ka };
-}
-
-/** A copy of x with its last two axes swapped (no tape). */
-function transposedCopy(x: Tensor): Tensor {
-  const shape = [...x.shape.slice(0, -2), x.shape[x.rank - 1]!, x.shape[x.rank - 2]!];
-  const strides = stridesOf(x.shape);
-  const srcStrides = [...strides.slice(0, -2), strides[x.rank - 1]!, strides[x.rank - 2]!];
-  const out = emptyTensor(shape, 'matmul-transpose');
-  stridedCopy(x, out, shape, srcStrides, 0, stridesOf(shape), 0);
-  return out;
 }
 
 /** Each K slice of a split-K launch covers at least this many K (fewer: the adds cost more). */
@@ -109,21 +99,12 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const { batchShape, M, N, K } = plan(a, b, ta, tb);
   const tuning = runtime().tuning;
   const tiled = tuning.matmulTiled;
-  // Register-blocked kernels: the vec4 one is ~2.7x faster than the strided one, so when the
-  // sizes allow it, pay one copy of the transposed operand(s) to use it. The tiled kernel reads
-  // transposes in its loaders.
-  if (!tiled && (ta || tb) && K % 4 === 0 && N % 4 === 0 && M * N * K >= 4096) {
-    const a2 = ta ? transposedCopy(a) : a;
-    const b2 = tb ? transposedCopy(b) : b;
-    const out = matmulRaw(a2, b2, false, false);
-    if (a2 !== a) a2.dispose();
-    if (b2 !== b) b2.dispose();
-    return out;
-  }
   const outShape = [...batchShape, M, N];
   const batches = sizeOf(batchShape);
   if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul');
-  const vec4 = !tiled && !ta && !tb && K % 4 === 0 && N % 4 === 0;
+  // The block kernels (software adapters) take K and N multiples of 4; transposed operands are
+  // read through their strides.
+  const vec4 = !tiled && K % 4 === 0 && N % 4 === 0;
   const vec4Block = vec4 ? vec4BlockFor(M, N, batches, tuning.matmulTargetWorkgroups) : null;
   const [blockM, blockN, kStep] = tiled
     ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
@@ -159,6 +140,7 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   };
   const grid = [Math.ceil(N / blockN), Math.ceil(M / blockM), batches * slices] as const;
   if (tiled) launch(matmulTiledKernel, { aTransposed: ta, bTransposed: tb }, buffers, uniforms, grid);
+  else if (vec4Block && (ta || tb)) launch(matmulStridedKernel, vec4Block, buffers, uniforms, grid);
   else if (vec4Block) launch(matmulVec4Kernel, vec4Block, buffers, uniforms, grid);
   else launch(matmulGeneralKernel, {}, buffers, uniforms, grid);
   if (slices === 1) return out;
