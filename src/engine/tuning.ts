@@ -6,9 +6,8 @@ import type { DeviceReport } from './device.ts';
 
 export interface KernelTuning {
   /**
-   * conv2d with more output channels than this uses the workgroup-memory (tiled) kernel; at or
-   * below, the direct kernel. Measured on SwiftShader (fashion-16, batch 32, one training step):
-   * the conv kernels took 1078 ms at 16, 950 ms at 32, 1034 ms at 64, 1485 ms at 8.
+   * A conv2d launch that neither the window nor the row kernel takes uses the workgroup-memory
+   * (tiled) kernel above this many output channels, the direct kernel at or below.
    */
   convTiledMinChannels: number;
   /**
@@ -18,6 +17,8 @@ export interface KernelTuning {
   convRowPixels: number[];
   /** The row kernel runs launches it fits with up to this many output channels (ahead of the tiled one). */
   convRowsMaxChannels: number;
+  /** Output channels per thread of the row kernel where they divide the layer's (else 8). */
+  convRowChannels: number;
   /**
    * Small-output launches (weight gradients of stride-1 convs) with up to this many output
    * channels use the window kernel, ahead of the tiled one; 0: never.
@@ -80,12 +81,18 @@ export function isSoftwareAdapter(report: DeviceReport): boolean {
 export function kernelTuning(report: DeviceReport): KernelTuning {
   const software = isSoftwareAdapter(report);
   return {
-    // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled.
-    convTiledMinChannels: software ? 32 : 16,
+    // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled. On
+    // SwiftShader the direct kernel takes what is left (stride-2 convs, some weight gradients) as
+    // fast as the tiled one (bench U-Net step 3.30 / 3.34 s), and the tiled pipeline's workgroup
+    // memory costs ~1 s to build on first use (unet_forward's first call 4.6 → 3.6–3.8 s).
+    convTiledMinChannels: software ? 4096 : 16,
     // With its taps unrolled, the row kernel beats the tiled one on SwiftShader at any width
     // (Chromium, GPU time: [8,64,16,16] 3×3 forward 62 → 36–38 ms, input gradient 63 → 35–37;
     // the bench U-Net's train step 5.0 → 3.6 s). On a GPU the tiled kernel keeps every launch over 16.
     convRowsMaxChannels: software ? 4096 : 16,
+    // 16 channels per thread halve the filter loads per multiply-add on SwiftShader: bench U-Net
+    // step 3.68 → 3.34 s (its first call, pipeline builds included, 10.8 → 12.4 s).
+    convRowChannels: software ? 16 : 8,
     // Runs of 4 as well on a software adapter (the 4x4 level of fashion-16): forward convs of a
     // batch-16 step 142 → 120 ms, input gradients 98–101 → 88–94 ms; on a GPU the extra filter
     // packing copies (26 dispatches a step) would cost more than they save.

@@ -16,18 +16,19 @@
 // dispatch; the caller adds the slabs. The weight gradient, whose output is small and whose sum
 // (over the batch) is long, uses it to fill the device in one dispatch.
 //
-// Two kernels, chosen by M and the adapter (src/engine/ops/conv2d.ts, src/engine/tuning.ts):
-//  - `tiled`: a workgroup stages BLOCK_K summed entries of BLOCK_M filter columns and BLOCK_P
-//    gathered pixels in workgroup memory; each thread then reads them as vec4 and keeps
-//    8 channels × 8 pixels in registers. BLOCK_M is 64 (BLOCK_P 64) or 32 (BLOCK_P 128),
-//    a uniform, so M = 32 layers waste no half tiles.
+// Four kernels, chosen by the launch's shape, M and the adapter (src/engine/ops/conv2d.ts,
+// src/engine/tuning.ts; `window` is described at its declaration):
+//  - `tiled` (real GPUs, M > 16): a workgroup stages BLOCK_K summed entries of BLOCK_M filter
+//    columns and BLOCK_P gathered pixels in workgroup memory; each thread then reads them as
+//    vec4 and keeps 8 channels × 8 pixels in registers. BLOCK_M is 64 (BLOCK_P 64) or 32
+//    (BLOCK_P 128), a uniform, so M = 32 layers waste no half tiles.
 //  - `direct`: no workgroup memory; a thread keeps DIRECT_M channels × DIRECT_P pixels in
-//    registers and reads the filter and source itself. For small M, where a 32-row tile
-//    would mostly compute padding, and on a software adapter up to M = 32, where workgroup
-//    memory is only extra traffic (8 channels × 8 pixels per thread measured best there).
-//  - `rows`: the direct kernel for stride-1, dilation-1 launches whose DIRECT_P pixels lie in one
-//    output row (outW a multiple of DIRECT_P). Per (channel, filter row) a thread loads the
-//    DIRECT_P + tapsW − 1 source values its row of pixels sees once and uses each for every tap
+//    registers and reads the filter and source itself. For small M on a GPU, and on a software
+//    adapter whatever the row and window kernels do not take (workgroup memory is only extra
+//    traffic on a CPU, and its pipelines take seconds to build there).
+//  - `rows`: a direct kernel for stride-1, dilation-1 launches whose rowPixels pixels (16, 8 or
+//    4) lie in one output row, rowChannels (8, or 16 on a software adapter) channels per thread.
+//    Per (channel, filter row) a thread loads the rowPixels + tapsW − 1 source values its row of pixels sees once and uses each for every tap
 //    of the filter row, instead of one load per pixel and tap; column bounds are checked once
 //    per thread. tapsH and tapsW are compile-time constants: the filter rows are unrolled and a
 //    row outside the source is masked by select, not skipped by a branch. On SwiftShader both
@@ -382,18 +383,23 @@ export const convRowsKernel = defineKernel({
   name: 'conv2d-rows',
   uniforms: CONV_UNIFORMS,
   bindings: CONV_ROWS_BINDINGS,
-  specialise: { tapsH: comptime.int(1, ROWS_MAX_TAPS_H), tapsW: comptime.int(1, ROWS_MAX_TAPS_W), rowPixels: comptime.int(4, 32) },
+  specialise: {
+    tapsH: comptime.int(1, ROWS_MAX_TAPS_H),
+    tapsW: comptime.int(1, ROWS_MAX_TAPS_W),
+    rowPixels: comptime.int(4, 32),
+    rowChannels: comptime.int(4, 16),
+  },
   workgroupSize: CONV_WORKGROUP,
   invocations: 'blocks',
-  body: ({ tapsH, tapsW, rowPixels }, k) => {
-    const quads = DIRECT_M / 4;
+  body: ({ tapsH, tapsW, rowPixels, rowChannels }, k) => {
+    const quads = rowChannels / 4;
     const reach = rowPixels + tapsW - 1; // source columns a thread's pixels see in one filter row
     const cells = tileCells(rowPixels, quads);
     return /* wgsl */ `${output(k.has)}
 ${k.mainClamped}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${rowPixels}u;
-  let m0 = (inner / params.pBlocks) * ${DIRECT_M}u;
+  let m0 = (inner / params.pBlocks) * ${rowChannels}u;
   let plane = params.outH * params.outW;
   // Filter quads past M are clamped for loading (their channels are not written).
   let lastQuad = params.outChannels / 4u - 1u;

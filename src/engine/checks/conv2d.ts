@@ -1,7 +1,7 @@
 // Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
 // 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel),
-// {24,32} (direct or tiled, by the adapter's tuning) and {33,96,130} (the tiled kernel on every
-// adapter, both block shapes; and again with a real GPU's choices), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
+// {24,32} and {33,96,130} (the tiled kernel with a real GPU's choices, both block shapes; the
+// direct and row kernels on a software adapter), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
 // runs the float64 reference ~300 times per case.
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
@@ -26,7 +26,7 @@ interface ConvCase {
 }
 
 /** A real GPU's conv choices: the tiled kernel from 17 channels (the window and row kernels up to 16), a wide weight-gradient split. */
-const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convRowsMaxChannels: 16, convWeightGradTargetWorkgroups: 1024 };
+const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convRowsMaxChannels: 16, convRowChannels: 8, convWeightGradTargetWorkgroups: 1024 };
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -58,10 +58,12 @@ export const CONV2D_CASES: ConvCase[] = [
   // Rows of 4 (a software adapter's row kernel takes them): output width 12 and 4.
   { x: [2, 8, 4, 12], w: [8, 8, 3, 3], padding: 1, bias: true },
   { x: [2, 8, 4, 4], w: [12, 8, 3, 3], padding: 1 },
-  // 40 output channels in rows of 8: the row kernel on a software adapter, the tiled one on a GPU.
+  // 40 and 48 output channels in rows of 8: the row kernel on a software adapter (8 and 16
+  // channels per thread), the tiled one on a GPU.
   { x: [2, 8, 4, 8], w: [40, 8, 3, 3], padding: 1, bias: true },
-  // Over 16 channels the workgroup-memory kernel on a GPU; on a software adapter over 32 where the
-  // row kernel does not fit (engine/tuning.ts). 64-row blocks (33, 130) and 32-row blocks (24, 32, 96).
+  { x: [2, 8, 4, 8], w: [48, 8, 3, 3], padding: 1, bias: true, add: 'residual' },
+  // Over 16 channels the workgroup-memory kernel on a GPU (64-row blocks for 33 and 130, 32-row
+  // blocks for 24, 32 and 96); a software adapter runs them on its direct and row kernels.
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true },
   { x: [2, 24, 7, 7], w: [32, 24, 1, 1], bias: true },
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },

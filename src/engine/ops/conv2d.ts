@@ -1,7 +1,8 @@
 // 2-D convolution, NCHW: x [N,Cin,H,W] ⊛ w [Cout,Cin,kh,kw] (+ bias [Cout]), any kernel size,
 // stride and padding. Forward, input gradient and weight gradient are each a "generalised conv"
-// (src/shaders/conv2d.ts) with different uniforms, run by one of two kernels chosen by the
-// number of output channels; the bias gradient is a sum over N, H, W.
+// (src/shaders/conv2d.ts) with different uniforms, run by one of its kernels chosen by the
+// launch's shape, its output channels and the adapter's tuning (planConv); the bias gradient is
+// a sum over N, H, W.
 // Reference: src/engine/reference/conv2d.ts. Checks: src/engine/checks/conv2d.ts.
 
 import { foldedGrid } from '../../shaders/common.ts';
@@ -127,9 +128,10 @@ function planConv(l: LaunchShape): ConvPlan {
   }
   const kernel: ConvKernelName = window ? 'window' : rowPixels > 0 ? 'rows' : 'direct';
   const perThread = kernel === 'window' ? l.outH * l.outW : kernel === 'rows' ? rowPixels : DIRECT_P;
+  const blockM = kernel === 'rows' && outChannels % tuning.convRowChannels === 0 ? tuning.convRowChannels : DIRECT_M;
   const pBlocks = Math.ceil(pixels / perThread);
-  const blocks = pBlocks * Math.ceil(outChannels / DIRECT_M);
-  return { kernel, blockM: DIRECT_M, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP), rowPixels };
+  const blocks = pBlocks * Math.ceil(outChannels / blockM);
+  return { kernel, blockM, pBlocks, blocks, workgroups: Math.ceil(blocks / CONV_WORKGROUP), rowPixels };
 }
 
 function launchConv(l: ConvLaunch): void {
@@ -148,7 +150,7 @@ function launchConv(l: ConvLaunch): void {
   else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
   else if (plan.kernel === 'rows') {
     const packed = packFilter(l);
-    launch(convRowsKernel, { tapsH: l.tapsH, tapsW: l.tapsW, rowPixels: plan.rowPixels }, { ...buffers, filt: packed }, { ...uniforms, ...packedFilterStrides(l) });
+    launch(convRowsKernel, { tapsH: l.tapsH, tapsW: l.tapsW, rowPixels: plan.rowPixels, rowChannels: plan.blockM }, { ...buffers, filt: packed }, { ...uniforms, ...packedFilterStrides(l) });
     packed.dispose();
   } else launch(convDirectKernel, {}, buffers, uniforms);
 }
