@@ -6,7 +6,7 @@
 //     fastest-moving index follows whichever stride is 1, so global reads stay coalesced), so
 //     no transposed copy is ever made.
 //   - `general` and `vec4` (software adapters): register-blocked without workgroup memory, each
-//     invocation a TILE_M × TILE_N block of C (`vec4`: up to 16 × 16, chosen per size); `vec4`
+//     invocation a TILE_M × TILE_N block of C (`vec4`: up to 32 × 16, chosen per size); `vec4`
 //     when K and N are multiples of 4 and nothing is transposed. On SwiftShader a pipeline with workgroup memory takes ~2 s to build and
 //     tiling ran slower there (it is only more memory traffic on a CPU).
 // All three take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
@@ -128,23 +128,20 @@ export const matmulGeneralKernel = defineKernel({
 });
 
 /** Rows and column quads of C per invocation the vec4 kernel may take (both compile-time constants). */
-export const MATMUL_VEC4_ROWS = [16, 8, 4] as const;
+export const MATMUL_VEC4_ROWS = [32, 16, 8, 4] as const;
 export const MATMUL_VEC4_QUADS = [4, 2, 1] as const;
 
 /**
- * K and N multiples of 4: each invocation computes `rows` × 4·`quads` of C,
- * loading A as vec4 along k and B as vec4 along n, every accumulator a named variable (on
- * SwiftShader a register array indexed by a loop counter becomes memory traffic). Larger blocks
- * load less per multiply-add: in Chromium's SwiftShader 1024³ ran 3.0 GFLOP/s at 4 × 4, 4.0 at
- * 16 × 8 and 4.8–5.0 at 16 × 16. No early return and no branch in the K loop (rows and quads
- * past C are clamped for loading and skipped when writing): SwiftShader merges every live
- * accumulator per lane at each pass of a loop inside a branch.
- */
-/**
- * The block kernels' code: `rows` × 4·`quads` of C per invocation, K in steps of 4. `strided`
- * reads A and B element by element through their strides (transposes included; on SwiftShader
- * a vec4 load is four per-lane loads anyway, so this costs no more than the copy it saves),
- * otherwise as vec4 rows (A along k, B along n).
+ * The block kernels' code (K and N multiples of 4): `rows` × 4·`quads` of C per invocation, every
+ * output a named accumulator (on SwiftShader a register array indexed by a loop counter becomes
+ * memory traffic), K in steps of 4. Larger blocks load less per multiply-add: in Chromium's
+ * SwiftShader 1024³ ran 3.0 GFLOP/s at 4 × 4, 4.0 at 16 × 8, 4.8–5.0 at 16 × 16 and 5.6 at 32 × 16
+ * (32 × 32 and 64 × 16 reached 6.1 but take ~2 s to build). No early return and no branch
+ * around the K loop (rows and quads past C are clamped for loading and skipped when writing):
+ * SwiftShader merges every value a loop carries, per lane, at each pass of a loop under a branch.
+ * `strided` reads A and B element by element through their strides (transposes included; on
+ * SwiftShader a vec4 load is four per-lane loads anyway, so this costs no more than the copy it
+ * saves), otherwise as vec4 rows (A along k, B along n).
  */
 function blockBody(rows: number, quads: number, strided: boolean, entry: string): string {
   const R = [...Array(rows).keys()];
@@ -196,7 +193,7 @@ ${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + $
 }`;
 }
 
-const BLOCK_SPEC = { rows: comptime.int(1, 16), quads: comptime.int(1, 4) };
+const BLOCK_SPEC = { rows: comptime.int(1, 32), quads: comptime.int(1, 4) };
 
 export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',

@@ -30,7 +30,8 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
   // Split-K (a long K over few workgroups) in the general and vec4 kernels.
   { a: [600, 5], b: [600, 9], ta: true, tuning: SPLIT_K },
   { a: [6, 520], b: [520, 8], tuning: SPLIT_K },
-  // The vec4 kernel's blocks of 16 × 16, 8 × 8 and 4 × 4 per invocation, each with partial edges.
+  // The vec4 kernel's blocks of 32 × 16, 16 × 16, 8 × 8 and 4 × 4 per invocation, each with partial edges.
+  { a: [260, 8], b: [8, 132], tuning: LARGEST_BLOCKS },
   { a: [130, 36], b: [36, 132], tuning: LARGEST_BLOCKS },
   { a: [70, 20], b: [20, 68], tuning: LARGEST_BLOCKS },
   { a: [2, 33, 16], b: [16, 40], tuning: LARGEST_BLOCKS },
