@@ -66,8 +66,14 @@ fn batchOffsets(batch: u32) -> vec2<u32> {
 }
 `;
 
+/** From grid z (`z`: slice-major (K slice, batch)): the batch, its K slice [kBegin, kEnd) and operand offsets. */
+const sliceOf = (z: string): string => `let batch = ${z} % params.batches;
+  let kBegin = (${z} / params.batches) * params.kChunk;
+  let kEnd = min(params.K, kBegin + params.kChunk);
+  let offs = batchOffsets(batch);`;
+
 /**
- * The register kernels' entry point after `entry` (the @compute attribute): this invocation's
+ * The general kernel's entry point after `entry` (the @compute attribute): this invocation's
  * block of C (row0, col0), its batch, K slice [kBegin, kEnd) and operand offsets, and cBase.
  */
 const MAIN = /* wgsl */ `
@@ -75,10 +81,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${MATMUL_TILE_M}u;
   let col0 = gid.x * ${MATMUL_TILE_N}u;
   if (row0 >= params.M || col0 >= params.N) { return; }
-  let batch = gid.z % params.batches;
-  let kBegin = (gid.z / params.batches) * params.kChunk;
-  let kEnd = min(params.K, kBegin + params.kChunk);
-  let offs = batchOffsets(batch);
+  ${sliceOf('gid.z')}
   let cBase = gid.z * params.M * params.N;`;
 
 const WRITE = /* wgsl */ `
@@ -94,7 +97,7 @@ const WRITE = /* wgsl */ `
 
 const MATMUL_WORKGROUP = [MATMUL_WG_N, MATMUL_WG_M, 1] as const;
 
-/** The shared frame of both kernels around the K loop. */
+/** The general kernel's frame around its K loop. */
 const matmulCode = (entry: string, loop: string): string => `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
 ${entry}${MAIN}
@@ -172,10 +175,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * ${rows}u;
   let q0 = gid.x * ${quads}u;
   let nQuads = params.N / 4u;
-  let batch = gid.z % params.batches;
-  let kBegin = (gid.z / params.batches) * params.kChunk;
-  let kEnd = min(params.K, kBegin + params.kChunk);
-  let offs = batchOffsets(batch);
+  ${sliceOf('gid.z')}
   let cBase = gid.z * params.M * nQuads;
 ${setup}
 ${R.map((r) => `  ${Q.map((q) => `var acc${r}_${q} = vec4<f32>(0.0);`).join(' ')}`).join('\n')}
@@ -254,10 +254,7 @@ var<workgroup> slabB: array<f32, ${BK * BLOCK}>;
 ${k.entry}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let batch = wid.z % params.batches;
-  let kBegin = (wid.z / params.batches) * params.kChunk;
-  let kEnd = min(params.K, kBegin + params.kChunk);
-  let offs = batchOffsets(batch);
+  ${sliceOf('wid.z')}
   let blockRow = wid.y * ${BLOCK}u;
   let blockCol = wid.x * ${BLOCK}u;
   // This invocation's ${TILED_PER_THREAD}x${TILED_PER_THREAD} block of C inside the workgroup's.
