@@ -4,6 +4,7 @@
 // no browser. Datasets are read from disk where the page would fetch them from the dev server.
 
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Host } from './host.ts';
 
@@ -39,9 +40,11 @@ export async function startNodeHost(): Promise<Host> {
   Object.assign(globalThis, webgpu.globals);
   // Dawn rounds timestamps to 2^16 ns unless told not to: the bench's per-pass GPU times need them exact.
   const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']);
-  // Node 20 has no navigator; jax-js reads its userAgent (a Firefox check) when it starts.
+  // Node 20 has no navigator; jax-js reads its userAgent (a Firefox check) when it starts, the
+  // engine's tuning the CPU count (a software adapter's parallelism).
   if (typeof navigator === 'undefined') {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js/${process.version}` }, configurable: true });
+    const hostNavigator = { gpu, userAgent: `Node.js/${process.version}`, hardwareConcurrency: availableParallelism() };
+    Object.defineProperty(globalThis, 'navigator', { value: hostNavigator, configurable: true });
   }
   else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
   if (!(await gpu.requestAdapter())) {

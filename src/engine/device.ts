@@ -7,6 +7,11 @@ export interface DeviceReport {
   limits: Record<string, number>;
   /** The adapter's subgroup sizes [min, max] where it reports them (with the 'subgroups' feature). */
   subgroupSizes: [number, number] | null;
+  /**
+   * Logical CPUs the host reports (navigator.hardwareConcurrency), null where it reports none: a
+   * software adapter (SwiftShader) runs one workgroup per CPU thread at a time.
+   */
+  cpuThreads: number | null;
 }
 
 export class WebGpuUnavailableError extends Error {
@@ -78,7 +83,13 @@ export function describeDevice(device: GPUDevice, adapter: GPUAdapter | null): D
     features: [...device.features].map(String).sort(),
     limits,
     subgroupSizes: subgroupSizesOf(info),
+    cpuThreads: hostCpuThreads(),
   };
+}
+
+function hostCpuThreads(): number | null {
+  const threads = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
+  return typeof threads === 'number' && threads > 0 ? threads : null;
 }
 
 function subgroupSizesOf(info: unknown): [number, number] | null {

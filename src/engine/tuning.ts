@@ -36,6 +36,11 @@ export interface KernelTuning {
    * this many run, each slice at least MATMUL_MIN_SPLIT_K long.
    */
   matmulTargetWorkgroups: number;
+  /**
+   * Workgroups the block kernels' (software) block per invocation shrinks toward: with fewer,
+   * rows then columns per invocation halve until this many run.
+   */
+  matmulBlockTargetWorkgroups: number;
   /** Parallel items (output × lane) a sum's first pass aims for; each lane then sums a strided share. */
   reduceTargetItems: number;
   /** Whether a sum's lanes take contiguous runs (a CPU's caches) rather than interleaving (a GPU's coalescing). */
@@ -108,6 +113,10 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // A GPU has tens of compute units with several workgroups each in flight; SwiftShader runs one
     // workgroup per CPU thread at a time.
     matmulTargetWorkgroups: software ? 8 : 256,
+    // One workgroup per CPU thread keeps every thread busy; past that, smaller blocks only reload
+    // operands: matmul_256 with 32-row blocks in 2 workgroups took 6.8 ms against 10.1 with
+    // 8-row blocks in 8 (Chromium, 2 threads; wall 10.6 → 7.3–8.8 ms in the bench).
+    matmulBlockTargetWorkgroups: software ? (report.cpuThreads ?? 8) : 256,
     // Faster on an H100 (Dawn/Vulkan): attention_fwd 0.081 vs 0.673 ms of GPU time, forward +
     // backward 0.314 vs 3.62, ddpm-cifar10's batch-128 step 560 vs 710 ms.
     attentionMaterialiseMaxKeys: 1024,

@@ -11,6 +11,7 @@ const adapter = (maxStorageBufferBindingSize: number): DeviceReport => ({
   features: [],
   limits: { maxStorageBufferBindingSize, maxBufferSize: 2 * maxStorageBufferBindingSize },
   subgroupSizes: null,
+  cpuThreads: null,
 });
 
 test('micro-batches follow the binding limit; a sample beyond it is refused with the sizes', () => {

@@ -9,8 +9,10 @@ import type { CheckCase, OpCheck } from './runner.ts';
 const TILED: Partial<KernelTuning> = { matmulTiled: true };
 /** Enough target workgroups that a K of 512 or more splits. */
 const SPLIT_K: Partial<KernelTuning> = { matmulTargetWorkgroups: 64 };
-/** A target of one workgroup: the vec4 kernel takes the largest block each size allows. */
-const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulTargetWorkgroups: 1 };
+/** A target of one workgroup: the block kernels take the largest block each size allows. */
+const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulBlockTargetWorkgroups: 1 };
+/** More workgroups than any case fills: the block kernels shrink to 4 rows × 4 columns. */
+const SMALLEST_BLOCKS: Partial<KernelTuning> = { matmulBlockTargetWorkgroups: 1 << 20 };
 
 /** Sizes off every tile (1, 7, 33, 130), the vec4 path (each block size), transposes (read through strides) and batch broadcasting. */
 const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuning?: Partial<KernelTuning> }[] = [
@@ -37,6 +39,8 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
   { a: [2, 33, 16], b: [16, 40], tuning: LARGEST_BLOCKS },
   { a: [36, 130], b: [132, 36], ta: true, tb: true, tuning: LARGEST_BLOCKS },
   { a: [2, 20, 70], b: [20, 68], ta: true, tuning: LARGEST_BLOCKS },
+  { a: [70, 20], b: [20, 68], tuning: SMALLEST_BLOCKS },
+  { a: [36, 33], b: [36, 20], ta: true, tuning: SMALLEST_BLOCKS },
   // A real GPU's workgroup-memory kernel: edges of its 64x64 blocks and 16-deep K slabs,
   // transposes read by its loaders, batch broadcasting, and split-K.
   { a: [7, 33], b: [33, 130], tuning: TILED },
@@ -49,7 +53,15 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta?: boolean; tb?: boolean; tuni
 ];
 
 const tuningLabel = (t: Partial<KernelTuning> | undefined): string =>
-  t ? ` (${[t.matmulTiled ? 'tiled' : '', t.matmulTargetWorkgroups === 1 ? 'largest blocks' : t.matmulTargetWorkgroups ? 'split-K' : ''].filter(Boolean).join(', ')})` : '';
+  t
+    ? ` (${[
+        t.matmulTiled ? 'tiled' : '',
+        t.matmulTargetWorkgroups ? 'split-K' : '',
+        t.matmulBlockTargetWorkgroups === 1 ? 'largest blocks' : t.matmulBlockTargetWorkgroups ? 'smallest blocks' : '',
+      ]
+        .filter(Boolean)
+        .join(', ')})`
+    : '';
 
 const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false, tuning }) => ({
   name: `[${a}]${ta ? 'ᵀ' : ''}·[${b}]${tb ? 'ᵀ' : ''}${tuningLabel(tuning)}`,

@@ -105,7 +105,7 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   // The block kernels (software adapters) take K and N multiples of 4; transposed operands are
   // read through their strides.
   const vec4 = !tiled && K % 4 === 0 && N % 4 === 0;
-  const vec4Block = vec4 ? vec4BlockFor(M, N, batches, tuning.matmulTargetWorkgroups) : null;
+  const vec4Block = vec4 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups) : null;
   const [blockM, blockN, kStep] = tiled
     ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
     : vec4Block
