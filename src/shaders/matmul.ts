@@ -23,6 +23,9 @@ export const MATMUL_WG_N = 8;
 /** Rows and columns of C covered by one workgroup. */
 export const MATMUL_BLOCK_M = MATMUL_TILE_M * MATMUL_WG_M;
 export const MATMUL_BLOCK_N = MATMUL_TILE_N * MATMUL_WG_N;
+/** The block kernels' workgroup (rows, columns of invocations). */
+export const MATMUL_BLOCK_WG_M = 2;
+export const MATMUL_BLOCK_WG_N = 2;
 
 const MATMUL_UNIFORMS = {
   batchShape: 'dims',
@@ -204,7 +207,7 @@ export const matmulVec4Kernel = defineKernel({
     cs: { access: 'read_write', type: 'vec4<f32>' },
   },
   specialise: BLOCK_SPEC,
-  workgroupSize: MATMUL_WORKGROUP,
+  workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
   body: ({ rows, quads }, k) => blockBody(rows, quads, false, k.entry),
 });
 
@@ -214,7 +217,7 @@ export const matmulStridedKernel = defineKernel({
   uniforms: MATMUL_UNIFORMS,
   bindings: { as_: 'read', bs: 'read', cs: { access: 'read_write', type: 'vec4<f32>' } },
   specialise: BLOCK_SPEC,
-  workgroupSize: MATMUL_WORKGROUP,
+  workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
   body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry),
 });
 

@@ -9,8 +9,8 @@ import {
   MATMUL_TILED_K,
   MATMUL_VEC4_QUADS,
   MATMUL_VEC4_ROWS,
-  MATMUL_WG_M,
-  MATMUL_WG_N,
+  MATMUL_BLOCK_WG_M,
+  MATMUL_BLOCK_WG_N,
   matmulGeneralKernel,
   matmulStridedKernel,
   matmulTiledKernel,
@@ -84,9 +84,9 @@ export function matmulKSlices(
  * occupy fewer than `target` workgroups.
  */
 export function vec4BlockFor(M: number, N: number, batches: number, target: number): { rows: number; quads: number } {
-  let rows = MATMUL_VEC4_ROWS.find((r) => M >= r * MATMUL_WG_M) ?? MATMUL_VEC4_ROWS.at(-1)!;
-  let quads = MATMUL_VEC4_QUADS.find((q) => N >= 4 * q * MATMUL_WG_N) ?? MATMUL_VEC4_QUADS.at(-1)!;
-  const workgroups = () => Math.ceil(M / (rows * MATMUL_WG_M)) * Math.ceil(N / (4 * quads * MATMUL_WG_N)) * batches;
+  let rows = MATMUL_VEC4_ROWS.find((r) => M >= r * MATMUL_BLOCK_WG_M) ?? MATMUL_VEC4_ROWS.at(-1)!;
+  let quads = MATMUL_VEC4_QUADS.find((q) => N >= 4 * q * MATMUL_BLOCK_WG_N) ?? MATMUL_VEC4_QUADS.at(-1)!;
+  const workgroups = () => Math.ceil(M / (rows * MATMUL_BLOCK_WG_M)) * Math.ceil(N / (4 * quads * MATMUL_BLOCK_WG_N)) * batches;
   while (workgroups() < target) {
     if (rows > MATMUL_VEC4_ROWS.at(-1)!) rows /= 2;
     else if (quads > MATMUL_VEC4_QUADS.at(-1)!) quads /= 2;
@@ -109,7 +109,7 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const [blockM, blockN, kStep] = tiled
     ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
     : vec4Block
-      ? [vec4Block.rows * MATMUL_WG_M, 4 * vec4Block.quads * MATMUL_WG_N, 4]
+      ? [vec4Block.rows * MATMUL_BLOCK_WG_M, 4 * vec4Block.quads * MATMUL_BLOCK_WG_N, 4]
       : [MATMUL_BLOCK_M, MATMUL_BLOCK_N, 1];
   const tiles = Math.ceil(N / blockN) * Math.ceil(M / blockM);
   // The slices' copies of C share one binding.
