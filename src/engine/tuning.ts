@@ -45,6 +45,11 @@ export interface KernelTuning {
   reduceTargetItems: number;
   /** Whether a sum's lanes take contiguous runs (a CPU's caches) rather than interleaving (a GPU's coalescing). */
   reduceChunked: boolean;
+  /**
+   * Whether an invocation of the vec4 elementwise kernels takes one contiguous run of vec4s (a
+   * CPU's caches, no bounds branches) rather than vec4s a stride apart (a GPU's coalescing).
+   */
+  elementwiseContiguous: boolean;
   /** Whether fused attention streams K/V (or Q/dO) tiles through workgroup memory (FlashAttention-2 style). */
   attentionTiled: boolean;
   /**
@@ -134,6 +139,8 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // 16384 interleaved lanes 10.4–11.9 ms, 64 runs 13 ms.
     reduceTargetItems: software ? 1024 : 16384,
     reduceChunked: software,
+    // add_4m's kernel on SwiftShader (Chromium): 16.7–18.8 ms strided, 12.6–13.8 contiguous.
+    elementwiseContiguous: software,
     subgroups: report.features.includes('subgroups'),
     // SwiftShader runs a workgroup's invocations as fibers: the barriers of a row's reductions
     // cost more than the row ([2048, 256] forward + backward, GPU time: workgroup per row 153–191

@@ -1,7 +1,7 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
 import { MAX_RANK, SIGMOID_WGSL, unrolledOffsets } from './common.ts';
-import { comptime, defineKernel, type BindingDecl } from './kernel.ts';
+import { comptime, defineKernel, type BodyContext } from './kernel.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;
 
@@ -47,11 +47,14 @@ export const UNARY_OPS = {
 export type UnaryOp = keyof typeof UNARY_OPS;
 
 /**
- * vec4s per invocation of the vec4 kernels: invocation idx takes idx, idx + stride, … (stride =
- * the invocation count), unrolled. On SwiftShader add_4m's kernel went 21.5 → 16.2–16.6 ms of GPU
- * time at 4 (2: 16.0–21.8, 3: 16.2–16.6; a loop instead of unrolled: 19.2–19.6); on a GPU,
- * neighbouring invocations still read neighbouring vec4s, and 4M elements still make 1024
- * workgroups.
+ * vec4s per invocation of the vec4 kernels, unrolled. Strided (a GPU): invocation idx takes idx,
+ * idx + stride, … (stride = the invocation count), so neighbouring invocations read neighbouring
+ * vec4s; on SwiftShader add_4m's kernel went 21.5 → 16.2–16.6 ms of GPU time at 4 (2:
+ * 16.0–21.8, 3: 16.2–16.6; a loop instead of unrolled: 19.2–19.6). Contiguous (a CPU):
+ * invocation idx takes the run 4·idx … 4·idx + 3, the last run shifted back to end at the last
+ * vec4 (it recomputes a few of its neighbour's outputs, the same values: outputs never alias
+ * inputs), so no run needs a bounds branch: add_4m's kernel 16.7–18.8 → 12.6–13.8 ms in Chromium
+ * (8 or 16 per run: 20–22 ms).
  */
 export const VEC4_PER_INVOCATION = 4;
 
@@ -67,58 +70,89 @@ const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
  * vec4 bindings the scalar expression runs once per component (the variable `x` is then
  * component c of `x4`).
  */
-function mapBody(inputs: readonly (readonly [variable: string, binding: string])[], out: string, expr: string, vec4: boolean): string {
-  if (!vec4) return `${inputs.map(([v, b]) => `  let ${v} = ${b}[idx];`).join('\n')}\n  ${out}[idx] = ${expr};`;
+function mapBody(
+  k: { main: string; mainClamped: string },
+  inputs: readonly (readonly [variable: string, binding: string])[],
+  out: string,
+  expr: string,
+  vec4: { contiguous: boolean } | null,
+): string {
+  if (!vec4) return `${k.main}\n${inputs.map(([v, b]) => `  let ${v} = ${b}[idx];`).join('\n')}\n  ${out}[idx] = ${expr};`;
   const names = inputs.map(([v]) => v);
   const lanes = COMPONENTS.map((c) => `    { ${names.map((n) => `let ${n} = ${n}4.${c};`).join(' ')} r.${c} = ${expr}; }`);
-  return vec4Runs(`${inputs.map(([v, b]) => `    let ${v}4 = ${b}[i];`).join('\n')}\n    var r: vec4<f32>;\n${lanes.join('\n')}\n    ${out}[i] = r;`);
+  return vec4Runs(k, vec4.contiguous, `${inputs.map(([v, b]) => `    let ${v}4 = ${b}[i];`).join('\n')}\n    var r: vec4<f32>;\n${lanes.join('\n')}\n    ${out}[i] = r;`);
 }
 
-/** `body` (in terms of the vec4 index `i`) for each of an invocation's VEC4_PER_INVOCATION vec4s. */
-function vec4Runs(body: string): string {
-  const runs = Array.from({ length: VEC4_PER_INVOCATION }, (_, j) => `  {\n    let i = idx + ${j}u * params.stride;\n    if (i < params.count) {\n${body}\n    }\n  }`);
-  return runs.join('\n');
+/**
+ * The entry point and `body` (in terms of the vec4 index `i`) for each of an invocation's
+ * VEC4_PER_INVOCATION vec4s, strided or as one contiguous run (VEC4_PER_INVOCATION above).
+ */
+function vec4Runs(k: { main: string; mainClamped: string }, contiguous: boolean, body: string): string {
+  const runs = Array.from({ length: VEC4_PER_INVOCATION }, (_, j) =>
+    contiguous
+      ? `  {\n    let i = min(base + ${j}u, params.count - 1u);\n${body}\n  }`
+      : `  {\n    let i = idx + ${j}u * params.stride;\n    if (i < params.count) {\n${body}\n    }\n  }`,
+  );
+  const entry = contiguous
+    ? `${k.mainClamped}\n  let base = min(idx * ${VEC4_PER_INVOCATION}u, max(params.count, ${VEC4_PER_INVOCATION}u) - ${VEC4_PER_INVOCATION}u);`
+    : k.main;
+  return `${entry}\n${runs.join('\n')}`;
 }
 
 /** The invocation count (and `stride` uniform) of a vec4 kernel over `quads` vec4s. */
 export const vec4Invocations = (quads: number): number => Math.ceil(quads / VEC4_PER_INVOCATION);
 
-/**
- * y = f(x), and dx = f'(x)·dy given the forward input x and output y; `-vec4` forms for tensors
- * whose size is a multiple of 4 (`count` counts vec4s): a quarter of the invocations and 16-byte
- * loads (2x faster on SwiftShader at 4M elements, and what a GPU's memory system wants).
- */
-function unaryKernels<const In extends BindingDecl | 'read', const Out extends BindingDecl | 'read_write'>(suffix: string, input: In, output: Out) {
-  const vec4 = suffix !== '';
-  return {
-    forward: defineKernel({
-      name: `unary${suffix}`,
-      uniforms: UNARY_UNIFORMS,
-      bindings: { xs: input, ys: output },
-      specialise: { op: unaryOp },
-      workgroupSize: ELEMENTWISE_WORKGROUP,
-      invocations: 'stride',
-      body: ({ op }, k) => `${HELPERS}\n${k.main}\n${mapBody([['x', 'xs']], 'ys', UNARY_OPS[op].forward, vec4)}\n}`,
-    }),
-    grad: defineKernel({
-      name: `unary-grad${suffix}`,
-      uniforms: UNARY_UNIFORMS,
-      bindings: { xs: input, ysOut: input, dys: input, dxs: output },
-      specialise: { op: unaryOp },
-      workgroupSize: ELEMENTWISE_WORKGROUP,
-      invocations: 'stride',
-      body: ({ op }, k) =>
-        `${HELPERS}\n${k.main}\n${mapBody([['x', 'xs'], ['y', 'ysOut'], ['dy', 'dys']], 'dxs', UNARY_OPS[op].derivative, vec4)}\n}`,
-    }),
-  };
-}
+/** The unary forward body: y = f(x). */
+const unaryForwardBody = (k: BodyContext<never>, op: UnaryOp, vec4: { contiguous: boolean } | null): string =>
+  `${HELPERS}\n${mapBody(k, [['x', 'xs']], 'ys', UNARY_OPS[op].forward, vec4)}\n}`;
+/** The unary derivative body: dx = f'(x)·dy from the forward input x and output y. */
+const unaryGradBody = (k: BodyContext<never>, op: UnaryOp, vec4: { contiguous: boolean } | null): string =>
+  `${HELPERS}\n${mapBody(k, [['x', 'xs'], ['y', 'ysOut'], ['dy', 'dys']], 'dxs', UNARY_OPS[op].derivative, vec4)}\n}`;
 
-const scalarUnary = unaryKernels('', 'read', 'read_write');
-const vec4Unary = unaryKernels('-vec4', VEC4, VEC4_OUT);
-export const unaryKernel = scalarUnary.forward;
-export const unaryGradKernel = scalarUnary.grad;
-export const unaryVec4Kernel = vec4Unary.forward;
-export const unaryGradVec4Kernel = vec4Unary.grad;
+export const unaryKernel = defineKernel({
+  name: 'unary',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: 'read', ys: 'read_write' },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'stride',
+  body: ({ op }, k) => unaryForwardBody(k, op, null),
+});
+
+export const unaryGradKernel = defineKernel({
+  name: 'unary-grad',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: 'read', ysOut: 'read', dys: 'read', dxs: 'read_write' },
+  specialise: { op: unaryOp },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'stride',
+  body: ({ op }, k) => unaryGradBody(k, op, null),
+});
+
+/**
+ * The `-vec4` forms, for tensors whose size is a multiple of 4 (`count` counts vec4s): a quarter
+ * of the invocations and 16-byte loads (2x faster on SwiftShader at 4M elements, and what a GPU's
+ * memory system wants); `contiguous` picks the runs' layout (VEC4_PER_INVOCATION).
+ */
+export const unaryVec4Kernel = defineKernel({
+  name: 'unary-vec4',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: VEC4, ys: VEC4_OUT },
+  specialise: { op: unaryOp, contiguous: comptime.bool() },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'stride',
+  body: ({ op, contiguous }, k) => unaryForwardBody(k, op, { contiguous }),
+});
+
+export const unaryGradVec4Kernel = defineKernel({
+  name: 'unary-grad-vec4',
+  uniforms: UNARY_UNIFORMS,
+  bindings: { xs: VEC4, ysOut: VEC4, dys: VEC4, dxs: VEC4_OUT },
+  specialise: { op: unaryOp, contiguous: comptime.bool() },
+  workgroupSize: ELEMENTWISE_WORKGROUP,
+  invocations: 'stride',
+  body: ({ op, contiguous }, k) => unaryGradBody(k, op, { contiguous }),
+});
 
 export const BINARY_OPS = {
   add: 'a + b',
@@ -172,10 +206,9 @@ export const binaryVec4Kernel = defineKernel({
   name: 'binary-vec4',
   uniforms: { count: 'u32', stride: 'u32' },
   bindings: { as_: VEC4, bs: VEC4, out: VEC4_OUT },
-  specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]) },
+  specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), contiguous: comptime.bool() },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
-  body: ({ op }, k) => `${k.main}
-${vec4Runs(`    let a = as_[i];\n    let b = bs[i];\n    out[i] = ${BINARY_OPS[op]};`)}
+  body: ({ op, contiguous }, k) => `${vec4Runs(k, contiguous, `    let a = as_[i];\n    let b = bs[i];\n    out[i] = ${BINARY_OPS[op]};`)}
 }`,
 });

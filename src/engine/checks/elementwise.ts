@@ -12,11 +12,28 @@ import {
   refUnaryVjp,
 } from '../reference/elementwise.ts';
 import type { Tensor } from '../tensor.ts';
+import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, Distribution, OpCheck } from './runner.ts';
 
 const UNARY_DOMAINS: Record<string, Distribution> = { log: 'positive', sqrt: 'positive' };
-/** Sizes that are not multiples of 4 (the scalar kernels) and that are (the vec4 kernels: 15 and 528 vec4s, 4 per invocation). */
-const UNARY_SHAPES = [[7, 33], [130], [1], [2, 3, 5], [5, 12], [3, 4, 44]];
+/**
+ * Sizes that are not multiples of 4 (the scalar kernels) and that are (the vec4 kernels: 1, 3,
+ * 15 and 132 vec4s, 4 per invocation: runs that fall short, end exactly, or overlap the last).
+ */
+const UNARY_SHAPES = [[7, 33], [130], [1], [2, 3, 5], [4], [12], [5, 12], [3, 4, 44]];
+
+/** Both layouts of the vec4 kernels' runs (strided: a GPU's; contiguous: a software adapter's), whatever the adapter. */
+const VEC4_LAYOUTS: { label: string; tuning: Partial<KernelTuning> }[] = [
+  { label: 'strided', tuning: { elementwiseContiguous: false } },
+  { label: 'contiguous', tuning: { elementwiseContiguous: true } },
+];
+
+/** A case per layout where the vec4 kernels run (sizes multiple of 4), else the case as it is. */
+function perLayout(size: number, base: CheckCase): CheckCase[] {
+  if (size % 4 !== 0) return [base];
+  return VEC4_LAYOUTS.map(({ label, tuning }) => ({ ...base, name: `${base.name} (${label})`, tuning }));
+}
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 const UNARY_GPU: Record<string, (x: Tensor) => Tensor> = {
   neg: ops.neg,
   exp: ops.exp,
@@ -30,8 +47,8 @@ const UNARY_GPU: Record<string, (x: Tensor) => Tensor> = {
 
 const unaryChecks: OpCheck[] = Object.entries(UNARY_GPU).map(([op, fn]) => ({
   op,
-  cases: UNARY_SHAPES.map(
-    (shape): CheckCase => ({
+  cases: UNARY_SHAPES.flatMap((shape) =>
+    perLayout(sizeOf(shape), {
       name: `[${shape}]`,
       inputs: [{ name: 'x', shape, dist: UNARY_DOMAINS[op] ?? (op === 'sigmoid' || op === 'tanh' || op === 'silu' ? { scale: 4, offset: 0 } : 'normal') }],
       gpu: ([x]) => fn(x!),
@@ -66,6 +83,7 @@ const BINARY_SHAPES: [number[], number[]][] = [
   [[7, 33], [7, 33]],
   [[5, 12], [5, 12]],
   [[3, 4, 44], [3, 4, 44]],
+  [[12], [12]],
   [[7, 33], [33]],
   [[130, 1], [1, 7]],
   [[1], [2, 3, 5]],
@@ -74,8 +92,9 @@ const BINARY_SHAPES: [number[], number[]][] = [
 
 const binaryChecks: OpCheck[] = (['add', 'sub', 'mul', 'div'] as const).map((op) => ({
   op,
-  cases: BINARY_SHAPES.map(
-    ([sa, sb]): CheckCase => ({
+  cases: BINARY_SHAPES.flatMap(([sa, sb]) =>
+    // The vec4 kernel takes equal shapes only.
+    perLayout(sa.length === sb.length && sa.every((d, i) => d === sb[i]) ? sizeOf(sa) : 1, {
       name: `[${sa}]∘[${sb}]`,
       inputs: [
         { name: 'a', shape: sa },

@@ -3,6 +3,7 @@
 // Checks: src/engine/checks/elementwise.ts.
 
 import { unaryGradKernel, unaryGradVec4Kernel, vec4Invocations, type BinaryOp, type UnaryOp } from '../../shaders/elementwise.ts';
+import { runtime } from '../runtime.ts';
 import { record } from '../tape.ts';
 import { sameShape } from '../shape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
@@ -13,7 +14,7 @@ import { sumToRaw } from './raw/reduce.ts';
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor, a: number, b: number): Tensor {
   const dx = emptyTensor(x.shape, `${op}-grad`);
   const buffers = { xs: x, ysOut: y, dys: dy, dxs: dx };
-  if (x.size % 4 === 0) launch(unaryGradVec4Kernel, { op }, buffers, { count: x.size / 4, stride: vec4Invocations(x.size / 4), a, b });
+  if (x.size % 4 === 0) launch(unaryGradVec4Kernel, { op, contiguous: runtime().tuning.elementwiseContiguous }, buffers, { count: x.size / 4, stride: vec4Invocations(x.size / 4), a, b });
   else launch(unaryGradKernel, { op }, buffers, { count: x.size, stride: x.size, a, b });
   return dx;
 }
