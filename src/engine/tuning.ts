@@ -29,6 +29,11 @@ export interface KernelTuning {
    * split (split-K in one dispatch, then one reduction) until this many run.
    */
   convWeightGradTargetWorkgroups: number;
+  /**
+   * A weight gradient whose images have at most this many taps (output pixels) runs as one
+   * matmul over im2col columns instead of a conv kernel; 0: never.
+   */
+  convWeightGradMatmulMaxTaps: number;
   /** Whether matmul uses the workgroup-memory tiled kernel (transposes read in its loaders). */
   matmulTiled: boolean;
   /**
@@ -114,6 +119,11 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     // SwiftShader runs a workgroup per CPU thread; an H100 has 132 SMs, each with several in flight
     // (there, 64 left the ddpm-cifar10 weight gradients at 72 workgroups of 65536-long sums).
     convWeightGradTargetWorkgroups: software ? 64 : 1024,
+    // On SwiftShader a 4×4 image's 3×3 weight gradient (32 channels, batch 16) took 4.2 ms in the
+    // direct kernel for 4.7 MFLOP; by im2col and the block matmul the fashion-16 step's weight
+    // gradients went 99–113 → 74 ms of GPU time (training 2.52–2.61 → 2.69–2.77 steps/s; the bench
+    // U-Net's step even; 256 taps was slower). A GPU keeps its tiled split-K conv kernel.
+    convWeightGradMatmulMaxTaps: software ? 64 : 0,
     matmulTiled: !software,
     // A GPU has tens of compute units with several workgroups each in flight; SwiftShader runs one
     // workgroup per CPU thread at a time.

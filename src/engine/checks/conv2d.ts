@@ -1,7 +1,8 @@
 // Check cases for conv2d (src/engine/ops/conv2d.ts): 1×1, 3×3 and non-square kernels, strides
 // 1 and 2, symmetric, asymmetric and oversized padding, channels {1,3,4,5,8} (the direct kernel),
 // {24,32} and {33,96,130} (the tiled kernel with a real GPU's choices, both block shapes; the
-// direct and row kernels on a software adapter), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias. Wide cases stay small spatially: the finite-difference check
+// direct and row kernels on a software adapter), spatial sizes {1,5,7,33}, batch 1 and 2, with and without bias,
+// weight gradients by the conv kernels and by im2col + matmul. Wide cases stay small spatially: the finite-difference check
 // runs the float64 reference ~300 times per case.
 
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.ts';
@@ -23,10 +24,24 @@ interface ConvCase {
   add?: 'residual' | 'per-sample';
   /** Run with a real GPU's kernel choices (engine/tuning.ts), whatever the adapter. */
   gpuShaped?: boolean;
+  /** The weight gradient by im2col and one matmul, or by a conv kernel, whatever the adapter would choose. */
+  weightGrad?: 'matmul' | 'conv';
 }
 
+const WEIGHT_GRAD_TUNING: Record<'matmul' | 'conv', Partial<KernelTuning>> = {
+  matmul: { convWeightGradMatmulMaxTaps: 1 << 30 },
+  conv: { convWeightGradMatmulMaxTaps: 0 },
+};
+
 /** A real GPU's conv choices: the tiled kernel from 17 channels (the window and row kernels up to 16), a wide weight-gradient split. */
-const GPU_CONV_TUNING: Partial<KernelTuning> = { convTiledMinChannels: 16, convWindowMaxChannels: 16, convRowsMaxChannels: 16, convRowChannels: 8, convWeightGradTargetWorkgroups: 1024 };
+const GPU_CONV_TUNING: Partial<KernelTuning> = {
+  convTiledMinChannels: 16,
+  convWindowMaxChannels: 16,
+  convRowsMaxChannels: 16,
+  convRowChannels: 8,
+  convWeightGradTargetWorkgroups: 1024,
+  convWeightGradMatmulMaxTaps: 0,
+};
 
 export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: 1, bias: true },
@@ -69,8 +84,20 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [2, 8, 5, 5], w: [96, 8, 3, 3], padding: 1, bias: true },
   // A weight gradient with a 3×3 window over 6×6 taps and 36 output channels: the window kernel
   // on a software adapter (any width), the tiled one on a GPU.
-  { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1 },
+  { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1, weightGrad: 'conv' },
   { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1, gpuShaped: true },
+  // Weight gradients of small images by im2col and one matmul (a software adapter's choice up to
+  // 64 taps): asymmetric padding, stride 2, a non-square kernel, 1×1 over rows wider than the
+  // unrolled im2col (its loop), columns off a multiple of 4 (the general matmul kernel); and the
+  // conv kernels on small images, which that choice would otherwise take from them here.
+  { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: [1, 0, 2, 1], weightGrad: 'matmul' },
+  { x: [2, 5, 7, 7], w: [3, 5, 3, 3], stride: 2, padding: 1, bias: true, weightGrad: 'matmul' },
+  { x: [2, 3, 7, 7], w: [5, 3, 2, 3], stride: 2, padding: [1, 0, 1, 1], weightGrad: 'matmul' },
+  { x: [1, 4, 33, 33], w: [8, 4, 1, 1], bias: true, weightGrad: 'matmul' },
+  { x: [2, 8, 4, 4], w: [12, 8, 3, 3], padding: 1, weightGrad: 'matmul' },
+  { x: [2, 8, 4, 4], w: [12, 8, 3, 3], padding: 1, weightGrad: 'conv' },
+  { x: [2, 5, 7, 7], w: [3, 5, 3, 3], stride: 2, padding: 1, weightGrad: 'conv' },
+  { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: [1, 0, 2, 1], weightGrad: 'conv' },
   // A real GPU's kernel choices on any adapter: the tiled kernel (partial last slab, both block
   // shapes, stride-2 phases) and a weight gradient split over the batch.
   { x: [1, 40, 7, 7], w: [33, 40, 3, 3], stride: 2, padding: 1, bias: true, gpuShaped: true },
@@ -87,9 +114,10 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [3, 20, 6, 6], w: [20, 20, 3, 3], padding: 1, bias: true, add: 'per-sample', gpuShaped: true },
 ];
 
-function caseName({ x, w, stride = 1, padding = 0, bias = false, add, gpuShaped = false }: ConvCase): string {
+function caseName({ x, w, stride = 1, padding = 0, bias = false, add, gpuShaped = false, weightGrad }: ConvCase): string {
   const pad = typeof padding === 'number' ? padding : `[${padding}]`;
-  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}${add ? ` +${add}` : ''}${gpuShaped ? ' gpu-shaped' : ''}`;
+  const dw = weightGrad ? ` dW by ${weightGrad}` : '';
+  return `x[${x}] w[${w}] s${stride} p${pad}${bias ? ' +bias' : ''}${add ? ` +${add}` : ''}${gpuShaped ? ' gpu-shaped' : ''}${dw}`;
 }
 
 const cases: CheckCase[] = CONV2D_CASES.map((c) => {
@@ -107,7 +135,7 @@ const cases: CheckCase[] = CONV2D_CASES.map((c) => {
   const split = (xs: readonly unknown[]) => ({ b: c.bias ? xs[2] : undefined, a: c.add ? xs[c.bias ? 3 : 2] : undefined });
   return {
     name: caseName(c),
-    ...(c.gpuShaped ? { tuning: GPU_CONV_TUNING } : {}),
+    ...(c.gpuShaped || c.weightGrad ? { tuning: { ...(c.gpuShaped ? GPU_CONV_TUNING : {}), ...(c.weightGrad ? WEIGHT_GRAD_TUNING[c.weightGrad] : {}) } } : {}),
     inputs,
     gpu: (xs) => {
       const { b, a } = split(xs) as { b?: Tensor; a?: Tensor };

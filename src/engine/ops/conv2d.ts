@@ -25,8 +25,10 @@ import { conv2dOutputShape, fmt, sameShape, stridesOf, normalizeConvPadding, typ
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { runtime } from '../runtime.ts';
-import { sumRaw } from './raw/reduce.ts';
-import { stridedCopy } from './raw/layout.ts';
+import { sumRaw, viewAs } from './raw/reduce.ts';
+import { permuteRaw, stridedCopy } from './raw/layout.ts';
+import { matmulRaw } from './matmul.ts';
+import { IM2COL_MAX_UNROLLED_WIDTH, im2colKernel } from '../../shaders/im2col.ts';
 
 export type { Conv2dGeometry, Conv2dOptions, Conv2dPadding } from '../shape.ts';
 
@@ -322,6 +324,10 @@ function convInputGrad(gy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
  * reduction adds up.
  */
 function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
+  const t = runtime().tuning;
+  // The im2col columns (kh·kw times x's size for stride 1) must fit one binding.
+  const colsBytes = 4 * g.cin * g.kh * g.kw * g.n * g.outH * g.outW;
+  if (g.outH * g.outW <= t.convWeightGradMatmulMaxTaps && colsBytes <= t.maxBindingBytes) return convWeightGradByMatmul(x, gy, g);
   const size = g.cout * g.cin * g.kh * g.kw;
   const dwShape = [g.cout, g.cin, g.kh, g.kw];
   const sum = {
@@ -357,7 +363,6 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   };
   const { workgroups } = planConv(sum);
   // As many splits as fill the device, and no more than one binding holds (their slabs share one).
-  const t = runtime().tuning;
   const slabs = Math.max(1, Math.floor(t.maxBindingBytes / (4 * size)));
   const perSplit = Math.ceil(g.n / Math.min(g.n, slabs, Math.ceil(t.convWeightGradTargetWorkgroups / workgroups)));
   const parts = Math.ceil(g.n / perSplit);
@@ -367,6 +372,25 @@ function convWeightGrad(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
   const dw = sumRaw(out, [0]);
   out.dispose();
   return dw;
+}
+
+/**
+ * The weight gradient as one matmul over every tap of every image: x unfolded (im2col) into
+ * cols [Cin·kh·kw, N·outH·outW], dy's rows [Cout, N·outH·outW] (a permute), dW = dy-rows ·
+ * colsᵀ. Where each image has few taps the conv kernels' threads get too little work each
+ * (the tuning's convWeightGradMatmulMaxTaps).
+ */
+function convWeightGradByMatmul(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tensor {
+  const taps = g.n * g.outH * g.outW;
+  const rows = g.cin * g.kh * g.kw;
+  const cols = emptyTensor([rows, taps], 'conv2d-im2col');
+  const geometry = { batch: g.n, channels: g.cin, height: g.h, width: g.w, kernelH: g.kh, kernelW: g.kw, outH: g.outH, outW: g.outW };
+  launch(im2colKernel, { unrolledWidth: g.outW <= IM2COL_MAX_UNROLLED_WIDTH ? g.outW : 0 }, { xs: x, cols }, { ...geometry, stride: g.stride, padT: g.pad[0], padL: g.pad[2], count: rows * g.n * g.outH });
+  const gyRows = viewAs(permuteRaw(gy, [1, 0, 2, 3]), [g.cout, taps]);
+  const dw = matmulRaw(gyRows, cols, false, true);
+  gyRows.dispose();
+  cols.dispose();
+  return viewAs(dw, [g.cout, g.cin, g.kh, g.kw]);
 }
 
 /** conv2d's options: the geometry, and a tensor the epilogue adds to the output. */

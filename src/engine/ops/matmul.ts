@@ -95,7 +95,8 @@ export function vec4BlockFor(M: number, N: number, batches: number, target: numb
   return { rows, quads };
 }
 
-function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+/** op(A)·op(B) without recording (for backward rules). */
+export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const { batchShape, M, N, K } = plan(a, b, ta, tb);
   const tuning = runtime().tuning;
   const tiled = tuning.matmulTiled;
