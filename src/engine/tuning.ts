@@ -121,9 +121,10 @@ export function kernelTuning(report: DeviceReport): KernelTuning {
     convWeightGradTargetWorkgroups: software ? 64 : 1024,
     // On SwiftShader a 4×4 image's 3×3 weight gradient (32 channels, batch 16) took 4.2 ms in the
     // direct kernel for 4.7 MFLOP; by im2col and the block matmul the fashion-16 step's weight
-    // gradients went 99–113 → 74 ms of GPU time (training 2.52–2.61 → 2.69–2.77 steps/s; the bench
-    // U-Net's step even; 256 taps was slower). A GPU keeps its tiled split-K conv kernel.
-    convWeightGradMatmulMaxTaps: software ? 64 : 0,
+    // gradients went 99–113 → 74 ms of GPU time (training 2.52–2.61 → 2.69–2.77 steps/s). Up to
+    // 64 taps (8×8 images) the step was no faster and the bench U-Net's 8×8 level took 1.5 s more
+    // of pipeline builds on first use; 256 was slower. A GPU keeps its tiled split-K conv kernel.
+    convWeightGradMatmulMaxTaps: software ? 16 : 0,
     matmulTiled: !software,
     // A GPU has tens of compute units with several workgroups each in flight; SwiftShader runs one
     // workgroup per CPU thread at a time.

@@ -87,7 +87,7 @@ export const CONV2D_CASES: ConvCase[] = [
   { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1, weightGrad: 'conv' },
   { x: [1, 40, 6, 6], w: [36, 40, 3, 3], padding: 1, gpuShaped: true },
   // Weight gradients of small images by im2col and one matmul (a software adapter's choice up to
-  // 64 taps): asymmetric padding, stride 2, a non-square kernel, 1×1 over rows wider than the
+  // 16 taps): asymmetric padding, stride 2, a non-square kernel, 1×1 over rows wider than the
   // unrolled im2col (its loop), columns off a multiple of 4 (the general matmul kernel); and the
   // conv kernels on small images, which that choice would otherwise take from them here.
   { x: [2, 3, 7, 7], w: [5, 3, 3, 3], padding: [1, 0, 2, 1], weightGrad: 'matmul' },
