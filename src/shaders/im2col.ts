@@ -1,5 +1,5 @@
 // conv2d's input unfolded into the columns of a matmul (im2col), for the weight gradient of a
-// small image: dW [Cout, Cin·kh·kw] = dyᵀ-rows [Cout, N·outH·outW] · colsᵀ, one matmul whose K
+// small image: dW [Cout, Cin·kh·kw] = dy's rows [Cout, N·outH·outW] · colsᵀ, one matmul whose K
 // is every tap of every image (src/engine/ops/conv2d.ts, convWeightGradByMatmul).
 
 import { comptime, defineKernel } from './kernel.ts';
@@ -11,8 +11,9 @@ export const IM2COL_WORKGROUP = 256;
 
 /**
  * cols[(ci, ky, kx), (n, oy, ox)] = x[n, ci, oy·stride + ky − padT, ox·stride + kx − padL], 0
- * outside the image: one invocation per output row (ci, ky, kx, n, oy), its outW columns in a
- * loop, so the index divisions (slow on SwiftShader: per lane) happen once per row.
+ * outside the image: one invocation per output row (ci, ky, kx, n, oy), its outW columns
+ * unrolled (or a loop past IM2COL_MAX_UNROLLED_WIDTH), so the index divisions (slow on
+ * SwiftShader: per lane) happen once per row.
  */
 export const im2colKernel = defineKernel({
   name: 'im2col',

@@ -1,8 +1,9 @@
 // 2-D convolution, NCHW: x [N,Cin,H,W] ⊛ w [Cout,Cin,kh,kw] (+ bias [Cout]), any kernel size,
 // stride and padding. Forward, input gradient and weight gradient are each a "generalised conv"
 // (src/shaders/conv2d.ts) with different uniforms, run by one of its kernels chosen by the
-// launch's shape, its output channels and the adapter's tuning (planConv); the bias gradient is
-// a sum over N, H, W.
+// launch's shape, its output channels and the adapter's tuning (planConv), except the weight
+// gradient of small images on a software adapter: im2col and one matmul
+// (convWeightGradByMatmul). The bias gradient is a sum over N, H, W.
 // Reference: src/engine/reference/conv2d.ts. Checks: src/engine/checks/conv2d.ts.
 
 import { foldedGrid } from '../../shaders/common.ts';
