@@ -28,9 +28,9 @@
 //    traffic on a CPU, and its pipelines take seconds to build there).
 //  - `rows`: a direct kernel for stride-1, dilation-1 launches whose rowPixels pixels (16, 8 or
 //    4) lie in one output row, rowChannels (8, or 16 on a software adapter) channels per thread.
-//    Per (channel, filter row) a thread loads the rowPixels + tapsW − 1 source values its row of pixels sees once and uses each for every tap
-//    of the filter row, instead of one load per pixel and tap; column bounds are checked once
-//    per thread. tapsH and tapsW are compile-time constants: the filter rows are unrolled and a
+//    Per (channel, filter row) a thread loads the rowPixels + tapsW − 1 source values its row
+//    of pixels sees once and uses each for every tap of the filter row, instead of one load per
+//    pixel and tap; column bounds are checked once per thread. tapsH and tapsW are compile-time constants: the filter rows are unrolled and a
 //    row outside the source is masked by select, not skipped by a branch. On SwiftShader both
 //    matter: a loop's or branch's every live accumulator is merged per lane at each pass
 //    (a 3×3 conv [8,32,32,32], raw kernel in Chromium: 74–82 ms → 38–50 ms).

@@ -1,15 +1,17 @@
-// Batched matmul C[b] = op(A[b]) · op(B[b]). Three kernels, chosen per adapter
+// Batched matmul C[b] = op(A[b]) · op(B[b]). Four kernels, chosen per adapter
 // (src/engine/tuning.ts) and size (src/engine/ops/matmul.ts):
 //   - `tiled` (real GPUs): a workgroup of 16×16 invocations computes a 64×64 block of C, each
 //     invocation a 4×4 sub-block in registers, staging 64×16 slabs of A and 16×64 of B in
 //     workgroup memory. The loaders read transposed operands through their strides (the slab's
 //     fastest-moving index follows whichever stride is 1, so global reads stay coalesced), so
 //     no transposed copy is ever made.
-//   - `general` and `vec4` (software adapters): register-blocked without workgroup memory, each
-//     invocation a TILE_M × TILE_N block of C (`vec4`: up to 32 × 16, chosen per size); `vec4`
-//     when K and N are multiples of 4 and nothing is transposed. On SwiftShader a pipeline with workgroup memory takes ~2 s to build and
-//     tiling ran slower there (it is only more memory traffic on a CPU).
-// All three take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
+//   - the block kernels `vec4` and `strided` (software adapters, K and N multiples of 4):
+//     register-blocked without workgroup memory, up to 32 × 16 outputs per invocation (chosen
+//     per size), in workgroups of 2×2 invocations; `strided` reads transposed operands through
+//     their strides. `general` takes every other size, a TILE_M × TILE_N block per invocation.
+//     On SwiftShader a pipeline with workgroup memory takes ~2 s to build and tiling ran slower
+//     there (it is only more memory traffic on a CPU).
+// All four take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
 // summing K elements [kBegin, kBegin + kChunk) into its own copy of C; the op then adds the
 // slices (one reduction). That fills a GPU when M·N is small and K long (weight gradients).
 

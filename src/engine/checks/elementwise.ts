@@ -11,6 +11,7 @@ import {
   refUnary,
   refUnaryVjp,
 } from '../reference/elementwise.ts';
+import { sameShape, sizeOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import type { KernelTuning } from '../tuning.ts';
 import type { CheckCase, Distribution, OpCheck } from './runner.ts';
@@ -33,7 +34,6 @@ function perLayout(size: number, base: CheckCase): CheckCase[] {
   if (size % 4 !== 0) return [base];
   return VEC4_LAYOUTS.map(({ label, tuning }) => ({ ...base, name: `${base.name} (${label})`, tuning }));
 }
-const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 const UNARY_GPU: Record<string, (x: Tensor) => Tensor> = {
   neg: ops.neg,
   exp: ops.exp,
@@ -94,7 +94,7 @@ const binaryChecks: OpCheck[] = (['add', 'sub', 'mul', 'div'] as const).map((op)
   op,
   cases: BINARY_SHAPES.flatMap(([sa, sb]) =>
     // The vec4 kernel takes equal shapes only.
-    perLayout(sa.length === sb.length && sa.every((d, i) => d === sb[i]) ? sizeOf(sa) : 1, {
+    perLayout(sameShape(sa, sb) ? sizeOf(sa) : 1, {
       name: `[${sa}]∘[${sb}]`,
       inputs: [
         { name: 'a', shape: sa },

@@ -385,8 +385,21 @@ function convWeightGradByMatmul(x: Tensor, gy: Tensor, g: Conv2dGeometry): Tenso
   const taps = g.n * g.outH * g.outW;
   const rows = g.cin * g.kh * g.kw;
   const cols = emptyTensor([rows, taps], 'conv2d-im2col');
-  const geometry = { batch: g.n, channels: g.cin, height: g.h, width: g.w, kernelH: g.kh, kernelW: g.kw, outH: g.outH, outW: g.outW };
-  launch(im2colKernel, { unrolledWidth: g.outW <= IM2COL_MAX_UNROLLED_WIDTH ? g.outW : 0 }, { xs: x, cols }, { ...geometry, stride: g.stride, padT: g.pad[0], padL: g.pad[2], count: rows * g.n * g.outH });
+  const unrolledWidth = g.outW <= IM2COL_MAX_UNROLLED_WIDTH ? g.outW : 0;
+  launch(im2colKernel, { unrolledWidth }, { xs: x, cols }, {
+    batch: g.n,
+    channels: g.cin,
+    height: g.h,
+    width: g.w,
+    kernelH: g.kh,
+    kernelW: g.kw,
+    outH: g.outH,
+    outW: g.outW,
+    stride: g.stride,
+    padT: g.pad[0],
+    padL: g.pad[2],
+    count: rows * g.n * g.outH, // one invocation per im2col row of outW columns
+  });
   const gyRows = viewAs(permuteRaw(gy, [1, 0, 2, 3]), [g.cout, taps]);
   const dw = matmulRaw(gyRows, cols, false, true);
   gyRows.dispose();

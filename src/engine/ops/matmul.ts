@@ -105,8 +105,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
   if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul');
   // The block kernels (software adapters) take K and N multiples of 4; transposed operands are
   // read through their strides.
-  const vec4 = !tiled && K % 4 === 0 && N % 4 === 0;
-  const vec4Block = vec4 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups) : null;
+  const vec4Block = !tiled && K % 4 === 0 && N % 4 === 0 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups) : null;
   const [blockM, blockN, kStep] = tiled
     ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
     : vec4Block
