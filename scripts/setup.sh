@@ -61,6 +61,60 @@ else
   apt_install libvulkan1 || echo "setup: WARNING: could not install libvulkan1; --host node will not find a GPU" >&2
 fi
 
+# Lavapipe (Mesa's Vulkan on the CPU, LLVM-compiled), unpacked into .cache/lavapipe: a second
+# software adapter for the tests, with the 'shader-f16' and 'subgroups' features SwiftShader
+# lacks, where the checks run a real GPU's kernel shapes. Dawn needs a newer Mesa than Debian 12's
+# own (22.3), so on bookworm it comes from the release's backports suite, on the machine's own
+# mirror; nothing is installed system-wide but the LLVM library it links.
+LAVAPIPE_DIR=.cache/lavapipe
+install_lavapipe() {
+  local work status=0
+  work=$(mktemp -d)
+  unpack_lavapipe "$work" || status=1
+  rm -rf "$work"
+  return "$status"
+}
+unpack_lavapipe() {
+  local work=$1 mirror codename deb llvm lib
+  mirror=$( (grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}') ||
+    true)
+  if [ -z "$mirror" ]; then
+    mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}' || true)
+  fi
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [ -z "$mirror" ] || [ -z "$codename" ]; then
+    echo "setup: no Debian mirror or release name found" >&2
+    return 1
+  fi
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$mirror" "$codename" "$mirror" "$codename-backports" \
+    >"$work/sources.list"
+  local apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)
+  # A release without a backports suite still has its main one.
+  apt-get "${apt_opts[@]}" update -q </dev/null >/dev/null || true
+  (cd "$work" && { apt-get "${apt_opts[@]}" download "mesa-vulkan-drivers/$codename-backports" </dev/null ||
+    apt-get "${apt_opts[@]}" download mesa-vulkan-drivers </dev/null; }) >/dev/null || return 1
+  deb=$(ls "$work"/mesa-vulkan-drivers_*.deb 2>/dev/null | head -1)
+  [ -n "$deb" ] || return 1
+  llvm=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | grep -oE 'libllvm[0-9]+' | head -1 || true)
+  if [ -n "$llvm" ] && ! dpkg -s "$llvm" >/dev/null 2>&1; then apt_install "$llvm" || return 1; fi
+  rm -rf "$LAVAPIPE_DIR"
+  mkdir -p "$LAVAPIPE_DIR"
+  dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root"
+  lib=$(find "$PWD/$LAVAPIPE_DIR/root" -name libvulkan_lvp.so | head -1)
+  [ -n "$lib" ] || return 1
+  printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "%s", "api_version": "1.3.0" } }\n' "$lib" \
+    >"$LAVAPIPE_DIR/lvp_icd.json"
+  dpkg-deb -f "$deb" Version >"$LAVAPIPE_DIR/version"
+}
+if [ -f "$LAVAPIPE_DIR/lvp_icd.json" ] && grep -q "\"$PWD/" "$LAVAPIPE_DIR/lvp_icd.json"; then
+  echo "setup: lavapipe found ($(cat "$LAVAPIPE_DIR/version"))"
+else
+  echo "setup: unpacking Mesa's lavapipe into $LAVAPIPE_DIR"
+  install_lavapipe || echo "setup: WARNING: could not unpack lavapipe; the lavapipe checks will fail" >&2
+fi
+
 # `npm ci` installs exactly what package-lock.json lists and never rewrites it, so a fresh setup
 # leaves the checkout clean. Skipped when node_modules already matches the lock.
 stamp=node_modules/.ddpm-setup-lock

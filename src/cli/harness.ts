@@ -18,7 +18,8 @@ export function useHost(kind: HostKind): void {
 
 /**
  * DDPM_TUNING='{"convTiledMinChannels":64}': kernel choices (src/engine/tuning.ts) replaced in
- * either host, for A/B runs of one workload under two shapes.
+ * either host, for A/B runs of one workload under two shapes; '{"shapesFor":"gpu"}' first takes
+ * every choice a real GPU gets (its kernels, checked on a CPU adapter).
  */
 function tuningOverrides(): Record<string, unknown> | null {
   const text = process.env.DDPM_TUNING;

@@ -1,6 +1,6 @@
 // The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
 
-import { deviceBindingLimit, kernelTuning, TUNING_FEATURES, type KernelTuning } from './tuning.ts';
+import { ADAPTER_CLASSES, deviceBindingLimit, kernelTuning, TUNING_FEATURES, type AdapterClass, type KernelTuning } from './tuning.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -52,13 +52,19 @@ export class Runtime extends EventTarget {
 
   /**
    * Replaces some kernel choices for the rest of this runtime's life (A/B runs on a lent GPU:
-   * the CLI's DDPM_TUNING); a key the tuning does not have is refused.
+   * the CLI's DDPM_TUNING); a key the tuning does not have is refused. `shapesFor` first takes
+   * every choice as made for that class of adapter ('gpu' on a CPU adapter: a GPU's kernels).
    */
-  setTuning(overrides: Partial<KernelTuning>): void {
-    const unknown = Object.keys(overrides).filter((k) => !(k in this.chosenTuning));
-    if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use ${Object.keys(this.chosenTuning).join(', ')}`);
-    this.checkOverrides(overrides);
-    this.chosenTuning = { ...this.chosenTuning, ...overrides };
+  setTuning(overrides: Partial<KernelTuning> & { shapesFor?: AdapterClass }): void {
+    const { shapesFor, ...fields } = overrides;
+    if (shapesFor !== undefined && !ADAPTER_CLASSES.includes(shapesFor)) {
+      throw new Error(`shapesFor must be one of ${ADAPTER_CLASSES.join(', ')}, got ${JSON.stringify(shapesFor)}`);
+    }
+    const base = shapesFor === undefined ? this.chosenTuning : kernelTuning(this.report, shapesFor);
+    const unknown = Object.keys(fields).filter((k) => !(k in base));
+    if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use shapesFor, ${Object.keys(base).join(', ')}`);
+    this.checkOverrides(fields);
+    this.chosenTuning = { ...base, ...fields };
   }
 
   /** The device features that `overrides` turn on and this device lacks (none: it can run them). */

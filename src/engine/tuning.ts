@@ -93,8 +93,16 @@ export function isSoftwareAdapter(report: DeviceReport): boolean {
   return report.isFallbackAdapter || report.adapter.architecture === 'swiftshader';
 }
 
-export function kernelTuning(report: DeviceReport): KernelTuning {
-  const software = isSoftwareAdapter(report);
+/** Which class of adapter kernel shapes are chosen for: a CPU implementation, or a real GPU. */
+export type AdapterClass = 'software' | 'gpu';
+export const ADAPTER_CLASSES: readonly AdapterClass[] = ['software', 'gpu'];
+
+/**
+ * The kernel shapes for this adapter. `shapesFor` picks the other class's shapes (a real GPU's
+ * kernels run on a CPU adapter, as the lavapipe checks do); features and limits stay the device's.
+ */
+export function kernelTuning(report: DeviceReport, shapesFor: AdapterClass = isSoftwareAdapter(report) ? 'software' : 'gpu'): KernelTuning {
+  const software = shapesFor === 'software';
   return {
     // On a GPU, workgroup-memory tiles pay off as soon as a 32-row tile is mostly filled. On
     // SwiftShader the direct kernel takes what is left (stride-2 convs, some weight gradients) as
