@@ -131,7 +131,8 @@ export interface BenchRequest {
 
 /** The harness page's driver calls (`callHarness`). */
 export interface HarnessProtocol {
-  runChecks(): Promise<CheckRow[]>;
+  /** Every op's checks, or only `ops`'. */
+  runChecks(ops?: string[]): Promise<CheckRow[]>;
   runBench(request?: BenchRequest): Promise<BenchReport>;
   /** Overrides kernel choices for the rest of the host's life (src/engine/tuning.ts; the CLI's DDPM_TUNING). */
   setTuning(overrides: Record<string, unknown>): void;

@@ -65,7 +65,7 @@ export async function startNodeHost(): Promise<Host> {
   const engine = await import('../engine/index.ts');
   const session = (await createPageSession()) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const harness: Record<string, (...args: never[]) => unknown> = {
-    runChecks: () => runOpChecks(),
+    runChecks: (ops?: string[]) => runOpChecks(ops ? { ops } : {}),
     runBench: (request?: { only?: string[]; peers?: string[] }) => runBench(request as Parameters<typeof runBench>[0]),
     report: () => engine.runtime().report,
     setTuning: (overrides: Record<string, never>) => engine.runtime().setTuning(overrides),

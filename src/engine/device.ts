@@ -35,7 +35,8 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupSizeX',
 ] as const;
 
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
+// shader-f16: sampling stores weights and activations in f16 where the adapter has it.
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName, 'shader-f16'];
 
 export interface AcquiredDevice {
   device: GPUDevice;

@@ -23,6 +23,9 @@ export function noGrad<T>(fn: () => T): T {
 /** Links `output` to its inputs when any of them needs a gradient. Returns `output`. */
 export function record(output: Tensor, op: string, inputs: readonly Tensor[], backward: TapeNode['backward']): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    // cast is the one op whose gradient crosses dtypes; the others run f16 for sampling only.
+    const half = op === 'cast' ? undefined : inputs.find((t) => t.dtype === 'f16' && t.requiresGrad);
+    if (half) throw new Error(`${op}: ${half.toString()} is f16 and needs a gradient: f16 is for sampling, train in f32`);
     output.requiresGrad = true;
     output.node = { op, inputs, backward };
   }

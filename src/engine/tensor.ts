@@ -1,5 +1,7 @@
-// Tensor: a shape over pooled f32 GPU storage, with autodiff links, scopes and a live registry.
+// Tensor: a shape over pooled GPU storage (f32, or f16 for sampling), with autodiff links, scopes
+// and a live registry.
 
+import { decodeHalf, encodeHalf, storageBytes, type DType } from './dtype.ts';
 import { runtime } from './runtime.ts';
 import { assertValidShape, fmt, sizeOf, type Shape } from './shape.ts';
 
@@ -34,6 +36,7 @@ export class Tensor {
   readonly id = nextId++;
   readonly shape: Shape;
   readonly size: number;
+  readonly dtype: DType;
   private storageRef: Storage | null;
   requiresGrad: boolean;
   grad: Tensor | null = null;
@@ -42,9 +45,10 @@ export class Tensor {
   readonly origin: string;
   name: string | undefined;
 
-  constructor(shape: Shape, storage: Storage, origin: string, requiresGrad = false) {
+  constructor(shape: Shape, storage: Storage, origin: string, requiresGrad = false, dtype: DType = 'f32') {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
+    this.dtype = dtype;
     this.storageRef = storage;
     this.origin = origin;
     this.requiresGrad = requiresGrad;
@@ -71,13 +75,18 @@ export class Tensor {
     return { buffer: s.buffer, offset: s.offset, size: Math.max(4, s.bytes) };
   }
 
-  /** Reads the values back. Submits pending work; the only way data leaves the GPU. */
+  /** Bytes of storage the values take (whole 4-byte words). */
+  get bytes(): number {
+    return storageBytes(this.size, this.dtype);
+  }
+
+  /** Reads the values back (as f32 whatever the dtype). Submits pending work; the only way data leaves the GPU. */
   async read(): Promise<Float32Array> {
-    const bytes = this.size * 4;
+    const bytes = this.bytes;
     if (bytes === 0) return new Float32Array(0);
     const s = this.storage;
     const data = await runtime().dispatcher.readback(s.buffer, s.offset, bytes);
-    return new Float32Array(data);
+    return this.dtype === 'f16' ? decodeHalf(new Uint16Array(data), this.size) : new Float32Array(data);
   }
 
   /** The single value of a one-element tensor. */
@@ -111,35 +120,37 @@ export class Tensor {
 }
 
 /** A new tensor over fresh pooled storage; its contents are whatever the kernel writes. */
-export function emptyTensor(shape: Shape, origin: string): Tensor {
+export function emptyTensor(shape: Shape, origin: string, dtype: DType = 'f32'): Tensor {
   const rt = runtime();
-  const bytes = sizeOf(shape) * 4;
+  const bytes = storageBytes(sizeOf(shape), dtype);
   const buffer = rt.pool.acquire(bytes);
-  return new Tensor(shape, new Storage(buffer, bytes), origin);
+  return new Tensor(shape, new Storage(buffer, bytes), origin, false, dtype);
 }
 
-/** A tensor that shares `source`'s storage under another shape (same element count). */
+/** A tensor that shares `source`'s storage under another shape (same element count and dtype). */
 export function viewOf(source: Tensor, shape: Shape, origin: string): Tensor {
   const storage = source.storage;
   storage.refs++;
-  return new Tensor(shape, storage, origin);
+  return new Tensor(shape, storage, origin, false, source.dtype);
 }
 
 export function tensor(
   data: ArrayLike<number>,
   shape: Shape = [data.length],
-  options: { requiresGrad?: boolean; name?: string } = {},
+  options: { requiresGrad?: boolean; name?: string; dtype?: DType } = {},
 ): Tensor {
   assertValidShape('tensor', shape);
   if (sizeOf(shape) !== data.length) {
     throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
   }
+  const dtype = options.dtype ?? 'f32';
+  if (dtype === 'f16' && options.requiresGrad) throw new Error('tensor: an f16 tensor cannot require gradients (f16 is for sampling; train in f32)');
   const rt = runtime();
-  const values = data instanceof Float32Array ? data : Float32Array.from(data);
-  const bytes = values.length * 4;
+  const values = dtype === 'f16' ? encodeHalf(data) : data instanceof Float32Array ? data : Float32Array.from(data);
+  const bytes = storageBytes(data.length, dtype);
   const buffer = rt.pool.acquire(bytes, true);
   if (bytes > 0) rt.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, bytes);
-  const t = new Tensor(shape, new Storage(buffer, bytes), 'tensor', options.requiresGrad ?? false);
+  const t = new Tensor(shape, new Storage(buffer, bytes), 'tensor', options.requiresGrad ?? false, dtype);
   t.name = options.name;
   return t;
 }
@@ -147,7 +158,7 @@ export function tensor(
 export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
   assertValidShape('zeros', shape);
   const t = emptyTensor(shape, 'zeros');
-  runtime().dispatcher.clear(t.storage.buffer, t.storage.offset, t.size * 4);
+  runtime().dispatcher.clear(t.storage.buffer, t.storage.offset, t.bytes);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }
@@ -218,7 +229,7 @@ export function leakReport(): LiveTensorInfo[] {
     shape: [...t.shape],
     origin: t.origin,
     ...(t.name ? { name: t.name } : {}),
-    bytes: t.size * 4,
+    bytes: t.bytes,
   }));
 }
 

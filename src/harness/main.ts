@@ -38,7 +38,7 @@ try {
     counters: () => ({ ...ddpm.runtime().dispatcher.counters, pool: ddpm.runtime().pool.getStats() }),
     checkCases: () => ALL_CHECKS.map((c) => ({ op: c.op, cases: c.cases.map((x) => x.name) })),
     runGpuCheck,
-    runChecks: () => runOpChecks(),
+    runChecks: (ops?: string[]) => runOpChecks(ops ? { ops } : {}),
     /** Imports a source module into the page (tests reach model code this way). */
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,

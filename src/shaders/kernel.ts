@@ -100,7 +100,14 @@ export class UniformLayout {
 // ---- storage bindings ----------------------------------------------------------------------
 
 export type BufferAccess = 'read' | 'read_write';
-export type ElementType = 'f32' | 'u32' | 'i32' | 'vec4<f32>';
+/**
+ * `Elem` is the storage type of the tensors a launch binds there: f32, or f16 for sampling (the
+ * header enables f16 and aliases `Elem`; bodies load through `f32(…)`/`vec4<f32>(…)` and store
+ * through `Elem(…)`/`vec4<Elem>(…)`, so arithmetic stays f32). It is part of the pipeline key.
+ */
+export type ElementType = 'f32' | 'u32' | 'i32' | 'vec4<f32>' | 'Elem' | 'vec4<Elem>';
+/** What `Elem` stands for in one specialisation. */
+export type ElemType = 'f32' | 'f16';
 /**
  * A storage binding: its access mode, element type (f32 unless stated), and whether a launch may
  * leave it out. An absent optional binding is dropped from that specialisation's WGSL (the body
@@ -215,7 +222,7 @@ export interface KernelDeclaration<
   readonly body: (spec: SpecValues<S>, k: BodyContext<B>) => string;
 }
 
-/** WGSL `enable` extensions a kernel may use. */
+/** WGSL `enable` extensions a kernel may use (f16 is enabled by an f16 `Elem`). */
 export type WgslExtension = 'subgroups';
 
 /** One specialisation, ready to compile: what the dispatcher builds a pipeline from. */
@@ -275,6 +282,8 @@ export class Kernel<
   private readonly byName: ReadonlyMap<string, StorageBinding>;
   private readonly body: (spec: never, k: BodyContext<B>) => string;
   private readonly extensions: (spec: never) => readonly WgslExtension[];
+  /** Bindings of type Elem or vec4<Elem>: the launch's tensors there give `Elem`. */
+  readonly elemBindings: readonly string[];
 
   constructor(decl: KernelDeclaration<U, B, S, U32Field<U> | undefined>) {
     this.name = decl.name;
@@ -286,6 +295,7 @@ export class Kernel<
         : { name, access: d.access, type: d.type ?? 'f32', optional: d.optional ?? false },
     );
     this.optional = this.storage.filter((b) => b.optional);
+    this.elemBindings = this.storage.filter((b) => b.type === 'Elem' || b.type === 'vec4<Elem>').map((b) => b.name);
     this.byName = new Map(this.storage.map((b) => [b.name, b]));
     const wg = decl.workgroupSize;
     this.workgroupSize = typeof wg === 'number' ? [wg, 1, 1] : [wg[0], wg[1], wg[2]];
@@ -321,10 +331,11 @@ export class Kernel<
   /**
    * Resolves a launch: validates the specialisation values and the buffers (names, required
    * ones present), orders the buffers by binding and derives the pipeline key, which is the
-   * kernel's name, each specialisation value and each optional binding present.
+   * kernel's name, each specialisation value, each optional binding present and an f16 `Elem`.
    */
-  prepare<T>(spec: object, buffers: object): PreparedLaunch<T> {
+  prepare<T>(spec: object, buffers: object, elem: ElemType = 'f32'): PreparedLaunch<T> {
     this.checkSpec(spec);
+    if (elem !== 'f32' && this.elemBindings.length === 0) throw new Error(`kernel '${this.name}' has no Elem bindings: it runs in f32 only`);
     const given = buffers as Readonly<Record<string, T | null | undefined>>;
     for (const name of Object.keys(buffers)) {
       if (!this.byName.has(name)) {
@@ -344,17 +355,20 @@ export class Kernel<
     const parts = [
       ...this.params.map(([name]) => `${name}=${String((spec as Record<string, unknown>)[name])}`),
       ...present.map((b) => `+${b.name}`),
+      ...(elem === 'f16' ? ['elem=f16'] : []),
     ];
     const key = parts.length > 0 ? `${this.name}[${parts.join(',')}]` : this.name;
     const presentNames = new Set(present.map((b) => b.name));
-    return { key, buffers: ordered, build: () => this.variant(key, spec, presentNames) };
+    return { key, buffers: ordered, build: () => this.variant(key, spec, presentNames, elem) };
   }
 
   /** The WGSL of one specialisation: the derived header, then the body. */
-  private variant(key: string, spec: object, present: ReadonlySet<string>): KernelVariant {
+  private variant(key: string, spec: object, present: ReadonlySet<string>, elem: ElemType): KernelVariant {
     const storage = this.storage.filter((b) => !b.optional || present.has(b.name));
     const header = [
+      ...(elem === 'f16' ? ['enable f16;'] : []),
       ...this.extensions(spec as never).map((e) => `enable ${e};`),
+      ...(this.elemBindings.length > 0 ? [`alias Elem = ${elem};`] : []),
       this.uniforms.wgslStruct(),
       '@group(0) @binding(0) var<uniform> params: Params;',
       ...storage.map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.type}>;`),
@@ -381,10 +395,10 @@ export class Kernel<
   }
 
   /** The WGSL of one specialisation, for tests and inspection. */
-  wgsl(spec: SpecValues<S>, present: readonly OptionalBinding<B>[] = []): string {
+  wgsl(spec: SpecValues<S>, present: readonly OptionalBinding<B>[] = [], elem: ElemType = 'f32'): string {
     const names = new Set<string>(present as readonly string[]);
     const buffers = Object.fromEntries(this.storage.filter((b) => !b.optional || names.has(b.name)).map((b) => [b.name, b.name]));
-    return this.prepare<string>(spec, buffers).build().code;
+    return this.prepare<string>(spec, buffers, elem).build().code;
   }
 }
 

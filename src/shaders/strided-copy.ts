@@ -29,7 +29,7 @@ export const stridedCopyKernel = defineKernel({
     srcOffset: 'u32',
     dstOffset: 'u32',
   },
-  bindings: { src: 'read', dst: 'read_write' },
+  bindings: { src: { access: 'read', type: 'Elem' }, dst: { access: 'read_write', type: 'Elem' } },
   specialise: { rank: comptime.int(0, MAX_RANK), run: comptime.oneOf<CopyRun>(['one', 'copy4', 'broadcast4']) },
   workgroupSize: STRIDED_COPY_WORKGROUP,
   invocations: 'count',
@@ -69,13 +69,13 @@ export const transposeTiledKernel = defineKernel({
     srcOffset: 'u32',
     dstOffset: 'u32',
   },
-  bindings: { src: 'read', dst: 'read_write' },
+  bindings: { src: { access: 'read', type: 'Elem' }, dst: { access: 'read_write', type: 'Elem' } },
   workgroupSize: [TRANSPOSE_TILE, TRANSPOSE_ROWS, 1],
   body: (_, k) => /* wgsl */ `
 const TILE = ${TRANSPOSE_TILE}u;
 const STEP = ${TRANSPOSE_ROWS}u;
 // One padding column, so reading a tile column hits distinct banks.
-var<workgroup> tile: array<f32, ${TRANSPOSE_TILE * (TRANSPOSE_TILE + 1)}>;
+var<workgroup> tile: array<Elem, ${TRANSPOSE_TILE * (TRANSPOSE_TILE + 1)}>;
 ${k.entry}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row0 = wid.y * TILE;

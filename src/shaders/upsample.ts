@@ -24,7 +24,7 @@ const BLOCK_CORNER = /* wgsl */ `
 export const upsampleNearest2xKernel = defineKernel({
   name: 'upsample-nearest2x',
   uniforms: UPSAMPLE_UNIFORMS,
-  bindings: { xs: 'read', ys: 'read_write' },
+  bindings: { xs: { access: 'read', type: 'Elem' }, ys: { access: 'read_write', type: 'Elem' } },
   workgroupSize: UPSAMPLE_WORKGROUP,
   invocations: 'count',
   body: (_, k) => `${k.main}

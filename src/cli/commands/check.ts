@@ -1,8 +1,8 @@
 // `ddpm check`: the op correctness checks (forward against the CPU reference, gradients against
 // the reference and finite differences), one row per op case.
 
-import type { CheckRow } from '../../app/index.ts';
-import type { Command } from '../command.ts';
+import { CHECKED_OPS, type CheckRow } from '../../app/index.ts';
+import { UsageError, type Command } from '../command.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatSci, formatTable, type Column } from '../table.ts';
@@ -24,13 +24,16 @@ const COLUMNS: Column<CheckRow>[] = [
 ];
 
 export const check: Command = {
-  usage: 'check [--json FILE]',
-  summary: 'check every op and its gradients against the CPU reference on WebGPU',
-  flags: { json: { type: 'string' } },
+  usage: 'check [--ops OP,OP…] [--json FILE]',
+  summary: 'check every op (or those of --ops) and its gradients against the CPU reference on WebGPU',
+  flags: { json: { type: 'string' }, ops: { type: 'string' } },
   async run(flags) {
+    const ops = typeof flags.ops === 'string' ? flags.ops.split(',').map((o) => o.trim()) : undefined;
+    const unknown = ops?.filter((o) => !CHECKED_OPS.includes(o)) ?? [];
+    if (unknown.length > 0) throw new UsageError(`--ops: no checks for ${unknown.join(', ')} (ops: ${CHECKED_OPS.join(', ')})`);
     const rows = await withHarness(async (session) => {
       progress('running checks…');
-      return callHarness(session, 'runChecks');
+      return ops ? callHarness(session, 'runChecks', ops) : callHarness(session, 'runChecks');
     });
     if (!Array.isArray(rows)) throw new Error(`runChecks() returned ${typeof rows}, not an array of rows`);
     if (typeof flags.json === 'string') writeJson(flags.json, rows);

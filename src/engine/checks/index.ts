@@ -2,6 +2,7 @@
 // `ddpm check` reports them.
 
 import { attentionChecks } from './attention.ts';
+import { castChecks } from './cast.ts';
 import { conv2dChecks } from './conv2d.ts';
 import { dropoutChecks } from './dropout.ts';
 import { elementwiseChecks } from './elementwise.ts';
@@ -24,6 +25,7 @@ export const ALL_CHECKS: OpCheck[] = [
   ...elementwiseChecks,
   ...reduceChecks,
   ...layoutChecks,
+  ...castChecks,
   ...matmulChecks,
   ...softmaxChecks,
   ...lossChecks,

@@ -13,7 +13,7 @@ import {
   refSliceVjp,
   refSumTo,
 } from '../reference/layout.ts';
-import type { CheckCase, OpCheck } from './runner.ts';
+import { halfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 const reshapeCases: CheckCase[] = [
   { from: [7, 33], to: [33, 7] },
@@ -111,10 +111,10 @@ const concatCases: CheckCase[] = [
 });
 
 export const layoutChecks: OpCheck[] = [
-  { op: 'reshape', cases: reshapeCases },
-  { op: 'permute', cases: permuteCases },
-  { op: 'transpose', cases: transposeCases },
-  { op: 'broadcastTo', cases: broadcastCases },
-  { op: 'slice', cases: sliceCases },
-  { op: 'concat', cases: concatCases },
+  { op: 'reshape', cases: [...reshapeCases, ...halfCases(reshapeCases)] },
+  { op: 'permute', cases: [...permuteCases, ...halfCases(permuteCases)] },
+  { op: 'transpose', cases: [...transposeCases, ...halfCases(transposeCases)] },
+  { op: 'broadcastTo', cases: [...broadcastCases, ...halfCases(broadcastCases)] },
+  { op: 'slice', cases: [...sliceCases, ...halfCases(sliceCases)] },
+  { op: 'concat', cases: [...concatCases, ...halfCases(concatCases)] },
 ];

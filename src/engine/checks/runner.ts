@@ -6,6 +6,7 @@
 // is checked against the reference.
 
 import { backward } from '../backward.ts';
+import { roundToHalf } from '../dtype.ts';
 import { deriveSeed, Rng } from '../random.ts';
 import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';
@@ -22,6 +23,8 @@ export interface InputSpec {
   dist?: Distribution;
   /** No gradient is checked for this input (e.g. integer-like data). */
   noGrad?: boolean;
+  /** In an f16 case: this input stays f32 (e.g. timesteps). */
+  keepF32?: boolean;
 }
 
 export interface CheckCase {
@@ -35,6 +38,11 @@ export interface CheckCase {
   tolerance?: number;
   /** Kernel choices overridden for the GPU run, forward and backward (e.g. a real GPU's kernels). */
   tuning?: Partial<KernelTuning>;
+  /**
+   * 'f16': the forward alone, on f16 inputs (the reference sees the same f16-rounded values) and
+   * f16 output, as sampling runs it; needs the adapter's 'shader-f16'. Made by `halfCases`.
+   */
+  dtype?: 'f16';
 }
 
 export interface OpCheck {
@@ -44,6 +52,28 @@ export interface OpCheck {
 
 export const REF_FD_TOLERANCE = 1e-6;
 export const GPU_TOLERANCE = 1e-4;
+/**
+ * f16 cases: inputs rounded alike on both sides, arithmetic in f32, so what remains is the
+ * output's rounding (≤ 2^-11 relative) and intermediate tensors stored in f16.
+ */
+export const F16_TOLERANCE = 2e-3;
+
+/**
+ * The forward of each case again in f16 (as sampling runs it): same inputs, tuning and name
+ * with ' f16', no gradients. `keepF32` names inputs that stay f32.
+ */
+export function halfCases(cases: readonly CheckCase[], keepF32: readonly string[] = []): CheckCase[] {
+  return cases.map((c) => {
+    const { vjp: _vjp, ...forward } = c;
+    return {
+      ...forward,
+      name: `${c.name} f16`,
+      dtype: 'f16',
+      inputs: c.inputs.map((i) => (keepF32.includes(i.name) ? { ...i, keepF32: true } : i)),
+      tolerance: Math.max(c.tolerance ?? 0, F16_TOLERANCE),
+    };
+  });
+}
 
 function draw(rng: Rng, spec: InputSpec): Ref {
   const n = sizeOf(spec.shape);
@@ -148,8 +178,12 @@ export interface GpuCheckResult {
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
   const missing = runtime().missingFeatures(c.tuning ?? {});
+  if (c.dtype === 'f16' && !runtime().report.features.includes('shader-f16')) missing.push('shader-f16');
   if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}` };
   const { xs, gy } = drawCase(c, seed);
+  const half = (k: number) => c.dtype === 'f16' && !c.inputs[k]!.keepF32;
+  // An f16 case's reference sees the values the GPU's f16 inputs hold.
+  xs.forEach((x, k) => half(k) && x.data.set(x.data.map(roundToHalf)));
   const expectedOut = c.ref(xs);
   const expectedGrads = c.vjp?.(xs, gy) ?? null;
   const { out, grads, inputs } = runtime().withTuning(c.tuning ?? {}, () => scope(() => {
@@ -157,6 +191,7 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
       tensor(Float32Array.from(x.data), x.shape, {
         requiresGrad: expectedGrads !== null && !c.inputs[k]!.noGrad,
         name: c.inputs[k]!.name,
+        dtype: half(k) ? 'f16' : 'f32',
       }),
     );
     const out = c.gpu(inputs);
@@ -164,6 +199,7 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
     return { out, grads: inputs.map((t) => t.grad), inputs };
   }));
   try {
+    if (c.dtype && out.dtype !== c.dtype) throw new Error(`check '${c.name}': the op returned ${out.dtype}, not ${c.dtype}, from ${c.dtype} inputs`);
     const result: GpuCheckResult = { forward: relError(await out.read(), expectedOut.data), grads: {} };
     for (let k = 0; k < inputs.length; k++) {
       if (!expectedGrads || c.inputs[k]!.noGrad) continue;

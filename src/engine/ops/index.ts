@@ -17,3 +17,4 @@ export * from './vlb.ts';
 export * from './conv2d.ts';
 export * from './optim.ts';
 export * from './sampler-step.ts';
+export * from './cast.ts';

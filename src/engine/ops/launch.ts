@@ -5,6 +5,7 @@
 import { foldedGrid } from '../../shaders/common.ts';
 import type { BindingArgs, BindingDecls, Kernel, SpecDecls, SpecValues, UniformDecls, UniformValues } from '../../shaders/kernel.ts';
 import { runtime } from '../runtime.ts';
+import type { DType } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
 
 /** A buffer for a binding: a tensor (its region), or a binding of a raw buffer (arenas). */
@@ -35,7 +36,7 @@ export function launch<
   uniforms: V & NoExtra<V, UniformValues<U>>,
   ...grid: Linear extends true ? [] : [workgroups: Workgroups]
 ): void {
-  const prepared = kernel.prepare<BufferArg>(spec, buffers);
+  const prepared = kernel.prepare<BufferArg>(spec, buffers, elemOf(kernel, buffers as Readonly<Record<string, BufferArg | null | undefined>>));
   kernel.uniforms.check(uniforms);
   let workgroups: Workgroups;
   if (kernel.invocations !== null) {
@@ -53,6 +54,39 @@ export function launch<
 }
 
 /**
+ * The storage type of a launch's Elem bindings: the dtype of the tensors bound there, which must
+ * agree (an f16 activation with an f32 weight is refused, naming both).
+ */
+function elemOf(
+  kernel: { name: string; elemBindings: readonly string[]; storage: readonly { name: string; type: string }[] },
+  buffers: Readonly<Record<string, BufferArg | null | undefined>>,
+): DType {
+  for (const { name, type } of kernel.storage) {
+    const b = buffers[name];
+    if (b instanceof Tensor && b.dtype !== 'f32' && (type === 'f32' || type === 'vec4<f32>')) {
+      throw new Error(`kernel '${kernel.name}' takes f32 in binding '${name}', got ${b.dtype} ${b.toString()}: this op has no ${b.dtype} kernel (ops.cast to f32 first)`);
+    }
+  }
+  let elem: DType | null = null;
+  let first = '';
+  for (const name of kernel.elemBindings) {
+    const b = buffers[name];
+    if (!b) continue;
+    const dtype = b instanceof Tensor ? b.dtype : 'f32';
+    if (elem === null) {
+      elem = dtype;
+      first = name;
+    } else if (dtype !== elem) {
+      throw new Error(`kernel '${kernel.name}': binding '${first}' holds ${elem} and '${name}' ${dtype}: cast one (ops.cast)`);
+    }
+  }
+  if (elem === 'f16' && !runtime().report.features.includes('shader-f16')) {
+    throw new Error(`kernel '${kernel.name}': f16 tensors need the adapter feature 'shader-f16', which this adapter lacks`);
+  }
+  return elem ?? 'f32';
+}
+
+/**
  * Refuses a tensor larger than one storage binding may span, naming the kernel and the binding
  * (WebGPU would only report a validation error on the bind group). Arenas check their own size.
  */
@@ -60,9 +94,9 @@ function checkBindingSizes(kernel: string, buffers: Readonly<Record<string, Buff
   const limit = runtime().bindingLimitBytes;
   for (const name in buffers) {
     const b = buffers[name];
-    if (b instanceof Tensor && b.size * 4 > limit) {
+    if (b instanceof Tensor && b.bytes > limit) {
       throw new Error(
-        `kernel '${kernel}': binding '${name}' holds ${b.origin} [${b.shape}] (${(b.size * 4 / 2 ** 20).toFixed(1)} MiB), over this device's storage-binding limit of ${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch`,
+        `kernel '${kernel}': binding '${name}' holds ${b.origin} [${b.shape}] (${(b.bytes / 2 ** 20).toFixed(1)} MiB), over this device's storage-binding limit of ${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch`,
       );
     }
   }

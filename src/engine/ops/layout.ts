@@ -90,7 +90,7 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   });
   const shape = [...first.shape];
   shape[ax] = tensors.reduce((n, t) => n + t.shape[ax]!, 0);
-  const out = emptyTensor(shape, 'concat');
+  const out = emptyTensor(shape, 'concat', first.dtype);
   const outStrides = stridesOf(shape);
   const offsets: number[] = [];
   let at = 0;

@@ -15,7 +15,7 @@ export function upsampleNearest2x(x: Tensor): Tensor {
   if (x.rank !== 4) throw new Error(`upsampleNearest2x: x ${fmt(x.shape)} must be [N, C, H, W]`);
   const [n, c, height, width] = x.shape as [number, number, number, number];
   const uniforms = { height, width, count: x.size };
-  const y = emptyTensor([n, c, 2 * height, 2 * width], 'upsampleNearest2x');
+  const y = emptyTensor([n, c, 2 * height, 2 * width], 'upsampleNearest2x', x.dtype);
   launch(upsampleNearest2xKernel, {}, { xs: x, ys: y }, uniforms);
   return record(y, 'upsampleNearest2x', [x], (dy) => {
     const dx = emptyTensor(x.shape, 'upsampleNearest2x-grad');

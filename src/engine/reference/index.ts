@@ -1,6 +1,7 @@
 // The float64 CPU references of every op: the oracle for gradient checks and the reference model.
 
 export * from './attention.ts';
+export * from './cast.ts';
 export * from './conv2d.ts';
 export * from './dropout.ts';
 export * from './elementwise.ts';

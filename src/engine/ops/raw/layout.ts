@@ -95,7 +95,7 @@ export function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
   const axes = permuteAxes(x, perm);
   const shape = axes.map((a) => x.shape[a]!);
   const xStrides = stridesOf(x.shape);
-  const out = emptyTensor(shape, 'permute');
+  const out = emptyTensor(shape, 'permute', x.dtype);
   stridedCopy(x, out, shape, axes.map((a) => xStrides[a]!), 0, stridesOf(shape), 0);
   return out;
 }
@@ -106,7 +106,7 @@ export function broadcastToRaw(x: Tensor, shape: Shape): Tensor {
   assertValidShape('broadcastTo', shape);
   const full = broadcastShapes('broadcastTo', x.shape, shape, ['x', 'shape']);
   if (!sameShape(full, shape)) throw new Error(`broadcastTo: x ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
-  const out = emptyTensor(shape, 'broadcastTo');
+  const out = emptyTensor(shape, 'broadcastTo', x.dtype);
   stridedCopy(x, out, shape, broadcastStrides(x.shape, shape), 0, stridesOf(shape), 0);
   return out;
 }
@@ -136,7 +136,7 @@ export function planSlice(x: Tensor, axis: number, start: number, end?: number):
 
 /** Copies the planned slice of x into a new tensor. */
 export function sliceCopy(x: Tensor, p: SlicePlan): Tensor {
-  const out = emptyTensor(p.shape, 'slice');
+  const out = emptyTensor(p.shape, 'slice', x.dtype);
   stridedCopy(x, out, p.shape, p.xStrides, p.offset, stridesOf(p.shape), 0);
   return out;
 }
