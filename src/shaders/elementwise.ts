@@ -63,12 +63,17 @@ const unaryOp = comptime.oneOf(Object.keys(UNARY_OPS) as UnaryOp[]);
 
 const VEC4 = { access: 'read', type: 'vec4<f32>' } as const;
 const VEC4_OUT = { access: 'read_write', type: 'vec4<f32>' } as const;
+// The forward kernels' tensors: f32, or f16 when sampling in half precision (math stays f32).
+const ELEM = { access: 'read', type: 'Elem' } as const;
+const ELEM_OUT = { access: 'read_write', type: 'Elem' } as const;
+const ELEM4 = { access: 'read', type: 'vec4<Elem>' } as const;
+const ELEM4_OUT = { access: 'read_write', type: 'vec4<Elem>' } as const;
 const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 
 /**
- * Reads each input variable from its binding at idx and writes `expr` of them to `out`. With
- * vec4 bindings the scalar expression runs once per component (the variable `x` is then
- * component c of `x4`).
+ * Reads each input variable from its binding at idx (as f32) and writes `expr` of them to `out`
+ * (as `store`: Elem for the forward kernels). With vec4 bindings the scalar expression runs once
+ * per component (the variable `x` is then component c of `x4`).
  */
 function mapBody(
   k: { main: string; mainClamped: string },
@@ -76,11 +81,12 @@ function mapBody(
   out: string,
   expr: string,
   vec4: { contiguous: boolean } | null,
+  store: 'Elem' | 'f32',
 ): string {
-  if (!vec4) return `${k.main}\n${inputs.map(([v, b]) => `  let ${v} = ${b}[idx];`).join('\n')}\n  ${out}[idx] = ${expr};`;
+  if (!vec4) return `${k.main}\n${inputs.map(([v, b]) => `  let ${v} = f32(${b}[idx]);`).join('\n')}\n  ${out}[idx] = ${store}(${expr});`;
   const names = inputs.map(([v]) => v);
   const lanes = COMPONENTS.map((c) => `    { ${names.map((n) => `let ${n} = ${n}4.${c};`).join(' ')} r.${c} = ${expr}; }`);
-  return vec4Runs(k, vec4.contiguous, `${inputs.map(([v, b]) => `    let ${v}4 = ${b}[i];`).join('\n')}\n    var r: vec4<f32>;\n${lanes.join('\n')}\n    ${out}[i] = r;`);
+  return vec4Runs(k, vec4.contiguous, `${inputs.map(([v, b]) => `    let ${v}4 = vec4<f32>(${b}[i]);`).join('\n')}\n    var r: vec4<f32>;\n${lanes.join('\n')}\n    ${out}[i] = vec4<${store}>(r);`);
 }
 
 /**
@@ -104,15 +110,15 @@ export const vec4Invocations = (quads: number): number => Math.ceil(quads / VEC4
 
 /** The unary forward body: y = f(x). */
 const unaryForwardBody = (k: BodyContext<never>, op: UnaryOp, vec4: { contiguous: boolean } | null): string =>
-  `${HELPERS}\n${mapBody(k, [['x', 'xs']], 'ys', UNARY_OPS[op].forward, vec4)}\n}`;
+  `${HELPERS}\n${mapBody(k, [['x', 'xs']], 'ys', UNARY_OPS[op].forward, vec4, 'Elem')}\n}`;
 /** The unary derivative body: dx = f'(x)·dy from the forward input x and output y. */
 const unaryGradBody = (k: BodyContext<never>, op: UnaryOp, vec4: { contiguous: boolean } | null): string =>
-  `${HELPERS}\n${mapBody(k, [['x', 'xs'], ['y', 'ysOut'], ['dy', 'dys']], 'dxs', UNARY_OPS[op].derivative, vec4)}\n}`;
+  `${HELPERS}\n${mapBody(k, [['x', 'xs'], ['y', 'ysOut'], ['dy', 'dys']], 'dxs', UNARY_OPS[op].derivative, vec4, 'f32')}\n}`;
 
 export const unaryKernel = defineKernel({
   name: 'unary',
   uniforms: UNARY_UNIFORMS,
-  bindings: { xs: 'read', ys: 'read_write' },
+  bindings: { xs: ELEM, ys: ELEM_OUT },
   specialise: { op: unaryOp },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
@@ -137,7 +143,7 @@ export const unaryGradKernel = defineKernel({
 export const unaryVec4Kernel = defineKernel({
   name: 'unary-vec4',
   uniforms: UNARY_UNIFORMS,
-  bindings: { xs: VEC4, ys: VEC4_OUT },
+  bindings: { xs: ELEM4, ys: ELEM4_OUT },
   specialise: { op: unaryOp, contiguous: comptime.bool() },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
@@ -169,7 +175,7 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 export const binaryKernel = defineKernel({
   name: 'binary',
   uniforms: { outShape: 'dims', aStrides: 'dims', bStrides: 'dims', rank: 'u32', count: 'u32' },
-  bindings: { as_: 'read', bs: 'read', out: 'read_write' },
+  bindings: { as_: ELEM, bs: ELEM, out: ELEM_OUT },
   specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), rank: comptime.int(0, MAX_RANK) },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'count',
@@ -183,9 +189,9 @@ export const binaryKernel = defineKernel({
   let ib = idx;`;
     return `${k.main}
   ${addressing}
-  let a = as_[ia];
-  let b = bs[ib];
-  out[idx] = ${BINARY_OPS[op]};
+  let a = f32(as_[ia]);
+  let b = f32(bs[ib]);
+  out[idx] = Elem(${BINARY_OPS[op]});
 }`;
   },
 });
@@ -205,10 +211,10 @@ export const fillKernel = defineKernel({
 export const binaryVec4Kernel = defineKernel({
   name: 'binary-vec4',
   uniforms: { count: 'u32', stride: 'u32' },
-  bindings: { as_: VEC4, bs: VEC4, out: VEC4_OUT },
+  bindings: { as_: ELEM4, bs: ELEM4, out: ELEM4_OUT },
   specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), contiguous: comptime.bool() },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
-  body: ({ op, contiguous }, k) => `${vec4Runs(k, contiguous, `    let a = as_[i];\n    let b = bs[i];\n    out[i] = ${BINARY_OPS[op]};`)}
+  body: ({ op, contiguous }, k) => `${vec4Runs(k, contiguous, `    let a = vec4<f32>(as_[i]);\n    let b = vec4<f32>(bs[i]);\n    out[i] = vec4<Elem>(${BINARY_OPS[op]});`)}
 }`,
 });

@@ -14,7 +14,7 @@ import {
 import { sameShape, sizeOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import type { KernelTuning } from '../tuning.ts';
-import type { CheckCase, Distribution, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type Distribution, type OpCheck } from './runner.ts';
 
 const UNARY_DOMAINS: Record<string, Distribution> = { log: 'positive', sqrt: 'positive' };
 /**
@@ -121,4 +121,5 @@ const clampCheck: OpCheck = {
   ),
 };
 
-export const elementwiseChecks: OpCheck[] = [...unaryChecks, ...scalarChecks, clampCheck, ...binaryChecks];
+// Every elementwise forward runs in f16 too (sampling's SiLU, residual adds and scalings).
+export const elementwiseChecks: OpCheck[] = [...unaryChecks, ...scalarChecks, clampCheck, ...binaryChecks].map((c) => withHalfCases(c));

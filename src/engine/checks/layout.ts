@@ -13,7 +13,7 @@ import {
   refSliceVjp,
   refSumTo,
 } from '../reference/layout.ts';
-import { halfCases, type CheckCase, type OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 const reshapeCases: CheckCase[] = [
   { from: [7, 33], to: [33, 7] },
@@ -111,10 +111,10 @@ const concatCases: CheckCase[] = [
 });
 
 export const layoutChecks: OpCheck[] = [
-  { op: 'reshape', cases: [...reshapeCases, ...halfCases(reshapeCases)] },
-  { op: 'permute', cases: [...permuteCases, ...halfCases(permuteCases)] },
-  { op: 'transpose', cases: [...transposeCases, ...halfCases(transposeCases)] },
-  { op: 'broadcastTo', cases: [...broadcastCases, ...halfCases(broadcastCases)] },
-  { op: 'slice', cases: [...sliceCases, ...halfCases(sliceCases)] },
-  { op: 'concat', cases: [...concatCases, ...halfCases(concatCases)] },
+  withHalfCases({ op: 'reshape', cases: reshapeCases }),
+  withHalfCases({ op: 'permute', cases: permuteCases }),
+  withHalfCases({ op: 'transpose', cases: transposeCases }),
+  withHalfCases({ op: 'broadcastTo', cases: broadcastCases }),
+  withHalfCases({ op: 'slice', cases: sliceCases }),
+  withHalfCases({ op: 'concat', cases: concatCases }),
 ];

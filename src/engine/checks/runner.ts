@@ -62,6 +62,11 @@ export const F16_TOLERANCE = 2e-3;
  * The forward of each case again in f16 (as sampling runs it): same inputs, tuning and name
  * with ' f16', no gradients. `keepF32` names inputs that stay f32.
  */
+/** The op's cases followed by their f16 forms (halfCases). */
+export function withHalfCases(check: OpCheck, keepF32: readonly string[] = []): OpCheck {
+  return { ...check, cases: [...check.cases, ...halfCases(check.cases, keepF32)] };
+}
+
 export function halfCases(cases: readonly CheckCase[], keepF32: readonly string[] = []): CheckCase[] {
   return cases.map((c) => {
     const { vjp: _vjp, ...forward } = c;

@@ -2,7 +2,7 @@
 
 import { upsampleNearest2x } from '../ops/upsample.ts';
 import { refUpsampleNearest2x, refUpsampleNearest2xVjp } from '../reference/upsample.ts';
-import { halfCases, type CheckCase, type OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 const SHAPES: number[][] = [
   [1, 1, 1, 1],
@@ -20,4 +20,4 @@ const cases: CheckCase[] = SHAPES.map((shape) => ({
   vjp: ([x], gy) => [refUpsampleNearest2xVjp(x!, gy)],
 }));
 
-export const upsampleChecks: OpCheck[] = [{ op: 'upsampleNearest2x', cases: [...cases, ...halfCases(cases)] }];
+export const upsampleChecks: OpCheck[] = [withHalfCases({ op: 'upsampleNearest2x', cases })];

@@ -9,7 +9,7 @@ import { launch } from '../launch.ts';
 
 /** y = op(x) (with the uniforms a, b), not recorded. */
 export function unaryRaw(op: UnaryOp, x: Tensor, a: number, b: number): Tensor {
-  const out = emptyTensor(x.shape, op);
+  const out = emptyTensor(x.shape, op, x.dtype);
   if (x.size % 4 === 0) launch(unaryVec4Kernel, { op, contiguous: runtime().tuning.elementwiseContiguous }, { xs: x, ys: out }, { count: x.size / 4, stride: vec4Invocations(x.size / 4), a, b });
   else launch(unaryKernel, { op }, { xs: x, ys: out }, { count: x.size, stride: x.size, a, b });
   return out;
@@ -18,7 +18,7 @@ export function unaryRaw(op: UnaryOp, x: Tensor, a: number, b: number): Tensor {
 /** a ∘ b with numpy broadcasting, not recorded. */
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = emptyTensor(shape, op);
+  const out = emptyTensor(shape, op, a.dtype);
   const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
   const c = collapseDims(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
   const rank = plain ? 0 : c.shape.length;
