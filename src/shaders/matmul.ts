@@ -29,6 +29,10 @@ export const MATMUL_BLOCK_N = MATMUL_TILE_N * MATMUL_WG_N;
 export const MATMUL_BLOCK_WG_M = 2;
 export const MATMUL_BLOCK_WG_N = 2;
 
+// Operands and product: f32, or f16 when sampling in half precision (sums stay f32).
+const ELEM = { access: 'read', type: 'Elem' } as const;
+const ELEM_OUT = { access: 'read_write', type: 'Elem' } as const;
+
 const MATMUL_UNIFORMS = {
   batchShape: 'dims',
   aBatchStrides: 'dims',
@@ -94,7 +98,7 @@ const WRITE = /* wgsl */ `
     let row = row0 + r;
     if (row < params.M) {
       for (var c = 0u; c < ${MATMUL_TILE_N}u; c++) {
-        if (col0 + c < params.N) { cs[cBase + row * params.N + col0 + c] = acc[r][c]; }
+        if (col0 + c < params.N) { cs[cBase + row * params.N + col0 + c] = Elem(acc[r][c]); }
       }
     }
   }
@@ -113,7 +117,7 @@ ${WRITE}`;
 export const matmulGeneralKernel = defineKernel({
   name: 'matmul-general',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: 'read', bs: 'read', cs: 'read_write' },
+  bindings: { as_: ELEM, bs: ELEM, cs: ELEM_OUT },
   workgroupSize: MATMUL_WORKGROUP,
   body: (_, k) => matmulCode(k.entry, `
   var aIdx: array<u32, ${MATMUL_TILE_M}>;
@@ -126,10 +130,10 @@ export const matmulGeneralKernel = defineKernel({
   }
   for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) { aIdx[r] += kBegin * params.aStrideK; }
   for (var k = kBegin; k < kEnd; k++) {
-    let b = vec4<f32>(bs[bIdx.x], bs[bIdx.y], bs[bIdx.z], bs[bIdx.w]);
+    let b = vec4<f32>(f32(bs[bIdx.x]), f32(bs[bIdx.y]), f32(bs[bIdx.z]), f32(bs[bIdx.w]));
     bIdx += vec4<u32>(params.bStrideK);
     for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
-      acc[r] = fma(vec4<f32>(as_[aIdx[r]]), b, acc[r]);
+      acc[r] = fma(vec4<f32>(f32(as_[aIdx[r]])), b, acc[r]);
       aIdx[r] += params.aStrideK;
     }
   }`),
@@ -168,10 +172,10 @@ ${Q.map((q) => `  let bQuad${q} = min(q0 + ${q}u, nQuads - 1u);`).join('\n')}
   var bIdx = offs.y / 4u + kBegin * nQuads;`;
   const loadB = (i: number, q: number) =>
     strided
-      ? vec(K4.map((j) => `bs[bCol${q}_${j} + bK${i === 0 ? '' : ` + ${i}u * bStrideK`}]`))
-      : `bs[bIdx + ${i === 0 ? '' : `${i}u * nQuads + `}bQuad${q}]`;
+      ? vec(K4.map((j) => `f32(bs[bCol${q}_${j} + bK${i === 0 ? '' : ` + ${i}u * bStrideK`}])`))
+      : `vec4<f32>(bs[bIdx + ${i === 0 ? '' : `${i}u * nQuads + `}bQuad${q}])`;
   const loadA = (r: number) =>
-    strided ? vec(K4.map((i) => `as_[aRow${r} + aK${i === 0 ? '' : ` + ${i}u * aStrideK`}]`)) : `as_[aRow${r} + k / 4u]`;
+    strided ? vec(K4.map((i) => `f32(as_[aRow${r} + aK${i === 0 ? '' : ` + ${i}u * aStrideK`}])`)) : `vec4<f32>(as_[aRow${r} + k / 4u])`;
   const advance = strided ? 'aK += 4u * aStrideK;\n    bK += 4u * bStrideK;' : 'bIdx += 4u * nQuads;';
   return `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
@@ -194,7 +198,7 @@ ${Q.map((q) => `      acc${r}_${q} = fma(vec4<f32>(a.x), b0_${q}, fma(vec4<f32>(
 ).join('\n')}
     ${advance}
   }
-${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = acc${r}_${q}; }`).join('\n')}\n  }`).join('\n')}
+${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = vec4<Elem>(acc${r}_${q}); }`).join('\n')}\n  }`).join('\n')}
 }`;
 }
 
@@ -204,9 +208,9 @@ export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',
   uniforms: MATMUL_UNIFORMS,
   bindings: {
-    as_: { access: 'read', type: 'vec4<f32>' },
-    bs: { access: 'read', type: 'vec4<f32>' },
-    cs: { access: 'read_write', type: 'vec4<f32>' },
+    as_: { access: 'read', type: 'vec4<Elem>' },
+    bs: { access: 'read', type: 'vec4<Elem>' },
+    cs: { access: 'read_write', type: 'vec4<Elem>' },
   },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
@@ -217,7 +221,7 @@ export const matmulVec4Kernel = defineKernel({
 export const matmulStridedKernel = defineKernel({
   name: 'matmul-strided',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: 'read', bs: 'read', cs: { access: 'read_write', type: 'vec4<f32>' } },
+  bindings: { as_: ELEM, bs: ELEM, cs: { access: 'read_write', type: 'vec4<Elem>' } },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
   body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry),
@@ -231,7 +235,7 @@ export const matmulStridedKernel = defineKernel({
 export const matmulTiledKernel = defineKernel({
   name: 'matmul-tiled',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: 'read', bs: 'read', cs: 'read_write' },
+  bindings: { as_: ELEM, bs: ELEM, cs: ELEM_OUT },
   specialise: { aTransposed: comptime.bool(), bTransposed: comptime.bool() },
   workgroupSize: [TILED_WG, TILED_WG, 1],
   body: ({ aTransposed, bTransposed }, k) => {
@@ -249,7 +253,7 @@ export const matmulTiledKernel = defineKernel({
         let g = ${first} + r;
         let gk = k0 + kk;
         var v = 0.0;
-        if (g < params.${limit} && gk < kEnd) { v = ${buffer}[${offset} + g * params.${strideR} + gk * params.${strideK}]; }
+        if (g < params.${limit} && gk < kEnd) { v = f32(${buffer}[${offset} + g * params.${strideR} + gk * params.${strideK}]); }
         ${slab}[kk * ${BLOCK}u + r] = v;
       }`;
     return `${DIMS_ACCESSOR}
@@ -287,7 +291,7 @@ ${[...Array(TILED_PER_THREAD).keys()].map((r) => `      acc[${r}] = fma(vec4<f32
     if (row < params.M) {
       for (var c = 0u; c < ${TILED_PER_THREAD}u; c++) {
         let col = blockCol + tileCol + c;
-        if (col < params.N) { cs[cBase + row * params.N + col] = acc[r][c]; }
+        if (col < params.N) { cs[cBase + row * params.N + col] = Elem(acc[r][c]); }
       }
     }
   }

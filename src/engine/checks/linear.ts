@@ -2,7 +2,7 @@
 
 import { linear } from '../ops/linear.ts';
 import { refLinear, refLinearVjp } from '../reference/linear.ts';
-import type { CheckCase, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 /** Rank 1, 2 and 4 inputs, sizes off the matmul tiles (1, 7, 33, 130), with and without bias. */
 const LINEAR_CASES: { x: number[]; out: number; bias: boolean }[] = [
@@ -31,4 +31,4 @@ const cases: CheckCase[] = LINEAR_CASES.map(({ x, out, bias }) => {
   };
 });
 
-export const linearChecks: OpCheck[] = [{ op: 'linear', cases }];
+export const linearChecks: OpCheck[] = [withHalfCases({ op: 'linear', cases })];

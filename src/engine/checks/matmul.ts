@@ -3,7 +3,7 @@
 import { matmul } from '../ops/matmul.ts';
 import { refMatmul, refMatmulVjp } from '../reference/matmul.ts';
 import type { KernelTuning } from '../tuning.ts';
-import type { CheckCase, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 /** The tiled kernel, whatever the adapter. */
 const TILED: Partial<KernelTuning> = { matmulTiled: true };
@@ -75,4 +75,4 @@ const cases: CheckCase[] = MATMUL_CASES.map(({ a, b, ta = false, tb = false, tun
   vjp: ([x, y], gy) => refMatmulVjp(x!, y!, gy, ta, tb),
 }));
 
-export const matmulChecks: OpCheck[] = [{ op: 'matmul', cases }];
+export const matmulChecks: OpCheck[] = [withHalfCases({ op: 'matmul', cases })];

@@ -102,7 +102,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
   const tiled = tuning.matmulTiled;
   const outShape = [...batchShape, M, N];
   const batches = sizeOf(batchShape);
-  if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul');
+  if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul', a.dtype);
   // The block kernels (software adapters) take K and N multiples of 4; transposed operands are
   // read through their strides.
   const vec4Block = !tiled && K % 4 === 0 && N % 4 === 0 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups) : null;
@@ -114,9 +114,10 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
   const tiles = Math.ceil(N / blockN) * Math.ceil(M / blockM);
   // The slices' copies of C share one binding.
   const maxSlices = Math.floor(tuning.maxBindingBytes / (4 * sizeOf(outShape)));
-  const { slices, kChunk } = matmulKSlices(tiles, batches, K, kStep, tuning.matmulTargetWorkgroups, maxSlices);
+  // f16 (sampling) sums K in one slice: its slices' copies of C would round each partial sum.
+  const { slices, kChunk } = matmulKSlices(tiles, batches, K, kStep, tuning.matmulTargetWorkgroups, a.dtype === 'f16' ? 1 : maxSlices);
   if (batches * slices > 65535) throw new Error(`matmul: ${batches} batches exceed the 65535 dispatch limit`);
-  const out = emptyTensor(slices > 1 ? [slices, ...outShape] : outShape, slices > 1 ? 'matmul-k-slices' : 'matmul');
+  const out = emptyTensor(slices > 1 ? [slices, ...outShape] : outShape, slices > 1 ? 'matmul-k-slices' : 'matmul', a.dtype);
   // Batch strides of a and b in elements, 0 along broadcast batch axes.
   const aMat = a.shape.slice(-2).reduce((x, y) => x * y, 1);
   const bMat = b.shape.slice(-2).reduce((x, y) => x * y, 1);
