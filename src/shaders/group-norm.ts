@@ -31,6 +31,8 @@ import { DROPOUT_HASH_WGSL } from './dropout.ts';
 import { comptime, defineKernel } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
+/** The forward's x, gamma, beta and y: f32, or f16 when sampling in half precision (statistics stay f32). */
+const ELEM = { access: 'read', type: 'Elem' } as const;
 /** Elements of a row each thread handles (at most). */
 export const GROUP_NORM_CHUNK = 32;
 
@@ -102,8 +104,8 @@ const PLANE_PRELUDE = /* wgsl */ `
   let c = plane % params.channels;
   let ng = plane / channelsPerGroup();
   let step = params.rowThreads;
-  let gammaC = gamma[c];
-  let betaC = beta[c];
+  let gammaC = f32(gamma[c]);
+  let betaC = f32(beta[c]);
   let fused = fusedOps();
   let center = stats[3u * ng];
   let offset = stats[3u * ng + 1u];
@@ -120,7 +122,7 @@ ${body}
 export const groupNormPartialStatsKernel = defineKernel({
   name: 'group-norm-partial-stats',
   uniforms: GROUP_NORM_UNIFORMS,
-  bindings: { xs: 'read', partials: 'read_write' },
+  bindings: { xs: ELEM, partials: 'read_write' },
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
   body: (_, k) =>
@@ -132,11 +134,11 @@ export const groupNormPartialStatsKernel = defineKernel({
   let end = select(first, first - k + size, live);
   // One read of x: sums about a shift m, the chunk's first value (the shifted-data algorithm;
   // the combine kernel takes any shift, not only the chunk's mean).
-  let m = xs[first];
+  let m = f32(xs[first]);
   let step = params.rowThreads;
   var d = vec2<f32>(0.0, 0.0);
   for (var i = first; i < end; i += step) {
-    let t = xs[i] - m;
+    let t = f32(xs[i]) - m;
     d += vec2<f32>(t, t * t);
   }
   if (live) {
@@ -185,7 +187,7 @@ export const groupNormCombineStatsKernel = defineKernel({
 export const groupNormApplyKernel = defineKernel({
   name: 'group-norm-apply',
   uniforms: GROUP_NORM_UNIFORMS,
-  bindings: { xs: 'read', gamma: 'read', beta: 'read', stats: 'read', ys: 'read_write' },
+  bindings: { xs: ELEM, gamma: ELEM, beta: ELEM, stats: 'read', ys: { access: 'read_write', type: 'Elem' } },
   specialise: FUSED_SPEC,
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
@@ -195,8 +197,8 @@ export const groupNormApplyKernel = defineKernel({
       `${PLANE_PRELUDE}
   let scale = rstd * gammaC;
   for (var i = first; i < end; i += step) {
-    let z = ((xs[i] - center) - offset) * scale + betaC;
-    ys[i] = dropped(${fusion.silu ? 'z * sigmoid_(z)' : 'z'}, i, fused);
+    let z = ((f32(xs[i]) - center) - offset) * scale + betaC;
+    ys[i] = Elem(dropped(${fusion.silu ? 'z * sigmoid_(z)' : 'z'}, i, fused));
   }`,
       fusion,
     ),

@@ -3,7 +3,7 @@
 import { groupNorm } from '../ops/group-norm.ts';
 import { refDropout, refDropoutVjp } from '../reference/dropout.ts';
 import { refGroupNorm, refGroupNormVjp, type RefGroupNormOptions } from '../reference/group-norm.ts';
-import type { CheckCase, Distribution, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type Distribution, type OpCheck } from './runner.ts';
 
 /**
  * Odd channel counts and spatial sizes, groups 1, C and in between, rank 2 to 4, SiLU on and off,
@@ -58,4 +58,4 @@ const cases: CheckCase[] = SHAPES.map(({ shape, options, dist }) => {
   };
 });
 
-export const groupNormChecks: OpCheck[] = [{ op: 'groupNorm', cases }];
+export const groupNormChecks: OpCheck[] = [withHalfCases({ op: 'groupNorm', cases })];

@@ -100,7 +100,7 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
 
   // (center, offset, rstd) per (n, g): kept by the backward closure, freed by the caller's scope.
   const stats = emptyTensor([batch * groups, 3], `${op}-stats`);
-  const y = emptyTensor(x.shape, op);
+  const y = emptyTensor(x.shape, op, x.dtype);
   if (x.size > 0) {
     const partialCount = batch * groups * groupThreads;
     const partials = emptyTensor([partialCount, 3], `${op}-partial-stats`);
