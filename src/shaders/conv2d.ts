@@ -62,6 +62,9 @@ export const ROWS_MAX_TAPS_H = 7;
 
 export type ConvKernelName = 'tiled' | 'direct' | 'rows' | 'window';
 
+// Source, filter, bias, addend and output: f32, or f16 when sampling in half precision (sums in f32).
+const ELEM = { access: 'read', type: 'Elem' } as const;
+
 const CONV_UNIFORMS = {
   blocks: 'u32', // work items: tiled workgroups or direct invocations, all splits
   splitBlocks: 'u32', // work items of one split
@@ -108,11 +111,11 @@ const CONV_UNIFORMS = {
  * residual, or a per-sample bias) in the same pass; the gradients' launches add nothing.
  */
 const CONV_BINDINGS = {
-  src: 'read',
-  filt: 'read',
-  bias: { access: 'read', optional: true },
-  addend: { access: 'read', optional: true },
-  outs: 'read_write',
+  src: ELEM,
+  filt: ELEM,
+  bias: { ...ELEM, optional: true },
+  addend: { ...ELEM, optional: true },
+  outs: { access: 'read_write', type: 'Elem' },
 } as const;
 
 const range = (n: number): number[] => [...Array(n).keys()];
@@ -123,11 +126,11 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
 
 /** The row kernel's filter is packed [C, tapsH, tapsW, M] (M a multiple of 4), read as vec4 over m. */
 const CONV_ROWS_BINDINGS = {
-  src: 'read',
-  filt: { access: 'read', type: 'vec4<f32>' },
-  bias: { access: 'read', optional: true },
-  addend: { access: 'read', optional: true },
-  outs: 'read_write',
+  src: ELEM,
+  filt: { access: 'read', type: 'vec4<Elem>' },
+  bias: { ...ELEM, optional: true },
+  addend: { ...ELEM, optional: true },
+  outs: { access: 'read_write', type: 'Elem' },
 } as const;
 
 /** Which epilogue bindings a specialisation has. */
@@ -154,8 +157,8 @@ fn addendAddress(pix: u32) -> u32 {
 fn store4(at: u32, addAt: u32, m: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
-      var r = v[i];${bias ? '\n      r += bias[m + i];' : ''}${addend ? '\n      r += addend[addAt + (m + i) * params.addStrideM];' : ''}
-      outs[at + (m + i) * params.outStrideM] = r;
+      var r = v[i];${bias ? '\n      r += f32(bias[m + i]);' : ''}${addend ? '\n      r += f32(addend[addAt + (m + i) * params.addStrideM]);' : ''}
+      outs[at + (m + i) * params.outStrideM] = Elem(r);
     }
   }
 }`;
@@ -208,7 +211,7 @@ const stagePixel = (n: string, column: string): string => `let sy${n} = u32(${n}
         let sx${n} = u32(${n}X + dx);
         let ok${n} = inK && sy${n} < srcH && sx${n} < srcW;
         let at${n} = select(0u, ${n}Src + cOff + sy${n} * srcW + sx${n}, ok${n});
-        Bs[kk][${column}][t % 4u] = select(0.0, src[at${n}], ok${n});`;
+        Bs[kk][${column}][t % 4u] = select(0.0, f32(src[at${n}]), ok${n});`;
 
 export const convTiledKernel = defineKernel({
   name: 'conv2d-tiled',
@@ -274,7 +277,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     for (var kk = 0u; kk < ${TILED_BLOCK_K}u; kk++) {
       let inK = c < channels;
       if (stagesA) {
-        As[kk][t / 4u][t % 4u] = select(0.0, filt[select(0u, u32(f), inK)], inK);
+        As[kk][t / 4u][t % 4u] = select(0.0, f32(filt[select(0u, u32(f), inK)]), inK);
       }
       ${stagePixel('a', 't / 4u')}
       if (stagesB) {
@@ -359,12 +362,12 @@ ${k.mainClamped}
       for (var tx = 0u; tx < tapsW; tx++) {
         let f = u32(fRow + i32(tx) * filtStrideTx);
         let dx = i32(tx) * dil;
-        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `f32(filt[f + mOff${4 * q + i}])`).join(', ')});`, I8)}
         ${unroll(
           DIRECT_P,
           (j) => `let sx${j} = u32(p${j}X + dx);
         let ok${j} = yOk${j} && sx${j} < srcW;
-        let v${j} = select(0.0, src[select(0u, row${j} + sx${j}, ok${j})], ok${j});
+        let v${j} = select(0.0, f32(src[select(0u, row${j} + sx${j}, ok${j})]), ok${j});
         ${unroll(quads, (q) => `${acc({ j, q })} += w${q} * v${j};`, '        ')}`,
           '        ',
         )}
@@ -424,13 +427,13 @@ ${k.mainClamped}
         (ty) => `{
       let row = srcC + (y + ${ty}) * srcWi;
       ${unroll(reach, (r) => `let ok${r} = colOk${r} && rowOk${ty};
-      let s${r} = select(0.0, src[select(0u, u32(row + ${r}), ok${r})], ok${r});`, '      ')}
+      let s${r} = select(0.0, f32(src[select(0u, u32(row + ${r}), ok${r})]), ok${r});`, '      ')}
       let fRow = fC + ${ty} * filtStrideTy;
       ${range(tapsW)
         .map(
           (tx) => `{
         let f = u32(fRow + ${tx} * filtStrideTx);
-        ${unroll(quads, (q) => `let w${q} = filt[f + quadOff${q}];`, '        ')}
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(filt[f + quadOff${q}]);`, '        ')}
         ${cells.map((cell) => `${acc(cell)} += w${cell.q} * s${cell.j + tx};`).join('\n        ')}
       }`,
         )
@@ -476,9 +479,9 @@ export const convWindowKernel = defineKernel({
         ${unroll(windowH, (y) => cols.slice(0, -1).map((x) => `win${y}_${x} = win${y}_${x + 1};`).join(' '), I8)}
         let sx = i32(${t}) + ${windowW - 1} - padL;
         let colOk = u32(sx) < srcW;
-        ${unroll(windowH, (y) => `{ let ok = rowOk${y} && colOk; win${y}_${windowW - 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`, I8)}
+        ${unroll(windowH, (y) => `{ let ok = rowOk${y} && colOk; win${y}_${windowW - 1} = select(0.0, f32(src[select(0u, u32(row${y} + sx), ok)]), ok); }`, I8)}
         let f = u32(fRow + i32(${t}) * filtStrideTx);
-        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `filt[f + mOff${4 * q + i}]`).join(', ')});`, I8)}
+        ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `f32(filt[f + mOff${4 * q + i}])`).join(', ')});`, I8)}
         ${cells.map((cell) => `${acc(cell)} += w${cell.q} * win${Math.floor(cell.j / windowW)}_${cell.j % windowW};`).join(`\n${I8}`)}
       }`;
     return /* wgsl */ `${output(k.has)}
@@ -513,7 +516,7 @@ ${k.mainClamped}
       ${rows
         .map((y) =>
           range(windowW - 1)
-            .map((x) => `{ let sx = ${x} - padL; let ok = rowOk${y} && u32(sx) < srcW; win${y}_${x + 1} = select(0.0, src[select(0u, u32(row${y} + sx), ok)], ok); }`)
+            .map((x) => `{ let sx = ${x} - padL; let ok = rowOk${y} && u32(sx) < srcW; win${y}_${x + 1} = select(0.0, f32(src[select(0u, u32(row${y} + sx), ok)]), ok); }`)
             .join(`\n${I6}`),
         )
         .join(`\n${I6}`)}

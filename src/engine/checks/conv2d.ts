@@ -12,7 +12,7 @@ import type { Ref } from '../reference/index.ts';
 import { conv2dOutputShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import type { KernelTuning } from '../tuning.ts';
-import type { CheckCase, InputSpec, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type InputSpec, type OpCheck } from './runner.ts';
 
 interface ConvCase {
   x: number[];
@@ -157,4 +157,4 @@ const cases: CheckCase[] = CONV2D_CASES.map((c) => {
   };
 });
 
-export const conv2dChecks: OpCheck[] = [{ op: 'conv2d', cases }];
+export const conv2dChecks: OpCheck[] = [withHalfCases({ op: 'conv2d', cases })];

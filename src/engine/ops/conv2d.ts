@@ -177,7 +177,7 @@ function windowFits(l: LaunchShape): boolean {
 /** The launch's filter copied to [C, tapsH, tapsW, M], the row kernel's vec4 layout. */
 function packFilter(l: ConvLaunch): Tensor {
   const shape = [l.channels, l.tapsH, l.tapsW, l.outChannels];
-  const packed = emptyTensor(shape, 'conv2d-packed-filter');
+  const packed = emptyTensor(shape, 'conv2d-packed-filter', l.filt.dtype);
   const strides = [l.filtStrideC, l.filtStrideTy, l.filtStrideTx, l.filtStrideM];
   stridedCopy(l.filt, packed, shape, strides, l.filtOffset, stridesOf(shape), 0);
   return packed;
@@ -205,7 +205,7 @@ function rowsFit(l: LaunchShape): number {
 
 /** y = conv(x, w) + bias (+ add: a residual [N, Cout, outH, outW] or a per-sample bias [N, Cout, 1, 1]). */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, add: Tensor | null, g: Conv2dGeometry): Tensor {
-  const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d');
+  const out = emptyTensor([g.n, g.cout, g.outH, g.outW], 'conv2d', x.dtype);
   const plane = g.outH * g.outW;
   const perSample = add !== null && add.shape[2] === 1 && add.shape[3] === 1 && plane > 1;
   launchConv({
