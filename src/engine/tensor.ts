@@ -155,9 +155,9 @@ export function tensor(
   return t;
 }
 
-export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+export function zeros(shape: Shape, options: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
   assertValidShape('zeros', shape);
-  const t = emptyTensor(shape, 'zeros');
+  const t = emptyTensor(shape, 'zeros', options.dtype);
   runtime().dispatcher.clear(t.storage.buffer, t.storage.offset, t.bytes);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;

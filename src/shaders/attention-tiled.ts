@@ -9,7 +9,7 @@
 // The head dim (in vec4s) is a specialisation constant: a row's registers hold exactly it, and
 // the tile is as tall as workgroup memory allows (16 KiB, WebGPU's default limit).
 
-import { ATTENTION_MAX_HEAD_DIM } from './attention.ts';
+import { ATTENTION_MAX_HEAD_DIM, ELEM_ROWS_IN, ELEM_ROWS_OUT } from './attention.ts';
 import { comptime, defineKernel, type BindingDecl, type BindingDecls } from './kernel.ts';
 
 /** Rows per workgroup (one per invocation). */
@@ -75,18 +75,18 @@ function loadTiles(tiles: readonly [string, string][], base: string, first: stri
     for (var i = lid; i < TILE * D4; i += WG) {
       let r = first_ + i / D4;
       let src = (${base} + min(r, ${count} - 1u)) * D4 + i % D4;
-${tiles.map(([tile, buf]) => `      ${tile}[i] = select(vec4<f32>(), ${buf}[src], r < ${count});`).join('\n')}
+${tiles.map(([tile, buf]) => `      ${tile}[i] = select(vec4<f32>(), vec4<f32>(${buf}[src]), r < ${count});`).join('\n')}
     }
     workgroupBarrier();`.replace(/first_/g, first);
 }
 
 export const attentionTiledForwardKernel = queryRowsKernel(
   'attention-tiled',
-  { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
+  { qs: ELEM_ROWS_IN, ks: ELEM_ROWS_IN, vs: ELEM_ROWS_IN, outs: ELEM_ROWS_OUT, lses: 'read_write' },
   /* wgsl */ `
   var q: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, D4>;
-  for (var c = 0u; c < D4; c++) { q[c] = qs[at + c] * params.scale; }
+  for (var c = 0u; c < D4; c++) { q[c] = vec4<f32>(qs[at + c]) * params.scale; }
   var m = NEG_BIG;
   var l = 0.0;
   var s: array<f32, TILE>;
@@ -112,7 +112,7 @@ ${loadTiles([['kTile', 'ks'], ['vTile', 'vs']], 'kHead', 'j0', 'params.tk')}
     workgroupBarrier();
   }
   if (valid) {
-    for (var c = 0u; c < D4; c++) { outs[at + c] = o[c] / l; }
+    for (var c = 0u; c < D4; c++) { outs[at + c] = vec4<Elem>(o[c] / l); }
     lses[qHead + row] = m + log(l);
   }
 }`,

@@ -116,6 +116,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** Bindings of vec4 rows (read, or written) and of f32 per-row values. */
 const ROWS_IN = { access: 'read', type: 'vec4<f32>' } as const satisfies BindingDecl;
 const ROWS_OUT = { access: 'read_write', type: 'vec4<f32>' } as const satisfies BindingDecl;
+/** The forward's q, k, v and output rows: f32, or f16 when sampling in half precision (math in f32). */
+export const ELEM_ROWS_IN = { access: 'read', type: 'vec4<Elem>' } as const satisfies BindingDecl;
+export const ELEM_ROWS_OUT = { access: 'read_write', type: 'vec4<Elem>' } as const satisfies BindingDecl;
 
 // ---- forward ------------------------------------------------------------------------------
 
@@ -126,7 +129,7 @@ const ROW_BLOCKS = ROWS.flatMap((r) => BLOCKS.map((b) => [r, b] as const));
 export const attentionForwardKernel = defineKernel({
   name: 'attention',
   uniforms: ATTENTION_UNIFORMS,
-  bindings: { qs: ROWS_IN, ks: ROWS_IN, vs: ROWS_IN, outs: ROWS_OUT, lses: 'read_write' },
+  bindings: { qs: ELEM_ROWS_IN, ks: ELEM_ROWS_IN, vs: ELEM_ROWS_IN, outs: ELEM_ROWS_OUT, lses: 'read_write' },
   specialise: HEAD_DIM_SPEC,
   workgroupSize: ATTENTION_WORKGROUP,
   body: ({ d4 }, kernel) => `${constants(d4)}
@@ -135,7 +138,7 @@ ${entry(kernel.entry, 'params.tq')}
   var o: array<vec4<f32>, R * MAXD4>;
 ${each(ROWS, 2, (r) => `let qAt${r} = (qHead + min(first + ${r}u, lastRow)) * d4;`)}
   for (var c = 0u; c < d4; c++) {
-${each(ROWS, 4, (r) => `q[${r}u * MAXD4 + c] = qs[qAt${r} + c] * params.scale;`)}
+${each(ROWS, 4, (r) => `q[${r}u * MAXD4 + c] = vec4<f32>(qs[qAt${r} + c]) * params.scale;`)}
   }
 ${each(ROWS, 2, (r) => `var m${r} = NEG_BIG;\nvar l${r} = 0.0;`)}
   for (var j0 = 0u; j0 < params.tk; j0 += ${ATTENTION_KEY_BLOCK}u) {
@@ -144,7 +147,7 @@ ${each(KEYS, 4, (j) => `let kAt${j} = (kHead + min(j0 + ${j}u, params.tk - 1u)) 
 ${each(ROW_BLOCKS, 4, ([r, b]) => `var s${r}_${b} = vec4<f32>();`)}
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `let q${r} = q[${r}u * MAXD4 + c];`)}
-${each(KEYS, 6, (j) => `let k${j} = ks[kAt${j} + c];`)}
+${each(KEYS, 6, (j) => `let k${j} = vec4<f32>(ks[kAt${j} + c]);`)}
 ${each(ROW_BLOCKS, 6, ([r, b]) => fmaBlock(`s${r}_${b}`, `q${r}`, range(4).map((i) => `k${4 * b + i}`)))}
     }
     // Online softmax: m moves to the block's max, l and o are rescaled by exp(m_old − m).
@@ -159,7 +162,7 @@ ${each(ROWS, 4, (r) => [
     for (var c = 0u; c < d4; c++) {
 ${each(ROWS, 6, (r) => `var o${r} = o[${r}u * MAXD4 + c] * correction${r};`)}
 ${each(KEYS, 6, (j) => [
-  `let v${j} = vs[kAt${j} + c];`,
+  `let v${j} = vec4<f32>(vs[kAt${j} + c]);`,
   ...ROWS.map((r) => `o${r} = fma(vec4<f32>(${lane(`p${r}_`, j)}), v${j}, o${r});`),
 ])}
 ${each(ROWS, 6, (r) => `o[${r}u * MAXD4 + c] = o${r};`)}
@@ -167,7 +170,7 @@ ${each(ROWS, 6, (r) => `o[${r}u * MAXD4 + c] = o${r};`)}
   }
 ${each(ROWS, 2, (r) => [
   `if (first + ${r}u <= lastRow) {`,
-  `  for (var c = 0u; c < d4; c++) { outs[qAt${r} + c] = o[${r}u * MAXD4 + c] / l${r}; }`,
+  `  for (var c = 0u; c < d4; c++) { outs[qAt${r} + c] = vec4<Elem>(o[${r}u * MAXD4 + c] / l${r}); }`,
   `  lses[qHead + first + ${r}u] = m${r} + log(l${r});`,
   `}`,
 ])}

@@ -59,6 +59,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let cols = params.cols; // in a register: SwiftShader reloads a uniform at every use
   let base = min(row, params.rows - 1u) * cols;`;
 
+/** The forward kernels' rows: f32, or f16 when sampling in half precision (sums in f32). */
+const ELEM_BINDINGS = { xs: { access: 'read', type: 'Elem' }, ys: { access: 'read_write', type: 'Elem' } } as const;
+
 /** Both kernels' compile-time choices: the kind, and whether the reductions use subgroups. */
 const SOFTMAX_SPEC = { kind: softmaxKind, subgroups: comptime.bool() };
 const extensions = ({ subgroups }: { subgroups: boolean }) => (subgroups ? (['subgroups'] as const) : []);
@@ -66,22 +69,22 @@ const extensions = ({ subgroups }: { subgroups: boolean }) => (subgroups ? (['su
 export const softmaxKernel = defineKernel({
   name: 'softmax',
   uniforms: { rows: 'u32', cols: 'u32' },
-  bindings: { xs: 'read', ys: 'read_write' },
+  bindings: ELEM_BINDINGS,
   specialise: SOFTMAX_SPEC,
   extensions,
   workgroupSize: SOFTMAX_WORKGROUP,
   body: ({ kind, subgroups }, k) => {
     const write =
       kind === 'softmax'
-        ? 'ys[base + c] = exp(xs[base + c] - m) / s;'
-        : 'ys[base + c] = xs[base + c] - m - log(s);';
+        ? 'ys[base + c] = Elem(exp(f32(xs[base + c]) - m) / s);'
+        : 'ys[base + c] = Elem(f32(xs[base + c]) - m - log(s));';
     return `${reduceFns(subgroups)}
 ${k.entry}${main(subgroups)}
   var m = -3.402823e38;
-  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, xs[base + c]); }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { m = max(m, f32(xs[base + c])); }
   m = workgroupMax(m, lid, lane, laneCount);
   var s = 0.0;
-  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { s += exp(xs[base + c] - m); }
+  for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { s += exp(f32(xs[base + c]) - m); }
   s = workgroupSum(s, lid, lane, laneCount);
   if (row >= params.rows) { return; }
   for (var c = lid; c < cols; c += ${SOFTMAX_WORKGROUP}u) { ${write} }
@@ -123,7 +126,7 @@ ${k.entry}${main(subgroups)}
 export const softmaxRowKernel = defineKernel({
   name: 'softmax-row',
   uniforms: { rows: 'u32', cols: 'u32' },
-  bindings: { xs: 'read', ys: 'read_write' },
+  bindings: ELEM_BINDINGS,
   specialise: { kind: softmaxKind },
   workgroupSize: SOFTMAX_WORKGROUP,
   invocations: 'rows',
@@ -132,15 +135,15 @@ export const softmaxRowKernel = defineKernel({
   let base = idx * cols;
   let end = base + cols;
   var m = -3.402823e38;
-  for (var c = base; c < end; c++) { m = max(m, xs[c]); }
+  for (var c = base; c < end; c++) { m = max(m, f32(xs[c])); }
   var s = 0.0;
   ${
     kind === 'softmax'
-      ? `for (var c = base; c < end; c++) { let e = exp(xs[c] - m); ys[c] = e; s += e; }
-  for (var c = base; c < end; c++) { ys[c] = ys[c] / s; }`
-      : `for (var c = base; c < end; c++) { s += exp(xs[c] - m); }
+      ? `for (var c = base; c < end; c++) { let e = exp(f32(xs[c]) - m); ys[c] = Elem(e); s += e; }
+  for (var c = base; c < end; c++) { ys[c] = Elem(f32(ys[c]) / s); }`
+      : `for (var c = base; c < end; c++) { s += exp(f32(xs[c]) - m); }
   let logS = log(s);
-  for (var c = base; c < end; c++) { ys[c] = xs[c] - m - logS; }`
+  for (var c = base; c < end; c++) { ys[c] = Elem(f32(xs[c]) - m - logS); }`
   }
 }`,
 });

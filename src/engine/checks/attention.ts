@@ -3,7 +3,7 @@
 import { attention } from '../ops/attention.ts';
 import { refAttention, refAttentionVjp } from '../reference/attention.ts';
 import type { KernelTuning } from '../tuning.ts';
-import type { CheckCase, Distribution, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type Distribution, type OpCheck } from './runner.ts';
 
 interface AttentionCase {
   q: number[];
@@ -71,4 +71,4 @@ const cases: CheckCase[] = ATTENTION_CASES.map(({ q, k, scale, dist, path }) => 
   };
 });
 
-export const attentionChecks: OpCheck[] = [{ op: 'attention', cases }];
+export const attentionChecks: OpCheck[] = [withHalfCases({ op: 'attention', cases })];

@@ -3,7 +3,7 @@
 import { logSoftmax, softmax } from '../ops/softmax.ts';
 import { refSoftmax, refSoftmaxVjp } from '../reference/softmax.ts';
 import type { KernelTuning } from '../tuning.ts';
-import type { CheckCase, OpCheck } from './runner.ts';
+import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 
 /** Large-offset rows (values near 1e3) would overflow a softmax that skips the max. */
 const SHAPES: { shape: number[]; dist?: { scale: number; offset: number } }[] = [
@@ -38,6 +38,6 @@ function cases(log: boolean): CheckCase[] {
 }
 
 export const softmaxChecks: OpCheck[] = [
-  { op: 'softmax', cases: cases(false) },
-  { op: 'logSoftmax', cases: cases(true) },
+  withHalfCases({ op: 'softmax', cases: cases(false) }),
+  withHalfCases({ op: 'logSoftmax', cases: cases(true) }),
 ];

@@ -74,13 +74,13 @@ function plan(q: Tensor, k: Tensor, v: Tensor): AttentionPlan {
 function padHeadDim(x: Tensor, d4: number): Tensor {
   const d = x.shape[x.rank - 1]!;
   if (d === d4 * 4) return x;
-  return concat([x, zeros([...x.shape.slice(0, -1), d4 * 4 - d])], -1);
+  return concat([x, zeros([...x.shape.slice(0, -1), d4 * 4 - d], { dtype: x.dtype })], -1);
 }
 
 /** The fused op on head dims that are multiples of 4. */
 function attentionFused(q: Tensor, k: Tensor, v: Tensor, { lead, tq, tk, d }: AttentionPlan, scale: number): Tensor {
   const heads = sizeOf(lead);
-  const out = emptyTensor(q.shape, 'attention');
+  const out = emptyTensor(q.shape, 'attention', q.dtype);
   const lse = emptyTensor([...lead, tq], 'attention-lse');
   const uniforms = { heads, tq, tk, scale };
   const spec = { d4: d / 4 };
@@ -133,7 +133,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be a finite number, got ${scale}`);
   const scoreBytes = 4 * sizeOf(p.lead) * p.tq * p.tk;
   const t = runtime().tuning;
-  if (p.tk >= t.attentionMaterialiseMinKeys && p.tk <= t.attentionMaterialiseMaxKeys && scoreBytes <= MATERIALISED_MAX_BYTES) {
+  // f16 inputs (sampling) always run fused: stored f16 scores would lose |s|·2^-11 of each
+  // logit before the exponential (0.5% of a probability at |s| = 10); fused keeps them in f32.
+  const materialise = q.dtype === 'f32' && p.tk >= t.attentionMaterialiseMinKeys && p.tk <= t.attentionMaterialiseMaxKeys;
+  if (materialise && scoreBytes <= MATERIALISED_MAX_BYTES) {
     return attentionMaterialised(q, k, v, scale);
   }
   const d4 = Math.ceil(p.d / 4);

@@ -19,7 +19,7 @@ function rowsAndCols(op: string, x: Tensor): { rows: number; cols: number } {
 function rowwise(kind: SoftmaxKind, x: Tensor): Tensor {
   assertTensor(kind, 'x', x);
   const { rows, cols } = rowsAndCols(kind, x);
-  const y = emptyTensor(x.shape, kind);
+  const y = emptyTensor(x.shape, kind, x.dtype);
   // Chosen once, at the forward: its backward takes the same kind of kernel.
   const { softmaxThreadPerRow: perThread, subgroups } = runtime().tuning;
   if (rows > 0) {
