@@ -3,6 +3,7 @@
 // checked arguments and results (src/cli/session-client.ts, src/cli/harness.ts). Everything
 // crosses as JSON; bytes cross as base64 text in chunks of CHUNK bytes.
 
+import type { DType } from '../engine/index.ts';
 import type { BoundReport } from '../model/diffusion/evaluate.ts';
 import type { Split } from '../model/data/sources.ts';
 import type { StepRecord, TrainConfig, TrainConfigInput } from '../model/train/trainer.ts';
@@ -49,7 +50,8 @@ export interface SessionProtocol {
   /** Offers the trainer's checkpoint. */
   checkpoint(): Promise<Offered>;
   /** Offers a PNG grid of samples: of the trainer, or of the received checkpoint with `fromCheckpoint`; EMA weights unless `useEma` is false. */
-  sampleGrid(args: SampleGridArgs): Promise<Offered & { seconds: number }>;
+  /** A PNG grid of samples, how long they took and the precision the network ran in. */
+  sampleGrid(args: SampleGridArgs): Promise<Offered & { seconds: number; precision: DType }>;
   /** The variational bound of the received checkpoint's EMA weights on the first `n` images of `dataset`. */
   evaluate(args: { dataset: DatasetSpec; n: number; batch: number; terms: number; seed: number }): Promise<BoundReport>;
   /** Drops the trainer. */

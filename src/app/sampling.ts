@@ -1,7 +1,8 @@
 // Sampling for the front ends: DDPM or DDIM from a model, with x_t and the predicted x̂0 handed
 // out every few steps as image batches.
 
-import { sample, type SamplerName } from '../model/diffusion/sample.ts';
+import type { DType } from '../engine/index.ts';
+import { sample, samplingPrecision, type SamplerName } from '../model/diffusion/sample.ts';
 
 export { SAMPLERS, samplerName, type SamplerName } from '../model/diffusion/sample.ts';
 import type { Weights, InferenceModel } from './checkpoint-io.ts';
@@ -21,6 +22,8 @@ export interface SampleRequest {
   clipX0?: boolean;
   /** EMA weights (default) or the trained ones. */
   weights?: Weights;
+  /** The network's precision (default: f16 on a GPU with 'shader-f16', else f32). */
+  precision?: DType;
 }
 
 export interface SampleFrameView {
@@ -43,6 +46,7 @@ export interface SampleResult {
   fromStep: number;
   steps: number;
   seconds: number;
+  precision: DType;
 }
 
 /**
@@ -62,7 +66,9 @@ export async function sampleImages(source: InferenceModel, request: SampleReques
   const every = request.every && request.every > 0 ? Math.max(1, Math.floor(request.every)) : 0;
   const onFrame = hooks.onFrame;
   const t0 = performance.now();
+  const precision = samplingPrecision(request.precision);
   const images = await sample(model, diffusion, {
+    precision,
     n: request.n,
     sampler: request.sampler,
     steps,
@@ -74,5 +80,5 @@ export async function sampleImages(source: InferenceModel, request: SampleReques
       : {}),
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
-  return { images: imageBatch(images, request.n, c), fromStep: source.step, steps, seconds: (performance.now() - t0) / 1000 };
+  return { images: imageBatch(images, request.n, c), fromStep: source.step, steps, seconds: (performance.now() - t0) / 1000, precision };
 }

@@ -78,6 +78,11 @@ export interface KernelTuning {
   /** Whether softmax rows take one invocation each (no barriers) rather than a workgroup each. */
   softmaxThreadPerRow: boolean;
   /**
+   * Whether sampling runs the network in f16 (weights and activations stored in half precision,
+   * arithmetic in f32; training stays f32); only where the device has 'shader-f16'.
+   */
+  sampleInHalf: boolean;
+  /**
    * Bytes a tensor binding may span: the device's storage-binding (and buffer) limit. Lower it
    * to rehearse a smaller device: training then splits its batch into micro-batches, and a
    * launch that binds a larger tensor is refused with its name.
@@ -86,7 +91,7 @@ export interface KernelTuning {
 }
 
 /** Device features that some tuning choices need: a choice is refused on a device without its feature. */
-export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups' };
+export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups', sampleInHalf: 'shader-f16' };
 
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
 export function isSoftwareAdapter(report: DeviceReport): boolean {
@@ -165,6 +170,9 @@ export function kernelTuning(report: DeviceReport, shapesFor: AdapterClass = isS
     // cost more than the row ([2048, 256] forward + backward, GPU time: workgroup per row 153–191
     // ms with subgroups, 285–306 without; a thread per row 24–28 ms).
     softmaxThreadPerRow: software,
+    // Half the bytes of every activation and weight a GPU moves; a CPU adapter converts each f16
+    // it loads (lavapipe has shader-f16 and is no faster with it), so it stays f32 there.
+    sampleInHalf: !software && report.features.includes('shader-f16'),
     maxBindingBytes: deviceBindingLimit(report),
   };
 }

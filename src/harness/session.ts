@@ -72,9 +72,9 @@ export async function createPageSession(): Promise<SessionProtocol> {
     async sampleGrid({ fromCheckpoint, useEma, ...request }) {
       const t0 = performance.now();
       const weights = useEma === false ? 'raw' : 'ema';
-      const { images } = await app.sample({ ...request, weights }, {}, fromCheckpoint ? received() : undefined);
+      const { images, precision } = await app.sample({ ...request, weights }, {}, fromCheckpoint ? received() : undefined);
       const png = await imagesToPngGrid(images.data, images.n, images.channels, images.size, 2);
-      return { ...offer(png), seconds: (performance.now() - t0) / 1000 };
+      return { ...offer(png), seconds: (performance.now() - t0) / 1000, precision };
     },
 
     async evaluate({ dataset, n, batch, terms, seed }) {

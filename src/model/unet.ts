@@ -1,6 +1,6 @@
 // The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
 
-import { fmt, type Tensor } from '../engine/index.ts';
+import { cast, fmt, type Tensor } from '../engine/index.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
 import {
   AttentionBlock,
@@ -12,7 +12,8 @@ import {
   TimestepEmbedding,
   Upsample2D,
 } from './nn/layers.ts';
-import { gpuBackend, type Backend } from './nn/backend.ts';
+import { gpuBackend, halfBackend, type Backend } from './nn/backend.ts';
+import type { HalfWeights } from './nn/half-weights.ts';
 import { Module } from './nn/module.ts';
 import { ModelPlan, planBackend } from './nn/plan.ts';
 
@@ -127,6 +128,15 @@ export class UNet extends Module {
   /** The network's prediction for noisy images x [N, C, H, W] at float timesteps t [N], on the GPU. */
   forward(x: Tensor, t: Tensor, options: UNetOptions = {}): Tensor {
     return this.forwardWith(gpuBackend, x, t, options);
+  }
+
+  /**
+   * The prediction computed in half precision (weights from `weights`, activations f16, sums in
+   * f32), returned in f32: how sampling runs where the adapter has 'shader-f16'.
+   */
+  forwardHalf(x: Tensor, t: Tensor, weights: HalfWeights, options: UNetOptions = {}): Tensor {
+    const out = this.forwardWith(halfBackend(weights), cast(x, 'f16'), t, options);
+    return cast(out, 'f32');
   }
 
   /** The same network on any backend (the float64 reference uses this). */

@@ -9,9 +9,10 @@ import { callSession, sendBytes, takeBytes } from '../session-client.ts';
 import { samplerFlag, intFlag, numberFlag } from '../flags.ts';
 
 export const sample: Command = {
-  usage: 'sample --ckpt FILE|--model DIR [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] --out grid.png',
+  usage:
+    'sample --ckpt FILE|--model DIR [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] [--precision f32|f16] --out grid.png',
   summary:
-    'sample images from a checkpoint (EMA weights unless --raw) or a diffusers folder (its scheduler\'s conventions; DDPM --steps as num_inference_steps) and write them as a PNG grid',
+    'sample images from a checkpoint (EMA weights unless --raw) or a diffusers folder (its scheduler\'s conventions; DDPM --steps as num_inference_steps) and write them as a PNG grid; the network runs in f16 on a GPU with shader-f16 unless --precision f32',
   flags: {
     ckpt: { type: 'string' },
     model: { type: 'string' },
@@ -23,9 +24,12 @@ export const sample: Command = {
     out: { type: 'string' },
     'no-clip': { type: 'boolean' },
     raw: { type: 'boolean' },
+    precision: { type: 'string' },
   },
   async run(flags) {
     const sampler = samplerFlag(flags);
+    const precision = flags.precision as string | undefined;
+    if (precision !== undefined && precision !== 'f32' && precision !== 'f16') throw new UsageError(`--precision must be f32 or f16, got '${precision}'`);
     const n = intFlag(flags, 'n', 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
     const { bytes, parsed } = modelSource(flags);
@@ -46,9 +50,10 @@ export const sample: Command = {
         ...(flags['no-clip'] ? { clipX0: false } : {}),
         fromCheckpoint: true,
         useEma: !flags.raw,
+        ...(precision ? { precision } : {}),
       });
       writeFileAtomic(out, await takeBytes(s, offered));
-      progress(`wrote ${out}: ${n} images in ${offered.seconds.toFixed(1)} s (${(n / offered.seconds).toFixed(2)} images/s)`);
+      progress(`wrote ${out}: ${n} images in ${offered.seconds.toFixed(1)} s (${(n / offered.seconds).toFixed(2)} images/s, network in ${offered.precision})`);
       return 0;
     });
   },

@@ -3,8 +3,9 @@
 // reaches in ~20 steps what DDIM needs ~50 for. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { add, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type Tensor } from '../../engine/index.ts';
+import { add, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type DType, type Tensor } from '../../engine/index.ts';
 import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
+import { HalfWeights } from '../nn/half-weights.ts';
 import type { UNet } from '../unet.ts';
 import { diffusersPlan } from './diffusers-steps.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
@@ -49,6 +50,11 @@ export interface SampleOptions {
   onFrame?: (frame: SampleFrame) => void;
   /** Stops sampling between steps (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
+  /**
+   * The network's precision: 'f16' stores weights and activations in half precision (needs the
+   * adapter's 'shader-f16'); default: f16 where the kernel tuning says so (a real GPU with it).
+   */
+  precision?: DType;
 }
 
 export interface SampleFrame {
@@ -59,6 +65,11 @@ export interface SampleFrame {
   x0: Float32Array;
 }
 
+/** The precision sampling runs the network in: `requested`, else f16 where the kernel tuning says so. */
+export function samplingPrecision(requested?: DType): DType {
+  return requested ?? (runtime().tuning.sampleInHalf ? 'f16' : 'f32');
+}
+
 /** Draws `n` images [n, C, H, W] in [−1, 1] (clipped x0 keeps them there). */
 export async function sample(model: UNet, diffusion: GaussianDiffusion, options: SampleOptions): Promise<Float32Array> {
   const c = model.config;
@@ -67,11 +78,29 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   const learned = variance === 'learned';
   if (learned !== c.learnedVariance) throw new Error(`sampling with variance '${variance}' needs a model ${learned ? 'with' : 'without'} learnedVariance`);
   const plan = samplingPlan(diffusion, options, variance);
+  const half = samplingPrecision(options.precision) === 'f16' ? HalfWeights.of(model) : null;
+  try {
+    return await sampleLoop(model, half, diffusion, options, plan, shape);
+  } finally {
+    half?.dispose();
+  }
+}
+
+/** The reverse process over `plan`, the network in f16 with `half`'s weights or else in f32. */
+async function sampleLoop(
+  model: UNet,
+  half: HalfWeights | null,
+  diffusion: GaussianDiffusion,
+  options: SampleOptions,
+  plan: PlannedStep[],
+  shape: number[],
+): Promise<Float32Array> {
+  const learned = model.config.learnedVariance;
   const conventions = diffusion.options.diffusers;
   const clipX0 = options.clipX0 ?? conventions?.clipSample ?? true;
   const clipRange = conventions?.clipSampleRange ?? 1;
   let x = randomNormal(shape, { seed: options.seed });
-  const imagesPerForward = samplesPerBinding(largestPerSampleBytes(c), options.n);
+  const imagesPerForward = samplesPerBinding(largestPerSampleBytes(model.config), options.n);
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
   for (let i = 0; i < plan.length; i++) {
@@ -83,7 +112,7 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
     const { t, k, prevX0Weight } = plan[i]!;
     const { xPrev, x0 } = noGrad(() =>
       scope(() => {
-        const out = forwardInParts(model, x, t, imagesPerForward);
+        const out = forwardInParts(model, half, x, t, imagesPerForward);
         const step = samplerStep(x, out, k, {
           objective: diffusion.options.objective,
           clipX0,
@@ -120,9 +149,12 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
  * The model's output for x at timestep t, `size` images at a time when the whole batch's
  * activations would exceed one storage binding (their outputs are concatenated).
  */
-function forwardInParts(model: UNet, x: Tensor, t: number, size: number): Tensor {
+function forwardInParts(model: UNet, half: HalfWeights | null, x: Tensor, t: number, size: number): Tensor {
   const n = x.shape[0]!;
-  const run = (xs: Tensor, count: number) => model.forward(xs, tensor(new Array<number>(count).fill(t)));
+  const run = (xs: Tensor, count: number) => {
+    const ts = tensor(new Array<number>(count).fill(t));
+    return half ? model.forwardHalf(xs, ts, half) : model.forward(xs, ts);
+  };
   if (size >= n) return run(x, n);
   return concat(
     microBatches(n, size).map(({ start, count }) => run(slice(x, 0, start, start + count), count)),

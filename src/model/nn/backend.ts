@@ -6,6 +6,7 @@ import {
   add,
   affine,
   attention,
+  cast,
   concat,
   conv2d,
   dropout,
@@ -19,6 +20,7 @@ import {
   timestepEmbedding,
   upsampleNearest2x,
 } from '../../engine/index.ts';
+import type { HalfWeights } from './half-weights.ts';
 import type { Module, Parameter } from './module.ts';
 
 export interface EmbeddingOptions {
@@ -73,3 +75,16 @@ export const gpuBackend: Backend<Tensor> = {
   timestepEmbedding: (t, dim, o) => timestepEmbedding(t, dim, o),
   dropout: (x, p, seed) => dropout(x, p, seed),
 };
+
+/**
+ * The GPU backend in half precision (sampling where the adapter has 'shader-f16'): parameters
+ * from their f16 copies, so every activation is f16 too; the timestep embedding (of float
+ * timesteps) is made in f32 and cast.
+ */
+export function halfBackend(weights: HalfWeights): Backend<Tensor> {
+  return {
+    ...gpuBackend,
+    param: (p) => weights.of(p),
+    timestepEmbedding: (t, dim, o) => cast(timestepEmbedding(t, dim, o), 'f16'),
+  };
+}
