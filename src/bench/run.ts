@@ -141,8 +141,12 @@ function describeBenchDevice(): Record<string, unknown> {
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
-  const samplingName = options.sampling ? samplingRowName(options.sampling) : null;
-  const known = [...BENCH_WORKLOADS.map((w) => w.name), ...(samplingName ? [samplingName] : [])];
+  // The sampling row in f32 everywhere, and again in f16 where the adapter has shader-f16.
+  const halfSampling = runtime().report.features.includes('shader-f16');
+  const samplingSpecs: SamplingSpec[] = options.sampling
+    ? [options.sampling, ...(halfSampling ? [{ ...options.sampling, precision: 'f16' as const }] : [])]
+    : [];
+  const known = [...BENCH_WORKLOADS.map((w) => w.name), ...samplingSpecs.map(samplingRowName)];
   const unknown = (options.only ?? []).filter((n) => !known.includes(n));
   if (unknown.length > 0) throw new Error(`runBench: unknown workload(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const selected = BENCH_WORKLOADS.filter((w) => !options.only || options.only.includes(w.name));
@@ -165,8 +169,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     if (peers) row.peers = await measurePeers(peers, w, row.ms);
     rows.push(row);
   }
-  if (options.sampling && (!options.only || options.only.includes(samplingName!))) {
-    const row: SamplingRow = await measureSampling(options.sampling);
+  for (const spec of samplingSpecs.filter((s) => !options.only || options.only.includes(samplingRowName(s)))) {
+    const row: SamplingRow = await measureSampling(spec);
     console.info(`bench ${row.name}: ${row.ms} ms wall, ${row.images_per_s} images/s`);
     if (peers) {
       const reason = 'no such U-Net in bench/WORKLOADS.md: ours only';

@@ -2,7 +2,7 @@
 // freshly initialised U-Net of the main command's preset (the CLI passes its config: the weights
 // do not change the work). Ours only: the peers have no such U-Net (bench/WORKLOADS.md defines none).
 
-import { runtime } from '../engine/index.ts';
+import { runtime, type DType } from '../engine/index.ts';
 import type { UNetConfig } from '../model/config.ts';
 import { GaussianDiffusion, type DiffusionOptions } from '../model/diffusion/gaussian-diffusion.ts';
 import { sample, type SamplerName } from '../model/diffusion/sample.ts';
@@ -19,9 +19,12 @@ export interface SamplingSpec {
   steps: number;
   warmupReps: number;
   timedReps: number;
+  /** The network's precision (default f32); f16 needs the adapter's 'shader-f16'. */
+  precision?: DType;
 }
 
-export const samplingRowName = (s: Pick<SamplingSpec, 'sampler' | 'steps' | 'n'>): string => `sample_${s.sampler}${s.steps}_x${s.n}`;
+export const samplingRowName = (s: Pick<SamplingSpec, 'sampler' | 'steps' | 'n' | 'precision'>): string =>
+  `sample_${s.sampler}${s.steps}_x${s.n}${s.precision === 'f16' ? '_f16' : ''}`;
 
 export interface SamplingMeasurement {
   name: string;
@@ -49,7 +52,7 @@ export async function measureSampling(spec: SamplingSpec): Promise<SamplingMeasu
     for (let i = 0; i < spec.warmupReps + spec.timedReps; i++) {
       await device.queue.onSubmittedWorkDone();
       const start = performance.now();
-      const images = await sample(model, diffusion, { n: spec.n, sampler: spec.sampler, steps: spec.steps, seed: 77 + i });
+      const images = await sample(model, diffusion, { n: spec.n, sampler: spec.sampler, steps: spec.steps, seed: 77 + i, precision: spec.precision ?? 'f32' });
       await device.queue.onSubmittedWorkDone();
       const ms = performance.now() - start;
       if (i === 0) first = ms;
@@ -65,7 +68,7 @@ export async function measureSampling(spec: SamplingSpec): Promise<SamplingMeasu
     name: samplingRowName(spec),
     workload: {
       description:
-        `a grid of ${spec.n} images, ${spec.sampler} with ${spec.steps} steps, from the '${spec.preset}' U-Net ` +
+        `a grid of ${spec.n} images, ${spec.sampler} with ${spec.steps} steps, from the '${spec.preset}' U-Net in ${spec.precision ?? 'f32'} ` +
       `(${params} params, fresh weights; ${spec.model.imageSize}x${spec.model.imageSize}x${spec.model.inChannels}); ` +
         'ms = one whole grid: every step, the images read back, onSubmittedWorkDone',
       warmup_reps: spec.warmupReps,
