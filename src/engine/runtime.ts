@@ -62,7 +62,9 @@ export class Runtime extends EventTarget {
     }
     const base = shapesFor === undefined ? this.chosenTuning : kernelTuning(this.report, shapesFor);
     const unknown = Object.keys(fields).filter((k) => !(k in base));
-    if (unknown.length > 0) throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use shapesFor, ${Object.keys(base).join(', ')}`);
+    if (unknown.length > 0) {
+      throw new Error(`unknown kernel tuning field(s) ${unknown.join(', ')}: use ${Object.keys(base).join(', ')} (or shapesFor: ${ADAPTER_CLASSES.join(', ')})`);
+    }
     this.checkOverrides(fields);
     this.chosenTuning = { ...base, ...fields };
   }
