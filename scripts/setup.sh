@@ -76,10 +76,10 @@ install_lavapipe() {
 }
 unpack_lavapipe() {
   local work=$1 mirror codename deb llvm lib
-  mirror=$( (grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}') ||
-    true)
+  # The machine's Debian archive (not -security, not a third party's): a URI ending in /debian.
+  mirror=$( (grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null || true) | awk '$2 ~ /\/debian\/?$/ { print $2; exit }')
   if [ -z "$mirror" ]; then
-    mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}' || true)
+    mirror=$( (grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null || true) | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
   fi
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   if [ -z "$mirror" ] || [ -z "$codename" ]; then
@@ -99,16 +99,21 @@ unpack_lavapipe() {
   [ -n "$deb" ] || return 1
   llvm=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | grep -oE 'libllvm[0-9]+' | head -1 || true)
   if [ -n "$llvm" ] && ! dpkg -s "$llvm" >/dev/null 2>&1; then apt_install "$llvm" || return 1; fi
-  rm -rf "$LAVAPIPE_DIR"
-  mkdir -p "$LAVAPIPE_DIR"
-  dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root"
+  # Called under `||`, so set -e is off here: every step returns on failure itself.
+  rm -rf "$LAVAPIPE_DIR" && mkdir -p "$LAVAPIPE_DIR" || return 1
+  dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root" || return 1
   lib=$(find "$PWD/$LAVAPIPE_DIR/root" -name libvulkan_lvp.so | head -1)
   [ -n "$lib" ] || return 1
+  if ldd "$lib" | grep -q 'not found'; then
+    echo "setup: lavapipe lacks libraries: $(ldd "$lib" | grep 'not found' | tr -s ' \t\n' ' ')" >&2
+    return 1
+  fi
+  dpkg-deb -f "$deb" Version >"$LAVAPIPE_DIR/version" || return 1
+  # Written last: its presence means a complete unpack.
   printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "%s", "api_version": "1.3.0" } }\n' "$lib" \
-    >"$LAVAPIPE_DIR/lvp_icd.json"
-  dpkg-deb -f "$deb" Version >"$LAVAPIPE_DIR/version"
+    >"$LAVAPIPE_DIR/lvp_icd.json" || return 1
 }
-if [ -f "$LAVAPIPE_DIR/lvp_icd.json" ] && grep -q "\"$PWD/" "$LAVAPIPE_DIR/lvp_icd.json"; then
+if [ -f "$LAVAPIPE_DIR/lvp_icd.json" ] && grep -qF "\"$PWD/" "$LAVAPIPE_DIR/lvp_icd.json"; then
   echo "setup: lavapipe found ($(cat "$LAVAPIPE_DIR/version"))"
 else
   echo "setup: unpacking Mesa's lavapipe into $LAVAPIPE_DIR"

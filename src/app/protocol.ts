@@ -49,8 +49,11 @@ export interface SessionProtocol {
   profileStep(): Promise<StepProfile>;
   /** Offers the trainer's checkpoint. */
   checkpoint(): Promise<Offered>;
-  /** Offers a PNG grid of samples: of the trainer, or of the received checkpoint with `fromCheckpoint`; EMA weights unless `useEma` is false. */
-  /** A PNG grid of samples, how long they took and the precision the network ran in. */
+  /**
+   * Offers a PNG grid of samples: of the trainer, or of the received checkpoint with
+   * `fromCheckpoint`; EMA weights unless `useEma` is false. Says how long they took and the
+   * precision the network ran in.
+   */
   sampleGrid(args: SampleGridArgs): Promise<Offered & { seconds: number; precision: DType }>;
   /** The variational bound of the received checkpoint's EMA weights on the first `n` images of `dataset`. */
   evaluate(args: { dataset: DatasetSpec; n: number; batch: number; terms: number; seed: number }): Promise<BoundReport>;

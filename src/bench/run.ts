@@ -142,7 +142,7 @@ function describeBenchDevice(): Record<string, unknown> {
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
   // The sampling row in f32 everywhere, and again in f16 where the adapter has shader-f16.
-  const halfSampling = runtime().report.features.includes('shader-f16');
+  const halfSampling = runtime().hasF16;
   const samplingSpecs: SamplingSpec[] = options.sampling
     ? [options.sampling, ...(halfSampling ? [{ ...options.sampling, precision: 'f16' as const }] : [])]
     : [];

@@ -2,8 +2,19 @@
 // (weights and activations stored in half precision, arithmetic in f32). The CPU side of f16:
 // its byte size and the conversions to and from f32 that uploads and readbacks use.
 
-export type DType = 'f32' | 'f16';
+import { HALF_MAX } from '../shaders/cast.ts';
+import type { ElemType } from '../shaders/kernel.ts';
+
+/** What a tensor's elements are: the kernels' `Elem` (src/shaders/kernel.ts). */
+export type DType = ElemType;
 export const DTYPES: readonly DType[] = ['f32', 'f16'];
+
+/** The adapter feature that f16 kernels need. */
+export const SHADER_F16 = 'shader-f16';
+
+export function supportsF16(features: readonly string[]): boolean {
+  return features.includes(SHADER_F16);
+}
 
 export function bytesPerElement(dtype: DType): number {
   return dtype === 'f16' ? 2 : 4;
@@ -17,16 +28,18 @@ export function storageBytes(size: number, dtype: DType): number {
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** The f16 bit pattern nearest to `value` (ties to even; overflow to ±Infinity; NaN stays NaN). */
+/**
+ * The f16 bit pattern nearest to `value` (ties to even); finite values beyond ±65504 saturate
+ * there, as the cast kernel does; ±Infinity and NaN stay.
+ */
 export function toHalfBits(value: number): number {
-  f32[0] = value;
+  f32[0] = Number.isFinite(value) ? Math.min(HALF_MAX, Math.max(-HALF_MAX, value)) : value;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
   const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     // Subnormal (or zero): shift the mantissa, with its implicit 1, into place and round.
     if (e < -10) return sign;
@@ -40,7 +53,7 @@ export function toHalfBits(value: number): number {
   }
   const rest = mantissa & 0x1fff;
   let bits = (e << 10) | (mantissa >>> 13);
-  // A carry out of the mantissa bumps the exponent, and past the largest finite into Infinity.
+  // A carry out of the mantissa bumps the exponent (saturation keeps it below Infinity).
   if (rest > 0x1000 || (rest === 0x1000 && (bits & 1) !== 0)) bits++;
   return sign | bits;
 }

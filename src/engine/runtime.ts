@@ -4,6 +4,7 @@ import { ADAPTER_CLASSES, deviceBindingLimit, kernelTuning, TUNING_FEATURES, typ
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
+import { supportsF16 } from './dtype.ts';
 
 export interface DeviceLostDetail {
   reason: string;
@@ -85,6 +86,11 @@ export class Runtime extends EventTarget {
     if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 4 && bytes <= limit)) {
       throw new Error(`maxBindingBytes must be an integer in [4, ${limit}] (this device's limit), got ${bytes}`);
     }
+  }
+
+  /** Whether the device runs f16 kernels ('shader-f16'). */
+  get hasF16(): boolean {
+    return supportsF16(this.report.features);
   }
 
   /** Bytes one tensor binding may span (the device's limit, or a lower one from the tuning). */

@@ -119,6 +119,10 @@ export class Tensor {
   }
 }
 
+function refuseHalfGradients(op: string, dtype: DType, requiresGrad: boolean | undefined): void {
+  if (dtype === 'f16' && requiresGrad) throw new Error(`${op}: an f16 tensor cannot require gradients (f16 is for sampling; train in f32)`);
+}
+
 /** A new tensor over fresh pooled storage; its contents are whatever the kernel writes. */
 export function emptyTensor(shape: Shape, origin: string, dtype: DType = 'f32'): Tensor {
   const rt = runtime();
@@ -144,7 +148,7 @@ export function tensor(
     throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
   }
   const dtype = options.dtype ?? 'f32';
-  if (dtype === 'f16' && options.requiresGrad) throw new Error('tensor: an f16 tensor cannot require gradients (f16 is for sampling; train in f32)');
+  refuseHalfGradients('tensor', dtype, options.requiresGrad);
   const rt = runtime();
   const values = dtype === 'f16' ? encodeHalf(data) : data instanceof Float32Array ? data : Float32Array.from(data);
   const bytes = storageBytes(data.length, dtype);
@@ -157,6 +161,7 @@ export function tensor(
 
 export function zeros(shape: Shape, options: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
   assertValidShape('zeros', shape);
+  refuseHalfGradients('zeros', options.dtype ?? 'f32', options.requiresGrad);
   const t = emptyTensor(shape, 'zeros', options.dtype);
   runtime().dispatcher.clear(t.storage.buffer, t.storage.offset, t.bytes);
   t.requiresGrad = options.requiresGrad ?? false;
@@ -245,6 +250,14 @@ export function liveTensorBytes(): number {
     }
   }
   return bytes;
+}
+
+/** Refuses arguments of different dtypes, naming the op and both arguments (one must be cast). */
+export function assertSameDtype(op: string, args: Readonly<Record<string, Tensor | null | undefined>>): void {
+  const given = Object.entries(args).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);
+  const [firstName, first] = given[0] ?? [];
+  const other = given.find(([, t]) => t.dtype !== first!.dtype);
+  if (other) throw new Error(`${op}: ${firstName} is ${first!.dtype} but ${other[0]} is ${other[1].dtype}: cast one (cast(t, '${first!.dtype}'))`);
 }
 
 export function assertTensor(op: string, arg: string, t: unknown): asserts t is Tensor {

@@ -3,6 +3,7 @@
 // different shapes where workgroup memory is involved: on a CPU it is just more memory traffic.
 
 import type { DeviceReport } from './device.ts';
+import { SHADER_F16, supportsF16 } from './dtype.ts';
 
 export interface KernelTuning {
   /**
@@ -91,7 +92,7 @@ export interface KernelTuning {
 }
 
 /** Device features that some tuning choices need: a choice is refused on a device without its feature. */
-export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups', sampleInHalf: 'shader-f16' };
+export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups', sampleInHalf: SHADER_F16 };
 
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
 export function isSoftwareAdapter(report: DeviceReport): boolean {
@@ -171,8 +172,9 @@ export function kernelTuning(report: DeviceReport, shapesFor: AdapterClass = isS
     // ms with subgroups, 285–306 without; a thread per row 24–28 ms).
     softmaxThreadPerRow: software,
     // Half the bytes of every activation and weight a GPU moves; a CPU adapter converts each f16
-    // it loads (lavapipe has shader-f16 and is no faster with it), so it stays f32 there.
-    sampleInHalf: !software && report.features.includes('shader-f16'),
+    // it loads (lavapipe has shader-f16 and is slower with it), so it stays f32 there. A precision,
+    // not a kernel shape: from the adapter itself, whatever `shapesFor` says.
+    sampleInHalf: !isSoftwareAdapter(report) && supportsF16(report.features),
     maxBindingBytes: deviceBindingLimit(report),
   };
 }

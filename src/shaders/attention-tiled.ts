@@ -9,8 +9,8 @@
 // The head dim (in vec4s) is a specialisation constant: a row's registers hold exactly it, and
 // the tile is as tall as workgroup memory allows (16 KiB, WebGPU's default limit).
 
-import { ATTENTION_MAX_HEAD_DIM, ELEM_ROWS_IN, ELEM_ROWS_OUT } from './attention.ts';
-import { comptime, defineKernel, type BindingDecl, type BindingDecls } from './kernel.ts';
+import { ATTENTION_MAX_HEAD_DIM } from './attention.ts';
+import { comptime, defineKernel, ELEM4_IN, ELEM4_OUT, type BindingDecl, type BindingDecls } from './kernel.ts';
 
 /** Rows per workgroup (one per invocation). */
 export const ATTENTION_TILED_ROWS = 64;
@@ -82,7 +82,7 @@ ${tiles.map(([tile, buf]) => `      ${tile}[i] = select(vec4<f32>(), vec4<f32>($
 
 export const attentionTiledForwardKernel = queryRowsKernel(
   'attention-tiled',
-  { qs: ELEM_ROWS_IN, ks: ELEM_ROWS_IN, vs: ELEM_ROWS_IN, outs: ELEM_ROWS_OUT, lses: 'read_write' },
+  { qs: ELEM4_IN, ks: ELEM4_IN, vs: ELEM4_IN, outs: ELEM4_OUT, lses: 'read_write' },
   /* wgsl */ `
   var q: array<vec4<f32>, D4>;
   var o: array<vec4<f32>, D4>;

@@ -18,7 +18,7 @@
 // SwiftShader), hence no barriers, and early returns are safe. Accumulators declared inside a
 // loop are initialised explicitly: SwiftShader does not re-zero a bare `var` on each iteration.
 
-import { comptime, defineKernel, type BindingDecl } from './kernel.ts';
+import { comptime, defineKernel, ELEM4_IN, ELEM4_OUT, type BindingDecl } from './kernel.ts';
 
 export const ATTENTION_WORKGROUP = 64;
 /** Rows owned by one invocation: each vec4 loaded from the other side serves this many rows. */
@@ -116,9 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** Bindings of vec4 rows (read, or written) and of f32 per-row values. */
 const ROWS_IN = { access: 'read', type: 'vec4<f32>' } as const satisfies BindingDecl;
 const ROWS_OUT = { access: 'read_write', type: 'vec4<f32>' } as const satisfies BindingDecl;
-/** The forward's q, k, v and output rows: f32, or f16 when sampling in half precision (math in f32). */
-export const ELEM_ROWS_IN = { access: 'read', type: 'vec4<Elem>' } as const satisfies BindingDecl;
-export const ELEM_ROWS_OUT = { access: 'read_write', type: 'vec4<Elem>' } as const satisfies BindingDecl;
+
 
 // ---- forward ------------------------------------------------------------------------------
 
@@ -129,7 +127,8 @@ const ROW_BLOCKS = ROWS.flatMap((r) => BLOCKS.map((b) => [r, b] as const));
 export const attentionForwardKernel = defineKernel({
   name: 'attention',
   uniforms: ATTENTION_UNIFORMS,
-  bindings: { qs: ELEM_ROWS_IN, ks: ELEM_ROWS_IN, vs: ELEM_ROWS_IN, outs: ELEM_ROWS_OUT, lses: 'read_write' },
+  // q, k, v and the output in f16 when sampling in half precision; the math and lse in f32.
+  bindings: { qs: ELEM4_IN, ks: ELEM4_IN, vs: ELEM4_IN, outs: ELEM4_OUT, lses: 'read_write' },
   specialise: HEAD_DIM_SPEC,
   workgroupSize: ATTENTION_WORKGROUP,
   body: ({ d4 }, kernel) => `${constants(d4)}

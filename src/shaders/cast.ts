@@ -6,8 +6,8 @@ import { defineKernel } from './kernel.ts';
 
 export const CAST_WORKGROUP = 256;
 
-/** The largest finite f16: pack2x16float leaves values beyond it indeterminate. */
-const HALF_MAX = 65504;
+/** The largest finite f16: pack2x16float leaves values beyond it indeterminate, so casts saturate there. */
+export const HALF_MAX = 65504;
 
 const CAST_UNIFORMS = {
   /** ⌈count / 2⌉: the invocations. */

@@ -37,7 +37,7 @@
 // All are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
 // private arrays through memory.
 
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT, ELEM4_IN } from './kernel.ts';
 
 export const CONV_WORKGROUP = 64;
 /** Summed (c, ty, tx) entries staged per step of the tiled kernel. */
@@ -61,9 +61,6 @@ export const ROWS_MAX_TAPS_W = 7;
 export const ROWS_MAX_TAPS_H = 7;
 
 export type ConvKernelName = 'tiled' | 'direct' | 'rows' | 'window';
-
-// Source, filter, bias, addend and output: f32, or f16 when sampling in half precision (sums in f32).
-const ELEM = { access: 'read', type: 'Elem' } as const;
 
 const CONV_UNIFORMS = {
   blocks: 'u32', // work items: tiled workgroups or direct invocations, all splits
@@ -110,12 +107,13 @@ const CONV_UNIFORMS = {
  * `bias` and `addend` are optional: the forward's epilogue adds bias[m] and then the addend (a
  * residual, or a per-sample bias) in the same pass; the gradients' launches add nothing.
  */
+// Every tensor f32, or f16 when sampling in half precision (the sums stay f32).
 const CONV_BINDINGS = {
-  src: ELEM,
-  filt: ELEM,
-  bias: { ...ELEM, optional: true },
-  addend: { ...ELEM, optional: true },
-  outs: { access: 'read_write', type: 'Elem' },
+  src: ELEM_IN,
+  filt: ELEM_IN,
+  bias: { ...ELEM_IN, optional: true },
+  addend: { ...ELEM_IN, optional: true },
+  outs: ELEM_OUT,
 } as const;
 
 const range = (n: number): number[] => [...Array(n).keys()];
@@ -125,13 +123,7 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
   range(n).map(line).join(`\n${indent}`);
 
 /** The row kernel's filter is packed [C, tapsH, tapsW, M] (M a multiple of 4), read as vec4 over m. */
-const CONV_ROWS_BINDINGS = {
-  src: ELEM,
-  filt: { access: 'read', type: 'vec4<Elem>' },
-  bias: { ...ELEM, optional: true },
-  addend: { ...ELEM, optional: true },
-  outs: { access: 'read_write', type: 'Elem' },
-} as const;
+const CONV_ROWS_BINDINGS = { ...CONV_BINDINGS, filt: ELEM4_IN } as const;
 
 /** Which epilogue bindings a specialisation has. */
 interface Epilogue {

@@ -1,7 +1,7 @@
 // Elementwise kernels: unary maps and their derivatives, broadcasting binary ops, fill.
 
 import { MAX_RANK, SIGMOID_WGSL, unrolledOffsets } from './common.ts';
-import { comptime, defineKernel, type BodyContext } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT, ELEM4_IN, ELEM4_OUT, type BodyContext } from './kernel.ts';
 
 export const ELEMENTWISE_WORKGROUP = 256;
 
@@ -63,11 +63,6 @@ const unaryOp = comptime.oneOf(Object.keys(UNARY_OPS) as UnaryOp[]);
 
 const VEC4 = { access: 'read', type: 'vec4<f32>' } as const;
 const VEC4_OUT = { access: 'read_write', type: 'vec4<f32>' } as const;
-// The forward kernels' tensors: f32, or f16 when sampling in half precision (math stays f32).
-const ELEM = { access: 'read', type: 'Elem' } as const;
-const ELEM_OUT = { access: 'read_write', type: 'Elem' } as const;
-const ELEM4 = { access: 'read', type: 'vec4<Elem>' } as const;
-const ELEM4_OUT = { access: 'read_write', type: 'vec4<Elem>' } as const;
 const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 
 /**
@@ -118,7 +113,7 @@ const unaryGradBody = (k: BodyContext<never>, op: UnaryOp, vec4: { contiguous: b
 export const unaryKernel = defineKernel({
   name: 'unary',
   uniforms: UNARY_UNIFORMS,
-  bindings: { xs: ELEM, ys: ELEM_OUT },
+  bindings: { xs: ELEM_IN, ys: ELEM_OUT },
   specialise: { op: unaryOp },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
@@ -143,7 +138,7 @@ export const unaryGradKernel = defineKernel({
 export const unaryVec4Kernel = defineKernel({
   name: 'unary-vec4',
   uniforms: UNARY_UNIFORMS,
-  bindings: { xs: ELEM4, ys: ELEM4_OUT },
+  bindings: { xs: ELEM4_IN, ys: ELEM4_OUT },
   specialise: { op: unaryOp, contiguous: comptime.bool() },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',
@@ -175,7 +170,7 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 export const binaryKernel = defineKernel({
   name: 'binary',
   uniforms: { outShape: 'dims', aStrides: 'dims', bStrides: 'dims', rank: 'u32', count: 'u32' },
-  bindings: { as_: ELEM, bs: ELEM, out: ELEM_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, out: ELEM_OUT },
   specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), rank: comptime.int(0, MAX_RANK) },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'count',
@@ -211,7 +206,7 @@ export const fillKernel = defineKernel({
 export const binaryVec4Kernel = defineKernel({
   name: 'binary-vec4',
   uniforms: { count: 'u32', stride: 'u32' },
-  bindings: { as_: ELEM4, bs: ELEM4, out: ELEM4_OUT },
+  bindings: { as_: ELEM4_IN, bs: ELEM4_IN, out: ELEM4_OUT },
   specialise: { op: comptime.oneOf(Object.keys(BINARY_OPS) as BinaryOp[]), contiguous: comptime.bool() },
   workgroupSize: ELEMENTWISE_WORKGROUP,
   invocations: 'stride',

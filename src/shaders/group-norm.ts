@@ -28,11 +28,10 @@
 
 import { SIGMOID_WGSL } from './common.ts';
 import { DROPOUT_HASH_WGSL } from './dropout.ts';
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT } from './kernel.ts';
 
 export const GROUP_NORM_WORKGROUP = 64;
-/** The forward's x, gamma, beta and y: f32, or f16 when sampling in half precision (statistics stay f32). */
-const ELEM = { access: 'read', type: 'Elem' } as const;
+
 /** Elements of a row each thread handles (at most). */
 export const GROUP_NORM_CHUNK = 32;
 
@@ -122,7 +121,7 @@ ${body}
 export const groupNormPartialStatsKernel = defineKernel({
   name: 'group-norm-partial-stats',
   uniforms: GROUP_NORM_UNIFORMS,
-  bindings: { xs: ELEM, partials: 'read_write' },
+  bindings: { xs: ELEM_IN, partials: 'read_write' },
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',
   body: (_, k) =>
@@ -187,7 +186,8 @@ export const groupNormCombineStatsKernel = defineKernel({
 export const groupNormApplyKernel = defineKernel({
   name: 'group-norm-apply',
   uniforms: GROUP_NORM_UNIFORMS,
-  bindings: { xs: ELEM, gamma: ELEM, beta: ELEM, stats: 'read', ys: { access: 'read_write', type: 'Elem' } },
+  // x, gamma, beta and y in f16 when sampling in half precision; the statistics stay f32.
+  bindings: { xs: ELEM_IN, gamma: ELEM_IN, beta: ELEM_IN, stats: 'read', ys: ELEM_OUT },
   specialise: FUSED_SPEC,
   workgroupSize: GROUP_NORM_WORKGROUP,
   invocations: 'count',

@@ -108,6 +108,11 @@ export type BufferAccess = 'read' | 'read_write';
 export type ElementType = 'f32' | 'u32' | 'i32' | 'vec4<f32>' | 'Elem' | 'vec4<Elem>';
 /** What `Elem` stands for in one specialisation. */
 export type ElemType = 'f32' | 'f16';
+/** Bindings of the forward kernels' tensors: f32, or f16 when sampling in half precision. */
+export const ELEM_IN = { access: 'read', type: 'Elem' } as const;
+export const ELEM_OUT = { access: 'read_write', type: 'Elem' } as const;
+export const ELEM4_IN = { access: 'read', type: 'vec4<Elem>' } as const;
+export const ELEM4_OUT = { access: 'read_write', type: 'vec4<Elem>' } as const;
 /**
  * A storage binding: its access mode, element type (f32 unless stated), and whether a launch may
  * leave it out. An absent optional binding is dropped from that specialisation's WGSL (the body

@@ -1,4 +1,4 @@
-// Batched matmul C[b] = op(A[b]) · op(B[b]). Four kernels, chosen per adapter
+// Batched matmul C[b] = op(A[b]) · op(B[b]), in f32 or (sampling) f16 operands with f32 sums. Four kernels, chosen per adapter
 // (src/engine/tuning.ts) and size (src/engine/ops/matmul.ts):
 //   - `tiled` (real GPUs): a workgroup of 16×16 invocations computes a 64×64 block of C, each
 //     invocation a 4×4 sub-block in registers, staging 64×16 slabs of A and 16×64 of B in
@@ -16,7 +16,7 @@
 // slices (one reduction). That fills a GPU when M·N is small and K long (weight gradients).
 
 import { DIMS_ACCESSOR } from './common.ts';
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT, ELEM4_IN, ELEM4_OUT } from './kernel.ts';
 
 export const MATMUL_TILE_M = 4;
 export const MATMUL_TILE_N = 4;
@@ -28,10 +28,6 @@ export const MATMUL_BLOCK_N = MATMUL_TILE_N * MATMUL_WG_N;
 /** The block kernels' workgroup (rows, columns of invocations). */
 export const MATMUL_BLOCK_WG_M = 2;
 export const MATMUL_BLOCK_WG_N = 2;
-
-// Operands and product: f32, or f16 when sampling in half precision (sums stay f32).
-const ELEM = { access: 'read', type: 'Elem' } as const;
-const ELEM_OUT = { access: 'read_write', type: 'Elem' } as const;
 
 const MATMUL_UNIFORMS = {
   batchShape: 'dims',
@@ -117,7 +113,7 @@ ${WRITE}`;
 export const matmulGeneralKernel = defineKernel({
   name: 'matmul-general',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM, bs: ELEM, cs: ELEM_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT },
   workgroupSize: MATMUL_WORKGROUP,
   body: (_, k) => matmulCode(k.entry, `
   var aIdx: array<u32, ${MATMUL_TILE_M}>;
@@ -207,11 +203,7 @@ const BLOCK_SPEC = { rows: comptime.int(1, 32), quads: comptime.int(1, 4) };
 export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',
   uniforms: MATMUL_UNIFORMS,
-  bindings: {
-    as_: { access: 'read', type: 'vec4<Elem>' },
-    bs: { access: 'read', type: 'vec4<Elem>' },
-    cs: { access: 'read_write', type: 'vec4<Elem>' },
-  },
+  bindings: { as_: ELEM4_IN, bs: ELEM4_IN, cs: ELEM4_OUT },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
   body: ({ rows, quads }, k) => blockBody(rows, quads, false, k.entry),
@@ -221,7 +213,7 @@ export const matmulVec4Kernel = defineKernel({
 export const matmulStridedKernel = defineKernel({
   name: 'matmul-strided',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM, bs: ELEM, cs: { access: 'read_write', type: 'vec4<Elem>' } },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM4_OUT },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
   body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry),
@@ -235,7 +227,7 @@ export const matmulStridedKernel = defineKernel({
 export const matmulTiledKernel = defineKernel({
   name: 'matmul-tiled',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM, bs: ELEM, cs: ELEM_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT },
   specialise: { aTransposed: comptime.bool(), bTransposed: comptime.bool() },
   workgroupSize: [TILED_WG, TILED_WG, 1],
   body: ({ aTransposed, bTransposed }, k) => {

@@ -1,7 +1,7 @@
 // Row-wise softmax and log-softmax over the last axis, and their backwards. One workgroup per
 // row; the max is subtracted before exp, so no row overflows.
 
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT } from './kernel.ts';
 
 export const SOFTMAX_WORKGROUP = 64;
 
@@ -60,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = min(row, params.rows - 1u) * cols;`;
 
 /** The forward kernels' rows: f32, or f16 when sampling in half precision (sums in f32). */
-const ELEM_BINDINGS = { xs: { access: 'read', type: 'Elem' }, ys: { access: 'read_write', type: 'Elem' } } as const;
+const ELEM_BINDINGS = { xs: ELEM_IN, ys: ELEM_OUT } as const;
 
 /** Both kernels' compile-time choices: the kind, and whether the reductions use subgroups. */
 const SOFTMAX_SPEC = { kind: softmaxKind, subgroups: comptime.bool() };

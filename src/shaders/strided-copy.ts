@@ -5,7 +5,7 @@
 // so both sides are coalesced (chosen per adapter: src/engine/tuning.ts).
 
 import { MAX_RANK, unrolledOffsets } from './common.ts';
-import { comptime, defineKernel } from './kernel.ts';
+import { comptime, defineKernel, ELEM_IN, ELEM_OUT } from './kernel.ts';
 
 export const STRIDED_COPY_WORKGROUP = 256;
 
@@ -29,7 +29,7 @@ export const stridedCopyKernel = defineKernel({
     srcOffset: 'u32',
     dstOffset: 'u32',
   },
-  bindings: { src: { access: 'read', type: 'Elem' }, dst: { access: 'read_write', type: 'Elem' } },
+  bindings: { src: ELEM_IN, dst: ELEM_OUT },
   specialise: { rank: comptime.int(0, MAX_RANK), run: comptime.oneOf<CopyRun>(['one', 'copy4', 'broadcast4']) },
   workgroupSize: STRIDED_COPY_WORKGROUP,
   invocations: 'count',
@@ -69,7 +69,7 @@ export const transposeTiledKernel = defineKernel({
     srcOffset: 'u32',
     dstOffset: 'u32',
   },
-  bindings: { src: { access: 'read', type: 'Elem' }, dst: { access: 'read_write', type: 'Elem' } },
+  bindings: { src: ELEM_IN, dst: ELEM_OUT },
   workgroupSize: [TRANSPOSE_TILE, TRANSPOSE_ROWS, 1],
   body: (_, k) => /* wgsl */ `
 const TILE = ${TRANSPOSE_TILE}u;

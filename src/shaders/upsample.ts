@@ -1,7 +1,7 @@
 // Nearest-neighbour upsampling ×2 of [N, C, H, W] planes and its backward. Both kernels run one
 // thread per INPUT element (i, j): the forward writes its 2×2 output block, the backward sums it.
 
-import { defineKernel } from './kernel.ts';
+import { defineKernel, ELEM_IN, ELEM_OUT } from './kernel.ts';
 
 export const UPSAMPLE_WORKGROUP = 256;
 
@@ -24,7 +24,7 @@ const BLOCK_CORNER = /* wgsl */ `
 export const upsampleNearest2xKernel = defineKernel({
   name: 'upsample-nearest2x',
   uniforms: UPSAMPLE_UNIFORMS,
-  bindings: { xs: { access: 'read', type: 'Elem' }, ys: { access: 'read_write', type: 'Elem' } },
+  bindings: { xs: ELEM_IN, ys: ELEM_OUT },
   workgroupSize: UPSAMPLE_WORKGROUP,
   invocations: 'count',
   body: (_, k) => `${k.main}

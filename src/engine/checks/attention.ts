@@ -71,4 +71,5 @@ const cases: CheckCase[] = ATTENTION_CASES.map(({ q, k, scale, dist, path }) => 
   };
 });
 
-export const attentionChecks: OpCheck[] = [withHalfCases({ op: 'attention', cases })];
+// f16 attention always runs fused: the materialised cases' f16 forms would repeat fused ones.
+export const attentionChecks: OpCheck[] = [withHalfCases({ op: 'attention', cases }, (c) => !c.name.endsWith(' materialised'))];

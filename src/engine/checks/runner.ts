@@ -6,7 +6,7 @@
 // is checked against the reference.
 
 import { backward } from '../backward.ts';
-import { roundToHalf } from '../dtype.ts';
+import { roundToHalf, SHADER_F16 } from '../dtype.ts';
 import { deriveSeed, Rng } from '../random.ts';
 import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';
@@ -23,8 +23,6 @@ export interface InputSpec {
   dist?: Distribution;
   /** No gradient is checked for this input (e.g. integer-like data). */
   noGrad?: boolean;
-  /** In an f16 case: this input stays f32 (e.g. timesteps). */
-  keepF32?: boolean;
 }
 
 export interface CheckCase {
@@ -40,7 +38,7 @@ export interface CheckCase {
   tuning?: Partial<KernelTuning>;
   /**
    * 'f16': the forward alone, on f16 inputs (the reference sees the same f16-rounded values) and
-   * f16 output, as sampling runs it; needs the adapter's 'shader-f16'. Made by `halfCases`.
+   * f16 output, as sampling runs it; needs the adapter's 'shader-f16'. Made by `withHalfCases`.
    */
   dtype?: 'f16';
 }
@@ -59,25 +57,16 @@ export const GPU_TOLERANCE = 1e-4;
 export const F16_TOLERANCE = 2e-3;
 
 /**
- * The forward of each case again in f16 (as sampling runs it): same inputs, tuning and name
- * with ' f16', no gradients. `keepF32` names inputs that stay f32.
+ * The op's cases followed by the forward of each (those `inHalf` keeps) again in f16, as
+ * sampling runs it: same inputs and tuning, the name with ' f16', no gradients.
  */
-/** The op's cases followed by their f16 forms (halfCases). */
-export function withHalfCases(check: OpCheck, keepF32: readonly string[] = []): OpCheck {
-  return { ...check, cases: [...check.cases, ...halfCases(check.cases, keepF32)] };
+export function withHalfCases(check: OpCheck, inHalf: (c: CheckCase) => boolean = () => true): OpCheck {
+  return { ...check, cases: [...check.cases, ...check.cases.filter(inHalf).map(halfCase)] };
 }
 
-export function halfCases(cases: readonly CheckCase[], keepF32: readonly string[] = []): CheckCase[] {
-  return cases.map((c) => {
-    const { vjp: _vjp, ...forward } = c;
-    return {
-      ...forward,
-      name: `${c.name} f16`,
-      dtype: 'f16',
-      inputs: c.inputs.map((i) => (keepF32.includes(i.name) ? { ...i, keepF32: true } : i)),
-      tolerance: Math.max(c.tolerance ?? 0, F16_TOLERANCE),
-    };
-  });
+function halfCase(c: CheckCase): CheckCase {
+  const { vjp: _vjp, ...forward } = c;
+  return { ...forward, name: `${c.name} f16`, dtype: 'f16', tolerance: Math.max(c.tolerance ?? 0, F16_TOLERANCE) };
 }
 
 function draw(rng: Rng, spec: InputSpec): Ref {
@@ -183,12 +172,12 @@ export interface GpuCheckResult {
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
   const missing = runtime().missingFeatures(c.tuning ?? {});
-  if (c.dtype === 'f16' && !runtime().report.features.includes('shader-f16')) missing.push('shader-f16');
+  if (c.dtype === 'f16' && !runtime().hasF16) missing.push(SHADER_F16);
   if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}` };
   const { xs, gy } = drawCase(c, seed);
-  const half = (k: number) => c.dtype === 'f16' && !c.inputs[k]!.keepF32;
+  const half = c.dtype === 'f16';
   // An f16 case's reference sees the values the GPU's f16 inputs hold.
-  xs.forEach((x, k) => half(k) && x.data.set(x.data.map(roundToHalf)));
+  if (half) xs.forEach((x) => x.data.set(x.data.map(roundToHalf)));
   const expectedOut = c.ref(xs);
   const expectedGrads = c.vjp?.(xs, gy) ?? null;
   const { out, grads, inputs } = runtime().withTuning(c.tuning ?? {}, () => scope(() => {
@@ -196,7 +185,7 @@ export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResu
       tensor(Float32Array.from(x.data), x.shape, {
         requiresGrad: expectedGrads !== null && !c.inputs[k]!.noGrad,
         name: c.inputs[k]!.name,
-        dtype: half(k) ? 'f16' : 'f32',
+        dtype: half ? 'f16' : 'f32',
       }),
     );
     const out = c.gpu(inputs);

@@ -24,7 +24,7 @@ import {
 import { foldedGrid } from '../../shaders/common.ts';
 import { record } from '../tape.ts';
 import { fmt, sizeOf } from '../shape.ts';
-import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { concat, slice } from './layout.ts';
 import { mulScalar } from './elementwise.ts';
@@ -128,6 +128,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   assertTensor('attention', 'q', q);
   assertTensor('attention', 'k', k);
   assertTensor('attention', 'v', v);
+  assertSameDtype('attention', { q, k, v });
   const p = plan(q, k, v);
   const scale = options.scale ?? 1 / Math.sqrt(p.d);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be a finite number, got ${scale}`);

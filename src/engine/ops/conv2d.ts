@@ -23,7 +23,7 @@ import {
 } from '../../shaders/conv2d.ts';
 import { record } from '../tape.ts';
 import { conv2dOutputShape, fmt, sameShape, stridesOf, normalizeConvPadding, type Conv2dGeometry, type Conv2dOptions } from '../shape.ts';
-import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { runtime } from '../runtime.ts';
 import { sumRaw, viewAs } from './raw/reduce.ts';
@@ -439,6 +439,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, options
       throw new Error(`conv2d: add ${fmt(add.shape)} must be the output's [${full}] or a per-sample bias [${g.n},${g.cout},1,1]`);
     }
   }
+  assertSameDtype('conv2d', { x, w, bias, add });
   const dispatcher = runtime().dispatcher;
   const out = dispatcher.withRole('forward', () => convForward(x, w, bias, add, g));
   const inputs = [x, w, ...(bias ? [bias] : []), ...(add ? [add] : [])];

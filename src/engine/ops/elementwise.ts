@@ -6,7 +6,7 @@ import { unaryGradKernel, unaryGradVec4Kernel, vec4Invocations, type BinaryOp, t
 import { runtime } from '../runtime.ts';
 import { record } from '../tape.ts';
 import { sameShape } from '../shape.ts';
-import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { binaryRaw, unaryRaw } from './raw/elementwise.ts';
 import { sumToRaw } from './raw/reduce.ts';
@@ -65,6 +65,7 @@ export function divScalar(x: Tensor, s: number): Tensor {
 function binary(op: BinaryOp, a: Tensor, b: Tensor, grads: (g: Tensor, out: Tensor) => [Tensor, Tensor]): Tensor {
   assertTensor(op, 'a', a);
   assertTensor(op, 'b', b);
+  assertSameDtype(op, { a, b });
   const out = binaryRaw(op, a, b);
   return record(out, op, [a, b], (g) => {
     const [ga, gb] = grads(g, out);

@@ -15,7 +15,7 @@ import {
 import { dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
 import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
-import { assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { reduceSumRaw } from './raw/reduce.ts';
 
@@ -51,6 +51,7 @@ function checkArguments(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNo
   assertTensor('groupNorm', 'x', x);
   assertTensor('groupNorm', 'gamma', gamma);
   assertTensor('groupNorm', 'beta', beta);
+  assertSameDtype('groupNorm', { x, gamma, beta });
   if (x.rank < 2) throw new Error(`groupNorm: x ${fmt(x.shape)} needs at least two axes [N, C, ...]`);
   const [batch, channels] = x.shape as [number, number];
   const { groups, eps = 1e-5 } = options;

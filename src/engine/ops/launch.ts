@@ -5,7 +5,7 @@
 import { foldedGrid } from '../../shaders/common.ts';
 import type { BindingArgs, BindingDecls, Kernel, SpecDecls, SpecValues, UniformDecls, UniformValues } from '../../shaders/kernel.ts';
 import { runtime } from '../runtime.ts';
-import type { DType } from '../dtype.ts';
+import { SHADER_F16, type DType } from '../dtype.ts';
 import { Tensor } from '../tensor.ts';
 
 /** A buffer for a binding: a tensor (its region), or a binding of a raw buffer (arenas). */
@@ -80,8 +80,8 @@ function elemOf(
       throw new Error(`kernel '${kernel.name}': binding '${first}' holds ${elem} and '${name}' ${dtype}: cast one (ops.cast)`);
     }
   }
-  if (elem === 'f16' && !runtime().report.features.includes('shader-f16')) {
-    throw new Error(`kernel '${kernel.name}': f16 tensors need the adapter feature 'shader-f16', which this adapter lacks`);
+  if (elem === 'f16' && !runtime().hasF16) {
+    throw new Error(`kernel '${kernel.name}': f16 tensors need the adapter feature '${SHADER_F16}', which this adapter lacks`);
   }
   return elem ?? 'f32';
 }

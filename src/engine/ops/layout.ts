@@ -4,7 +4,7 @@
 
 import { record } from '../tape.ts';
 import { assertValidShape, fmt, normalizeAxis, sizeOf, stridesOf, type Shape } from '../shape.ts';
-import { assertTensor, emptyTensor, viewOf, zeros, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, viewOf, zeros, type Tensor } from '../tensor.ts';
 import { broadcastToRaw, permuteAxes, permuteRaw, planSlice, sliceCopy, sliceRaw, stridedCopy } from './raw/layout.ts';
 import { sumToRaw } from './raw/reduce.ts';
 
@@ -78,6 +78,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
 export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
   tensors.forEach((t, i) => assertTensor('concat', `tensors[${i}]`, t));
+  assertSameDtype('concat', Object.fromEntries(tensors.map((t, i) => [`tensors[${i}]`, t])));
   const first = tensors[0]!;
   const ax = normalizeAxis('concat', axis, first.rank);
   tensors.forEach((t, i) => {

@@ -3,7 +3,7 @@
 // Reference: src/engine/reference/linear.ts. Checks: src/engine/checks/linear.ts.
 
 import { fmt } from '../shape.ts';
-import { assertTensor, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, type Tensor } from '../tensor.ts';
 import { add } from './elementwise.ts';
 import { reshape } from './layout.ts';
 import { matmul } from './matmul.ts';
@@ -17,6 +17,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures) {
     throw new Error(`linear: x ${fmt(x.shape)} must end in ${inFeatures} features to match w ${fmt(w.shape)}`);
   }
+  assertSameDtype('linear', { x, w, b });
   if (b !== null) {
     assertTensor('linear', 'b', b);
     if (b.rank !== 1 || b.shape[0] !== outFeatures) {

@@ -19,7 +19,7 @@ import {
 import { runtime } from '../runtime.ts';
 import { record } from '../tape.ts';
 import { broadcastShapes, broadcastStrides, fmt, sizeOf } from '../shape.ts';
-import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
+import { assertSameDtype, assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { sumRaw, sumToRaw } from './raw/reduce.ts';
 
@@ -154,6 +154,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   assertTensor('matmul', 'a', a);
   assertTensor('matmul', 'b', b);
+  assertSameDtype('matmul', { a, b });
   const ta = options.transposeA ?? false;
   const tb = options.transposeB ?? false;
   const out = matmulRaw(a, b, ta, tb);

@@ -78,7 +78,7 @@ export async function sample(model: UNet, diffusion: GaussianDiffusion, options:
   const learned = variance === 'learned';
   if (learned !== c.learnedVariance) throw new Error(`sampling with variance '${variance}' needs a model ${learned ? 'with' : 'without'} learnedVariance`);
   const plan = samplingPlan(diffusion, options, variance);
-  const half = samplingPrecision(options.precision) === 'f16' ? HalfWeights.of(model) : null;
+  const half = samplingPrecision(options.precision) === 'f16' ? HalfWeights.castFrom(model) : null;
   try {
     return await sampleLoop(model, half, diffusion, options, plan, shape);
   } finally {

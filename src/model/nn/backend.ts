@@ -84,7 +84,7 @@ export const gpuBackend: Backend<Tensor> = {
 export function halfBackend(weights: HalfWeights): Backend<Tensor> {
   return {
     ...gpuBackend,
-    param: (p) => weights.of(p),
+    param: (p) => weights.get(p),
     timestepEmbedding: (t, dim, o) => cast(timestepEmbedding(t, dim, o), 'f16'),
   };
 }

@@ -8,15 +8,15 @@ export class HalfWeights {
   private constructor(private readonly copies: Map<Parameter, Tensor>) {}
 
   /** f16 copies of every parameter of `module`; refused where the adapter lacks 'shader-f16'. */
-  static of(module: Module): HalfWeights {
-    if (!runtime().report.features.includes('shader-f16')) {
+  static castFrom(module: Module): HalfWeights {
+    if (!runtime().hasF16) {
       throw new Error("sampling in f16 needs the adapter feature 'shader-f16', which this adapter lacks: sample in f32");
     }
     return noGrad(() => new HalfWeights(new Map(module.parameters().map((p) => [p, cast(p.value, 'f16').keep()]))));
   }
 
   /** The f16 copy of `p`. */
-  of(p: Parameter): Tensor {
+  get(p: Parameter): Tensor {
     const t = this.copies.get(p);
     if (!t) throw new Error(`HalfWeights: a parameter ${JSON.stringify(p.shape)} of another module`);
     return t;

@@ -29,7 +29,7 @@ try {
   model.loadStateDict(new Map([...imported.weights].map(([n, t]) => [n, { shape: t.shape, data: Array.from(t.data) }])));
   const x = engine.tensor(values('x'), [2, 3, 8, 8]);
   const t = engine.tensor(values('timesteps_f32'), [2]);
-  const half = HalfWeights.of(model);
+  const half = HalfWeights.castFrom(model);
   const [f32, f16] = engine.noGrad(() => engine.scope(() => [model.forward(x, t), model.forwardHalf(x, t, half)]));
   const expected = values('out');
   const result = {
