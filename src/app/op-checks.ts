@@ -36,12 +36,14 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
     let refFd = 0;
     const grads: Record<string, number> = {};
     const failures: string[] = [];
-    const notRun: string[] = [];
+    let notRun = 0;
+    const missingFeatures = new Set<string>();
     for (const c of check.cases) {
       const s = caseSeed(seed, check.op, c.name);
       const fd = checkReferenceGradient(c, s);
       const gpu = await checkGpu(c, s);
-      if (gpu.notRun) notRun.push(gpu.notRun);
+      if (gpu.notRun) notRun++;
+      for (const f of gpu.missingFeatures ?? []) missingFeatures.add(f);
       const tol = c.tolerance ?? GPU_TOLERANCE;
       refFd = Math.max(refFd, fd);
       forward = Math.max(forward, gpu.forward);
@@ -55,7 +57,8 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
       if (failed.length > 0) failures.push(`${c.name}: ${failed.join(', ')}`);
     }
     const pass = failures.length === 0;
-    const cases = `${check.cases.length} cases${notRun.length > 0 ? ` (${notRun.length} not run: ${[...new Set(notRun)].join('; ')})` : ''}`;
+    // e.g. "24 cases (12 need shader-f16)": cases this adapter cannot run for want of a feature.
+    const cases = `${check.cases.length} cases${notRun > 0 ? ` (${notRun} need ${[...missingFeatures].join(', ')})` : ''}`;
     const row = { op: check.op, case: cases, forward, grads, refVsFiniteDiff: refFd, pass, failures };
     rows.push(row);
     options.onRow?.(row);

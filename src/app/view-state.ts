@@ -1,6 +1,7 @@
 // What a page shows of a session: the dataset, the training run and the sampler, with the one
 // definition of "nothing yet" for each.
 
+import type { DType } from '../engine/index.ts';
 import type { ImageBatch } from './images.ts';
 import type { SampleFrameView } from './sampling.ts';
 import type { ScheduleChoice } from './schedules.ts';
@@ -42,6 +43,8 @@ export interface SamplingState {
   frames: SampleFrameView[];
   result: ImageBatch | null;
   seconds: number;
+  /** The precision the network ran in (null before a result). */
+  precision: DType | null;
 }
 
 export function noDataset(status: 'none' | 'error' = 'none', message = ''): DatasetState {
@@ -52,6 +55,6 @@ export function noDataset(status: 'none' | 'error' = 'none', message = ''): Data
 export function noRun(targetSteps = 0): { training: TrainingState; sampling: SamplingState } {
   return {
     training: { phase: 'none', step: 0, targetSteps, stepsPerSecond: 0, parameters: 0, summary: null },
-    sampling: { running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0 },
+    sampling: { running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0, precision: null },
   };
 }

@@ -594,7 +594,7 @@ export class DemoController extends EventTarget {
     const imported = this.imported;
     const { fromStep, totalSteps } = imported ? { fromStep: 0, totalSteps: sampleSteps(request, imported.T) } : this.session.samplePlan(request);
     const abort = (this.samplingAbort = new AbortController());
-    this.sampling = { running: true, fromStep, totalSteps, frames: [], result: null, seconds: 0 };
+    this.sampling = { running: true, fromStep, totalSteps, frames: [], result: null, seconds: 0, precision: null };
     this.emit('change');
     try {
       const result = await this.session.sample(
@@ -608,7 +608,7 @@ export class DemoController extends EventTarget {
         },
         imported?.bytes,
       );
-      this.sampling = { ...this.sampling, running: false, result: result.images, seconds: result.seconds };
+      this.sampling = { ...this.sampling, running: false, result: result.images, seconds: result.seconds, precision: result.precision };
     } catch (e) {
       this.sampling = { ...this.sampling, running: false };
       if (!abort.signal.aborted && this.engine.kind !== 'lost') this.fail(e);

@@ -228,7 +228,7 @@ export class SamplerView extends LitElement {
         ? html`<div class="live">
             <figure>
               <image-grid class="result" .batch=${s.result} .zoom=${zoom + 1}></image-grid>
-              <figcaption><b>Samples</b> · ${this.imported ? this.imported.name : `EMA weights of step ${s.fromStep}`} · ${s.totalSteps} steps in ${s.seconds.toFixed(1)} s</figcaption>
+              <figcaption><b>Samples</b> · ${this.imported ? this.imported.name : `EMA weights of step ${s.fromStep}`} · ${s.totalSteps} steps in ${s.seconds.toFixed(1)} s${s.precision ? ` · network in ${s.precision}` : ''}</figcaption>
             </figure>
           </div>`
         : latest

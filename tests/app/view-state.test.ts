@@ -6,7 +6,7 @@ import { noDataset, noRun } from '../../src/app/view-state.ts';
 test('noRun() is the one empty run: no trainer, no samples, the target kept', () => {
   const a = noRun(40);
   expect(a.training).toEqual({ phase: 'none', step: 0, targetSteps: 40, stepsPerSecond: 0, parameters: 0, summary: null });
-  expect(a.sampling).toEqual({ running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0 });
+  expect(a.sampling).toEqual({ running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0, precision: null });
   const b = noRun();
   expect(b.training.targetSteps).toBe(0);
   expect(b.sampling.frames).not.toBe(a.sampling.frames);

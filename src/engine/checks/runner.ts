@@ -164,6 +164,8 @@ export interface GpuCheckResult {
   grads: Record<string, number>;
   /** Why the GPU run did not happen: the case's kernels need a device feature this adapter lacks. */
   notRun?: string;
+  /** The device features whose absence kept it from running. */
+  missingFeatures?: string[];
 }
 
 /**
@@ -173,7 +175,7 @@ export interface GpuCheckResult {
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
   const missing = runtime().missingFeatures(c.tuning ?? {});
   if (c.dtype === 'f16' && !runtime().hasF16) missing.push(SHADER_F16);
-  if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}` };
+  if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}`, missingFeatures: missing };
   const { xs, gy } = drawCase(c, seed);
   const half = c.dtype === 'f16';
   // An f16 case's reference sees the values the GPU's f16 inputs hold.
