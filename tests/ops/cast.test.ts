@@ -43,6 +43,7 @@ test('cast refuses an unknown dtype, an f16 tensor to need a gradient, an op its
       () => d.tensor([1], [1], { dtype: 'f16', requiresGrad: true }),
       () => d.zeros([1], { dtype: 'f16', requiresGrad: true }),
       () => d.add(half, x),
+      () => d.sum(half),
     ];
     for (const f of attempts) {
       try {
@@ -61,5 +62,6 @@ test('cast refuses an unknown dtype, an f16 tensor to need a gradient, an op its
     'tensor: an f16 tensor cannot require gradients (f16 is for sampling; train in f32)',
     'zeros: an f16 tensor cannot require gradients (f16 is for sampling; train in f32)',
     "add: a is f16 but b is f32: cast one (cast(t, 'f16'))",
+    expect.stringMatching(/^kernel 'reduce-sum[a-z-]*' takes f32 in binding 'xs', got f16 Tensor#\d+\[2\] \(tensor\): this op has no f16 kernel \(cast\(t, 'f32'\) first\)$/),
   ]);
 });

@@ -64,7 +64,7 @@ function elemOf(
   for (const { name, type } of kernel.storage) {
     const b = buffers[name];
     if (b instanceof Tensor && b.dtype !== 'f32' && (type === 'f32' || type === 'vec4<f32>')) {
-      throw new Error(`kernel '${kernel.name}' takes f32 in binding '${name}', got ${b.dtype} ${b.toString()}: this op has no ${b.dtype} kernel (ops.cast to f32 first)`);
+      throw new Error(`kernel '${kernel.name}' takes f32 in binding '${name}', got ${b.dtype} ${b.toString()}: this op has no ${b.dtype} kernel (cast(t, 'f32') first)`);
     }
   }
   let elem: DType | null = null;
@@ -77,7 +77,7 @@ function elemOf(
       elem = dtype;
       first = name;
     } else if (dtype !== elem) {
-      throw new Error(`kernel '${kernel.name}': binding '${first}' holds ${elem} and '${name}' ${dtype}: cast one (ops.cast)`);
+      throw new Error(`kernel '${kernel.name}': binding '${first}' holds ${elem} and '${name}' ${dtype}: cast one (cast(t, '${elem}'))`);
     }
   }
   if (elem === 'f16' && !runtime().hasF16) {
