@@ -42,16 +42,17 @@ test('every op passes on lavapipe with a real GPU\'s kernel shapes', { timeout: 
   expect(r.code, r.stderr).toBe(0);
 });
 
-test('the tiny diffusers U-Net in f16 matches PyTorch within 3e-3 (f32: 1e-4)', { timeout: 300_000 }, () => {
+test.each(['software', 'gpu'])('the tiny diffusers U-Net in f16 matches PyTorch within 3e-3 (f32: 1e-4), %s kernel shapes', { timeout: 300_000 }, (shapesFor) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'tests/cli/lavapipe/tiny-unet-f16.ts'], {
     encoding: 'utf8',
     timeout: 300_000,
-    env: { ...process.env, VK_ICD_FILENAMES: LAVAPIPE_ICD, DDPM_SWIFTSHADER: '0' },
+    env: { ...process.env, VK_ICD_FILENAMES: LAVAPIPE_ICD, DDPM_SWIFTSHADER: '0', SHAPES_FOR: shapesFor },
   });
   expect(r.status, r.stderr).toBe(0);
-  const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { adapter: string; f32: number; f16: number; f16Dtype: string };
-  console.log(`tiny U-Net vs PyTorch on lavapipe: f32 ${result.f32.toExponential(2)}, f16 ${result.f16.toExponential(2)}`);
+  const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { adapter: string; matmulTiled: boolean; f32: number; f16: number; f16Dtype: string };
+  console.log(`tiny U-Net vs PyTorch on lavapipe, ${shapesFor} shapes: f32 ${result.f32.toExponential(2)}, f16 ${result.f16.toExponential(2)}`);
   expect(result.adapter).toMatch(/llvmpipe/);
+  expect(result.matmulTiled).toBe(shapesFor === 'gpu');
   expect(result.f32).toBeLessThan(1e-4);
   expect(result.f16).toBeLessThan(3e-3);
   // It did run in half precision: f16 storage rounds every activation by up to 2^-11.

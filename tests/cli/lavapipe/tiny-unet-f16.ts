@@ -1,6 +1,7 @@
 // Run by tests/cli/lavapipe.test.ts in its own process (the Vulkan driver is picked when Dawn
 // starts): the fixture's diffusers UNet2DModel in Dawn in Node, its forward in f32 and in f16
-// (forwardHalf), each against PyTorch's output; prints the relative errors as JSON.
+// (forwardHalf), each against PyTorch's output; prints the relative errors as JSON. With
+// SHAPES_FOR=gpu the kernels are a real GPU's (tiled conv, matmul and attention).
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,8 @@ try {
   writeFileSync(join(dir, 'diffusion_pytorch_model.safetensors'), readFileSync(new URL('diffusion_pytorch_model.safetensors', fixture)));
   const imported = importDiffusers(folderSource(dir));
   const engine = await import('../../../src/engine/index.ts');
+  const shapesFor = process.env.SHAPES_FOR;
+  if (shapesFor === 'gpu' || shapesFor === 'software') engine.runtime().setTuning({ shapesFor });
   const { UNet } = await import('../../../src/model/unet.ts');
   const { HalfWeights } = await import('../../../src/model/nn/half-weights.ts');
   const model = new UNet(imported.config.model).build(0);
@@ -34,6 +37,7 @@ try {
   const expected = values('out');
   const result = {
     adapter: engine.runtime().report.adapter.description,
+    matmulTiled: engine.runtime().tuning.matmulTiled,
     f32: relError(await f32!.read(), expected),
     f16: relError(await f16!.read(), expected),
     f16Dtype: f16!.dtype,
