@@ -61,9 +61,9 @@ test.each(['software', 'gpu'])('the tiny diffusers U-Net in f16 matches PyTorch 
 });
 
 test('sampling in f16 draws the images sampling in f32 draws (DDIM, 10 steps)', { timeout: 300_000 }, () => {
-  const grid = (precision: string, seed: number) => {
-    const out = join(dir, `grid-${precision}-${seed}.png`);
-    const r = ddpmOnLavapipe({}, 'sample', '--model', 'tests/fixtures/torch-reference/tiny_unet', '--n', '16', '--sampler', 'ddim', '--steps', '10', '--seed', String(seed), '--precision', precision, '--out', out);
+  const grid = (precision: string, seed: number, env: Record<string, string> = {}) => {
+    const out = join(dir, `grid-${precision}-${seed}-${Object.keys(env).length}.png`);
+    const r = ddpmOnLavapipe(env, 'sample', '--model', 'tests/fixtures/torch-reference/tiny_unet', '--n', '16', '--sampler', 'ddim', '--steps', '10', '--seed', String(seed), '--precision', precision, '--out', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`network in ${precision}`));
     return decode(readFileSync(out)).data;
@@ -75,11 +75,14 @@ test('sampling in f16 draws the images sampling in f32 draws (DDIM, 10 steps)', 
   };
   const f32 = grid('f32', 3);
   const f16 = grid('f16', 3);
+  const f16GpuShapes = grid('f16', 3, { DDPM_TUNING: '{"shapesFor":"gpu"}' });
   const otherSeed = grid('f32', 4);
   const halfDiff = meanAbsDiff(f32, f16);
+  const gpuShapesDiff = meanAbsDiff(f32, f16GpuShapes);
   const seedDiff = meanAbsDiff(f32, otherSeed);
-  console.log(`grid pixels, mean |f32 − f16| ${halfDiff.toFixed(2)} levels; another seed ${seedDiff.toFixed(1)}`);
+  console.log(`grid pixels, mean |f32 − f16| ${halfDiff.toFixed(2)} levels (a GPU's kernels: ${gpuShapesDiff.toFixed(2)}); another seed ${seedDiff.toFixed(1)}`);
   expect(halfDiff).toBeLessThan(2);
+  expect(gpuShapesDiff).toBeLessThan(2);
   expect(seedDiff).toBeGreaterThan(20);
 });
 
