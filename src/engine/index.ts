@@ -26,7 +26,7 @@ export {
   type LiveTensorInfo,
 } from './tensor.ts';
 export { noGrad, detach, isGradEnabled } from './tape.ts';
-export { DTYPES, roundToHalf, type DType } from './dtype.ts';
+export { DTYPES, roundToHalf, SHADER_F16, type DType } from './dtype.ts';
 export { backward, zeroGrad } from './backward.ts';
 export { Rng, deriveSeed, type RngState, type SeedPart } from './random.ts';
 export * from './ops/index.ts';

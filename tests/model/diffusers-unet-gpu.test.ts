@@ -2,12 +2,11 @@
 // (every other field absent, so diffusers' defaults) and its weights, loaded through the folder
 // reader and run on the GPU: output, dL/dx and the listed parameter gradients against PyTorch.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { relError } from '../../src/engine/checks/runner.ts';
-import { readSafetensors } from '../../src/engine/safetensors.ts';
 import { importDiffusers } from '../../src/app/diffusers/pipeline.ts';
 import { folderSource } from '../../src/cli/model-source.ts';
 import { diffusersDdpmCoefficients } from '../../src/model/diffusion/diffusers-steps.ts';
@@ -15,17 +14,16 @@ import { referenceSamplerStep } from '../../src/model/diffusion/sampler-step.ts'
 import { makeSchedule } from '../../src/model/diffusion/schedule.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { inPage } from '../setup/page.ts';
+import { tinyUnetIo, tinyUnetMeta, writeTinyUnetFolder } from '../setup/tiny-unet.ts';
 
-const fixture = new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url);
-const io = readSafetensors(readFileSync(new URL('io.safetensors', fixture))).tensors;
-const meta = JSON.parse(readFileSync(new URL('io.json', fixture), 'utf8'));
+const io = tinyUnetIo;
+const meta = tinyUnetMeta;
 const arr = (name: string) => Array.from(io.get(name)!.data as Float32Array);
 
 describe('a diffusers UNet2DModel folder on the GPU', () => {
   test('matches PyTorch: output (two timesteps and a scalar one), dL/dx and every listed parameter gradient within 1e-4', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ddpm-unet2d-'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', ...meta.constructor_kwargs }));
-    writeFileSync(join(dir, 'diffusion_pytorch_model.safetensors'), readFileSync(new URL('diffusion_pytorch_model.safetensors', fixture)));
+    writeTinyUnetFolder(dir);
     const imported = importDiffusers(folderSource(dir));
     const weights = Object.fromEntries([...imported.weights].map(([n, t]) => [n, { shape: t.shape, data: Array.from(t.data) }]));
     const gradNames: string[] = meta.grad_params;

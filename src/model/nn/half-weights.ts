@@ -1,7 +1,7 @@
 // A module's parameters as f16 copies, for sampling in half precision: made once per sampling
 // run from the weights the module holds then (EMA weights included), disposed after it.
 
-import { cast, noGrad, runtime, type Tensor } from '../../engine/index.ts';
+import { cast, noGrad, runtime, SHADER_F16, type Tensor } from '../../engine/index.ts';
 import type { Module, Parameter } from './module.ts';
 
 export class HalfWeights {
@@ -10,7 +10,7 @@ export class HalfWeights {
   /** f16 copies of every parameter of `module`; refused where the adapter lacks 'shader-f16'. */
   static castFrom(module: Module): HalfWeights {
     if (!runtime().hasF16) {
-      throw new Error("sampling in f16 needs the adapter feature 'shader-f16', which this adapter lacks: sample in f32");
+      throw new Error(`sampling in f16 needs the adapter feature '${SHADER_F16}', which this adapter lacks: sample in f32`);
     }
     return noGrad(() => new HalfWeights(new Map(module.parameters().map((p) => [p, cast(p.value, 'f16').keep()]))));
   }

@@ -3,25 +3,21 @@
 // (forwardHalf), each against PyTorch's output; prints the relative errors as JSON. With
 // SHAPES_FOR=gpu the kernels are a real GPU's (tiled conv, matmul and attention).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNodeHost } from '../../../src/cli/node-host.ts';
 import { folderSource } from '../../../src/cli/model-source.ts';
 import { importDiffusers } from '../../../src/app/diffusers/pipeline.ts';
 import { relError } from '../../../src/engine/checks/runner.ts';
-import { readSafetensors } from '../../../src/engine/safetensors.ts';
+import { tinyUnetIo, writeTinyUnetFolder } from '../../setup/tiny-unet.ts';
 
-const fixture = new URL('../../fixtures/torch-reference/tiny_unet/', import.meta.url);
-const io = readSafetensors(readFileSync(new URL('io.safetensors', fixture))).tensors;
-const meta = JSON.parse(readFileSync(new URL('io.json', fixture), 'utf8'));
-const values = (name: string) => Float32Array.from(io.get(name)!.data as Float32Array);
+const values = (name: string) => Float32Array.from(tinyUnetIo.get(name)!.data as Float32Array);
 
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-tiny-unet-'));
 const host = await startNodeHost();
 try {
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'UNet2DModel', ...meta.constructor_kwargs }));
-  writeFileSync(join(dir, 'diffusion_pytorch_model.safetensors'), readFileSync(new URL('diffusion_pytorch_model.safetensors', fixture)));
+  writeTinyUnetFolder(dir);
   const imported = importDiffusers(folderSource(dir));
   const engine = await import('../../../src/engine/index.ts');
   const shapesFor = process.env.SHAPES_FOR;
