@@ -2,7 +2,9 @@
 // (src/engine/tuning.ts) and size (src/engine/ops/matmul.ts):
 //   - `tiled` (real GPUs): a workgroup of 16×16 invocations computes a 64×64 block of C, each
 //     invocation a 4×4 sub-block in registers, staging 64×16 slabs of A and 16×64 of B in
-//     workgroup memory. The loaders read transposed operands through their strides (the slab's
+//     workgroup memory, read back as vec4s: one A and one B read per 16 FMAs (scalar reads, 8
+//     per 16 FMAs, left the H100 bound by workgroup-memory bandwidth at 25% of its f32 peak,
+//     bench/README.md). The loaders read transposed operands through their strides (the slab's
 //     fastest-moving index follows whichever stride is 1, so global reads stay coalesced), so
 //     no transposed copy is ever made.
 //   - the block kernels `vec4` and `strided` (software adapters, K and N multiples of 4):
@@ -235,6 +237,7 @@ export const matmulTiledKernel = defineKernel({
     const BK = MATMUL_TILED_K;
     const THREADS = TILED_WG * TILED_WG;
     const LOADS = (BLOCK * BK) / THREADS;
+    const QUADS = BLOCK / 4;
     // Slab element e's (r, kk), r a row of A (m) or a column of B (n); neighbouring e follow the
     // unit stride: r for a transposed A and a plain B, kk otherwise.
     const coords = (rFastest: boolean): string =>
@@ -246,12 +249,13 @@ export const matmulTiledKernel = defineKernel({
         let gk = k0 + kk;
         var v = 0.0;
         if (g < params.${limit} && gk < kEnd) { v = f32(${buffer}[${offset} + g * params.${strideR} + gk * params.${strideK}]); }
-        ${slab}[kk * ${BLOCK}u + r] = v;
+        ${slab}[kk * ${QUADS}u + r / 4u][r % 4u] = v;
       }`;
     return `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
-var<workgroup> slabA: array<f32, ${BK * BLOCK}>;
-var<workgroup> slabB: array<f32, ${BK * BLOCK}>;
+// [kk][r / 4] as vec4 over 4 consecutive rows of A or columns of B.
+var<workgroup> slabA: array<vec4<f32>, ${BK * QUADS}>;
+var<workgroup> slabB: array<vec4<f32>, ${BK * QUADS}>;
 ${k.entry}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
@@ -270,10 +274,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
-      let aAt = kk * ${BLOCK}u + tileRow;
-      let bAt = kk * ${BLOCK}u + tileCol;
-      let b = vec4<f32>(slabB[bAt], slabB[bAt + 1u], slabB[bAt + 2u], slabB[bAt + 3u]);
-${[...Array(TILED_PER_THREAD).keys()].map((r) => `      acc[${r}] = fma(vec4<f32>(slabA[aAt + ${r}u]), b, acc[${r}]);`).join('\n')}
+      let a = slabA[kk * ${QUADS}u + tileRow / 4u];
+      let b = slabB[kk * ${QUADS}u + tileCol / 4u];
+${[...Array(TILED_PER_THREAD).keys()].map((r) => `      acc[${r}] = fma(vec4<f32>(a[${r}]), b, acc[${r}]);`).join('\n')}
     }
     workgroupBarrier();
   }
