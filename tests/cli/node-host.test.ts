@@ -1,7 +1,8 @@
 // `--host node`: the engine in the CLI's own Node process through Dawn (the webgpu npm package),
 // no browser: every op check passes there, a short training run writes its files and a grid, the
 // single-folder bundle for a GPU server (scripts/bundle-node.mjs) runs the bench with both peers
-// away from node_modules, and a bad --host value is refused with the usage.
+// away from node_modules, a GPU's kernel set trains like the software set, and a bad --host value
+// is refused with the usage.
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -45,6 +46,25 @@ test('with a storage-binding limit below the batch (DDPM_TUNING), train runs mic
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/batch 8 \(as 2 micro-batches: the whole batch's largest tensor exceeds one storage binding\)/);
   expect(readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
+});
+
+test("a real GPU's kernel set trains the fashion U-Net step for step like the software set", { timeout: 300_000 }, () => {
+  // The same adapter, data and seeds; DDPM_TUNING swaps every kernel choice for a GPU's (tiled
+  // conv and matmul, split-K weight gradients, tiled attention), so only summation order differs.
+  const lossesWith = (shapesFor: string): number[] => {
+    const out = join(dir, `shapes-${shapesFor}`);
+    const r = ddpmWith({ DDPM_TUNING: JSON.stringify({ shapesFor }) }, 'train', '--host=node', '--steps', '4', '--batch', '8', '--limit', '64', '--out', out, '--quality-n', '0', '--samples', '4');
+    expect(r.code, r.stderr).toBe(0);
+    return readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n').slice(1).map((line) => Number(line.split(',')[1]));
+  };
+  const software = lossesWith('software');
+  const gpu = lossesWith('gpu');
+  expect(gpu).toHaveLength(4);
+  const worst = Math.max(...gpu.map((l, i) => Math.abs(l - software[i]!) / software[i]!));
+  console.log(`training losses, GPU vs software kernel shapes: worst relative difference ${worst.toExponential(2)}`);
+  expect(worst).toBeLessThan(1e-5);
+  // Different kernels ran: float32 sums in another order do not agree to the last bit.
+  expect(gpu).not.toEqual(software);
 });
 
 test('the Node bundle runs the bench with tfjs and jax-js from a folder with no node_modules', { timeout: 300_000 }, () => {
