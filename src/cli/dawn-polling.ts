@@ -6,6 +6,23 @@
 // immediate for its first POLL_SPIN_MS (short waits keep their sub-millisecond latency) and then
 // goes through `setTimeout` (one poll per timer tick, about a millisecond apart).
 
+export type DawnPolling = 'throttle' | 'spin';
+const POLLING_CHOICES: readonly DawnPolling[] = ['throttle', 'spin'];
+
+/**
+ * How Dawn polls on this adapter: throttled on a software adapter, whose threads the busy loop
+ * competes with (measured, bench/README.md "Dawn's polling in Node"); Dawn's own spinning on a
+ * GPU, where a timer tick would add up to a millisecond to every wait past POLL_SPIN_MS and the
+ * trade has not been measured. `override` (DDPM_DAWN_POLLING) picks either for an A/B.
+ */
+export function dawnPollingFor(softwareAdapter: boolean, override?: string): DawnPolling {
+  if (override === undefined || override === '') return softwareAdapter ? 'throttle' : 'spin';
+  if (!(POLLING_CHOICES as readonly string[]).includes(override)) {
+    throw new Error(`DDPM_DAWN_POLLING must be ${POLLING_CHOICES.join(' or ')}, got '${override}'`);
+  }
+  return override as DawnPolling;
+}
+
 /** How long a chain of polls runs on every turn of the event loop before it backs off. */
 export const POLL_SPIN_MS = 2;
 

@@ -65,6 +65,8 @@ function usage(): string {
     '  CHROME_PATH=PATH     browser to use (default: the first Chromium or Chrome found)',
     '  DDPM_SWIFTSHADER=0   let WebGPU use a real GPU instead of SwiftShader',
     '  DDPM_VERBOSE=1       show all page console output',
+    '  DDPM_DAWN_POLLING=throttle|spin  --host node: how Dawn polls for finished GPU work (default: throttle on a',
+    '                       software adapter, whose cores its busy loop takes; spin on a GPU)',
     "  DDPM_TUNING='{...}'  replace kernel choices of src/engine/tuning.ts for A/B runs, e.g. '{\"convTiledMinChannels\":64}';",
     "                       '{\"shapesFor\":\"gpu\"}' takes a real GPU's kernel shapes on a software adapter",
   ].join('\n');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { throttleDawnPolling } from './dawn-polling.ts';
+import { dawnPollingFor, throttleDawnPolling } from './dawn-polling.ts';
 import type { Host } from './host.ts';
 
 /** Chromium's SwiftShader Vulkan driver, used when DDPM_SWIFTSHADER is not 0 (as the browser host does). */
@@ -39,7 +39,6 @@ export async function startNodeHost(): Promise<Host> {
     throw new Error(`--host node needs the optional npm package 'webgpu' (Dawn for Node): npm install webgpu (${(e as Error).message})`);
   }
   Object.assign(globalThis, webgpu.globals);
-  throttleDawnPolling();
   // Dawn rounds timestamps to 2^16 ns unless told not to: the bench's per-pass GPU times need them exact.
   const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']);
   // Node 20 has no navigator; jax-js reads its userAgent (a Firefox check) when it starts, the
@@ -73,6 +72,7 @@ export async function startNodeHost(): Promise<Host> {
     setTuning: (overrides: Record<string, never>) => engine.runtime().setTuning(overrides),
   };
   const report = engine.runtime().report;
+  if (dawnPollingFor(engine.isSoftwareAdapter(report), process.env.DDPM_DAWN_POLLING) === 'throttle') throttleDawnPolling();
   return {
     kind: 'node',
     where: `Node ${process.version}, Dawn: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}`.trim(),

@@ -12,7 +12,7 @@ export {
 } from './runtime.ts';
 export { readSafetensors, writeSafetensors, toFloat32, SafetensorsError, type SafetensorsEntry, type SafetensorsDtype } from './safetensors.ts';
 export { requestGpuDevice, describeDevice, WebGpuUnavailableError, type DeviceReport } from './device.ts';
-export { deviceBindingLimit, type KernelTuning } from './tuning.ts';
+export { deviceBindingLimit, isSoftwareAdapter, type KernelTuning } from './tuning.ts';
 export {
   Tensor,
   tensor,

@@ -1,9 +1,9 @@
-// The Node host's throttle on Dawn's polling (src/cli/dawn-polling.ts). Dawn re-arms
-// `setImmediate` with native callbacks; a bound function stands in for one here (its source
-// text also reads "[native code]").
+// The Node host's throttle on Dawn's polling (src/cli/dawn-polling.ts), and which adapters get
+// it. Dawn re-arms `setImmediate` with native callbacks; a bound function stands in for one here
+// (its source text also reads "[native code]").
 
 import { afterEach, expect, test } from 'vitest';
-import { POLL_SPIN_MS, throttleDawnPolling } from '../../src/cli/dawn-polling.ts';
+import { dawnPollingFor, POLL_SPIN_MS, throttleDawnPolling } from '../../src/cli/dawn-polling.ts';
 
 let undo: (() => void) | null = null;
 afterEach(() => {
@@ -66,4 +66,13 @@ test('JavaScript callbacks keep the original setImmediate', async () => {
   });
   // 500 timer ticks would take at least 500 ms.
   expect(performance.now() - t0).toBeLessThan(250);
+});
+
+test('software adapters get the throttle, GPUs Dawn\'s spinning; DDPM_DAWN_POLLING picks either, anything else is refused', () => {
+  expect(dawnPollingFor(true)).toBe('throttle');
+  expect(dawnPollingFor(false)).toBe('spin');
+  expect(dawnPollingFor(true, '')).toBe('throttle');
+  expect(dawnPollingFor(true, 'spin')).toBe('spin');
+  expect(dawnPollingFor(false, 'throttle')).toBe('throttle');
+  expect(() => dawnPollingFor(false, 'fast')).toThrow("DDPM_DAWN_POLLING must be throttle or spin, got 'fast'");
 });
