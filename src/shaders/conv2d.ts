@@ -30,10 +30,11 @@
 //    4) lie in one output row, rowChannels (8, or 16 on a software adapter) channels per thread.
 //    Per (channel, filter row) a thread loads the rowPixels + tapsW − 1 source values its row
 //    of pixels sees once and uses each for every tap of the filter row, instead of one load per
-//    pixel and tap; column bounds are checked once per thread. tapsH and tapsW are compile-time constants: the filter rows are unrolled and a
-//    row outside the source is masked by select, not skipped by a branch. On SwiftShader both
-//    matter: a loop's or branch's every live accumulator is merged per lane at each pass
-//    (a 3×3 conv [8,32,32,32], raw kernel in Chromium: 74–82 ms → 38–50 ms).
+//    pixel and tap; column bounds are checked once per thread. tapsH and tapsW are compile-time
+//    constants: the filter rows are unrolled and a row outside the source is masked by select,
+//    not skipped by a branch. On SwiftShader both matter: a loop's or branch's every live
+//    accumulator is merged per lane at each pass (a 3×3 conv [8,32,32,32], raw kernel in
+//    Chromium: 74–82 ms → 38–50 ms).
 // All are fully unrolled over the per-thread tile: SwiftShader runs dynamically indexed
 // private arrays through memory.
 
@@ -104,10 +105,10 @@ const CONV_UNIFORMS = {
 } as const;
 
 /**
- * `bias` and `addend` are optional: the forward's epilogue adds bias[m] and then the addend (a
- * residual, or a per-sample bias) in the same pass; the gradients' launches add nothing.
+ * Every tensor f32, or f16 when sampling in half precision (the sums stay f32). `bias` and
+ * `addend` are optional: the forward's epilogue adds bias[m] and then the addend (a residual,
+ * or a per-sample bias) in the same pass; the gradients' launches add nothing.
  */
-// Every tensor f32, or f16 when sampling in half precision (the sums stay f32).
 const CONV_BINDINGS = {
   src: ELEM_IN,
   filt: ELEM_IN,

@@ -1,6 +1,7 @@
 // `ddpm sample`: a grid of samples from a checkpoint's EMA weights, or from a diffusers folder.
 
 import { SAMPLERS } from '../../app/index.ts';
+import { DTYPES, type DType } from '../../engine/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { writeFileAtomic } from '../files.ts';
 import { modelSource } from '../model-source.ts';
@@ -28,8 +29,8 @@ export const sample: Command = {
   },
   async run(flags) {
     const sampler = samplerFlag(flags);
-    const precision = flags.precision as string | undefined;
-    if (precision !== undefined && precision !== 'f32' && precision !== 'f16') throw new UsageError(`--precision must be f32 or f16, got '${precision}'`);
+    const precision = flags.precision as DType | undefined;
+    if (precision !== undefined && !DTYPES.includes(precision)) throw new UsageError(`--precision must be ${DTYPES.join(' or ')}, got '${precision}'`);
     const n = intFlag(flags, 'n', 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
     const { bytes, parsed } = modelSource(flags);
