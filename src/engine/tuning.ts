@@ -47,6 +47,11 @@ export interface KernelTuning {
    * rows then columns per invocation halve until this many run.
    */
   matmulBlockTargetWorkgroups: number;
+  /**
+   * Block kernels: a matmul of fewer FLOPs (2·M·N·K per batch, all batches) takes blocks of at
+   * most MATMUL_SMALL_WORK_ROWS rows per invocation.
+   */
+  matmulLargeBlockMinFlops: number;
   /** Parallel items (output × lane) a sum's first pass aims for; each lane then sums a strided share. */
   reduceTargetItems: number;
   /** Whether a sum's lanes take contiguous runs (a CPU's caches) rather than interleaving (a GPU's coalescing). */
@@ -147,6 +152,10 @@ export function kernelTuning(report: DeviceReport, shapesFor: AdapterClass = isS
     // operands: matmul_256 with 32-row blocks in 2 workgroups took 6.8 ms against 10.1 with
     // 8-row blocks in 8 (Chromium, 2 threads; wall 10.6 → 7.3–8.8 ms in the bench).
     matmulBlockTargetWorkgroups: software ? (report.cpuThreads ?? 8) : 256,
+    // A 16- or 32-row block takes 1.0–3.0 s to build on SwiftShader (8 rows: 0.5 s), and saves a
+    // small matmul only a fraction of its run time: the fashion-16 step's matmuls are 0.5–9.4
+    // MFLOP, so a whole training run saves less than their first step spends building them.
+    matmulLargeBlockMinFlops: software ? 2 ** 24 : 0,
     // Faster on an H100 (Dawn/Vulkan): attention_fwd 0.081 vs 0.673 ms of GPU time, forward +
     // backward 0.314 vs 3.62, ddpm-cifar10's batch-128 step 560 vs 710 ms.
     attentionMaterialiseMaxKeys: 1024,

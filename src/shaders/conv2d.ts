@@ -98,22 +98,29 @@ const CONV_UNIFORMS = {
   outStrideX: 'u32',
   // The addend's element of (batch entry n, channel m, pixel r of the plane) is
   // n·addStrideB + m·addStrideM + r·addStrideP: a residual has the output's layout, a per-sample
-  // bias (the ResBlock's timestep projection) strides 0 over the plane. 0 without an addend.
+  // bias (the ResBlock's timestep projection) strides 0 over the plane.
   addStrideB: 'u32',
   addStrideM: 'u32',
   addStrideP: 'u32',
+  /** 1: the epilogue adds bias[m]; 0: the launch has no bias. */
+  hasBias: 'u32',
+  /** 1: the epilogue adds the addend; 0: the launch has none. */
+  hasAddend: 'u32',
 } as const;
 
 /**
- * Every tensor f32, or f16 when sampling in half precision (the sums stay f32). `bias` and
- * `addend` are optional: the forward's epilogue adds bias[m] and then the addend (a residual,
- * or a per-sample bias) in the same pass; the gradients' launches add nothing.
+ * Every tensor f32, or f16 when sampling in half precision (the sums stay f32). The forward's
+ * epilogue adds bias[m] and then the addend (a residual, or a per-sample bias) in the same pass.
+ * Both are always bound and switched by `hasBias` / `hasAddend`; a launch without them binds a
+ * placeholder (its source). So one pipeline serves convs with and without a bias or residual, and
+ * the gradients' launches: as optional bindings each combination was a pipeline of its own, and a
+ * fashion-16 training step built 10 such extra conv pipelines (about 4 s on SwiftShader).
  */
 const CONV_BINDINGS = {
   src: ELEM_IN,
   filt: ELEM_IN,
-  bias: { ...ELEM_IN, optional: true },
-  addend: { ...ELEM_IN, optional: true },
+  bias: ELEM_IN,
+  addend: ELEM_IN,
   outs: ELEM_OUT,
 } as const;
 
@@ -126,14 +133,8 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
 /** The row kernel's filter is packed [C, tapsH, tapsW, M] (M a multiple of 4), read as vec4 over m. */
 const CONV_ROWS_BINDINGS = { ...CONV_BINDINGS, filt: ELEM4_IN } as const;
 
-/** Which epilogue bindings a specialisation has. */
-interface Epilogue {
-  bias: boolean;
-  addend: boolean;
-}
-
 /** Shared by every kernel: pixel → output (and addend) address, and a guarded write of 4 channels. */
-const output = ({ bias, addend }: Epilogue): string => /* wgsl */ `
+const OUTPUT = /* wgsl */ `
 fn outAddress(pix: u32, base: u32) -> u32 {
   let plane = params.outH * params.outW;
   let r = pix % plane;
@@ -146,11 +147,20 @@ fn addendAddress(pix: u32) -> u32 {
   return (pix / plane) * params.addStrideB + (pix % plane) * params.addStrideP;
 }
 
-/** Writes channels m..m+3 of one pixel (those below M), adding the bias and the addend where bound. */
-fn store4(at: u32, addAt: u32, m: u32, v: vec4<f32>) {
+/** Writes channels m..m+3 of one pixel (those below M). */
+fn store4(at: u32, m: u32, v: vec4<f32>) {
+  for (var i = 0u; i < 4u; i++) {
+    if (m + i < params.outChannels) { outs[at + (m + i) * params.outStrideM] = Elem(v[i]); }
+  }
+}
+
+/** store4, adding the bias and the addend where the launch has them. */
+fn store4Epilogue(at: u32, addAt: u32, m: u32, v: vec4<f32>, withBias: bool, withAddend: bool) {
   for (var i = 0u; i < 4u; i++) {
     if (m + i < params.outChannels) {
-      var r = v[i];${bias ? '\n      r += f32(bias[m + i]);' : ''}${addend ? '\n      r += f32(addend[addAt + (m + i) * params.addStrideM]);' : ''}
+      var r = v[i];
+      if (withBias) { r += f32(bias[m + i]); }
+      if (withAddend) { r += f32(addend[addAt + (m + i) * params.addStrideM]); }
       outs[at + (m + i) * params.outStrideM] = Elem(r);
     }
   }
@@ -185,17 +195,22 @@ const acc = ({ j, q }: TileCell): string => `acc${j}_${q}`;
  * because unrolled stores cost seconds of pipeline build on SwiftShader.
  */
 function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string, m0: string, live = 'true'): string {
+  const loop = (store: (m: string, v: string) => string, epilogue: boolean): string => `for (var j = 0u; j < ${pixels}u; j++) {
+      let pix = ${p0} + j;
+      if (${live} && pix < params.pixels) {
+        let at = outAddress(pix, outBase);${epilogue ? '\n        let addAt = addendAddress(pix);' : ''}
+        for (var q = 0u; q < ${quads}u; q++) { ${store(`${m0} + q * 4u`, `tile[j * ${quads}u + q]`)}; }
+      }
+    }`;
+  // One uniform branch per thread, not per element: the gradients' launches store plainly.
   return `var tile: array<vec4<f32>, ${cells.length}>;
   ${cells.map((c, i) => `tile[${i}] = ${acc(c)};`).join('\n  ')}
-  for (var j = 0u; j < ${pixels}u; j++) {
-    let pix = ${p0} + j;
-    if (${live} && pix < params.pixels) {
-      let at = outAddress(pix, outBase);
-      let addAt = addendAddress(pix);
-      for (var q = 0u; q < ${quads}u; q++) {
-        store4(at, addAt, ${m0} + q * 4u, tile[j * ${quads}u + q]);
-      }
-    }
+  let withBias = params.hasBias != 0u;
+  let withAddend = params.hasAddend != 0u;
+  if (withBias || withAddend) {
+    ${loop((m, v) => `store4Epilogue(at, addAt, ${m}, ${v}, withBias, withAddend)`, true)}
+  } else {
+    ${loop((m, v) => `store4(at, ${m}, ${v})`, false)}
   }`;
 }
 
@@ -215,7 +230,7 @@ export const convTiledKernel = defineKernel({
     const quadsM = THREAD_M / 4;
     const quadsP = THREAD_P / 4;
     const cells = tileCells(THREAD_P, quadsM);
-    return /* wgsl */ `${output(k.has)}
+    return /* wgsl */ `${OUTPUT}
 
 // Staged step: [k][column / 4] as vec4 over 4 consecutive columns.
 var<workgroup> As: array<array<vec4<f32>, ${TILED_BLOCK_M_MAX / 4}>, ${TILED_BLOCK_K}>;
@@ -318,7 +333,7 @@ export const convDirectKernel = defineKernel({
     const quads = DIRECT_M / 4;
     const I8 = ' '.repeat(8);
     const cells = tileCells(DIRECT_P, quads);
-    return /* wgsl */ `${output(k.has)}
+    return /* wgsl */ `${OUTPUT}
 ${k.mainClamped}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${DIRECT_P}u;
@@ -391,7 +406,7 @@ export const convRowsKernel = defineKernel({
     const quads = rowChannels / 4;
     const reach = rowPixels + tapsW - 1; // source columns a thread's pixels see in one filter row
     const cells = tileCells(rowPixels, quads);
-    return /* wgsl */ `${output(k.has)}
+    return /* wgsl */ `${OUTPUT}
 ${k.mainClamped}
   ${splitOf('idx')}
   let p0 = (inner % params.pBlocks) * ${rowPixels}u;
@@ -477,7 +492,7 @@ export const convWindowKernel = defineKernel({
         ${unroll(quads, (q) => `let w${q} = vec4<f32>(${range(4).map((i) => `f32(filt[f + mOff${4 * q + i}])`).join(', ')});`, I8)}
         ${cells.map((cell) => `${acc(cell)} += w${cell.q} * win${Math.floor(cell.j / windowW)}_${cell.j % windowW};`).join(`\n${I8}`)}
       }`;
-    return /* wgsl */ `${output(k.has)}
+    return /* wgsl */ `${OUTPUT}
 ${k.mainClamped}
   ${splitOf('idx')}
   let image = inner % params.pBlocks;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmulChecks } from '../../src/engine/checks/matmul.ts';
-import { MATMUL_MIN_SPLIT_K, matmulKSlices } from '../../src/engine/ops/matmul.ts';
+import { MATMUL_MIN_SPLIT_K, MATMUL_SMALL_WORK_ROWS, matmulKSlices, vec4BlockFor } from '../../src/engine/ops/matmul.ts';
 import { defineOpTests } from './define-op-tests.ts';
 
 defineOpTests(matmulChecks);
@@ -32,5 +32,19 @@ describe('matmul split-K plan', () => {
     expect(matmulKSlices(256, 1, 100000, 16, 256).slices).toBe(1);
     expect(matmulKSlices(1, 1, 300, 16, 256).slices).toBe(1);
     expect(matmulKSlices(1, 65535, 100000, 16, 1e9).slices).toBe(1);
+  });
+});
+
+describe('matmul block plan (software adapters)', () => {
+  it('takes the largest block that keeps the target workgroups busy', () => {
+    // matmul_256 on 2 CPU threads: 32 rows × 16 columns per invocation, 32 workgroups.
+    expect(vec4BlockFor(256, 256, 1, 2)).toEqual({ rows: 32, quads: 4 });
+    // Rows halve first while too few workgroups run.
+    expect(vec4BlockFor(64, 32, 1, 4)).toEqual({ rows: 8, quads: 4 });
+  });
+
+  it('caps the rows of a small matmul, whose run time cannot repay a large block\'s build', () => {
+    expect(vec4BlockFor(256, 32, 1, 2, MATMUL_SMALL_WORK_ROWS)).toEqual({ rows: 8, quads: 4 });
+    expect(vec4BlockFor(256, 32, 1, 2)).toEqual({ rows: 32, quads: 4 });
   });
 });

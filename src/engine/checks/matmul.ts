@@ -9,8 +9,8 @@ import { withHalfCases, type CheckCase, type OpCheck } from './runner.ts';
 const TILED: Partial<KernelTuning> = { matmulTiled: true };
 /** Enough target workgroups that a K of 512 or more splits. */
 const SPLIT_K: Partial<KernelTuning> = { matmulTargetWorkgroups: 64 };
-/** A target of one workgroup: the block kernels take the largest block each size allows. */
-const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulBlockTargetWorkgroups: 1 };
+/** A target of one workgroup and no cap for small work: the block kernels take the largest block each size allows. */
+const LARGEST_BLOCKS: Partial<KernelTuning> = { matmulBlockTargetWorkgroups: 1, matmulLargeBlockMinFlops: 0 };
 /** More workgroups than any case fills: the block kernels shrink to 4 rows × 4 columns. */
 const SMALLEST_BLOCKS: Partial<KernelTuning> = { matmulBlockTargetWorkgroups: 1 << 20 };
 

@@ -146,9 +146,16 @@ function launchConv(l: ConvLaunch): void {
   if (plan.blocks === 0) return;
   const splitChannels = Math.ceil(l.channels / splits);
   const blocks = plan.blocks * Math.ceil(l.channels / splitChannels);
-  const addStrides = { addStrideB: addend?.strideB ?? 0, addStrideM: addend?.strideM ?? 0, addStrideP: addend?.strideP ?? 0 };
-  const uniforms = { ...geometry, ...addStrides, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
-  const buffers = { src, filt, bias, addend: addend?.tensor ?? null, outs: out };
+  const epilogue = {
+    hasBias: bias ? 1 : 0,
+    hasAddend: addend ? 1 : 0,
+    addStrideB: addend?.strideB ?? 0,
+    addStrideM: addend?.strideM ?? 0,
+    addStrideP: addend?.strideP ?? 0,
+  };
+  const uniforms = { ...geometry, ...epilogue, blockM, pBlocks, blocks, splitBlocks: plan.blocks, splitChannels, outSplitStride, pixels };
+  // An absent bias or addend binds the source in its place (read-only, never read: the flags are 0).
+  const buffers = { src, filt, bias: bias ?? src, addend: addend?.tensor ?? src, outs: out };
   if (plan.kernel === 'tiled') launch(convTiledKernel, {}, buffers, uniforms, foldedGrid(blocks));
   else if (plan.kernel === 'window') launch(convWindowKernel, { windowH: l.outH, windowW: l.outW }, buffers, uniforms);
   else if (plan.kernel === 'rows') {

@@ -78,13 +78,16 @@ export function matmulKSlices(
   return { slices: Math.ceil(K / kChunk), kChunk };
 }
 
+/** Rows per invocation at most of the block kernels for a matmul under `matmulLargeBlockMinFlops`. */
+export const MATMUL_SMALL_WORK_ROWS = 8;
+
 /**
- * The vec4 kernel's block per invocation (rows × 4·quads of C): the largest whose workgroup's
- * block C fills at least once along each axis, shrunk (rows first) while the launch would
- * occupy fewer than `target` workgroups.
+ * The vec4 kernel's block per invocation (rows × 4·quads of C): the largest (at most `maxRows`
+ * rows) whose workgroup's block C fills at least once along each axis, shrunk (rows first) while
+ * the launch would occupy fewer than `target` workgroups.
  */
-export function vec4BlockFor(M: number, N: number, batches: number, target: number): { rows: number; quads: number } {
-  let rows = MATMUL_VEC4_ROWS.find((r) => M >= r * MATMUL_BLOCK_WG_M) ?? MATMUL_VEC4_ROWS.at(-1)!;
+export function vec4BlockFor(M: number, N: number, batches: number, target: number, maxRows: number = MATMUL_VEC4_ROWS[0]): { rows: number; quads: number } {
+  let rows = MATMUL_VEC4_ROWS.find((r) => r <= maxRows && M >= r * MATMUL_BLOCK_WG_M) ?? MATMUL_VEC4_ROWS.at(-1)!;
   let quads = MATMUL_VEC4_QUADS.find((q) => N >= 4 * q * MATMUL_BLOCK_WG_N) ?? MATMUL_VEC4_QUADS.at(-1)!;
   const workgroups = () => Math.ceil(M / (rows * MATMUL_BLOCK_WG_M)) * Math.ceil(N / (4 * quads * MATMUL_BLOCK_WG_N)) * batches;
   while (workgroups() < target) {
@@ -105,7 +108,8 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
   if (sizeOf(outShape) === 0) return emptyTensor(outShape, 'matmul', a.dtype);
   // The block kernels (software adapters) take K and N multiples of 4; transposed operands are
   // read through their strides.
-  const vec4Block = !tiled && K % 4 === 0 && N % 4 === 0 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups) : null;
+  const maxRows = 2 * M * N * K * batches < tuning.matmulLargeBlockMinFlops ? MATMUL_SMALL_WORK_ROWS : MATMUL_VEC4_ROWS[0];
+  const vec4Block = !tiled && K % 4 === 0 && N % 4 === 0 ? vec4BlockFor(M, N, batches, tuning.matmulBlockTargetWorkgroups, maxRows) : null;
   const [blockM, blockN, kStep] = tiled
     ? [MATMUL_TILED_BLOCK, MATMUL_TILED_BLOCK, MATMUL_TILED_K]
     : vec4Block
