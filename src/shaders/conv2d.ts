@@ -111,8 +111,8 @@ const CONV_UNIFORMS = {
 /**
  * Every tensor f32, or f16 when sampling in half precision (the sums stay f32). The forward's
  * epilogue adds bias[m] and then the addend (a residual, or a per-sample bias) in the same pass.
- * Both are always bound and switched by `hasBias` / `hasAddend`; a launch without them binds a
- * placeholder (its source). So one pipeline serves convs with and without a bias or residual, and
+ * Both are always bound and switched by `hasBias` / `hasAddend` (a launch without them binds its
+ * source as a placeholder), so one pipeline serves convs with and without a bias or residual, and
  * the gradients' launches: as optional bindings each combination was a pipeline of its own, and a
  * fashion-16 training step built 10 such extra conv pipelines (about 4 s on SwiftShader).
  */
@@ -133,6 +133,30 @@ const unroll = (n: number, line: (i: number) => string, indent: string): string 
 /** The row kernel's filter is packed [C, tapsH, tapsW, M] (M a multiple of 4), read as vec4 over m. */
 const CONV_ROWS_BINDINGS = { ...CONV_BINDINGS, filt: ELEM4_IN } as const;
 
+/** What an output pass adds: each combination gets its own store function and loop in one pipeline. */
+interface Epilogue {
+  bias: boolean;
+  addend: boolean;
+}
+const EPILOGUES: readonly Epilogue[] = [
+  { bias: false, addend: false },
+  { bias: true, addend: false },
+  { bias: false, addend: true },
+  { bias: true, addend: true },
+];
+const storeName = ({ bias, addend }: Epilogue): string => `store4${bias ? 'Bias' : ''}${addend ? 'Addend' : ''}`;
+
+/** Writes channels m..m+3 of one pixel (those below M), adding what `e` says. */
+const storeFunction = (e: Epilogue): string => /* wgsl */ `
+fn ${storeName(e)}(at: u32, addAt: u32, m: u32, v: vec4<f32>) {
+  for (var i = 0u; i < 4u; i++) {
+    if (m + i < params.outChannels) {
+      var r = v[i];${e.bias ? '\n      r += f32(bias[m + i]);' : ''}${e.addend ? '\n      r += f32(addend[addAt + (m + i) * params.addStrideM]);' : ''}
+      outs[at + (m + i) * params.outStrideM] = Elem(r);
+    }
+  }
+}`;
+
 /** Shared by every kernel: pixel → output (and addend) address, and a guarded write of 4 channels. */
 const OUTPUT = /* wgsl */ `
 fn outAddress(pix: u32, base: u32) -> u32 {
@@ -147,24 +171,7 @@ fn addendAddress(pix: u32) -> u32 {
   return (pix / plane) * params.addStrideB + (pix % plane) * params.addStrideP;
 }
 
-/** Writes channels m..m+3 of one pixel (those below M). */
-fn store4(at: u32, m: u32, v: vec4<f32>) {
-  for (var i = 0u; i < 4u; i++) {
-    if (m + i < params.outChannels) { outs[at + (m + i) * params.outStrideM] = Elem(v[i]); }
-  }
-}
-
-/** store4, adding the bias and the addend where the launch has them. */
-fn store4Epilogue(at: u32, addAt: u32, m: u32, v: vec4<f32>, withBias: bool, withAddend: bool) {
-  for (var i = 0u; i < 4u; i++) {
-    if (m + i < params.outChannels) {
-      var r = v[i];
-      if (withBias) { r += f32(bias[m + i]); }
-      if (withAddend) { r += f32(addend[addAt + (m + i) * params.addStrideM]); }
-      outs[at + (m + i) * params.outStrideM] = Elem(r);
-    }
-  }
-}`;
+${EPILOGUES.map(storeFunction).join('\n')}`;
 
 /** Per pixel: the source offset of its batch entry and the corner of its window. */
 const windowOf = (pix: string, name: string): string => `
@@ -195,22 +202,29 @@ const acc = ({ j, q }: TileCell): string => `acc${j}_${q}`;
  * because unrolled stores cost seconds of pipeline build on SwiftShader.
  */
 function writeTile(cells: TileCell[], pixels: number, quads: number, p0: string, m0: string, live = 'true'): string {
-  const loop = (store: (m: string, v: string) => string, epilogue: boolean): string => `for (var j = 0u; j < ${pixels}u; j++) {
+  const loop = (e: Epilogue): string => `for (var j = 0u; j < ${pixels}u; j++) {
       let pix = ${p0} + j;
       if (${live} && pix < params.pixels) {
-        let at = outAddress(pix, outBase);${epilogue ? '\n        let addAt = addendAddress(pix);' : ''}
-        for (var q = 0u; q < ${quads}u; q++) { ${store(`${m0} + q * 4u`, `tile[j * ${quads}u + q]`)}; }
+        let at = outAddress(pix, outBase);
+        let addAt = ${e.addend ? 'addendAddress(pix)' : '0u'};
+        for (var q = 0u; q < ${quads}u; q++) { ${storeName(e)}(at, addAt, ${m0} + q * 4u, tile[j * ${quads}u + q]); }
       }
     }`;
-  // One uniform branch per thread, not per element: the gradients' launches store plainly.
+  // The launch's epilogue is chosen once per thread (uniform branches), so each store runs as
+  // it would in a pipeline of its own: per-element branches made the training step slower.
+  const [plain, bias, addend, both] = EPILOGUES.map(loop);
   return `var tile: array<vec4<f32>, ${cells.length}>;
   ${cells.map((c, i) => `tile[${i}] = ${acc(c)};`).join('\n  ')}
   let withBias = params.hasBias != 0u;
   let withAddend = params.hasAddend != 0u;
-  if (withBias || withAddend) {
-    ${loop((m, v) => `store4Epilogue(at, addAt, ${m}, ${v}, withBias, withAddend)`, true)}
+  if (withBias && withAddend) {
+    ${both}
+  } else if (withBias) {
+    ${bias}
+  } else if (withAddend) {
+    ${addend}
   } else {
-    ${loop((m, v) => `store4(at, ${m}, ${v})`, false)}
+    ${plain}
   }`;
 }
 
