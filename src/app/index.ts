@@ -36,7 +36,7 @@ export { DiffusersError, mapSource, DIFFUSERS_FILES, type FileSource } from './d
 export { importDiffusers, exportDiffusers, PIPELINE_CLASSES, type ImportedModel, type ExportOptions } from './diffusers/pipeline.ts';
 export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/checkpoint.ts';
 export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';
-export { runOpChecks, CHECKED_OPS, type OpCheckOptions } from './op-checks.ts';
+export { runOpChecks, CHECKED_OPS, COVER_MODES, type CoverMode, type OpCheckOptions } from './op-checks.ts';
 export type { BoundReport } from '../model/diffusion/evaluate.ts';
 export { autosaveAvailable, readAutosave, removeAutosave, writeAutosave, type AutosaveInfo } from './autosave.ts';
 export type { DispatchCounters } from '../engine/index.ts';

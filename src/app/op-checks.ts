@@ -4,13 +4,18 @@
 
 import {
   ALL_CHECKS,
+  planCover,
+  type CoverMode,
   caseSeed,
   checkGpu,
   checkReferenceGradient,
   GPU_TOLERANCE,
+  missingFeatures,
   REF_FD_TOLERANCE,
 } from '../engine/checks/index.ts';
 import type { CheckRow } from './protocol.ts';
+
+export { COVER_MODES, type CoverMode } from '../engine/checks/index.ts';
 
 /** The ops there are checks for, in the order they run. */
 export const CHECKED_OPS: readonly string[] = ALL_CHECKS.map((c) => c.op);
@@ -19,6 +24,13 @@ export interface OpCheckOptions {
   seed?: number;
   /** Only these ops (default: all). */
   ops?: readonly string[];
+  /**
+   * Only a set of cases that runs every kernel variant of the full set (or, 'beyond-software',
+   * every one a software adapter's run does not) and every op at least once.
+   */
+  cover?: CoverMode;
+  /** Called as an op's cases start (how many of them run). */
+  onOpStart?: (op: string, cases: number) => void;
   /** Called with each op's row as soon as its cases are done. */
   onRow?: (row: CheckRow) => void;
   /** Checked between ops; a set signal stops the run (the promise rejects). */
@@ -29,21 +41,24 @@ export interface OpCheckOptions {
 export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRow[]> {
   const seed = options.seed ?? 1;
   const rows: CheckRow[] = [];
-  for (const check of ALL_CHECKS) {
-    if (options.ops && !options.ops.includes(check.op)) continue;
+  const checks = ALL_CHECKS.filter((check) => !options.ops || options.ops.includes(check.op));
+  const plan = options.cover ? planCover(checks, options.cover) : null;
+  for (const check of checks) {
     if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('the checks were stopped', 'AbortError');
+    const chosen = plan ? check.cases.filter((c) => plan.cases.get(check.op)?.has(c.name)) : check.cases;
+    options.onOpStart?.(check.op, chosen.length);
     let forward = 0;
     let refFd = 0;
     const grads: Record<string, number> = {};
     const failures: string[] = [];
-    let notRun = 0;
-    const missingFeatures = new Set<string>();
-    for (const c of check.cases) {
+    // Cases this adapter cannot run for want of a feature (whether or not the run chose them).
+    const unrunnable = check.cases.map((c) => missingFeatures(c)).filter((m) => m.length > 0);
+    const notRun = unrunnable.length;
+    const missing = new Set(unrunnable.flat());
+    for (const c of chosen) {
       const s = caseSeed(seed, check.op, c.name);
       const fd = checkReferenceGradient(c, s);
       const gpu = await checkGpu(c, s);
-      if (gpu.notRun) notRun++;
-      for (const f of gpu.missingFeatures ?? []) missingFeatures.add(f);
       const tol = c.tolerance ?? GPU_TOLERANCE;
       refFd = Math.max(refFd, fd);
       forward = Math.max(forward, gpu.forward);
@@ -58,7 +73,8 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
     }
     const pass = failures.length === 0;
     // e.g. "24 cases (12 need shader-f16)": cases this adapter cannot run for want of a feature.
-    const cases = `${check.cases.length} cases${notRun > 0 ? ` (${notRun} need ${[...missingFeatures].join(', ')})` : ''}`;
+    const count = plan ? `${chosen.length} of ${check.cases.length} cases` : `${check.cases.length} cases`;
+    const cases = `${count}${notRun > 0 ? ` (${notRun} need ${[...missing].join(', ')})` : ''}`;
     const row = { op: check.op, case: cases, forward, grads, refVsFiniteDiff: refFd, pass, failures };
     rows.push(row);
     options.onRow?.(row);

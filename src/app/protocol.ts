@@ -4,6 +4,7 @@
 // crosses as JSON; bytes cross as base64 text in chunks of CHUNK bytes.
 
 import type { DType } from '../engine/index.ts';
+import type { CoverMode } from '../engine/checks/index.ts';
 import type { BoundReport } from '../model/diffusion/evaluate.ts';
 import type { Split } from '../model/data/sources.ts';
 import type { StepRecord, TrainConfig, TrainConfigInput } from '../model/train/trainer.ts';
@@ -134,10 +135,17 @@ export interface BenchRequest {
   };
 }
 
+/** Which checks `runChecks` runs: every case of every op unless narrowed. */
+export interface CheckRequest {
+  /** Only these ops. */
+  ops?: string[];
+  /** Only a set of cases that runs every kernel variant (or every one beyond a software adapter's) and every op (src/engine/checks/cover.ts). */
+  cover?: CoverMode;
+}
+
 /** The harness page's driver calls (`callHarness`). */
 export interface HarnessProtocol {
-  /** Every op's checks, or only `ops`'. */
-  runChecks(ops?: string[]): Promise<CheckRow[]>;
+  runChecks(request?: CheckRequest): Promise<CheckRow[]>;
   runBench(request?: BenchRequest): Promise<BenchReport>;
   /** Overrides kernel choices for the rest of the host's life (src/engine/tuning.ts; the CLI's DDPM_TUNING). */
   setTuning(overrides: Record<string, unknown>): void;

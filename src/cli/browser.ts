@@ -15,7 +15,8 @@ const BROWSER_CANDIDATES = [
   '/usr/bin/google-chrome-stable',
 ];
 
-const READY_TIMEOUT_MS = 120_000;
+// A hang guard: a cold page load with the engine started took 6 s on one pinned core.
+const READY_TIMEOUT_MS = 300_000;
 // page.evaluate() is one CDP call; whole check or bench runs on SwiftShader can take many minutes.
 const PROTOCOL_TIMEOUT_MS = 60 * 60_000;
 

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dawnPollingFor, throttleDawnPolling } from './dawn-polling.ts';
 import type { Host } from './host.ts';
+import type { CheckRequest } from '../app/index.ts';
 
 /** Chromium's SwiftShader Vulkan driver, used when DDPM_SWIFTSHADER is not 0 (as the browser host does). */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -66,7 +67,9 @@ export async function startNodeHost(): Promise<Host> {
   const engine = await import('../engine/index.ts');
   const session = (await createPageSession()) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const harness: Record<string, (...args: never[]) => unknown> = {
-    runChecks: (ops?: string[]) => runOpChecks(ops ? { ops } : {}),
+    // Each op announced as it starts: a run stopped by a time limit shows where it was.
+    runChecks: (request: CheckRequest = {}) =>
+      runOpChecks({ ...request, onOpStart: (op, cases) => process.stderr.write(`checking ${op}: ${cases} cases\n`) }),
     runBench: (request?: { only?: string[]; peers?: string[] }) => runBench(request as Parameters<typeof runBench>[0]),
     report: () => engine.runtime().report,
     setTuning: (overrides: Record<string, never>) => engine.runtime().setTuning(overrides),

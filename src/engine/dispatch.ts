@@ -145,6 +145,8 @@ export class Dispatcher {
   private passKeys: string[] | null = null;
   /** What the dispatches encoded now are for (e.g. a conv's 'grad-weight'); labels timed passes. */
   private role: string | null = null;
+  /** While `probeKernels` runs: the pipeline keys dispatched, none of them built or encoded. */
+  private probe: Set<string> | null = null;
 
   private readonly staging: StagingPool;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
@@ -280,6 +282,10 @@ export class Dispatcher {
     buffers: readonly GPUBufferBinding[],
     grid: readonly [number, number, number],
   ): void {
+    if (this.probe) {
+      this.probe.add(key);
+      return;
+    }
     const { pipeline, layout, variant } = this.pipelineFor(owner, key, build);
     if (buffers.length !== variant.storage.length) {
       throw new Error(`kernel '${key}' takes ${variant.storage.length} buffers, got ${buffers.length}`);
@@ -349,6 +355,24 @@ export class Dispatcher {
         this.staging.release(staging);
       } else staging.destroy();
     }
+  }
+
+  /**
+   * The pipeline keys of the dispatches `encode` makes, found without building a pipeline or
+   * encoding a dispatch (copies and clears still run): which kernels a piece of work needs, at
+   * the cost of its JavaScript alone. Buffers written only by the skipped dispatches keep what
+   * they held, so nothing computed inside is meaningful.
+   */
+  probeKernels(encode: () => void): Set<string> {
+    if (this.probe) throw new Error('probeKernels: a probe is already running');
+    const keys = new Set<string>();
+    this.probe = keys;
+    try {
+      encode();
+    } finally {
+      this.probe = null;
+    }
+    return keys;
   }
 
   /** Runs `encode` with its dispatches labelled `role` in per-kernel timings (`kernel[...]@role`). */

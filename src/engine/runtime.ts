@@ -1,6 +1,6 @@
 // The engine's one live context: device, buffer pool, dispatcher, and device-lost state.
 
-import { ADAPTER_CLASSES, deviceBindingLimit, kernelTuning, TUNING_FEATURES, type AdapterClass, type KernelTuning } from './tuning.ts';
+import { ADAPTER_CLASSES, deviceBindingLimit, featuresTurnedOn, kernelTuning, type AdapterClass, type KernelTuning } from './tuning.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { describeDevice, requestGpuDevice, type DeviceReport } from './device.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -72,9 +72,7 @@ export class Runtime extends EventTarget {
 
   /** The device features that `overrides` turn on and this device lacks (none: it can run them). */
   missingFeatures(overrides: Partial<KernelTuning>): string[] {
-    return Object.entries(TUNING_FEATURES)
-      .filter(([field, feature]) => overrides[field as keyof KernelTuning] === true && !this.report.features.includes(feature))
-      .map(([, feature]) => feature);
+    return featuresTurnedOn(overrides).filter((feature) => !this.report.features.includes(feature));
   }
 
   /** Refuses overrides this device cannot run: a missing feature, a binding limit above its own. */

@@ -99,6 +99,13 @@ export interface KernelTuning {
 /** Device features that some tuning choices need: a choice is refused on a device without its feature. */
 export const TUNING_FEATURES: { readonly [K in keyof KernelTuning]?: string } = { subgroups: 'subgroups', sampleInHalf: SHADER_F16 };
 
+/** The device features that `overrides` turn on. */
+export function featuresTurnedOn(overrides: Partial<KernelTuning>): string[] {
+  return Object.entries(TUNING_FEATURES)
+    .filter(([field]) => overrides[field as keyof KernelTuning] === true)
+    .map(([, feature]) => feature);
+}
+
 /** Whether the adapter is a CPU implementation of WebGPU (SwiftShader or another fallback). */
 export function isSoftwareAdapter(report: DeviceReport): boolean {
   return report.isFallbackAdapter || report.adapter.architecture === 'swiftshader';

@@ -1,7 +1,7 @@
 // The page that tests, `ddpm check` and `ddpm bench` drive in headless Chromium. It owns the
 // one GPUDevice and exposes the engine as `window.ddpm` and the drivers as `window.ddpmHarness`.
 
-import type { HarnessProtocol, SessionProtocol } from '../app/index.ts';
+import type { CheckRequest, HarnessProtocol, SessionProtocol } from '../app/index.ts';
 import { runBench } from '../bench/run.ts';
 import { createPageSession } from './session.ts';
 import * as ddpm from '../engine/index.ts';
@@ -38,7 +38,8 @@ try {
     counters: () => ({ ...ddpm.runtime().dispatcher.counters, pool: ddpm.runtime().pool.getStats() }),
     checkCases: () => ALL_CHECKS.map((c) => ({ op: c.op, cases: c.cases.map((x) => x.name) })),
     runGpuCheck,
-    runChecks: (ops?: string[]) => runOpChecks(ops ? { ops } : {}),
+    runChecks: (request: CheckRequest = {}) =>
+      runOpChecks({ ...request, onOpStart: (op, cases) => console.info(`checking ${op}: ${cases} cases`) }),
     /** Imports a source module into the page (tests reach model code this way). */
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,

@@ -5,7 +5,7 @@
 import { expect, test } from 'vitest';
 import { inPage } from '../setup/page.ts';
 
-test('a session trains, saves, resets, resumes exactly, samples, evaluates and noises', { timeout: 600_000 }, async () => {
+test('a session trains, saves, resets, resumes exactly, samples, evaluates and noises', async () => {
   const r = await inPage(async () => {
     const app = await (window as any).ddpmHarness.importModule('/src/app/index.ts');
     const { preset } = await (window as any).ddpmHarness.importModule('/src/model/config.ts');

@@ -2,18 +2,16 @@
 // right after ours, and the row carries each peer's ms, first call and ratio = peer ms / our ms.
 // Also the parts that need no GPU: WORKLOADS' U-Net as the peers build it, and the layout helpers.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { runDdpm } from '../setup/hang-guard.ts';
 import { nchwToNhwc, oihwToHwio } from '../../src/bench/peers/common.ts';
 import { initialParams, UNET_PARAMS } from '../../src/bench/peers/workloads-unet.ts';
 
-function ddpm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 150_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+// Hang guard: at least 5x the slowest run measured on one pinned core (12.5 s).
+const ddpm = (...args: string[]) => runDdpm(args, { limitMs: 300_000 });
 
 interface PeerCell {
   ms?: number;
@@ -25,9 +23,9 @@ interface PeerCell {
 }
 
 describe('bench --peers', () => {
-  test('matmul_256 in ours, tfjs and jax-js: both peers timed, ratio = peer ms / our ms, same result', { timeout: 170_000 }, () => {
+  test('matmul_256 in ours, tfjs and jax-js: both peers timed, ratio = peer ms / our ms, same result', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ddpm-peers-')), 'bench.json');
-    const r = ddpm('bench', '--peers', 'tfjs,jax', '--only', 'matmul_256', '--json', file);
+    const r = await ddpm('bench', '--peers', 'tfjs,jax', '--only', 'matmul_256', '--json', file);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/tfjs\/ours/);
     expect(r.stdout).toMatch(/jax\/ours/);
@@ -52,8 +50,8 @@ describe('bench --peers', () => {
     }
   });
 
-  test('a bad --peers list is refused before anything starts', () => {
-    const r = ddpm('bench', '--peers', 'tfjs,torch');
+  test('a bad --peers list is refused before anything starts', async () => {
+    const r = await ddpm('bench', '--peers', 'tfjs,torch');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--peers takes a comma-separated list of tfjs, jax/);
   });

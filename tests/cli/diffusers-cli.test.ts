@@ -3,17 +3,15 @@
 // input left byte for byte as it was (all before a browser starts); the CLI round trip; and one
 // forward pass end to end against PyTorch.
 
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { runDdpm } from '../setup/hang-guard.ts';
 import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
 
-function ddpm(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/ddpm.js', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+// Hang guard: at least 5x the slowest run measured on one pinned core (unet-forward, 10 s).
+const ddpm = (...args: string[]) => runDdpm(args, { limitMs: 300_000 });
 
 const fixture = new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url);
 const fixturePath = fixture.pathname;
@@ -147,7 +145,7 @@ function inputFile(dir: string, timestep: { dtype: 'I64' | 'F32'; values: readon
 describe('ddpm convert and unet-forward on diffusers folders', () => {
   const table: string[] = [];
   for (const c of CORPUS) {
-    test(`refuses ${c.name}: own message, exit 1, no output, input untouched, no browser`, () => {
+    test(`refuses ${c.name}: own message, exit 1, no output, input untouched, no browser`, async () => {
       const root = mkdtempSync(join(tmpdir(), 'ddpm-corpus-'));
       const dir = join(root, 'model');
       cpSync(fixturePath, dir, { recursive: true, filter: (src) => !/io\.|ddim_sampling|model_repr/.test(src) });
@@ -163,7 +161,7 @@ describe('ddpm convert and unet-forward on diffusers folders', () => {
         [['unet-forward', '--model', dir, '--input', input, '--output', out], out],
         [['convert', '--from-diffusers', dir, '--out', ckpt], ckpt],
       ] as const) {
-        const r = ddpm(...args);
+        const r = await ddpm(...args);
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toMatch(c.message);
         expect(r.stderr).not.toMatch(/starting Chromium/);
@@ -181,34 +179,34 @@ describe('ddpm convert and unet-forward on diffusers folders', () => {
     console.log(['| case | message |', '| --- | --- |', ...table].join('\n'));
   });
 
-  test('unet-forward refuses inputs that do not fit the model before starting a browser', () => {
+  test('unet-forward refuses inputs that do not fit the model before starting a browser', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ddpm-input-'));
     const bad = join(root, 'bad.safetensors');
     writeFileSync(bad, writeSafetensors({ sample: { shape: [2, 3, 4, 4], data: new Float32Array(96) }, timestep: { shape: [2], data: new Float32Array(2) } }));
-    const r = ddpm('unet-forward', '--model', fixturePath, '--input', bad, '--output', join(root, 'o.safetensors'));
+    const r = await ddpm('unet-forward', '--model', fixturePath, '--input', bad, '--output', join(root, 'o.safetensors'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/'sample' is \[2,3,4,4\], the model takes \[N, 3, 8, 8\]/);
     expect(r.stderr).not.toMatch(/starting Chromium/);
   });
 
-  test('convert round trip: from-diffusers then to-diffusers --unet-only gives the fixture back byte for byte; an existing folder is not overwritten', () => {
+  test('convert round trip: from-diffusers then to-diffusers --unet-only gives the fixture back byte for byte; an existing folder is not overwritten', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ddpm-convert-'));
     const ckpt = join(root, 'model.safetensors');
-    expect(ddpm('convert', '--from-diffusers', fixturePath, '--out', ckpt).code).toBe(0);
+    expect((await ddpm('convert', '--from-diffusers', fixturePath, '--out', ckpt)).code).toBe(0);
     const back = join(root, 'back');
-    const r = ddpm('convert', '--to-diffusers', ckpt, '--out', back, '--unet-only');
+    const r = await ddpm('convert', '--to-diffusers', ckpt, '--out', back, '--unet-only');
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['config.json', WEIGHTS]) expect(readFileSync(join(back, f)).equals(readFileSync(join(fixturePath, f))), f).toBe(true);
     const pipe = join(root, 'pipe');
-    expect(ddpm('convert', '--to-diffusers', ckpt, '--out', pipe, '--pipeline', 'ddim').code).toBe(0);
+    expect((await ddpm('convert', '--to-diffusers', ckpt, '--out', pipe, '--pipeline', 'ddim')).code).toBe(0);
     expect(readdirSync(pipe).sort()).toEqual(['model_index.json', 'scheduler', 'unet']);
     expect(JSON.parse(readFileSync(join(pipe, 'model_index.json'), 'utf8'))._class_name).toBe('DDIMPipeline');
-    const again = ddpm('convert', '--to-diffusers', ckpt, '--out', pipe);
+    const again = await ddpm('convert', '--to-diffusers', ckpt, '--out', pipe);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/exists and is not empty/);
   });
 
-  test('unet-forward on the fixture folder matches PyTorch (I64 timesteps [2]; an F32 scalar timestep)', () => {
+  test('unet-forward on the fixture folder matches PyTorch (I64 timesteps [2]; an F32 scalar timestep)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ddpm-forward-'));
     for (const [timestep, want] of [
       [{ dtype: 'I64', values: [10, 777] }, 'out'],
@@ -216,7 +214,7 @@ describe('ddpm convert and unet-forward on diffusers folders', () => {
     ] as const) {
       const input = inputFile(root, timestep);
       const out = join(root, `${want}.safetensors`);
-      const r = ddpm('unet-forward', '--model', fixturePath, '--input', input, '--output', out);
+      const r = await ddpm('unet-forward', '--model', fixturePath, '--input', input, '--output', out);
       expect(r.code, r.stderr).toBe(0);
       const file = readSafetensors(readFileSync(out));
       expect(file.metadata).toEqual({ format: 'pt' });

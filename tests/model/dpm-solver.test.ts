@@ -59,7 +59,7 @@ describe('DPM-Solver++(2M)', () => {
 });
 
 describe('DPM-Solver++(2M) on the GPU', () => {
-  test('each step combines x_t, x̂0 and the previous x̂0 with the plan\'s weights', { timeout: 300_000 }, async () => {
+  test('each step combines x_t, x̂0 and the previous x̂0 with the plan\'s weights', async () => {
     const { inPage } = await import('../setup/page.ts');
     const r = await inPage(async () => {
       const h = (window as any).ddpmHarness;

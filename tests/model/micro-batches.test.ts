@@ -17,7 +17,7 @@ test('a batch is cut into consecutive parts of at most the given size, as even a
   expect(microBatches(7, 1).map((p) => p.count)).toEqual([1, 1, 1, 1, 1, 1, 1]);
 });
 
-test('sampling over the binding limit runs the U-Net in parts and draws the same images', { timeout: 300_000 }, async () => {
+test('sampling over the binding limit runs the U-Net in parts and draws the same images', async () => {
   const r = await inPage(async () => {
     const h = (window as any).ddpmHarness;
     const { UNet } = await h.importModule('/src/model/unet.ts');

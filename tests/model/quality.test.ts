@@ -51,4 +51,4 @@ test('normalised FD: real test images < blurred real images < noise (16x16, 200 
   expect(r.noise).toBeCloseTo(1, 1);
   expect(r.realConfident).toBeGreaterThan(0.5);
   expect(Math.min(...r.hist)).toBeGreaterThan(0); // every class appears among 200 real images
-}, 300_000);
+});

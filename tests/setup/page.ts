@@ -2,6 +2,7 @@
 
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, inject } from 'vitest';
+import { tracked } from './hang-guard.ts';
 
 let connection: Promise<{ browser: Browser; page: Page }> | null = null;
 
@@ -33,6 +34,17 @@ export async function harnessPage(): Promise<Page> {
   }
 }
 
+/** A hang guard for a page's navigations and waits: at least 5x the slowest measured (a cold page load, 6 s). */
+const PAGE_LIMIT_MS = 300_000;
+
+/** A new tab in the shared browser (for the demo page), its navigation limit a hang guard. */
+export async function newPage(): Promise<Page> {
+  const page = await (await harnessPage()).browser().newPage();
+  page.setDefaultTimeout(PAGE_LIMIT_MS);
+  page.setDefaultNavigationTimeout(PAGE_LIMIT_MS);
+  return page;
+}
+
 /**
  * Runs `fn(arg)` in the harness page. `fn` is sent as source text, so it cannot use imports or
  * closures: it reaches the engine through the page's globals (`window.ddpm`, `window.ddpmHarness`),
@@ -42,7 +54,9 @@ export async function inPage<R>(fn: () => R | Promise<R>): Promise<R>;
 export async function inPage<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
 export async function inPage(fn: (arg: unknown) => unknown, arg?: unknown): Promise<unknown> {
   const page = await harnessPage();
-  return page.evaluate(fn, arg);
+  // Named after the function's first line, so a test out of time says what the page was doing.
+  const what = `in the harness page: ${fn.toString().split('\n')[0]!.slice(0, 100)}`;
+  return tracked(what, () => page.evaluate(fn, arg));
 }
 
 /** Drops this file's connection; the browser and the page stay up for the next file. */

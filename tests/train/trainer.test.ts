@@ -32,7 +32,7 @@ const TINY = {
   seed: 11,
 };
 
-test('a tiny U-Net on 256 Fashion-MNIST images: the training loss falls by at least 3x in 40 steps', { timeout: 600_000 }, async () => {
+test('a tiny U-Net on 256 Fashion-MNIST images: the training loss falls by at least 3x in 40 steps', async () => {
   const r = await inPage(
     async ({ config, images, count }) => {
       const load = (window as any).ddpmHarness.importModule;
@@ -50,7 +50,7 @@ test('a tiny U-Net on 256 Fashion-MNIST images: the training loss falls by at le
   expect(last).toBeLessThan(first / 3);
 });
 
-test('N steps straight equal N/2 + checkpoint + restore + N/2 (parameters, EMA and Adam moments bit for bit)', { timeout: 600_000 }, async () => {
+test('N steps straight equal N/2 + checkpoint + restore + N/2 (parameters, EMA and Adam moments bit for bit)', async () => {
   const r = await inPage(
     async ({ config, images, count }) => {
       const load = (window as any).ddpmHarness.importModule;
@@ -123,7 +123,7 @@ test('truncated, corrupted and mismatched checkpoints are refused with the reaso
   expect(r.untouched).toBe(true);
 });
 
-test('a batch over the storage-binding limit trains as micro-batches: the same losses and updates as the whole batch', { timeout: 600_000 }, async () => {
+test('a batch over the storage-binding limit trains as micro-batches: the same losses and updates as the whole batch', async () => {
   const r = await inPage(
     async ({ config, images, count }) => {
       const h = (window as any).ddpmHarness;

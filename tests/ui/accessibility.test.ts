@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -16,21 +17,21 @@ let page: Page;
 const console_: string[] = [];
 
 beforeAll(async () => {
-  page = await (await harnessPage()).browser().newPage();
+  page = await newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warn') console_.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => console_.push(`pageerror: ${(e as Error).message}`));
   await page.setViewport({ width: 1360, height: 1000 });
   await page.goto(inject('harnessUrl').replace('harness.html', 'index.html?split=test&limit=64'));
-  await page.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', { timeout: 90_000 });
+  await waitInPage(page, () => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready');
 });
 
 afterAll(async () => {
   await page?.close();
 });
 
-test('axe-core finds no serious or critical violation', { timeout: 120_000 }, async () => {
+test('axe-core finds no serious or critical violation', async () => {
   await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async () => {
     const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
@@ -41,7 +42,7 @@ test('axe-core finds no serious or critical violation', { timeout: 120_000 }, as
   expect(violations).toEqual([]);
 });
 
-test('every control is reachable by Tab and shows its focus', { timeout: 120_000 }, async () => {
+test('every control is reachable by Tab and shows its focus', async () => {
   // Walk the tab order through the shadow roots; record each focused control and its outline.
   const visited = new Map<string, string>();
   for (let i = 0; i < 120; i++) {
@@ -75,7 +76,7 @@ test('every control is reachable by Tab and shows its focus', { timeout: 120_000
   expect(noRing).toEqual([]);
 });
 
-test('at 360 px wide nothing scrolls sideways', { timeout: 120_000 }, async () => {
+test('at 360 px wide nothing scrolls sideways', async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOTS}page-desktop.png`, fullPage: true });
   await page.setViewport({ width: 360, height: 800, isMobile: true, deviceScaleFactor: 2 });

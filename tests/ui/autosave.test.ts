@@ -4,7 +4,8 @@
 
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 let page: Page | null = null;
 
@@ -16,10 +17,7 @@ afterAll(async () => {
 const inApp = (selector: string) => `ddpm-app >>> ${selector}`;
 
 async function ready(p: Page): Promise<void> {
-  await p.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', {
-    timeout: 90_000,
-    polling: 200,
-  });
+  await waitInPage(p, () => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', { polling: 200 });
 }
 
 /** The trainer's checkpoint bytes, summarised (FNV-1a) in the page. */
@@ -42,8 +40,8 @@ async function setField(p: Page, selector: string, value: string): Promise<void>
   }, value);
 }
 
-test('a reload offers the autosaved run, which resumes at its step with identical parameters', { timeout: 300_000 }, async () => {
-  page = await (await harnessPage()).browser().newPage();
+test('a reload offers the autosaved run, which resumes at its step with identical parameters', async () => {
+  page = await newPage();
   const url = inject('harnessUrl').replace('harness.html', 'index.html?split=test&limit=64');
   await page.goto(url);
   await ready(page);
@@ -53,19 +51,19 @@ test('a reload offers the autosaved run, which resumes at its step with identica
   await setField(page, 'train-panel >>> input[name=qualityEvery]', '0');
   await setField(page, 'train-panel >>> input[name=autosaveEvery]', '2');
   await (await page.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
-  await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished', { timeout: 120_000, polling: 250 });
+  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'finished', { polling: 250 });
   expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.savedStep)).toBe(4);
   const before = await checkpointHash(page);
   expect(before.step).toBe(4);
 
   await page.reload();
   await ready(page);
-  await page.waitForFunction(() => (window as any).ddpmDemo.autosave.offer !== null, { timeout: 30_000 });
+  await waitInPage(page, () => (window as any).ddpmDemo.autosave.offer !== null);
   expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.offer.step)).toBe(4);
   const resume = await page.waitForSelector(inApp('button[name=resume-autosave]'));
   expect(await resume!.evaluate((b) => b.textContent!.trim())).toBe('Resume run from step 4');
   await resume!.click();
-  await page.waitForFunction(() => (window as any).ddpmDemo.training.step === 4 && (window as any).ddpmDemo.autosave.offer === null, { timeout: 60_000 });
+  await waitInPage(page, () => (window as any).ddpmDemo.training.step === 4 && (window as any).ddpmDemo.autosave.offer === null);
   const after = await checkpointHash(page);
   expect(after).toEqual(before);
 
@@ -76,19 +74,19 @@ test('a reload offers the autosaved run, which resumes at its step with identica
   expect(await page.evaluate(() => (window as any).ddpmDemo.autosave.offer)).toBeNull();
 });
 
-test('pause stops GPU work; the learning rate changes mid-run', { timeout: 300_000 }, async () => {
+test('pause stops GPU work; the learning rate changes mid-run', async () => {
   const p = page!;
   await p.evaluate(() => (window as any).ddpmDemo.resetTraining());
   await setField(p, 'train-panel >>> input[name=targetSteps]', '100000');
   await setField(p, 'train-panel >>> input[name=autosaveEvery]', '0');
   await (await p.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
-  await p.waitForFunction(() => (window as any).ddpmDemo.training.step >= 3, { timeout: 120_000, polling: 100 });
+  await waitInPage(p, () => (window as any).ddpmDemo.training.step >= 3, { polling: 100 });
   await setField(p, 'train-panel >>> input[name=lr]', '0.0005');
-  await p.waitForFunction(() => (window as any).ddpmDemo.training.summary?.lr === 0.0005, { timeout: 30_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.training.summary?.lr === 0.0005);
   await (await p.waitForSelector(inApp('train-panel >>> button[name=pause]')))!.click();
-  await p.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'paused', { timeout: 30_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.training.phase === 'paused');
   // The chunk in flight finishes; then nothing is submitted while paused.
-  await p.waitForFunction(() => !(window as any).ddpmDemo.trainingBusy, { timeout: 30_000, polling: 50 });
+  await waitInPage(p, () => !(window as any).ddpmDemo.trainingBusy, { polling: 50 });
   const before = await p.evaluate(() => (window as any).ddpmDemo.gpuCounters());
   const step = await p.evaluate(() => (window as any).ddpmDemo.training.step);
   await new Promise((r) => setTimeout(r, 2000));
@@ -107,19 +105,19 @@ test('pause stops GPU work; the learning rate changes mid-run', { timeout: 300_0
   expect(lr).toBe(0.0005);
 });
 
-test('after a lost device the restarted engine offers the last autosave', { timeout: 300_000 }, async () => {
+test('after a lost device the restarted engine offers the last autosave', async () => {
   const p = page!;
   await p.evaluate(() => (window as any).ddpmDemo.resetTraining());
   await setField(p, 'train-panel >>> input[name=targetSteps]', '2');
   await setField(p, 'train-panel >>> input[name=autosaveEvery]', '2');
   await (await p.waitForSelector(inApp('train-panel >>> button[name=start]')))!.click();
-  await p.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished' && (window as any).ddpmDemo.autosave.savedStep === 2, { timeout: 120_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.training.phase === 'finished' && (window as any).ddpmDemo.autosave.savedStep === 2);
   // A string, so the test runner's transform leaves the dynamic import alone.
   await p.evaluate(`import('/src/engine/runtime.ts').then((m) => m.runtime().device.destroy())`);
-  await p.waitForFunction(() => (window as any).ddpmDemo.engine.kind === 'lost', { timeout: 30_000, polling: 100 });
+  await waitInPage(p, () => (window as any).ddpmDemo.engine.kind === 'lost', { polling: 100 });
   await p.evaluate(() => (window as any).ddpmDemo.restartEngine());
-  await p.waitForFunction(() => (window as any).ddpmDemo.engine.kind === 'ready' && (window as any).ddpmDemo.autosave.offer?.step === 2, { timeout: 60_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.engine.kind === 'ready' && (window as any).ddpmDemo.autosave.offer?.step === 2);
   await (await p.waitForSelector(inApp('button[name=resume-autosave]')))!.click();
-  await p.waitForFunction(() => (window as any).ddpmDemo.training.step === 2 && (window as any).ddpmDemo.training.phase === 'paused', { timeout: 60_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.training.step === 2 && (window as any).ddpmDemo.training.phase === 'paused');
   await p.evaluate(() => (window as any).ddpmDemo.discardAutosave());
 });

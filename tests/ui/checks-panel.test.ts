@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 let page: Page | null = null;
@@ -14,18 +15,19 @@ afterAll(async () => {
   await page?.close();
 });
 
-test('the check panel shows every op passing on this GPU', { timeout: 600_000 }, async () => {
-  page = await (await harnessPage()).browser().newPage();
+// Hang guards: at least 5x the slowest run measured on one pinned core (57 s).
+test('the check panel shows every op passing on this GPU', { timeout: 900_000 }, async () => {
+  page = await newPage();
   await page.setViewport({ width: 1200, height: 900 });
   await page.goto(inject('harnessUrl').replace('harness.html', 'index.html?autoload=0'));
-  await page.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready', { timeout: 90_000, polling: 200 });
-  const panel = (await page.waitForFunction(() => document.querySelector('ddpm-app')?.shadowRoot?.querySelector('op-checks'))) as ElementHandle<Element>;
+  await waitInPage(page, () => (window as any).ddpmDemo?.engine.kind === 'ready', { polling: 200 });
+  const panel = (await waitInPage(page, () => document.querySelector('ddpm-app')?.shadowRoot?.querySelector('op-checks'))) as ElementHandle<Element>;
   const button = (await panel.evaluateHandle((p) => p.shadowRoot!.querySelector('button[name=run-checks]')!)) as ElementHandle<HTMLButtonElement>;
-  await page.waitForFunction((b) => !b.disabled, {}, button);
+  await waitInPage(page, (b) => !b.disabled, {}, button);
   await button.click();
   // Rows arrive while the run goes on.
-  await page.waitForFunction(() => (window as any).ddpmDemo.checks.rows.length >= 2, { timeout: 300_000, polling: 250 });
-  await page.waitForFunction(() => !(window as any).ddpmDemo.checks.running, { timeout: 540_000, polling: 500 });
+  await waitInPage(page, () => (window as any).ddpmDemo.checks.rows.length >= 2, { polling: 250 });
+  await waitInPage(page, () => !(window as any).ddpmDemo.checks.running, { polling: 500, limitMs: 600_000, what: 'the check run' });
   const state = await page.evaluate(() => ({ ...(window as any).ddpmDemo.checks, error: (window as any).ddpmDemo.error }));
   expect(state.error).toBeNull();
   expect(state.rows.length).toBe(state.total);

@@ -3,10 +3,11 @@
 
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
+import { waitInPage } from '../setup/hang-guard.ts';
 import { presetFootprint } from '../../src/app/footprint.ts';
 import { preset } from '../../src/model/config.ts';
 import { largestPerSampleBytes } from '../../src/model/micro-batches.ts';
-import { harnessPage } from '../setup/page.ts';
+import { newPage } from '../setup/page.ts';
 
 let page: Page | null = null;
 
@@ -23,10 +24,10 @@ test('footprints count what `ddpm model` counts', () => {
   expect(presetFootprint('ddpm-cifar10', 1).parameters).toBe(35_746_307);
 });
 
-test('the form shows the cost, and a batch beyond one storage binding as micro-batches', { timeout: 120_000 }, async () => {
-  page = await (await harnessPage()).browser().newPage();
+test('the form shows the cost, and a batch beyond one storage binding as micro-batches', async () => {
+  page = await newPage();
   await page.goto(inject('harnessUrl').replace('harness.html', 'index.html?split=test&limit=64'));
-  await page.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready', { timeout: 90_000 });
+  await waitInPage(page, () => (window as any).ddpmDemo?.engine.kind === 'ready' && (window as any).ddpmDemo.dataset.status === 'ready');
   const panelText = () => page!.$eval('ddpm-app >>> train-panel', (e) => e.shadowRoot!.textContent!.replace(/\s+/g, ' '));
   expect(await panelText()).toMatch(/173\.2k parameters · \d+\.\d\d GFLOP per step · memory ≥ [\d.]+ MiB/);
   expect(await panelText()).not.toMatch(/micro-batches/);
@@ -39,7 +40,7 @@ test('the form shows the cost, and a batch beyond one storage binding as micro-b
     (e as HTMLInputElement).value = '20000';
     e.dispatchEvent(new Event('change', { bubbles: true }));
   });
-  await page.waitForFunction(() => /micro-batches/.test(document.querySelector('ddpm-app')!.shadowRoot!.querySelector('train-panel')!.shadowRoot!.textContent!), { timeout: 30_000 });
+  await waitInPage(page, () => /micro-batches/.test(document.querySelector('ddpm-app')!.shadowRoot!.querySelector('train-panel')!.shadowRoot!.textContent!));
   const limit = await page.evaluate(() => {
     const limits = (window as any).ddpmDemo.engine.report.limits;
     return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) as number;

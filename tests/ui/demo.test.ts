@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { HangGuardError, tracked, waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 // Screenshots go to the ignored test-results/ folder, so a test run leaves the checkout clean.
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -25,14 +26,16 @@ function demoUrl(query = '?split=test&limit=64'): string {
  * The first element matching `selector` inside <ddpm-app>'s shadow trees, polled (waitForSelector
  * watches for DOM mutations, which misses changes inside shadow roots).
  */
-async function el(selector: string, timeoutMs = 60_000): Promise<ElementHandle<Element>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await page.$(`ddpm-app >>> ${selector}`);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no element matches ${selector} after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+async function el(selector: string, limitMs = 300_000): Promise<ElementHandle<Element>> {
+  const deadline = Date.now() + limitMs;
+  return tracked(`waiting for an element matching ${selector}`, async () => {
+    for (;;) {
+      const found = await page.$(`ddpm-app >>> ${selector}`);
+      if (found) return found;
+      if (Date.now() > deadline) throw new HangGuardError(`no element matches ${selector} after ${limitMs / 1000} s (its hang guard)`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
 }
 
 async function text(selector: string): Promise<string> {
@@ -48,7 +51,7 @@ async function setField(selector: string, value: string): Promise<void> {
 
 async function click(selector: string): Promise<void> {
   const button = await el(selector);
-  await page.waitForFunction((b) => !(b as HTMLButtonElement).disabled, { timeout: 60_000 }, button);
+  await waitInPage(page, (b) => !(b as HTMLButtonElement).disabled, {}, button);
   await button.click();
 }
 
@@ -65,16 +68,13 @@ function inkedPixels(canvas: ElementHandle<Element>): Promise<number> {
 }
 
 beforeAll(async () => {
-  page = await (await harnessPage()).browser().newPage();
+  page = await newPage();
   await page.setViewport({ width: WIDTH, height: 1000 });
   await page.goto(demoUrl());
-  await page.waitForFunction(
-    () => {
+  await waitInPage(page, () => {
       const demo = (window as any).ddpmDemo;
       return demo?.engine.kind === 'ready' && demo.dataset.status === 'ready';
-    },
-    { timeout: 90_000, polling: 200 },
-  );
+    }, { polling: 200 });
 });
 
 afterAll(async () => {
@@ -93,26 +93,19 @@ test('the shell names the GPU adapter and the schedule plots are drawn', async (
   expect(linear).toContain('4.04e-5'); // ᾱ at t = T−1 for the linear schedule, T = 1000
 
   await setField('schedule-view >>> select', 'cosine');
-  await page.waitForFunction(
-    (before) => {
+  await waitInPage(page, (before) => {
       const host = document.querySelector('ddpm-app')!.shadowRoot!.querySelector('schedule-view')!;
       return host.shadowRoot!.textContent !== before;
-    },
-    {},
-    linear,
-  );
+    }, {}, linear);
   expect(await text('schedule-view')).not.toContain('4.04e-5');
   await setField('schedule-view >>> select', 'linear');
 });
 
 test('the forward process shows one Fashion-MNIST image at 8 timesteps', async () => {
-  await page.waitForFunction(
-    () => {
+  await waitInPage(page, () => {
       const chain = document.querySelector('ddpm-app')!.shadowRoot!.querySelector('noising-chain')!.shadowRoot!;
       return chain.querySelectorAll('figure image-grid').length === 8 && chain.textContent!.includes('t = 999');
-    },
-    { timeout: 60_000, polling: 200 },
-  );
+    }, { polling: 200 });
   const labels = await text('noising-chain');
   expect(labels).toContain('t = 0');
   expect(labels).toContain('ᾱ = 1.000');
@@ -128,7 +121,7 @@ test('a few training steps on Fashion-MNIST move the loss chart', async () => {
   await setField('train-panel >>> input[name=targetSteps]', '4');
   await setField('train-panel >>> input[name=qualityEvery]', '2');
   await click('train-panel >>> button[name=start]');
-  await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished', { timeout: 120_000, polling: 250 });
+  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'finished', { polling: 250 });
   const losses = await page.evaluate(() => (window as any).ddpmDemo.records.map((r: { loss: number }) => r.loss) as number[]);
   expect(losses).toHaveLength(4);
   expect(losses.every((l) => Number.isFinite(l) && l > 0 && l < 5)).toBe(true);
@@ -148,7 +141,7 @@ test('the likelihood view shows the bound of the trained model on held-out image
   await setField('likelihood-view >>> input[name=images]', '4');
   await setField('likelihood-view >>> input[name=terms]', '4');
   await click('likelihood-view >>> button[name=compute-bound]');
-  await page.waitForFunction(() => (window as any).ddpmDemo.bound.report !== null || (window as any).ddpmDemo.error, { timeout: 120_000, polling: 250 });
+  await waitInPage(page, () => (window as any).ddpmDemo.bound.report !== null || (window as any).ddpmDemo.error, { polling: 250 });
   const bound = await page.evaluate(() => ({ report: (window as any).ddpmDemo.bound.report, error: (window as any).ddpmDemo.error }));
   expect(bound.error).toBeNull();
   expect(bound.report.images).toBe(4);
@@ -163,7 +156,7 @@ test('sampling shows x_t and the predicted x0 as they arrive, then the samples',
   await setField('sampler-view >>> input[name=steps]', '5');
   await setField('sampler-view >>> input[name=every]', '1');
   await click('sampler-view >>> button[name=sample]');
-  await page.waitForFunction(() => (window as any).ddpmDemo.sampling.result !== null, { timeout: 120_000, polling: 250 });
+  await waitInPage(page, () => (window as any).ddpmDemo.sampling.result !== null, { polling: 250 });
   const frames = await page.evaluate(() => (window as any).ddpmDemo.sampling.frames.map((f: { t: number }) => f.t) as number[]);
   expect(frames).toHaveLength(5);
   expect(frames[frames.length - 1]).toBe(0);
@@ -195,14 +188,14 @@ test('a downloaded checkpoint resumes training at its step', async () => {
   await cdp.detach();
 
   await click('train-panel >>> button[name=reset]');
-  await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'none');
+  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'none');
   const dir = mkdtempSync(join(tmpdir(), 'ddpm-demo-'));
   try {
     const file = join(dir, name!);
     writeFileSync(file, Buffer.from(base64, 'base64'));
     const input = (await el('train-panel >>> input[type=file][accept=".safetensors"]')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(file);
-    await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'paused', { timeout: 60_000, polling: 200 });
+    await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'paused', { polling: 200 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -213,18 +206,18 @@ test('a downloaded checkpoint resumes training at its step', async () => {
 test('a lost device gets a message and a way back', async () => {
   // A string, so the test runner's transform leaves the dynamic import alone.
   await page.evaluate(`import('/src/engine/runtime.ts').then((m) => m.runtime().device.destroy())`);
-  await page.waitForFunction(() => (window as any).ddpmDemo.engine.kind === 'lost', { timeout: 30_000, polling: 100 });
+  await waitInPage(page, () => (window as any).ddpmDemo.engine.kind === 'lost', { polling: 100 });
   const banner = await text('device-info');
   expect(banner).toContain('GPU device was lost');
   expect(banner).toContain('Restart the GPU');
 });
 
 test('without WebGPU the page says so and still plots the schedules', async () => {
-  const bare = await (await harnessPage()).browser().newPage();
+  const bare = await newPage();
   try {
     await bare.evaluateOnNewDocument(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
     await bare.goto(demoUrl());
-    await bare.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'unavailable', { timeout: 60_000, polling: 200 });
+    await waitInPage(bare, () => (window as any).ddpmDemo?.engine.kind === 'unavailable', { polling: 200 });
     const banner = await (await bare.waitForSelector('ddpm-app >>> device-info'))!.evaluate((e) => e.shadowRoot!.textContent!);
     expect(banner).toContain('needs WebGPU');
     const plot = await bare.waitForSelector('ddpm-app >>> schedule-view >>> canvas');

@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/torch-reference/tiny_unet/', import.meta.url));
 const FILES = ['config.json', 'diffusion_pytorch_model.safetensors'].map((f) => FIXTURE + f);
@@ -23,23 +24,19 @@ afterAll(async () => {
 
 async function openDemo(query: string): Promise<Page> {
   await page?.close();
-  page = await (await harnessPage()).browser().newPage();
+  page = await newPage();
   await page.setViewport({ width: 1200, height: 900 });
   await page.goto(inject('harnessUrl').replace('harness.html', `index.html${query}`));
-  await page.waitForFunction(() => (window as any).ddpmDemo?.engine.kind === 'ready', { timeout: 90_000, polling: 200 });
+  await waitInPage(page, () => (window as any).ddpmDemo?.engine.kind === 'ready', { polling: 200 });
   return page;
 }
 
 async function el(p: Page, selector: string): Promise<ElementHandle<Element>> {
-  const handle = await p.waitForFunction(
-    (s) => {
+  const handle = await waitInPage(p, (s) => {
       // Through the open shadow roots: ddpm-app >>> sampler-view >>> selector.
       const view = document.querySelector('ddpm-app')?.shadowRoot?.querySelector('sampler-view')?.shadowRoot;
       return view?.querySelector(s) ?? null;
-    },
-    { timeout: 60_000, polling: 200 },
-    selector,
-  );
+    }, { polling: 200 }, selector);
   return handle as ElementHandle<Element>;
 }
 
@@ -52,7 +49,7 @@ async function sampleGrid(p: Page): Promise<number> {
     }, value);
   }
   await (await el(p, 'button[name=sample]')).click();
-  await p.waitForFunction(() => (window as any).ddpmDemo.sampling.result !== null, { timeout: 120_000, polling: 250 });
+  await waitInPage(p, () => (window as any).ddpmDemo.sampling.result !== null, { polling: 250 });
   const canvas = await (await el(p, 'image-grid.result')).evaluateHandle((g) => g.shadowRoot!.querySelector('canvas')!);
   return canvas.evaluate((c) => {
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -67,22 +64,22 @@ async function sampleGrid(p: Page): Promise<number> {
   });
 }
 
-test('a UNet2DModel folder picked in the page samples a non-blank grid', { timeout: 300_000 }, async () => {
+test('a UNet2DModel folder picked in the page samples a non-blank grid', async () => {
   const p = await openDemo('?autoload=0');
   const input = (await el(p, 'input[name=diffusers-files]')) as ElementHandle<HTMLInputElement>;
   await input.uploadFile(...FILES);
-  await p.waitForFunction(() => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error, { timeout: 60_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error);
   const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.error }));
   expect(state.error).toBeNull();
   expect(state.imported).toMatch(/^UNet2DModel 3×8×8, 0\.\d+M parameters, linear schedule T = 1000/);
   expect(await sampleGrid(p)).toBeGreaterThan(100);
   expect(await (await el(p, 'figcaption')).evaluate((e) => e.textContent)).toContain('config.json');
-  const view = await p.waitForFunction(() => document.querySelector('ddpm-app')!.shadowRoot!.querySelector('sampler-view'));
+  const view = await waitInPage(p, () => document.querySelector('ddpm-app')!.shadowRoot!.querySelector('sampler-view'));
   mkdirSync(SCREENSHOTS, { recursive: true });
   await (view as ElementHandle<Element>).screenshot({ path: `${SCREENSHOTS}diffusers-page.png` });
 });
 
-test('a DDPMPipeline folder served at ?model=URL samples a non-blank grid; a broken one says why', { timeout: 300_000 }, async () => {
+test('a DDPMPipeline folder served at ?model=URL samples a non-blank grid; a broken one says why', async () => {
   rmSync(PIPELINE_DIR, { recursive: true, force: true });
   mkdirSync(PIPELINE_DIR + 'unet', { recursive: true });
   mkdirSync(PIPELINE_DIR + 'scheduler', { recursive: true });
@@ -96,7 +93,7 @@ test('a DDPMPipeline folder served at ?model=URL samples a non-blank grid; a bro
     JSON.stringify({ _class_name: 'DDPMScheduler', _diffusers_version: '0.31.0', beta_schedule: 'squaredcos_cap_v2', num_train_timesteps: 1000, prediction_type: 'epsilon' }),
   );
   const p = await openDemo('?autoload=0&model=/test-results/diffusers-pipeline/');
-  await p.waitForFunction(() => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error, { timeout: 60_000 });
+  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error);
   const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.error }));
   expect(state.error).toBeNull();
   expect(state.imported).toMatch(/^pipeline 3×8×8, .* cosine schedule T = 1000, predicts eps/);
@@ -104,6 +101,6 @@ test('a DDPMPipeline folder served at ?model=URL samples a non-blank grid; a bro
 
   rmSync(PIPELINE_DIR + 'unet/diffusion_pytorch_model.safetensors');
   const broken = await openDemo('?autoload=0&model=/test-results/diffusers-pipeline/');
-  await broken.waitForFunction(() => (window as any).ddpmDemo.error, { timeout: 60_000 });
+  await waitInPage(broken, () => (window as any).ddpmDemo.error);
   expect(await broken.evaluate(() => (window as any).ddpmDemo.error)).toContain('unet/diffusion_pytorch_model.safetensors is missing');
 });

@@ -3,7 +3,8 @@
 
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, inject, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 let page: Page | null = null;
 
@@ -11,10 +12,10 @@ afterAll(async () => {
   await page?.close();
 });
 
-test('a 100k-point loss chart reaches uPlot and is drawn', { timeout: 120_000 }, async () => {
-  page = await (await harnessPage()).browser().newPage();
+test('a 100k-point loss chart reaches uPlot and is drawn', async () => {
+  page = await newPage();
   await page.goto(inject('harnessUrl').replace('harness.html', 'index.html?autoload=0'));
-  await page.waitForFunction(() => document.querySelector('ddpm-app')?.shadowRoot?.querySelector('train-panel')?.shadowRoot?.querySelector('loss-chart'), { timeout: 60_000 });
+  await waitInPage(page, () => document.querySelector('ddpm-app')?.shadowRoot?.querySelector('train-panel')?.shadowRoot?.querySelector('loss-chart'));
   const times = await page.evaluate(async () => {
     const chart = document.querySelector('ddpm-app')!.shadowRoot!.querySelector('train-panel')!.shadowRoot!.querySelector('loss-chart') as any;
     const records = Array.from({ length: 100_000 }, (_, step) => ({ step, loss: 0.05 + 0.5 / (1 + step / 500) + 0.02 * Math.sin(step) }));

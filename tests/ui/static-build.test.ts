@@ -10,7 +10,8 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, test } from 'vitest';
-import { harnessPage } from '../setup/page.ts';
+import { waitInPage } from '../setup/hang-guard.ts';
+import { newPage } from '../setup/page.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.gz': 'application/octet-stream' };
@@ -42,14 +43,14 @@ function serve(dir: string): Promise<number> {
   return new Promise((resolve) => server!.listen(0, '127.0.0.1', () => resolve((server!.address() as { port: number }).port)));
 }
 
-test('the static build loads Fashion-MNIST from beside the page and trains', { timeout: 300_000 }, async () => {
+test('the static build loads Fashion-MNIST from beside the page and trains', async () => {
   out = mkdtempSync(join(tmpdir(), 'ddpm-site-'));
   // As `npm run build` runs it: vitest's NODE_ENV=test would make a development build.
   const env = { ...process.env, NODE_ENV: 'production' };
   execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: 'pipe', env });
   expect(statSync(join(out, 'data/fashion-mnist/train-images-idx3-ubyte.gz')).size).toBeGreaterThan(20e6);
   const port = await serve(out);
-  page = await (await harnessPage()).browser().newPage();
+  page = await newPage();
   const logged: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warn') logged.push(`${m.type()}: ${m.text()}`);
@@ -57,13 +58,10 @@ test('the static build loads Fashion-MNIST from beside the page and trains', { t
   page.on('pageerror', (e) => logged.push(`pageerror: ${(e as Error).message}`));
   // A subfolder of the host, as a static site often is: every URL must be relative.
   await page.goto(`http://127.0.0.1:${port}/index.html?split=test&limit=64`);
-  await page.waitForFunction(
-    () => {
+  await waitInPage(page, () => {
       const demo = (window as any).ddpmDemo;
       return demo && (demo.dataset.status === 'ready' || demo.dataset.status === 'error' || demo.error);
-    },
-    { timeout: 120_000, polling: 250 },
-  );
+    }, { polling: 250 });
   const dataset = await page.evaluate(() => ({ status: (window as any).ddpmDemo.dataset.status, error: (window as any).ddpmDemo.error, detail: (window as any).ddpmDemo.dataset.message || null }));
   expect(dataset).toEqual({ status: 'ready', error: null, detail: null });
   // Two training steps of the default recipe on that data.
@@ -71,7 +69,7 @@ test('the static build loads Fashion-MNIST from beside the page and trains', { t
     const demo = (window as any).ddpmDemo;
     await demo.startTraining({ preset: 'fashion-16', batchSize: 4, lr: 2e-3, warmupSteps: 1, emaDecay: 0.9, targetSteps: 2, seed: 0 });
   });
-  await page.waitForFunction(() => (window as any).ddpmDemo.training.phase === 'finished' || (window as any).ddpmDemo.error, { timeout: 120_000, polling: 250 });
+  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'finished' || (window as any).ddpmDemo.error, { polling: 250 });
   const run = await page.evaluate(() => ({ losses: (window as any).ddpmDemo.records.map((r: { loss: number }) => r.loss), error: (window as any).ddpmDemo.error }));
   expect(run.error).toBeNull();
   expect(run.losses).toHaveLength(2);

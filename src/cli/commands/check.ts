@@ -1,7 +1,7 @@
 // `ddpm check`: the op correctness checks (forward against the CPU reference, gradients against
 // the reference and finite differences), one row per op case.
 
-import { CHECKED_OPS, type CheckRow } from '../../app/index.ts';
+import { CHECKED_OPS, COVER_MODES, type CheckRequest, type CheckRow, type CoverMode } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
@@ -24,16 +24,23 @@ const COLUMNS: Column<CheckRow>[] = [
 ];
 
 export const check: Command = {
-  usage: 'check [--ops OP,OP…] [--json FILE]',
-  summary: 'check every op (or those of --ops) and its gradients against the CPU reference on WebGPU',
-  flags: { json: { type: 'string' }, ops: { type: 'string' } },
+  usage: `check [--ops OP,OP…] [--cover ${COVER_MODES.join('|')}] [--json FILE]`,
+  summary:
+    'check every op (or those of --ops) and its gradients against the CPU reference on WebGPU; --cover runs only enough ' +
+    'cases to run every kernel variant (all), or every one a software adapter does not (beyond-software), and every op',
+  flags: { json: { type: 'string' }, ops: { type: 'string' }, cover: { type: 'string' } },
   async run(flags) {
     const ops = typeof flags.ops === 'string' ? flags.ops.split(',').map((o) => o.trim()) : undefined;
     const unknown = ops?.filter((o) => !CHECKED_OPS.includes(o)) ?? [];
     if (unknown.length > 0) throw new UsageError(`--ops: no checks for ${unknown.join(', ')} (ops: ${CHECKED_OPS.join(', ')})`);
+    const cover = flags.cover;
+    if (cover !== undefined && !COVER_MODES.includes(cover as CoverMode)) {
+      throw new UsageError(`--cover must be one of ${COVER_MODES.join(', ')}, got '${String(cover)}'`);
+    }
+    const request: CheckRequest = { ...(ops ? { ops } : {}), ...(cover ? { cover: cover as CoverMode } : {}) };
     const rows = await withHarness(async (session) => {
-      progress('running checks…');
-      return ops ? callHarness(session, 'runChecks', ops) : callHarness(session, 'runChecks');
+      progress(cover ? `running the checks that cover every kernel variant (${cover})…` : 'running checks…');
+      return callHarness(session, 'runChecks', request);
     });
     if (!Array.isArray(rows)) throw new Error(`runChecks() returned ${typeof rows}, not an array of rows`);
     if (typeof flags.json === 'string') writeJson(flags.json, rows);

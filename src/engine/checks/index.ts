@@ -49,3 +49,4 @@ export function findCheck(op: string): OpCheck {
 }
 
 export * from './runner.ts';
+export { COVER_MODES, caseKernels, planCover, type CoverMode, type CoverPlan } from './cover.ts';

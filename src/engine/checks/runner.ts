@@ -12,7 +12,7 @@ import { refArray, type Ref } from '../reference/ndarray.ts';
 import { sizeOf, type Shape } from '../shape.ts';
 import { scope, tensor, type Tensor } from '../tensor.ts';
 import { runtime } from '../runtime.ts';
-import type { KernelTuning } from '../tuning.ts';
+import { featuresTurnedOn, type KernelTuning } from '../tuning.ts';
 
 /** How an input is drawn: N(0,1), U(0.5, 2), or ±U(0.5, 2) (away from zero). */
 export type Distribution = 'normal' | 'positive' | 'nonzero' | { scale: number; offset: number };
@@ -168,13 +168,24 @@ export interface GpuCheckResult {
   missingFeatures?: string[];
 }
 
+/** The optional device features the case's kernels need: 'shader-f16' for an f16 case, and those its tuning turns on. */
+export function featuresNeeded(c: CheckCase): string[] {
+  const needed = featuresTurnedOn(c.tuning ?? {});
+  if (c.dtype === 'f16') needed.push(SHADER_F16);
+  return needed;
+}
+
+/** The features the case needs that this device lacks (none: it runs here). */
+export function missingFeatures(c: CheckCase, deviceFeatures: readonly string[] = runtime().report.features): string[] {
+  return featuresNeeded(c).filter((f) => !deviceFeatures.includes(f));
+}
+
 /**
  * Runs the case on the GPU and compares the forward and every gradient with the reference (the
  * forward only for an op without gradient).
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
-  const missing = runtime().missingFeatures(c.tuning ?? {});
-  if (c.dtype === 'f16' && !runtime().hasF16) missing.push(SHADER_F16);
+  const missing = missingFeatures(c);
   if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}`, missingFeatures: missing };
   const { xs, gy } = drawCase(c, seed);
   const half = c.dtype === 'f16';
