@@ -2,7 +2,6 @@
 // served by a plain file server (no dev server, no /@fs/), the page loads the Fashion-MNIST copy
 // beside it by default and trains.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,7 +9,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, expect, test } from 'vitest';
-import { waitInPage } from '../setup/hang-guard.ts';
+import { runProcess, waitInPage } from '../setup/hang-guard.ts';
 import { newPage } from '../setup/page.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,8 +45,9 @@ function serve(dir: string): Promise<number> {
 test('the static build loads Fashion-MNIST from beside the page and trains', async () => {
   out = mkdtempSync(join(tmpdir(), 'ddpm-site-'));
   // As `npm run build` runs it: vitest's NODE_ENV=test would make a development build.
-  const env = { ...process.env, NODE_ENV: 'production' };
-  execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: 'pipe', env });
+  // Hang guard: at least 5x the slowest build measured on one pinned core (5 s).
+  const built = await runProcess('vite build', 'npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, env: { NODE_ENV: 'production' }, limitMs: 300_000 });
+  expect(built.code, built.stderr).toBe(0);
   expect(statSync(join(out, 'data/fashion-mnist/train-images-idx3-ubyte.gz')).size).toBeGreaterThan(20e6);
   const port = await serve(out);
   page = await newPage();
