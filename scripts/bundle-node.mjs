@@ -15,7 +15,7 @@ rmSync(out, { recursive: true, force: true });
 
 await build({
   stdin: {
-    contents: "import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+    contents: "import { runCli } from './src/cli/main.ts';\nawait runCli(process.argv.slice(2));\n",
     resolveDir: root,
     sourcefile: 'ddpm-node-entry.ts',
     loader: 'ts',

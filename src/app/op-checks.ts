@@ -10,7 +10,7 @@ import {
   checkGpu,
   checkReferenceGradient,
   GPU_TOLERANCE,
-  missingFeatures,
+  caseMissingFeatures,
   REF_FD_TOLERANCE,
 } from '../engine/checks/index.ts';
 import type { CheckRow } from './protocol.ts';
@@ -52,7 +52,7 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
     const grads: Record<string, number> = {};
     const failures: string[] = [];
     // Cases this adapter cannot run for want of a feature (whether or not the run chose them).
-    const unrunnable = check.cases.map((c) => missingFeatures(c)).filter((m) => m.length > 0);
+    const unrunnable = check.cases.map((c) => caseMissingFeatures(c)).filter((m) => m.length > 0);
     const notRun = unrunnable.length;
     const missing = new Set(unrunnable.flat());
     for (const c of chosen) {

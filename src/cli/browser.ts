@@ -15,7 +15,7 @@ const BROWSER_CANDIDATES = [
   '/usr/bin/google-chrome-stable',
 ];
 
-// A hang guard: a cold page load with the engine started took 6 s on one pinned core.
+// A hang guard for the browser's start and the harness page's load (6 s together on one pinned core).
 const READY_TIMEOUT_MS = 300_000;
 // page.evaluate() is one CDP call; whole check or bench runs on SwiftShader can take many minutes.
 const PROTOCOL_TIMEOUT_MS = 60 * 60_000;
@@ -130,8 +130,15 @@ export async function startBrowserSession(opts: BrowserSessionOptions = {}): Pro
       args: browserArgs(userDataDir),
       defaultViewport: null,
       protocolTimeout: PROTOCOL_TIMEOUT_MS,
+      timeout: READY_TIMEOUT_MS,
     });
     cleanups.push(() => browser.close());
+    // A CLI stopped by a signal (src/cli/main.ts exits on SIGTERM) takes its browser with it.
+    const killBrowser = () => browser.process()?.kill('SIGKILL');
+    process.once('exit', killBrowser);
+    cleanups.push(() => {
+      process.off('exit', killBrowser);
+    });
 
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     page.on('console', (msg) => {

@@ -108,3 +108,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+/**
+ * The process's entry (bin/ddpm.js, the Node bundle): runs `argv` and sets the exit code. SIGTERM
+ * (`kill`, a test's hang guard) exits through the 'exit' handlers, which stop the CLI's browser.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  process.once('SIGTERM', () => process.exit(143));
+  process.exitCode = await main(argv);
+}

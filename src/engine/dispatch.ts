@@ -190,6 +190,11 @@ export class Dispatcher {
     return this.pipelines.size;
   }
 
+  /** The keys of the pipelines built so far. */
+  pipelineKeys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   private ensureEncoder(): GPUCommandEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'ddpm-step' });
     return this.encoder;
@@ -371,6 +376,8 @@ export class Dispatcher {
       encode();
     } finally {
       this.probe = null;
+      // Submits the probe's copies and clears, so the buffers it released can be reused.
+      this.flush();
     }
     return keys;
   }

@@ -26,6 +26,6 @@ test('the tiny diffusers U-Net in f16 matches PyTorch within 3e-3 (f32: 1e-4), s
   expectTinyUnetMatches(await tinyUnetOnLavapipe('software', 1_200_000), 'software');
 });
 
-test('sampling in f16 draws the images sampling in f32 draws (DDIM, 10 steps), software kernel shapes', { timeout: 1_500_000 }, async () => {
-  await expectHalfSamplingMatches(dir, 'software', 600_000);
+test("sampling in f16 draws the images sampling in f32 draws (DDIM, 10 steps), software kernel shapes against both sides' f16", { timeout: 2_400_000 }, async () => {
+  await expectHalfSamplingMatches(dir, { f32: 'software', f16: ['software', 'gpu'] }, 600_000);
 });

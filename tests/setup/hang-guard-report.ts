@@ -1,8 +1,9 @@
 // A test that runs out of its own time says which guarded steps were still running, and for how
-// long (tests/setup/hang-guard.ts): a setup file, run before each test file.
+// long, and what it left running is stopped (tests/setup/hang-guard.ts): a setup file, run before
+// each test file.
 
-import { beforeEach } from 'vitest';
-import { stillRunning } from './hang-guard.ts';
+import { afterEach, beforeEach } from 'vitest';
+import { stillRunning, stopLeftovers } from './hang-guard.ts';
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(({ task }) => {
@@ -14,3 +15,6 @@ beforeEach(({ onTestFailed }) => {
     }
   });
 });
+
+// What a test that ran out of time left behind: its commands are stopped, its steps forgotten.
+afterEach(stopLeftovers);

@@ -75,10 +75,37 @@ function tail(text: string, lines = 8): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** Process groups of the commands still running, stopped if their test ends without them. */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+});
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGTERM to the group (the CLI then stops its browser: src/cli/main.ts), SIGKILL 5 s later. */
+function stopGroup(pid: number): void {
+  signalGroup(pid, 'SIGTERM');
+  setTimeout(() => signalGroup(pid, 'SIGKILL'), 5_000).unref();
+}
+
+/** Stops every command a test left running (its own time ran out first); a setup file calls it after each test. */
+export function stopLeftovers(): void {
+  for (const pid of liveGroups) stopGroup(pid);
+  liveGroups.clear();
+  running.clear();
+}
+
 /**
- * Runs a command to its end without blocking the test's event loop. On its hang guard, the whole
- * process group (a CLI's browser included) is killed and the error names the command, how long it
- * ran and its last output.
+ * Runs a command to its end without blocking the test's event loop, in a process group of its
+ * own. On its hang guard the group is stopped and the error names the command, how long it ran
+ * and its last output.
  */
 export function runProcess(what: string, file: string, args: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
   const started = Date.now();
@@ -88,20 +115,21 @@ export function runProcess(what: string, file: string, args: readonly string[], 
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const done = new Promise<ProcessResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    child.on('close', (code) => {
+      if (pid !== undefined) liveGroups.delete(pid);
+      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
+    });
   });
   return withinLimit(what, options.limitMs, () => done, () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+    if (pid !== undefined) stopGroup(pid);
     const output = tail(`${stdout}\n${stderr}`);
     return output ? `; its last output:\n${output}` : '; it wrote nothing';
   });
@@ -113,8 +141,11 @@ export function runDdpm(args: readonly string[], options: ProcessOptions & { wha
   return runProcess(what, process.execPath, ['bin/ddpm.js', ...args], options);
 }
 
-/** Page waits not given a limit: at least 5x the slowest measured (a training run of a few steps, 31 s). */
-const PAGE_WAIT_LIMIT_MS = 300_000;
+/**
+ * Waits on a page and its navigations, when not given a limit: at least 5x the slowest measured
+ * on one pinned core (the demo's few training steps, 31 s; a cold page load, 6 s).
+ */
+export const PAGE_LIMIT_MS = 300_000;
 
 /**
  * `page.waitForFunction` as a named step: on its hang guard the error says what was awaited (the
@@ -127,7 +158,7 @@ export async function waitInPage(
   options: { limitMs?: number; polling?: number | 'raf' | 'mutation'; what?: string } = {},
   ...args: unknown[]
 ): Promise<JSHandle> {
-  const limitMs = options.limitMs ?? PAGE_WAIT_LIMIT_MS;
+  const limitMs = options.limitMs ?? PAGE_LIMIT_MS;
   const what = options.what ?? `waiting for ${fn.toString().replace(/\s+/g, ' ')}`;
   const started = Date.now();
   try {
@@ -136,7 +167,7 @@ export async function waitInPage(
     );
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError') {
-      throw new HangGuardError(`${what}: not reached after ${seconds(Date.now() - started)} s, stopped by its hang guard of ${seconds(limitMs)} s`);
+      throw new HangGuardError(`${what}: not reached after ${seconds(Date.now() - started)} s, stopped by its hang guard of ${seconds(limitMs)} s`, { cause: e });
     }
     throw e;
   }

@@ -2,7 +2,7 @@
 
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, inject } from 'vitest';
-import { tracked } from './hang-guard.ts';
+import { PAGE_LIMIT_MS, tracked } from './hang-guard.ts';
 
 let connection: Promise<{ browser: Browser; page: Page }> | null = null;
 
@@ -33,9 +33,6 @@ export async function harnessPage(): Promise<Page> {
     throw err;
   }
 }
-
-/** A hang guard for a page's navigations and waits: at least 5x the slowest measured (a cold page load, 6 s). */
-const PAGE_LIMIT_MS = 300_000;
 
 /** A new tab in the shared browser (for the demo page), its navigation limit a hang guard. */
 export async function newPage(): Promise<Page> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { HangGuardError, tracked, waitInPage } from '../setup/hang-guard.ts';
+import { HangGuardError, PAGE_LIMIT_MS, tracked, waitInPage } from '../setup/hang-guard.ts';
 import { newPage } from '../setup/page.ts';
 
 // Screenshots go to the ignored test-results/ folder, so a test run leaves the checkout clean.
@@ -26,13 +26,14 @@ function demoUrl(query = '?split=test&limit=64'): string {
  * The first element matching `selector` inside <ddpm-app>'s shadow trees, polled (waitForSelector
  * watches for DOM mutations, which misses changes inside shadow roots).
  */
-async function el(selector: string, limitMs = 300_000): Promise<ElementHandle<Element>> {
-  const deadline = Date.now() + limitMs;
+async function el(selector: string, limitMs = PAGE_LIMIT_MS): Promise<ElementHandle<Element>> {
+  const started = Date.now();
   return tracked(`waiting for an element matching ${selector}`, async () => {
     for (;;) {
       const found = await page.$(`ddpm-app >>> ${selector}`);
       if (found) return found;
-      if (Date.now() > deadline) throw new HangGuardError(`no element matches ${selector} after ${limitMs / 1000} s (its hang guard)`);
+      const waited = Date.now() - started;
+      if (waited > limitMs) throw new HangGuardError(`no element matches ${selector} after ${(waited / 1000).toFixed(0)} s, stopped by its hang guard of ${limitMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   });

@@ -9,7 +9,7 @@ import { runtime } from '../runtime.ts';
 import { scope, tensor, zeros } from '../tensor.ts';
 import { sizeOf } from '../shape.ts';
 import { kernelTuning, type KernelTuning } from '../tuning.ts';
-import { missingFeatures, type CheckCase, type OpCheck } from './runner.ts';
+import { caseMissingFeatures, type CheckCase, type OpCheck } from './runner.ts';
 
 /**
  * 'all': every kernel variant the full set runs on this device, at least once.
@@ -66,14 +66,16 @@ export function planCover(checks: readonly OpCheck[], mode: CoverMode): CoverPla
   const rt = runtime();
   const candidates: { op: string; c: CheckCase; keys: Set<string> }[] = [];
   for (const check of checks) {
-    for (const c of check.cases) if (missingFeatures(c).length === 0) candidates.push({ op: check.op, c, keys: caseKernels(c) });
+    for (const c of check.cases) if (caseMissingFeatures(c).length === 0) candidates.push({ op: check.op, c, keys: caseKernels(c) });
   }
   const alreadyRun = new Set<string>();
   if (mode === 'beyond-software') {
+    // Limits and thread counts come from this device's report: they shape only the software
+    // side's block matmuls and micro-batching, never a GPU-shaped kernel's key.
     const software: KernelTuning = { ...kernelTuning(rt.report, 'software'), subgroups: false };
     for (const check of checks) {
       for (const c of check.cases) {
-        if (missingFeatures(c, SOFTWARE_FEATURES).length === 0) for (const k of caseKernels(c, software)) alreadyRun.add(k);
+        if (caseMissingFeatures(c, SOFTWARE_FEATURES).length === 0) for (const k of caseKernels(c, software)) alreadyRun.add(k);
       }
     }
   }

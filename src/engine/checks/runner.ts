@@ -176,7 +176,7 @@ export function featuresNeeded(c: CheckCase): string[] {
 }
 
 /** The features the case needs that this device lacks (none: it runs here). */
-export function missingFeatures(c: CheckCase, deviceFeatures: readonly string[] = runtime().report.features): string[] {
+export function caseMissingFeatures(c: CheckCase, deviceFeatures: readonly string[] = runtime().report.features): string[] {
   return featuresNeeded(c).filter((f) => !deviceFeatures.includes(f));
 }
 
@@ -185,7 +185,7 @@ export function missingFeatures(c: CheckCase, deviceFeatures: readonly string[] 
  * forward only for an op without gradient).
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
-  const missing = missingFeatures(c);
+  const missing = caseMissingFeatures(c);
   if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}`, missingFeatures: missing };
   const { xs, gy } = drawCase(c, seed);
   const half = c.dtype === 'f16';
