@@ -29,8 +29,8 @@ export interface OpCheckOptions {
    * every one a software adapter's run does not) and every op at least once.
    */
   cover?: CoverMode;
-  /** Called as an op's cases start (how many of them run). */
-  onOpStart?: (op: string, cases: number) => void;
+  /** Told "checking OP: N cases" as each op starts, so a run stopped midway shows where it was. */
+  progress?: (line: string) => void;
   /** Called with each op's row as soon as its cases are done. */
   onRow?: (row: CheckRow) => void;
   /** Checked between ops; a set signal stops the run (the promise rejects). */
@@ -46,7 +46,7 @@ export async function runOpChecks(options: OpCheckOptions = {}): Promise<CheckRo
   for (const check of checks) {
     if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('the checks were stopped', 'AbortError');
     const chosen = plan ? check.cases.filter((c) => plan.cases.get(check.op)?.has(c.name)) : check.cases;
-    options.onOpStart?.(check.op, chosen.length);
+    options.progress?.(`checking ${check.op}: ${chosen.length} cases`);
     let forward = 0;
     let refFd = 0;
     const grads: Record<string, number> = {};

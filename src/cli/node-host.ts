@@ -67,9 +67,7 @@ export async function startNodeHost(): Promise<Host> {
   const engine = await import('../engine/index.ts');
   const session = (await createPageSession()) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const harness: Record<string, (...args: never[]) => unknown> = {
-    // Each op announced as it starts: a run stopped by a time limit shows where it was.
-    runChecks: (request: CheckRequest = {}) =>
-      runOpChecks({ ...request, onOpStart: (op, cases) => process.stderr.write(`checking ${op}: ${cases} cases\n`) }),
+    runChecks: (request: CheckRequest = {}) => runOpChecks({ ...request, progress: (line) => process.stderr.write(`${line}\n`) }),
     runBench: (request?: { only?: string[]; peers?: string[] }) => runBench(request as Parameters<typeof runBench>[0]),
     report: () => engine.runtime().report,
     setTuning: (overrides: Record<string, never>) => engine.runtime().setTuning(overrides),

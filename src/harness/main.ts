@@ -38,8 +38,7 @@ try {
     counters: () => ({ ...ddpm.runtime().dispatcher.counters, pool: ddpm.runtime().pool.getStats() }),
     checkCases: () => ALL_CHECKS.map((c) => ({ op: c.op, cases: c.cases.map((x) => x.name) })),
     runGpuCheck,
-    runChecks: (request: CheckRequest = {}) =>
-      runOpChecks({ ...request, onOpStart: (op, cases) => console.info(`checking ${op}: ${cases} cases`) }),
+    runChecks: (request: CheckRequest = {}) => runOpChecks({ ...request, progress: (line) => console.info(line) }),
     /** Imports a source module into the page (tests reach model code this way). */
     importModule: (path: string) => import(/* @vite-ignore */ path),
     runBench,

@@ -164,12 +164,10 @@ export interface GpuCheckResult {
   grads: Record<string, number>;
   /** Why the GPU run did not happen: the case's kernels need a device feature this adapter lacks. */
   notRun?: string;
-  /** The device features whose absence kept it from running. */
-  missingFeatures?: string[];
 }
 
 /** The optional device features the case's kernels need: 'shader-f16' for an f16 case, and those its tuning turns on. */
-export function featuresNeeded(c: CheckCase): string[] {
+function featuresNeeded(c: CheckCase): string[] {
   const needed = featuresTurnedOn(c.tuning ?? {});
   if (c.dtype === 'f16') needed.push(SHADER_F16);
   return needed;
@@ -186,7 +184,7 @@ export function caseMissingFeatures(c: CheckCase, deviceFeatures: readonly strin
  */
 export async function checkGpu(c: CheckCase, seed: number): Promise<GpuCheckResult> {
   const missing = caseMissingFeatures(c);
-  if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}`, missingFeatures: missing };
+  if (missing.length > 0) return { forward: 0, grads: {}, notRun: `the adapter lacks ${missing.join(', ')}` };
   const { xs, gy } = drawCase(c, seed);
   const half = c.dtype === 'f16';
   // An f16 case's reference sees the values the GPU's f16 inputs hold.
