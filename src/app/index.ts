@@ -7,7 +7,7 @@ export { type DatasetRequest, type PreparedDataset, type Split } from './dataset
 export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights } from './checkpoint-io.ts';
 export { sampleSteps, SAMPLERS, samplerName, type SamplerName, type SampleRequest, type SampleFrameView, type SampleHooks, type SampleResult } from './sampling.ts';
 export { chainTimesteps, type ChainResult } from './noising-chain.ts';
-export { scheduleCurves, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
+export { scheduleCurves, terminalSignalWarning, MAX_TERMINAL_SIGNAL, SCHEDULE_TYPES, type ScheduleChoice, type ScheduleCurves, type ScheduleType } from './schedules.ts';
 export { QUICK_RUN, QUICK_SAMPLING, DEFAULT_TRAIN_SETTINGS, quickRunConfig, type QuickRunOverrides, PRESET_NAMES, presetInfos, presetShape, presetNameOf, configFromSettings, type PresetInfo, type TrainSettings } from './presets.ts';
 export {
   noDataset,
@@ -38,6 +38,8 @@ export { checkpointFromDiffusers, diffusersFromCheckpoint } from './diffusers/ch
 export { folderFromPickedFiles, fetchDiffusersFolder, type PickedFile } from './diffusers/page-files.ts';
 export { runOpChecks, CHECKED_OPS, COVER_MODES, type CoverMode, type OpCheckOptions } from './op-checks.ts';
 export type { BoundReport } from '../model/diffusion/evaluate.ts';
-export { autosaveAvailable, readAutosave, removeAutosave, writeAutosave, type AutosaveInfo } from './autosave.ts';
+export { autosaveAvailable, readAutosave, removeAutosave, writeAutosave, type AutosaveInfo, type RunHistory, type QualityPoint, type LrChange } from './autosave.ts';
 export type { DispatchCounters } from '../engine/index.ts';
 export { trainingFootprint, presetFootprint, footprintMicroBatches, footprintRefusal, type TrainingFootprint } from './footprint.ts';
+export { RULES, checkNumber, allowed, ruleWithMax, sentence, type NumberRule, type RuleName, type Checked } from './input-rules.ts';
+export { DivergedError, isDivergence, describeDivergence, type Divergence } from './divergence.ts';

@@ -29,3 +29,17 @@ export function scheduleCurves(T: number): { curves: Map<ScheduleType, ScheduleC
   }
   return { curves, error };
 }
+
+/** Above this √ᾱ_{T−1}, x_T still shows the image: the forward process never reaches noise. */
+export const MAX_TERMINAL_SIGNAL = 0.05;
+
+/** A warning when the schedule's last step keeps more signal than MAX_TERMINAL_SIGNAL, or null. */
+export function terminalSignalWarning(curves: ScheduleCurves): string | null {
+  const T = curves.alphasCumprod.length;
+  const signal = Math.sqrt(curves.alphasCumprod[T - 1]!);
+  if (signal <= MAX_TERMINAL_SIGNAL) return null;
+  return (
+    `this schedule never reaches noise: x_T keeps √ᾱ = ${signal.toFixed(3)} of the image, yet sampling starts from pure ` +
+    `noise N(0, I), which the model never sees in training. Raise T or choose the cosine schedule.`
+  );
+}

@@ -5,6 +5,7 @@ import type { DType } from '../engine/index.ts';
 import type { ImageBatch } from './images.ts';
 import type { SampleFrameView } from './sampling.ts';
 import type { ScheduleChoice } from './schedules.ts';
+import { DEFAULT_TRAIN_SETTINGS } from './presets.ts';
 
 export interface DatasetState {
   status: 'none' | 'loading' | 'ready' | 'error';
@@ -21,12 +22,18 @@ export interface TrainerSummary {
   schedule: ScheduleChoice;
   batchSize: number;
   lr: number;
+  warmupSteps: number;
+  emaDecay: number;
+  seed: number;
   imageSize: number;
   channels: number;
 }
 
 export interface TrainingState {
-  phase: 'none' | 'running' | 'paused' | 'finished';
+  /** 'diverged': the loss or the weights went non-finite; the run can only be reset or replaced. */
+  phase: 'none' | 'running' | 'paused' | 'finished' | 'diverged';
+  /** The first steps of a trainer build its GPU pipelines (seconds to a minute on a software adapter). */
+  buildingPipelines: boolean;
   step: number;
   targetSteps: number;
   stepsPerSecond: number;
@@ -52,9 +59,9 @@ export function noDataset(status: 'none' | 'error' = 'none', message = ''): Data
 }
 
 /** No trainer: nothing trained, nothing sampled (the training target stays what the user asked for). */
-export function noRun(targetSteps = 0): { training: TrainingState; sampling: SamplingState } {
+export function noRun(targetSteps = DEFAULT_TRAIN_SETTINGS.targetSteps): { training: TrainingState; sampling: SamplingState } {
   return {
-    training: { phase: 'none', step: 0, targetSteps, stepsPerSecond: 0, parameters: 0, summary: null },
+    training: { phase: 'none', buildingPipelines: false, step: 0, targetSteps, stepsPerSecond: 0, parameters: 0, summary: null },
     sampling: { running: false, fromStep: 0, totalSteps: 0, frames: [], result: null, seconds: 0, precision: null },
   };
 }

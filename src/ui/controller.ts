@@ -26,7 +26,16 @@ import {
   readCheckpoint,
   TrainingSession,
   DEFAULT_TRAIN_SETTINGS,
+  RULES,
+  checkNumber,
+  ruleWithMax,
+  describeDivergence,
+  isDivergence,
   type ChainResult,
+  type Divergence,
+  type LrChange,
+  type QualityPoint,
+  type RunHistory,
   type DatasetRequest,
   type DatasetState,
   type DispatchCounters,
@@ -57,12 +66,15 @@ export interface AutosaveState {
   note: string;
 }
 
-/** One measurement of the normalised Fréchet distance during training. */
-export interface QualityPoint {
-  step: number;
-  normalised: number;
-  confidentShare: number;
-}
+export type { QualityPoint };
+
+/** Where an error is shown: the panel whose action failed, or the page (the top banner). */
+export type ErrorArea = 'training' | 'sampling' | 'likelihood' | 'checks' | 'model' | 'page';
+
+/** Each panel's error (null: none), shown in place until dismissed or resolved. */
+export type PanelErrors = Readonly<Record<ErrorArea, string | null>>;
+
+const NO_ERRORS: PanelErrors = { training: null, sampling: null, likelihood: null, checks: null, model: null, page: null };
 
 /** The quality chart's state: cadence, sample count, the points so far, and why there are none. */
 export interface QualityViewState {
@@ -103,8 +115,12 @@ export class DemoController extends EventTarget {
   sampling: SamplingState = noRun().sampling;
   /** Every loss read back since the trainer was made (the chart's data). */
   records: StepRecord[] = [];
-  /** The last failure, for the page to show. */
-  error: string | null = null;
+  /** Each panel's last failure, shown where it happened. */
+  errors: PanelErrors = NO_ERRORS;
+  /** Why the run diverged (phase 'diverged'), or null. */
+  divergence: Divergence | null = null;
+  /** The run's learning-rate changes (step, new peak rate), oldest first. */
+  lrChanges: LrChange[] = [];
   /** Autosave of the run to the browser's private storage, and an autosave offered back. */
   autosave: AutosaveState = { every: 100, savedStep: null, offer: null, note: '' };
   /** Sample quality over training (the quality chart beside the loss). */
@@ -118,7 +134,7 @@ export class DemoController extends EventTarget {
 
   private readonly session = new TrainingSession({
     onDeviceLost: (status) => this.onDeviceLost(status),
-    onGpuError: (message) => this.fail(`GPU error: ${message}`),
+    onGpuError: (message) => this.fail('page', `GPU error: ${message}`),
   });
   private samplingAbort: AbortController | null = null;
   private readonly qualityService = new QualityService(this.session);
@@ -126,6 +142,8 @@ export class DemoController extends EventTarget {
   /** The dataset as last requested: the likelihood view evaluates on its held-out split. */
   private datasetRequest: DatasetRequest | null = null;
   private recordTimes: number[] = [];
+  /** A new or resumed trainer builds its pipelines in its first steps (shown as a phase). */
+  private firstStepsPending = false;
   private loopId = 0;
   private loopsRunning = 0;
 
@@ -136,14 +154,20 @@ export class DemoController extends EventTarget {
     this.dispatchEvent(new Event(type));
   }
 
-  private fail(e: unknown): void {
-    this.error = errorMessage(e);
+  /** Shows `e` in `area` (until dismissed or resolved). */
+  private fail(area: ErrorArea, e: unknown): void {
+    this.errors = { ...this.errors, [area]: errorMessage(e) };
     console.error(e);
     this.emit('change');
   }
 
-  clearError(): void {
-    this.error = null;
+  /** The panel's action succeeded or starts again: its old error is resolved. */
+  private resolve(area: ErrorArea): void {
+    if (this.errors[area] !== null) this.errors = { ...this.errors, [area]: null };
+  }
+
+  clearError(area: ErrorArea): void {
+    this.resolve(area);
     this.emit('change');
   }
 
@@ -153,6 +177,9 @@ export class DemoController extends EventTarget {
     this.quality = { ...this.quality, points: [], note: '' };
     this.records = [];
     this.recordTimes = [];
+    this.divergence = null;
+    this.lrChanges = [];
+    this.firstStepsPending = false;
   }
 
   // --- engine -------------------------------------------------------------------------------
@@ -177,7 +204,7 @@ export class DemoController extends EventTarget {
 
   /** A fresh device after a loss (the dataset stays; the trainer does not). */
   async restartEngine(): Promise<void> {
-    this.resetRun(0);
+    this.resetRun();
     await this.init();
   }
 
@@ -231,29 +258,44 @@ export class DemoController extends EventTarget {
 
   /** The view of a new or resumed trainer, paused at its step. */
   private adopt(info: TrainerInfo, targetSteps: number): void {
-    this.resetRun(targetSteps);
+    this.resetRun(Math.max(targetSteps, info.step));
     this.training = { ...this.training, phase: 'paused', step: info.step, parameters: info.parameters, summary: info.summary };
+    this.firstStepsPending = true;
   }
 
-  /** Starts (making a trainer from the settings and the schedule choice) or resumes training. */
+  /**
+   * Starts (making a trainer from the settings and the schedule choice) or resumes training, until
+   * `settings.targetSteps`. A diverged run does not resume: its weights are poisoned.
+   */
   async startTraining(settings: TrainSettings): Promise<void> {
-    if (this.training.phase === 'running' || !this.session.ready) return;
-    this.error = null;
+    if (this.training.phase === 'running' || this.training.phase === 'diverged' || !this.session.ready) return;
+    this.resolve('training');
     try {
       if (!this.session.hasTrainer) {
         const refusal = this.engine.kind === 'ready' ? footprintRefusal(presetFootprint(settings.preset, settings.batchSize), this.engine.report) : null;
         if (refusal) throw new Error(`this config cannot train here: ${refusal}`);
         await this.setPreset(settings.preset);
         const info = await this.session.startTraining(configFromSettings(settings, this.schedule), settings.preset);
-        this.adopt(info, this.training.targetSteps);
+        this.adopt(info, settings.targetSteps);
       }
     } catch (e) {
-      this.fail(e);
+      this.fail('training', e);
       return;
     }
     this.training = { ...this.training, phase: 'running', targetSteps: settings.targetSteps };
     this.emit('change');
     await this.trainLoop();
+  }
+
+  /** Changes the step training runs to (mid-run too). */
+  setTargetSteps(targetSteps: number): void {
+    const checked = checkNumber(RULES.targetSteps, String(targetSteps));
+    if (!checked.ok) {
+      this.fail('training', checked.message);
+      return;
+    }
+    this.training = { ...this.training, targetSteps: checked.value };
+    this.emit('change');
   }
 
   /** Trains in short chunks with a yield between them, so the page stays responsive. */
@@ -288,9 +330,15 @@ export class DemoController extends EventTarget {
         const saveEvery = this.autosave.every;
         const toSave = saveEvery > 0 ? saveEvery - (this.session.step % saveEvery) : Infinity;
         const k = Math.min(chunk, remaining, toQuality, toSave);
+        if (this.firstStepsPending) {
+          this.training = { ...this.training, buildingPipelines: true };
+          this.emit('change');
+        }
         await this.session.train(k, (r) => this.onRecord(r));
-        if (every > 0 && this.session.step % every === 0) await this.measureQuality();
+        this.firstStepsPending = false;
+        // The autosave comes first: it also checks that the state is finite before quality samples it.
         if (saveEvery > 0 && this.session.step % saveEvery === 0) await this.saveAutosave();
+        if (every > 0 && this.session.step % every === 0) await this.measureQuality();
         // Aim for chunks of about a quarter second: long enough to keep the GPU busy, short
         // enough that Pause and Sample answer quickly.
         const perStep = (performance.now() - t0) / k;
@@ -300,12 +348,30 @@ export class DemoController extends EventTarget {
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
     } catch (e) {
-      this.training = { ...this.training, phase: this.session.hasTrainer ? 'paused' : 'none' };
+      if (isDivergence(e)) {
+        await this.diverged(e);
+        return;
+      }
+      this.training = { ...this.training, phase: this.session.hasTrainer ? 'paused' : 'none', buildingPipelines: false };
       // A lost device has its own banner; anything else is shown as an error.
       if (this.engine.kind === 'lost') this.emit('change');
-      else this.fail(e);
+      else this.fail('training', e);
       return;
     }
+    this.emit('change');
+  }
+
+  /**
+   * Contains a run whose loss or state went non-finite: training stops at that step, nothing
+   * resumes or saves the poisoned state, and the last autosave (finite: saves are checked) is offered.
+   */
+  private async diverged(e: Parameters<typeof describeDivergence>[0]): Promise<void> {
+    const lr = this.training.summary?.lr ?? DEFAULT_TRAIN_SETTINGS.lr;
+    const lastChange = this.lrChanges[this.lrChanges.length - 1];
+    this.divergence = describeDivergence(e, lr, lastChange?.lr === lr ? lastChange.step : undefined);
+    // The offer is read first: the page shows the divergence and the way back together.
+    this.autosave = await this.withSavedOffer(this.autosave);
+    this.training = { ...this.training, phase: 'diverged', step: Math.min(e.step, this.training.step), buildingPipelines: false };
     this.emit('change');
   }
 
@@ -316,7 +382,7 @@ export class DemoController extends EventTarget {
     if (this.recordTimes.length > 30) this.recordTimes.shift();
     const times = this.recordTimes;
     const rate = times.length > 1 ? ((times.length - 1) * 1000) / (times[times.length - 1]! - times[0]!) : 0;
-    this.training = { ...this.training, step: r.step + 1, stepsPerSecond: rate };
+    this.training = { ...this.training, step: r.step + 1, stepsPerSecond: rate, buildingPipelines: false };
     this.emit('step');
   }
 
@@ -329,10 +395,14 @@ export class DemoController extends EventTarget {
   /** Changes the learning rate of the current run (mid-run too) from its next step. */
   async setLearningRate(lr: number): Promise<void> {
     try {
-      const info = await this.session.setLearningRate(lr);
+      const checked = checkNumber(RULES.lr, String(lr));
+      if (!checked.ok) throw new Error(checked.message);
+      if (this.training.phase === 'diverged') throw new Error('the run diverged: go back to a saved state first');
+      const info = await this.session.setLearningRate(checked.value);
+      this.lrChanges = [...this.lrChanges, { step: info.step, lr: checked.value }];
       this.training = { ...this.training, summary: info.summary };
     } catch (e) {
-      this.fail(e);
+      this.fail('training', e);
     }
     this.emit('change');
   }
@@ -352,14 +422,19 @@ export class DemoController extends EventTarget {
 
   // --- checkpoints --------------------------------------------------------------------------
 
-  /** The trainer's full state as a safetensors file to download. */
+  /** The trainer's full state as a safetensors file to download; never a diverged (non-finite) state. */
   async downloadableCheckpoint(): Promise<{ url: string; name: string; bytes: number } | null> {
     try {
+      if (this.divergence) throw new Error(`the run diverged at step ${this.divergence.step}: its weights are not finite, so they are not offered`);
       const { bytes, name } = await this.session.checkpoint();
       const blob = new Blob([bytes as BlobPart], { type: 'application/octet-stream' });
+      this.resolve('training');
       return { url: URL.createObjectURL(blob), name, bytes: blob.size };
     } catch (e) {
-      this.fail(e);
+      if (isDivergence(e)) {
+        this.pauseTraining();
+        await this.diverged(e);
+      } else this.fail('training', e);
       return null;
     }
   }
@@ -367,41 +442,66 @@ export class DemoController extends EventTarget {
   /** Resumes from a checkpoint file on the loaded dataset (prepared for the checkpoint's model). */
   async resumeFrom(file: File): Promise<void> {
     try {
-      await this.resumeFromBytes(new Uint8Array(await file.arrayBuffer()));
+      await this.resumeFromBytes(new Uint8Array(await file.arrayBuffer()), null);
     } catch (e) {
-      this.fail(e);
+      this.fail('training', e);
     }
   }
 
-  /** Resumes from checkpoint bytes (a file or an autosave); throws what goes wrong. */
-  private async resumeFromBytes(bytes: Uint8Array): Promise<void> {
+  /** Resumes from checkpoint bytes (a file or an autosave) and the run's history if saved with it; throws what goes wrong. */
+  private async resumeFromBytes(bytes: Uint8Array, history: RunHistory | null): Promise<void> {
     if (!this.session.ready) throw new Error('the GPU is not ready');
-    this.error = null;
     // Validated before the running loop (if any) is paused: a bad file changes nothing.
     const checkpoint = readCheckpoint(bytes);
     this.pauseTraining();
     const info = await this.session.resume(checkpoint);
+    this.resolve('training');
     if (info.summary.preset !== 'custom') this.preset = info.summary.preset;
     this.schedule = { ...info.summary.schedule };
-    this.adopt(info, Math.max(this.training.targetSteps, info.step));
+    this.adopt(info, history?.targetSteps ?? this.training.targetSteps);
+    if (history) {
+      this.records = history.records;
+      this.lrChanges = history.lrChanges;
+      this.quality = { ...this.quality, every: history.qualityEvery, points: history.quality };
+      this.autosave = { ...this.autosave, every: history.autosaveEvery };
+    }
     this.emit('change');
+  }
+
+  /** What the page shows of the run at `step`, saved beside its autosave. */
+  private history(step: number): RunHistory {
+    return {
+      step,
+      targetSteps: this.training.targetSteps,
+      qualityEvery: this.quality.every,
+      autosaveEvery: this.autosave.every,
+      records: this.records.filter((r) => r.step < step),
+      quality: this.quality.points.filter((p) => p.step <= step),
+      lrChanges: this.lrChanges.filter((c) => c.step <= step),
+    };
   }
 
   // --- autosave -------------------------------------------------------------------------------
 
   /** Changes the autosave cadence (0: off); mid-run too. */
   setAutosaveEvery(every: number): void {
-    this.autosave = { ...this.autosave, every: Math.max(0, Math.floor(every)) };
+    const checked = checkNumber(RULES.autosaveEvery, String(every));
+    if (!checked.ok) return this.fail('training', checked.message);
+    this.autosave = { ...this.autosave, every: checked.value };
     this.emit('change');
   }
 
-  /** Writes the trainer's full state to the browser's private storage (replacing the last save). */
-  async saveAutosave(): Promise<void> {
+  /**
+   * Writes the trainer's full state and the run's history to the browser's private storage
+   * (replacing the last save). A non-finite state is not saved: its DivergedError is thrown.
+   */
+  private async saveAutosave(): Promise<void> {
     try {
       const { bytes, step } = await this.session.checkpoint();
-      await writeAutosave(bytes);
+      await writeAutosave(bytes, this.history(step));
       this.autosave = { ...this.autosave, savedStep: step, note: '' };
     } catch (e) {
+      if (isDivergence(e)) throw e;
       this.autosave = { ...this.autosave, note: `not autosaved: ${errorMessage(e)}` };
     }
     this.emit('change');
@@ -409,13 +509,18 @@ export class DemoController extends EventTarget {
 
   /** Looks for a saved run to offer (after the engine starts). */
   async findAutosave(): Promise<void> {
+    this.autosave = await this.withSavedOffer(this.autosave);
+    this.emit('change');
+  }
+
+  /** `state` offering the run in storage (or, if it cannot be read, saying so). */
+  private async withSavedOffer(state: AutosaveState): Promise<AutosaveState> {
     try {
       const saved = await readAutosave();
-      this.autosave = { ...this.autosave, offer: saved ? { step: saved.step, savedAt: saved.savedAt.toLocaleString() } : null };
+      return { ...state, offer: saved ? { step: saved.step, savedAt: saved.savedAt.toLocaleString() } : null };
     } catch (e) {
-      this.autosave = { ...this.autosave, offer: null, note: `the autosaved run cannot be read (${errorMessage(e)}); discard it` };
+      return { ...state, offer: null, note: `the autosaved run cannot be read (${errorMessage(e)}); discard it` };
     }
-    this.emit('change');
   }
 
   /** Resumes the offered run on the loaded dataset. */
@@ -423,10 +528,10 @@ export class DemoController extends EventTarget {
     try {
       const saved = await readAutosave();
       if (!saved) throw new Error('the autosaved run is gone');
-      await this.resumeFromBytes(saved.bytes);
+      await this.resumeFromBytes(saved.bytes, saved.history);
       this.autosave = { ...this.autosave, offer: null, savedStep: saved.step };
     } catch (e) {
-      this.fail(e);
+      this.fail('training', e);
     }
     this.emit('change');
   }
@@ -442,7 +547,9 @@ export class DemoController extends EventTarget {
 
   /** Changes the quality cadence (0: off); takes effect at the next chunk, mid-run too. */
   setQualityEvery(every: number): void {
-    this.quality = { ...this.quality, every: Math.max(0, Math.floor(every)) };
+    const checked = checkNumber(RULES.qualityEvery, String(every));
+    if (!checked.ok) return this.fail('training', checked.message);
+    this.quality = { ...this.quality, every: checked.value };
     this.emit('change');
   }
 
@@ -492,9 +599,15 @@ export class DemoController extends EventTarget {
   async computeBound(request: BoundRequest): Promise<void> {
     const data = this.datasetRequest;
     if (!this.canSample || this.bound.running) return;
-    this.error = null;
+    this.resolve('likelihood');
+    const T = this.imported?.T ?? this.training.summary?.schedule.T ?? this.schedule.T;
+    const refused = [checkNumber(RULES.boundImages, String(request.images)), checkNumber(ruleWithMax(RULES.boundTerms, T - 1), String(request.terms))].find((c) => !c.ok);
+    if (refused && !refused.ok) {
+      this.fail('likelihood', refused.message);
+      return;
+    }
     if (!data) {
-      this.fail('load a dataset first: the bound is measured on its test images');
+      this.fail('likelihood', 'load a dataset first: the bound is measured on its test images');
       return;
     }
     const heldOut = data.source === 'url';
@@ -505,7 +618,7 @@ export class DemoController extends EventTarget {
       const report = await this.session.evaluate(on, { batch: 16, terms: request.terms, seed: 0 }, this.imported?.bytes);
       this.bound = { ...this.bound, report };
     } catch (e) {
-      this.fail(e);
+      this.fail('likelihood', e);
     }
     this.bound = { ...this.bound, running: false };
     this.emit('change');
@@ -516,7 +629,7 @@ export class DemoController extends EventTarget {
   /** Runs every op check on this GPU (queued behind any running training chunk), row by row. */
   async runChecks(): Promise<void> {
     if (!this.session.ready || this.checks.running) return;
-    this.error = null;
+    this.resolve('checks');
     this.checks = { running: true, rows: [], total: CHECKED_OPS.length };
     this.emit('change');
     try {
@@ -529,7 +642,7 @@ export class DemoController extends EventTarget {
         }),
       );
     } catch (e) {
-      this.fail(e);
+      this.fail('checks', e);
     }
     this.checks = { ...this.checks, running: false };
     this.emit('change');
@@ -548,17 +661,17 @@ export class DemoController extends EventTarget {
 
   /** Loads the diffusers folder served at `url` (the page's ?model=URL). */
   async importDiffusersUrl(url: string): Promise<void> {
-    this.error = null;
+    this.resolve('model');
     try {
       const source = await fetchDiffusersFolder(url);
       this.importFrom(url, () => source);
     } catch (e) {
-      this.fail(e);
+      this.fail('model', e);
     }
   }
 
   private importFrom(name: string, folder: () => FileSource): void {
-    this.error = null;
+    this.resolve('model');
     try {
       const { imported, bytes } = checkpointFromDiffusers(folder(), false);
       const m = imported.config.model;
@@ -574,7 +687,7 @@ export class DemoController extends EventTarget {
         T: d.schedule.T,
       };
     } catch (e) {
-      this.fail(e);
+      this.fail('model', e);
     }
     this.emit('change');
   }
@@ -590,7 +703,7 @@ export class DemoController extends EventTarget {
   /** Samples from the EMA weights, reporting x_t and x̂0 every `every` steps. */
   async sample(request: SampleRequest): Promise<void> {
     if (!this.canSample || this.sampling.running) return;
-    this.error = null;
+    this.resolve('sampling');
     const imported = this.imported;
     const { fromStep, totalSteps } = imported ? { fromStep: 0, totalSteps: sampleSteps(request, imported.T) } : this.session.samplePlan(request);
     const abort = (this.samplingAbort = new AbortController());
@@ -611,7 +724,7 @@ export class DemoController extends EventTarget {
       this.sampling = { ...this.sampling, running: false, result: result.images, seconds: result.seconds, precision: result.precision };
     } catch (e) {
       this.sampling = { ...this.sampling, running: false };
-      if (!abort.signal.aborted && this.engine.kind !== 'lost') this.fail(e);
+      if (!abort.signal.aborted && this.engine.kind !== 'lost') this.fail('sampling', e);
     }
     this.emit('change');
   }
@@ -621,8 +734,16 @@ export class DemoController extends EventTarget {
     this.samplingAbort?.abort();
   }
 
-  /** Whether a model exists to sample from: the trainer's, or a loaded diffusers model. */
+  /** Whether a model exists to sample from: the trainer's (unless it diverged), or a loaded diffusers model. */
   get canSample(): boolean {
-    return (this.session.hasTrainer || this.imported !== null) && this.session.ready;
+    return ((this.session.hasTrainer && this.training.phase !== 'diverged') || this.imported !== null) && this.session.ready;
+  }
+
+  /** Why sampling (and the bound) cannot run now, or '' when they can. */
+  get sampleBlocker(): string {
+    if (!this.session.ready) return 'the GPU is not ready.';
+    if (this.imported) return '';
+    if (this.training.phase === 'diverged') return 'the run diverged and its weights are not finite; go back to a saved state or Reset.';
+    return this.session.hasTrainer ? '' : 'there is no model yet: start training (a few hundred steps already give recognisable shapes), resume a checkpoint or load a diffusers model.';
   }
 }

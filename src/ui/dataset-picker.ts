@@ -4,7 +4,8 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { noDataset, type DatasetRequest, type DatasetState } from '../app/index.ts';
+import { noDataset, RULES, type DatasetRequest, type DatasetState } from '../app/index.ts';
+import { blockedReason, FieldChecks, fixFields, numberField } from './number-field.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 
@@ -64,6 +65,9 @@ export class DatasetPicker extends LitElement {
   @property({ attribute: false }) source: IdxSourceChoice = { url: '', split: 'train', limit: 10000 };
   @property({ type: Boolean }) disabled = false;
   @state() private tab: 'idx' | 'files' = 'idx';
+  /** The image limit typed here (the page's ?limit= until changed). */
+  @state() private limit: number | null = null;
+  private readonly fields = new FieldChecks(this);
 
   private load(request: DatasetRequest): void {
     this.dispatchEvent(new CustomEvent<DatasetRequest>('dataset-load', { detail: request, bubbles: true, composed: true }));
@@ -72,7 +76,7 @@ export class DatasetPicker extends LitElement {
   private loadIdx(): void {
     const root = this.renderRoot;
     const value = (name: string) => (root.querySelector(`[name=${name}]`) as HTMLInputElement).value;
-    this.load({ source: 'url', url: value('url').trim(), split: value('split') as 'train' | 'test', limit: Math.max(0, Math.floor(Number(value('limit')) || 0)) });
+    this.load({ source: 'url', url: value('url').trim(), split: value('split') as 'train' | 'test', limit: this.limit ?? this.source.limit });
   }
 
   private pickFiles(e: Event): void {
@@ -83,6 +87,7 @@ export class DatasetPicker extends LitElement {
   override render() {
     const d = this.data;
     const busy = this.disabled || d.status === 'loading';
+    const refused = this.fields.refused();
     return html`
       <div class="tabs" role="group" aria-label="dataset source">
         <button aria-pressed=${this.tab === 'idx'} @click=${() => (this.tab = 'idx')}>Fashion-MNIST</button>
@@ -101,11 +106,16 @@ export class DatasetPicker extends LitElement {
                 <option value="test" ?selected=${this.source.split === 'test'}>test (10,000)</option>
               </select>
             </label>
-            <label
-              >Use the first
-              <input type="number" name="limit" min="0" step="1" .value=${String(this.source.limit)} ?disabled=${busy} />
-            </label>
-            <button ?disabled=${busy} @click=${this.loadIdx}>Load</button>
+            ${numberField(this.fields, {
+              label: 'Use the first (0: all)',
+              name: 'limit',
+              rule: RULES.datasetLimit,
+              value: this.limit ?? this.source.limit,
+              disabled: busy,
+              onValue: (v) => (this.limit = v),
+            })}
+            <button name="load" ?disabled=${busy || refused.length > 0} @click=${this.loadIdx}>Load</button>
+            ${busy ? '' : blockedReason('Load', fixFields(refused))}
           </div>`
         : html`<div class="controls">
             <label

@@ -15,7 +15,7 @@ import {
   type ScheduleCurves,
   type TrainSettings,
 } from '../app/index.ts';
-import type { DemoController, ModelFile } from './controller.ts';
+import type { DemoController, ErrorArea, ModelFile } from './controller.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './device-info.ts';
@@ -129,6 +129,8 @@ export class DdpmApp extends LitElement {
   @state() private chainError = '';
   @state() private checkpoint: CheckpointLink | null = null;
   @state() private checkpointBusy = false;
+  /** What is wrong with the schedule's fields (a new run would be made with them), or ''. */
+  @state() private scheduleProblem = '';
 
   private readonly presets: PresetInfo[] = presetInfos();
   private curvesFor: { T: number; curves: Map<string, ScheduleCurves>; error: string | null } | null = null;
@@ -219,6 +221,7 @@ export class DdpmApp extends LitElement {
     const c = this.controller;
     const schedule = this.curves(c.schedule.T);
     const t = c.training;
+    const modelT = c.imported?.T ?? t.summary?.schedule.T ?? c.schedule.T;
     return html`
       <header>
         <div>
@@ -238,6 +241,10 @@ export class DdpmApp extends LitElement {
         @train-start=${(e: CustomEvent<TrainSettings>) => void c.startTraining(e.detail)}
         @train-pause=${() => c.pauseTraining()}
         @train-reset=${() => void c.resetTraining()}
+        @target-steps=${(e: CustomEvent<{ targetSteps: number }>) => c.setTargetSteps(e.detail.targetSteps)}
+        @autosave-resume=${() => void c.resumeAutosave()}
+        @error-dismiss=${(e: CustomEvent<{ area: ErrorArea }>) => c.clearError(e.detail.area)}
+        @schedule-problem=${(e: CustomEvent<{ problem: string }>) => (this.scheduleProblem = e.detail.problem)}
         @checkpoint-download=${() => void this.downloadCheckpoint()}
         @checkpoint-upload=${(e: CustomEvent<{ file: File }>) => void c.resumeFrom(e.detail.file)}
         @sample-request=${(e: CustomEvent<SampleRequest>) => void c.sample(e.detail)}
@@ -260,9 +267,9 @@ export class DdpmApp extends LitElement {
               ${c.dataset.status !== 'ready' ? html`<span class="hint">(load its dataset first)</span>` : ''}
             </div>`
           : ''}
-        ${c.error
+        ${c.errors.page
           ? html`<div class="alert wide" role="alert">
-              <span>${c.error}</span><button aria-label="dismiss" @click=${() => c.clearError()}>×</button>
+              <span>${c.errors.page}</span><button aria-label="dismiss" @click=${() => c.clearError('page')}>×</button>
             </div>`
           : ''}
         <schedule-view
@@ -289,15 +296,27 @@ export class DdpmApp extends LitElement {
           .quality=${c.quality}
           .autosave=${c.autosave}
           .device=${c.engine.kind === 'ready' ? c.engine.report : null}
+          .error=${c.errors.training}
+          .divergence=${c.divergence}
+          .lrChanges=${c.lrChanges}
+          .scheduleProblem=${this.scheduleProblem}
         ></train-panel>
         <sampler-view
           .sampling=${c.sampling}
-          ?canSample=${c.canSample}
-          .T=${c.imported?.T ?? t.summary?.schedule.T ?? c.schedule.T}
+          .blocker=${c.sampleBlocker}
+          .T=${modelT}
           .imported=${c.imported}
+          .error=${c.errors.sampling}
+          .modelError=${c.errors.model}
         ></sampler-view>
- <likelihood-view class="wide" .state=${c.bound} ?canRun=${c.canSample && c.dataset.status === 'ready'}></likelihood-view>
-        <op-checks class="wide" .state=${c.checks} ?canRun=${c.engine.kind === 'ready'}></op-checks>
+        <likelihood-view
+          class="wide"
+          .state=${c.bound}
+          .blocker=${c.sampleBlocker || (c.dataset.status === 'ready' ? '' : 'load a dataset first: the bound is measured on its test images.')}
+          .T=${modelT}
+          .error=${c.errors.likelihood}
+        ></likelihood-view>
+        <op-checks class="wide" .state=${c.checks} ?canRun=${c.engine.kind === 'ready'} .error=${c.errors.checks}></op-checks>
       </main>
       <footer>
         ddpm-webgpu · a from-scratch TypeScript deep-learning engine: every kernel, gradient and optimiser step above runs in WebGPU

@@ -4,7 +4,8 @@
 
 import { html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { BoundReport } from '../app/index.ts';
+import { RULES, ruleWithMax, type BoundReport } from '../app/index.ts';
+import { blockedReason, FieldChecks, fixFields, numberField, panelError } from './number-field.ts';
 import './line-chart.ts';
 import type { LineChartData } from './line-chart.ts';
 import { COLORS, panelStyles } from './theme.ts';
@@ -27,28 +28,29 @@ export class LikelihoodView extends LitElement {
   static override styles = [panelStyles];
 
   @property({ attribute: false }) state: BoundViewState = { running: false, report: null, images: '' };
-  @property({ type: Boolean }) canRun = false;
+  /** Why the bound cannot be computed now (no model, no data…), or ''. */
+  @property() blocker = '';
+  /** The model's T (at most T − 1 timesteps are evaluated). */
+  @property({ type: Number }) T = 1000;
+  /** Why the last computation failed, or null. */
+  @property({ attribute: false }) error: string | null = null;
   @state() private request: BoundRequest = { images: 64, terms: 50 };
+  private readonly fields = new FieldChecks(this);
 
-  private field(label: string, key: keyof BoundRequest, min: number) {
-    return html`<label
-      >${label}
-      <input
-        type="number"
-        name=${key}
-        min=${min}
-        step="1"
-        .value=${String(this.request[key])}
-        @change=${(e: Event) => {
-          const v = Math.floor(Number((e.target as HTMLInputElement).value));
-          if (Number.isFinite(v) && v >= min) this.request = { ...this.request, [key]: v };
-        }}
-      />
-    </label>`;
+  private field(label: string, key: keyof BoundRequest) {
+    const rule = key === 'images' ? RULES.boundImages : ruleWithMax(RULES.boundTerms, this.T - 1);
+    return numberField(this.fields, {
+      label,
+      name: key,
+      rule,
+      value: key === 'terms' ? Math.min(this.request.terms, this.T - 1) : this.request[key],
+      onValue: (v) => (this.request = { ...this.request, [key]: v }),
+    });
   }
 
   override render() {
     const { report, running, images } = this.state;
+    const blockers = [...(this.blocker ? [this.blocker] : []), ...fixFields(this.fields.refused())];
     return html`
       <h2>5 · Likelihood</h2>
       <p class="lede">
@@ -58,16 +60,24 @@ export class LikelihoodView extends LitElement {
         its neighbours (an estimate); the terms are what <code>ddpm eval</code> prints.
       </p>
       <div class="controls">
-        ${this.field('Test images', 'images', 1)} ${this.field('Timesteps evaluated', 'terms', 1)}
+        ${this.field('Test images', 'images')} ${this.field('Timesteps evaluated', 'terms')}
         <button
           name="compute-bound"
-          ?disabled=${!this.canRun || running}
-          @click=${() => this.dispatchEvent(new CustomEvent<BoundRequest>('bound-request', { detail: { ...this.request }, bubbles: true, composed: true }))}
+          ?disabled=${blockers.length > 0 || running}
+          @click=${() =>
+            this.dispatchEvent(
+              new CustomEvent<BoundRequest>('bound-request', {
+                detail: { ...this.request, terms: Math.min(this.request.terms, this.T - 1) },
+                bubbles: true,
+                composed: true,
+              }),
+            )}
         >
           ${running ? 'Computing…' : 'Compute the bound'}
         </button>
+        ${running ? '' : blockedReason('Compute', blockers)}
       </div>
-      ${!this.canRun ? html`<p class="hint">Train (or load) a model and a dataset first.</p>` : ''}
+      ${panelError(this.error, () => this.dispatchEvent(new CustomEvent('error-dismiss', { detail: { area: 'likelihood' }, bubbles: true, composed: true })))}
       ${report
         ? html`<div class="stats summary" role="status">
               <span>total <b class="bpd">${report.bpd.toFixed(3)}</b> bits/dim${report.estimate ? ' (estimate)' : ''}</span>

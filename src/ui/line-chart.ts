@@ -66,6 +66,8 @@ export class LineChart extends LitElement {
         display: block;
         position: relative;
         min-width: 0;
+        /* The canvas keeps its drawn width until the resize observer redraws it: never wider than the host. */
+        overflow: hidden;
       }
       .plot {
         width: 100%;

@@ -4,6 +4,7 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { panelError } from './number-field.ts';
 import type { CheckRow } from '../app/index.ts';
 import { panelStyles } from './theme.ts';
 
@@ -54,6 +55,8 @@ export class OpChecks extends LitElement {
 
   @property({ attribute: false }) state: CheckRunState = { running: false, rows: [], total: 0 };
   @property({ type: Boolean }) canRun = false;
+  /** Why the last run failed, or null. */
+  @property({ attribute: false }) error: string | null = null;
 
   override render() {
     const { rows, running, total } = this.state;
@@ -75,6 +78,7 @@ export class OpChecks extends LitElement {
           ${running ? `${rows.length} of ${total} ops checked` : done ? (failed ? `${failed} of ${rows.length} ops FAILED` : `all ${rows.length} ops pass`) : ''}
         </span>
       </div>
+      ${panelError(this.error, () => this.dispatchEvent(new CustomEvent('error-dismiss', { detail: { area: 'checks' }, bubbles: true, composed: true })))}
       ${rows.length
         ? html`<div class="table-wrap">
             <table>

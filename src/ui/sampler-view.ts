@@ -4,7 +4,8 @@
 
 import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { noRun, SAMPLERS, type ImageBatch, type SampleRequest, type SamplerName, type SamplingState } from '../app/index.ts';
+import { noRun, RULES, ruleWithMax, SAMPLERS, type ImageBatch, type NumberRule, type SampleRequest, type SamplerName, type SamplingState } from '../app/index.ts';
+import { blockedReason, FieldChecks, fixFields, numberField, panelError } from './number-field.ts';
 import './image-grid.ts';
 import { panelStyles } from './theme.ts';
 import type { ImportedForSampling, ModelFile } from './controller.ts';
@@ -100,29 +101,34 @@ export class SamplerView extends LitElement {
         height: 6px;
         accent-color: #3b6fd8;
       }
-      .placeholder {
-        padding: 28px 12px;
-        text-align: center;
-        background: #f6f8fb;
-        border-radius: 8px;
-      }
     `,
   ];
 
   @property({ attribute: false }) sampling: SamplingState = noRun().sampling;
-  @property({ type: Boolean }) canSample = false;
+  /** Why sampling cannot run now (no model, a diverged run, no GPU), or '' when it can. */
+  @property() blocker = 'there is no model yet.';
+  /** Why the last sampling failed, or null. */
+  @property({ attribute: false }) error: string | null = null;
+  /** Why the last diffusers folder could not be loaded, or null. */
+  @property({ attribute: false }) modelError: string | null = null;
   /** The trained model's T (DDPM's step count). */
   @property({ type: Number }) T = 1000;
   /** A loaded diffusers model that sampling uses instead of the trainer's weights. */
   @property({ attribute: false }) imported: ImportedForSampling | null = null;
 
   @state() private request: SampleForm = { sampler: 'ddim', n: 16, steps: 50, eta: 0, every: 5, seed: 0 };
+  private readonly fields = new FieldChecks(this);
 
   private set(patch: Partial<SampleForm>): void {
     const next = { ...this.request, ...patch };
     // A new sampler gets a frame interval that gives about ten frames.
     if (patch.sampler || patch.steps) next.every = Math.max(1, Math.round((next.sampler === 'ddpm' ? this.T : next.steps) / 10));
     this.request = next;
+  }
+
+  /** The request as sent: steps within the model's T. */
+  private requestNow(): SampleForm {
+    return { ...this.request, steps: Math.min(this.request.steps, this.T) };
   }
 
   private fire(type: string, detail?: unknown): void {
@@ -162,31 +168,20 @@ export class SamplerView extends LitElement {
         <input type="file" name="diffusers-files" multiple accept=".json,.safetensors,.bin" ?disabled=${busy} @change=${picked} />
       </label>
       <span class="hint">or drop the folder here (model_index.json + unet/ + scheduler/, or a UNet2DModel's config.json + weights)</span>
+      ${panelError(this.modelError, () => this.fire('error-dismiss', { area: 'model' }))}
     </div>`;
   }
 
-  private numberField(label: string, key: 'n' | 'steps' | 'eta' | 'every' | 'seed', min: number, step: number | 'any', disabled = false) {
-    return html`<label
-      >${label}
-      <input
-        type="number"
-        name=${key}
-        min=${min}
-        step=${step}
-        .value=${String(this.request[key])}
-        ?disabled=${disabled}
-        @change=${(e: Event) => {
-          const v = Number((e.target as HTMLInputElement).value);
-          if (Number.isFinite(v)) this.set({ [key]: v });
-        }}
-      />
-    </label>`;
+  private numberField(label: string, key: 'n' | 'steps' | 'eta' | 'every' | 'seed', rule: NumberRule, disabled: boolean) {
+    const value = key === 'steps' ? Math.min(this.request.steps, this.T) : this.request[key];
+    return numberField(this.fields, { label, name: key, rule, value, disabled, onValue: (v) => this.set({ [key]: v }) });
   }
 
   override render() {
     const s = this.sampling;
     const r = this.request;
     const busy = s.running;
+    const blockers = [...(this.blocker ? [this.blocker] : []), ...fixFields(this.fields.refused(skipsStepsFields(r.sampler)))];
     const ddim = r.sampler === 'ddim';
     const skipsSteps = r.sampler !== 'ddpm';
     const frames = s.frames;
@@ -212,17 +207,17 @@ export class SamplerView extends LitElement {
             ${Object.entries(SAMPLERS).map(([name, label]) => html`<option value=${name} ?selected=${r.sampler === name}>${label}</option>`)}
           </select>
         </label>
-        ${this.numberField('Images', 'n', 1, 1, busy)}
-        ${skipsSteps ? this.numberField('Steps', 'steps', 1, 1, busy) : ''}
-        ${ddim ? this.numberField('η (eta)', 'eta', 0, 'any', busy) : ''}
-        ${this.numberField('Show every k steps', 'every', 1, 1, busy)}
-        ${this.numberField('Seed', 'seed', 0, 1, busy)}
-        <button name="sample" ?disabled=${!this.canSample || busy} @click=${() => this.dispatchEvent(new CustomEvent<SampleRequest>('sample-request', { detail: { ...r }, bubbles: true, composed: true }))}>
-          Sample
-        </button>
-        <button name="stop" class="secondary" ?disabled=${!busy} @click=${() => this.dispatchEvent(new CustomEvent('sample-stop', { bubbles: true, composed: true }))}>Stop</button>
+        ${this.numberField('Images', 'n', RULES.sampleImages, busy)}
+        ${skipsSteps ? this.numberField('Steps', 'steps', ruleWithMax(RULES.sampleSteps, this.T), busy) : ''}
+        ${ddim ? this.numberField('η (eta)', 'eta', RULES.eta, busy) : ''}
+        ${this.numberField('Show every k steps', 'every', RULES.frameEvery, busy)}
+        ${this.numberField('Seed', 'seed', RULES.seed, busy)}
+        <button name="sample" ?disabled=${blockers.length > 0 || busy} @click=${() => this.fire('sample-request', this.requestNow())}>Sample</button>
+        <button name="stop" class="secondary" ?disabled=${!busy} @click=${() => this.fire('sample-stop')}>Stop</button>
+        ${busy ? '' : blockedReason('Sample', blockers)}
       </div>
-      ${!this.canSample ? html`<div class="placeholder hint">Start training (or resume from a checkpoint, or load a diffusers model above) to sample; a few hundred steps already give recognisable shapes.</div>` : ''}
+      ${panelError(this.error, () => this.fire('error-dismiss', { area: 'sampling' }))}
+
       ${busy || frames.length ? html`<progress max=${Math.max(1, s.totalSteps)} .value=${done}></progress>` : ''}
       ${s.result
         ? html`<div class="live">
@@ -258,6 +253,11 @@ export class SamplerView extends LitElement {
         : ''}
     `;
   }
+}
+
+/** The fields a sampler shows (a hidden field's value does not matter). */
+function skipsStepsFields(sampler: SamplerName): string[] {
+  return ['n', 'every', 'seed', ...(sampler === 'ddpm' ? [] : ['steps']), ...(sampler === 'ddim' ? ['eta'] : [])];
 }
 
 /** The files of a drop, folders walked (each with its path under the dropped folder). */

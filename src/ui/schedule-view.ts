@@ -2,14 +2,14 @@
 // schedule (the others faint, for comparison); fires `schedule-change` with {type, T}.
 
 import { css, html, LitElement } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property } from 'lit/decorators.js';
 import './line-chart.ts';
 import type { ChartSeries, LineChartData } from './line-chart.ts';
-import type { ScheduleChoice, ScheduleCurves } from '../app/index.ts';
+import { RULES, terminalSignalWarning, type ScheduleChoice, type ScheduleCurves } from '../app/index.ts';
+import { FieldChecks, numberField } from './number-field.ts';
 import { COLORS, panelStyles } from './theme.ts';
 
 const TYPES = ['linear', 'cosine', 'quadratic', 'sigmoid'] as const;
-const MAX_T = 10_000;
 
 @customElement('schedule-view')
 export class ScheduleView extends LitElement {
@@ -33,17 +33,20 @@ export class ScheduleView extends LitElement {
   /** Timesteps to mark on the plots (those the noising chain shows). */
   @property({ attribute: false }) guides: number[] = [];
   @property({ type: Boolean }) locked = false;
-  @state() private inputError: string | null = null;
-
+  private readonly fields = new FieldChecks(this);
+  /** The problem last reported to the page (a new run cannot start while T is refused). */
+  private reportedProblem = '';
 
   private change(patch: Partial<ScheduleChoice>): void {
-    const next = { ...this.choice, ...patch };
-    if (!Number.isInteger(next.T) || next.T < 2 || next.T > MAX_T) {
-      this.inputError = `T must be a whole number from 2 to ${MAX_T}`;
-      return;
-    }
-    this.inputError = null;
-    this.dispatchEvent(new CustomEvent<ScheduleChoice>('schedule-change', { detail: next, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent<ScheduleChoice>('schedule-change', { detail: { ...this.choice, ...patch }, bubbles: true, composed: true }));
+  }
+
+  protected override updated(): void {
+    const refused = this.fields.refused();
+    const problem = refused.length ? `${refused.join(', ')} is refused` : '';
+    if (problem === this.reportedProblem) return;
+    this.reportedProblem = problem;
+    this.dispatchEvent(new CustomEvent('schedule-problem', { detail: { problem }, bubbles: true, composed: true }));
   }
 
   override render() {
@@ -64,20 +67,11 @@ export class ScheduleView extends LitElement {
             ${TYPES.map((t) => html`<option value=${t} ?selected=${t === this.choice.type}>${t}</option>`)}
           </select>
         </label>
-        <label
-          >Steps T
-          <input
-            type="number"
-            min="2"
-            max=${MAX_T}
-            step="1"
-            .value=${String(this.choice.T)}
-            @change=${(e: Event) => this.change({ T: Number((e.target as HTMLInputElement).value) })}
-          />
-        </label>
+        ${numberField(this.fields, { label: 'Steps T', name: 'T', rule: RULES.scheduleT, value: this.choice.T, onValue: (T) => this.change({ T }) })}
         ${this.locked ? html`<span class="hint">The model being trained keeps the schedule it was made with.</span>` : ''}
       </div>
-      ${this.inputError ?? this.error ? html`<p class="error">${this.inputError ?? this.error}</p>` : ''}
+      ${this.error ? html`<p class="error">${this.error}</p>` : ''}
+      ${c && terminalSignalWarning(c) ? html`<p class="warning" role="status">Warning: ${terminalSignalWarning(c)}</p>` : ''}
       <div class="plots">
         ${this.charts().map((chart) => html`<line-chart .chart=${chart}></line-chart>`)}
       </div>

@@ -106,6 +106,46 @@ export const panelStyles = css`
     color: #b3261e;
     font-size: 13px;
   }
+  input[aria-invalid='true'] {
+    border-color: #b3261e;
+    outline-color: #b3261e;
+  }
+  .field-error {
+    color: #b3261e;
+    font-size: 12px;
+    max-width: 240px;
+    overflow-wrap: anywhere;
+  }
+  .blocked {
+    color: #8a4b00;
+    font-size: 12px;
+  }
+  .panel-error {
+    display: flex;
+    justify-content: space-between;
+    align-items: flex-start;
+    gap: 12px;
+    margin: 8px 0;
+    padding: 8px 12px;
+    border-radius: 8px;
+    background: #fdecea;
+    border: 1px solid #f3b8b2;
+    color: #7a1c14;
+    font-size: 13px;
+    overflow-wrap: anywhere;
+  }
+  .panel-error > button.dismiss {
+    border: none;
+    background: none;
+    color: inherit;
+    font-size: 18px;
+    line-height: 1;
+    padding: 0 4px;
+  }
+  .warning {
+    color: #8a4b00;
+    font-size: 13px;
+  }
   .stats {
     display: flex;
     flex-wrap: wrap;

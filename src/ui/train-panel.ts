@@ -14,7 +14,11 @@ import {
   presetFootprint,
   type DeviceReport,
   type TrainingFootprint,
+  RULES,
+  type Divergence,
+  type LrChange,
   type DatasetState, type PresetInfo, type ScheduleChoice, type TrainingState, type TrainSettings } from '../app/index.ts';
+import { blockedReason, FieldChecks, fixFields, numberField, panelError } from './number-field.ts';
 import './dataset-picker.ts';
 import type { IdxSourceChoice } from './dataset-picker.ts';
 import './loss-chart.ts';
@@ -54,7 +58,8 @@ export class TrainPanel extends LitElement {
       }
       .charts {
         display: grid;
-        grid-template-columns: 1fr;
+        /* minmax(0, …): a drawn chart's canvas must not hold the column at its old width when the window narrows. */
+        grid-template-columns: minmax(0, 1fr);
         gap: 8px;
       }
       section + section {
@@ -131,7 +136,18 @@ export class TrainPanel extends LitElement {
   @property({ attribute: false }) autosave: AutosaveState | null = null;
   /** The adapter's report (its limits decide which configs can train). */
   @property({ attribute: false }) device: DeviceReport | null = null;
+  /** The training panel's error (a failed start, resume, download…), or null. */
+  @property({ attribute: false }) error: string | null = null;
+  /** Why the run diverged (phase 'diverged'). */
+  @property({ attribute: false }) divergence: Divergence | null = null;
+  /** The run's learning-rate changes. */
+  @property({ attribute: false }) lrChanges: readonly LrChange[] = [];
+  /** What is wrong with section 1's schedule field (a new run would use it), or ''. */
+  @property() scheduleProblem = '';
   private footprintCache: { key: string; footprint: TrainingFootprint } | null = null;
+  private readonly fields = new FieldChecks(this);
+  /** Reset asks before it discards a run. */
+  @state() private confirmingReset = false;
 
   /** The chosen preset's cost at the chosen batch (recounted only when either changes). */
   private footprint(): TrainingFootprint | null {
@@ -143,30 +159,40 @@ export class TrainPanel extends LitElement {
     return this.footprintCache.footprint;
   }
 
-  @state() private settings: TrainSettings = { ...DEFAULT_SETTINGS };
+  /** What a new run is made with (the trainer's own settings once one exists). */
+  @state() private settings: Omit<TrainSettings, 'targetSteps' | 'preset'> = { ...DEFAULT_SETTINGS };
 
   private fire<T>(type: string, detail?: T): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  private setNumber(key: keyof TrainSettings, e: Event): void {
-    const v = Number((e.target as HTMLInputElement).value);
-    if (Number.isFinite(v)) this.settings = { ...this.settings, [key]: v };
+  /** A setting of the trainer: the panel's choice before one exists, the trainer's after. */
+  private settingField(label: string, key: 'batchSize' | 'warmupSteps' | 'emaDecay' | 'seed') {
+    const s = this.training.summary;
+    const locked = this.training.phase !== 'none';
+    return numberField(this.fields, {
+      label,
+      name: key,
+      rule: RULES[key],
+      value: locked && s ? s[key] : this.settings[key],
+      disabled: locked,
+      onValue: (v) => (this.settings = { ...this.settings, [key]: v }),
+    });
   }
 
-  private numberField(label: string, key: keyof TrainSettings, attrs: { min: number; step: number | 'any' }, disabled: boolean) {
-    return html`<label
-      >${label}
-      <input
-        type="number"
-        name=${key}
-        min=${attrs.min}
-        step=${attrs.step}
-        .value=${String(this.settings[key])}
-        ?disabled=${disabled}
-        @change=${(e: Event) => this.setNumber(key, e)}
-      />
-    </label>`;
+  /** The learning rate: of the next run, or of the current one from its next step. */
+  private lrField() {
+    const s = this.training.summary;
+    const locked = this.training.phase !== 'none';
+    return numberField(this.fields, {
+      label: 'Learning rate',
+      name: 'lr',
+      rule: RULES.lr,
+      value: locked && s ? s.lr : this.settings.lr,
+      disabled: this.training.phase === 'diverged',
+      title: locked ? "changes the run's peak rate from its next step" : undefined,
+      onValue: (lr) => (locked ? this.fire('lr-change', { lr }) : (this.settings = { ...this.settings, lr })),
+    });
   }
 
   /** Parameters, FLOPs per step and memory of the config about to train; a refusal if the adapter cannot. */
@@ -187,41 +213,94 @@ export class TrainPanel extends LitElement {
       ${refusal ? html`<p class="refusal" role="alert">This config cannot train here: ${refusal}.</p>` : ''}`;
   }
 
-  /** A "every k steps" field that may change mid-run: fires `event` with {every} (0: off). */
-  private cadenceField(label: string, name: string, every: number, event: string) {
-    return html`<label
-      >${label}
-      <input
-        type="number"
-        name=${name}
-        min="0"
-        step="50"
-        .value=${String(every)}
-        @change=${(e: Event) => {
-          const v = Number((e.target as HTMLInputElement).value);
-          if (Number.isFinite(v) && v >= 0) this.fire(event, { every: v });
-        }}
-      />
-    </label>`;
+  /** A "every k steps" field that may change mid-run (0: never): fires `event` with {every}. */
+  private cadenceField(label: string, name: 'qualityEvery' | 'autosaveEvery', every: number, event: string) {
+    return numberField(this.fields, {
+      label,
+      name,
+      rule: RULES[name],
+      value: every,
+      title: `${RULES[name].zeroMeans} with 0`,
+      onValue: (v) => this.fire(event, { every: v }),
+    });
   }
 
   private start(): void {
-    this.fire<TrainSettings>('train-start', { ...this.settings, preset: this.preset });
+    this.fire<TrainSettings>('train-start', { ...this.settings, preset: this.preset, targetSteps: this.training.targetSteps });
+  }
+
+  /** Why Start is off, as sentences ([] when it is on). */
+  private startBlockers(refused: boolean): string[] {
+    const t = this.training;
+    if (t.phase === 'running') return [];
+    if (!this.engineReady) return ['the GPU is not ready.'];
+    if (t.phase === 'diverged') return ['the run diverged (see above).'];
+    const reasons: string[] = [];
+    const locked = t.phase !== 'none';
+    if (!locked) {
+      const d = this.data;
+      if (d.status === 'none') reasons.push('load a dataset first (Data above).');
+      if (d.status === 'loading') reasons.push('the dataset is still loading.');
+      if (d.status === 'error') reasons.push(`the data cannot be used with this model: ${d.message}`);
+      if (refused) reasons.push('this config cannot train here (see above).');
+      if (this.scheduleProblem) reasons.push(`fix section 1's schedule: ${this.scheduleProblem}.`);
+    }
+    if (t.targetSteps <= t.step) reasons.push(`the run is at step ${t.step}: raise "Train until step" to go on.`);
+    const fields = locked ? ['lr', 'targetSteps', 'qualityEvery', 'autosaveEvery'] : undefined;
+    return [...reasons, ...fixFields(this.fields.refused(fields))];
+  }
+
+  /** The divergence in place: where, what, the likely cause, and the way back. */
+  private divergedBox() {
+    const d = this.divergence;
+    if (!d || this.training.phase !== 'diverged') return '';
+    const offer = this.autosave?.offer;
+    return html`<div class="panel-error diverged" role="alert">
+      <div>
+        <b>Training diverged at step ${d.step}</b>: ${d.what}. Likely cause: ${d.cause} Resume, sampling and Download are off: the
+        weights are no longer finite.
+        <div class="actions">
+          ${offer
+            ? html`<button name="diverged-resume-autosave" @click=${() => this.fire('autosave-resume')}>
+                Go back to the autosave at step ${offer.step}
+              </button>`
+            : html`<span>There is no autosave to go back to: resume from a checkpoint file below, or Reset.</span>`}
+        </div>
+      </div>
+    </div>`;
+  }
+
+  /** Reset, or its confirmation: a reset discards the run. */
+  private resetControls(locked: boolean) {
+    if (!this.confirmingReset || !locked) {
+      return html`<button name="reset" class="secondary" ?disabled=${!locked} @click=${() => (this.confirmingReset = true)}>Reset</button>`;
+    }
+    return html`<span class="confirm" role="group" aria-label="confirm reset">
+      Discard the run at step ${this.training.step} (weights, optimiser state and curves)?
+      <button name="reset-confirm" @click=${() => {
+        this.confirmingReset = false;
+        this.fire('train-reset');
+      }}>Discard the run</button>
+      <button name="reset-cancel" class="secondary" @click=${() => (this.confirmingReset = false)}>Keep it</button>
+    </span>`;
   }
 
   override render() {
     const t = this.training;
     const running = t.phase === 'running';
+    const diverged = t.phase === 'diverged';
     const locked = t.phase !== 'none';
-    const dataReady = this.data.status === 'ready';
     const f = locked ? null : this.footprint();
     const refused = Boolean(f && this.device && footprintRefusal(f, this.device));
-    const canStart = this.engineReady && !running && (locked || dataReady) && this.settings.targetSteps > t.step && !refused;
+    const blockers = this.startBlockers(refused);
+    const canStart = !running && blockers.length === 0;
     const startLabel = t.phase === 'none' ? 'Start training' : 'Resume';
     const last = this.records.slice(-20);
     const recentLoss = last.length ? last.reduce((s, r) => s + r.loss, 0) / last.length : NaN;
     const remaining = t.stepsPerSecond > 0 ? (Math.max(0, t.targetSteps - t.step) / t.stepsPerSecond) : NaN;
     const s = t.summary;
+    const phase = t.phase === 'none' ? 'not started' : running && t.buildingPipelines ? 'building pipelines' : t.phase;
+    const lrHistory = this.lrChanges.map((c) => `${c.lr} from step ${c.step}`).join(', ');
     return html`
       <h2>3 · Training</h2>
       <p class="lede">
@@ -253,49 +332,43 @@ export class TrainPanel extends LitElement {
               )}
             </select>
           </label>
-          ${this.numberField('Batch size', 'batchSize', { min: 1, step: 1 }, locked)}
-          ${locked && s
-            ? html`<label
-                >Learning rate
-                <input
-                  type="number"
-                  name="lr"
-                  min="0"
-                  step="any"
-                  .value=${String(s.lr)}
-                  title="changes the run's peak rate from its next step"
-                  @change=${(e: Event) => {
-                    const v = Number((e.target as HTMLInputElement).value);
-                    if (Number.isFinite(v) && v > 0) this.fire('lr-change', { lr: v });
-                  }}
-                />
-              </label>`
-            : this.numberField('Learning rate', 'lr', { min: 0, step: 'any' }, locked)}
-          ${this.numberField('Warm-up steps', 'warmupSteps', { min: 0, step: 1 }, locked)}
-          ${this.numberField('EMA decay', 'emaDecay', { min: 0, step: 'any' }, locked)}
-          ${this.numberField('Seed', 'seed', { min: 0, step: 1 }, locked)}
-          ${this.numberField('Train until step', 'targetSteps', { min: 1, step: 1 }, running)}
-          ${this.quality ? this.cadenceField('Quality every k steps', 'qualityEvery', this.quality.every, 'quality-every') : ''}
-          ${this.autosave ? this.cadenceField('Autosave every k steps', 'autosaveEvery', this.autosave.every, 'autosave-every') : ''}
+          ${this.settingField('Batch size', 'batchSize')} ${this.lrField()} ${this.settingField('Warm-up steps', 'warmupSteps')}
+          ${this.settingField('EMA decay', 'emaDecay')} ${this.settingField('Seed', 'seed')}
+          ${numberField(this.fields, {
+            label: 'Train until step',
+            name: 'targetSteps',
+            rule: RULES.targetSteps,
+            value: t.targetSteps,
+            disabled: diverged,
+            onValue: (v) => this.fire('target-steps', { targetSteps: v }),
+          })}
+          ${this.quality ? this.cadenceField('Quality every k steps (0: never)', 'qualityEvery', this.quality.every, 'quality-every') : ''}
+          ${this.autosave ? this.cadenceField('Autosave every k steps (0: never)', 'autosaveEvery', this.autosave.every, 'autosave-every') : ''}
         </div>
         ${this.autosave?.note ? html`<p class="hint">${this.autosave.note}</p>` : ''}
         ${!locked ? this.costLine() : ''}
         <p class="hint">
           ${s
             ? html`Training ${s.preset} (${s.imageSize}×${s.imageSize}×${s.channels}) with the ${s.schedule.type} schedule, T = ${s.schedule.T},
-                batch ${s.batchSize}, learning rate ${s.lr}. The learning rate, the quality and autosave cadences and the target
-                step can change during a run; the model, batch, warm-up, EMA and seed are fixed by the trainer (Reset to change them).`
+                batch ${s.batchSize}, learning rate ${s.lr}${lrHistory ? ` (changed: ${lrHistory})` : ''}. The learning rate, the
+                quality and autosave cadences and the target step can change during a run; the model, batch, warm-up, EMA and seed
+                are fixed by the trainer (Reset to change them).`
             : html`A new run uses the ${this.schedule.type} schedule with T = ${this.schedule.T} from section 1.`}
         </p>
+        ${this.divergedBox()} ${panelError(this.error, () => this.fire('error-dismiss', { area: 'training' }))}
         <div class="actions">
           <button name="start" ?disabled=${!canStart} @click=${this.start}>${startLabel}</button>
           <button name="pause" class="secondary" ?disabled=${!running} @click=${() => this.fire('train-pause')}>Pause</button>
-          <button name="reset" class="secondary" ?disabled=${!locked} @click=${() => this.fire('train-reset')}>Reset</button>
-          ${!dataReady && !locked ? html`<span class="hint">Load a dataset first.</span>` : ''}
+          ${this.resetControls(locked)} ${blockedReason(startLabel, blockers)}
         </div>
+        ${running && t.buildingPipelines
+          ? html`<p class="hint" role="status">
+              Building the GPU pipelines of the first step: seconds on a GPU, up to a minute on a software adapter.
+            </p>`
+          : ''}
         ${locked ? html`<progress max=${Math.max(1, t.targetSteps)} .value=${t.step}></progress>` : ''}
         <div class="stats" aria-live="polite">
-          <span>phase <b class="phase">${t.phase === 'none' ? 'not started' : t.phase}</b></span>
+          <span>phase <b class="phase">${phase}</b></span>
           <span>step <b class="step">${t.step}</b>${t.targetSteps ? html` / ${t.targetSteps}` : ''}</span>
           <span>loss <b>${Number.isFinite(recentLoss) ? recentLoss.toFixed(4) : '–'}</b></span>
           <span>speed <b>${t.stepsPerSecond > 0 ? t.stepsPerSecond.toFixed(2) : '–'}</b> steps/s</span>
@@ -315,7 +388,7 @@ export class TrainPanel extends LitElement {
       <section>
         <h3>Checkpoint</h3>
         <div class="actions">
-          <button class="secondary" name="download" ?disabled=${!locked || this.checkpointBusy} @click=${() => this.fire('checkpoint-download')}>
+          <button class="secondary" name="download" ?disabled=${!locked || diverged || this.checkpointBusy} @click=${() => this.fire('checkpoint-download')}>
             ${this.checkpointBusy ? 'Saving…' : 'Download checkpoint'}
           </button>
           <label class="file-button" aria-disabled=${!this.engineReady || running}>
@@ -332,10 +405,12 @@ export class TrainPanel extends LitElement {
               }}
             />
           </label>
-          ${this.checkpoint
-            ? html`<a href=${this.checkpoint.url} download=${this.checkpoint.name}>${this.checkpoint.name}</a>
-                <span class="hint">${(this.checkpoint.bytes / 1e6).toFixed(1)} MB</span>`
-            : html`<span class="hint">A safetensors file: weights, EMA weights, Adam state and the full config.</span>`}
+          ${diverged
+            ? html`<span class="blocked">Download is off: the diverged weights are not finite.</span>`
+            : this.checkpoint
+              ? html`<a href=${this.checkpoint.url} download=${this.checkpoint.name}>${this.checkpoint.name}</a>
+                  <span class="hint">${(this.checkpoint.bytes / 1e6).toFixed(1)} MB</span>`
+              : html`<span class="hint">A safetensors file: weights, EMA weights, Adam state and the full config.</span>`}
         </div>
       </section>
     `;

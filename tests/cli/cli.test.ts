@@ -31,6 +31,21 @@ describe('ddpm CLI', () => {
     expect(bad.stderr).toMatch(/--type must be one of linear, cosine, quadratic, sigmoid/);
   });
 
+  test('flags that mean what a page field means are refused by the same rule, with its message', async () => {
+    const T = await ddpm('schedule', '--T', '1');
+    expect(T.code).toBe(2);
+    expect(T.stderr).toContain('--T: T must be a whole number from 2 to 10000, not 1');
+    const lr = await ddpm('train', '--steps', '10', '--lr', '1e9');
+    expect(lr.code).toBe(2);
+    expect(lr.stderr).toContain('--lr: the learning rate must be a number above 0 and at most 1, not 1e9');
+    const batch = await ddpm('train', '--steps', '10', '--batch', '0');
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain('--batch: the batch size must be a whole number from 1 to 4096, not 0');
+    const modelBatch = await ddpm('model', '--preset', 'fashion-16', '--batch', 'many');
+    expect(modelBatch.code).toBe(2);
+    expect(modelBatch.stderr).toContain("--batch: the batch size must be a whole number from 1 to 4096, not 'many'");
+  });
+
   test('model --preset ddpm-cifar10 prints 35,746,307 parameters and the memory of a step', async () => {
     const r = await ddpm('model', '--preset', 'ddpm-cifar10', '--batch', '128');
     expect(r.code).toBe(0);

@@ -28,7 +28,7 @@ test('the check panel shows every op passing on this GPU', { timeout: 900_000 },
   // Rows arrive while the run goes on.
   await waitInPage(page, () => (window as any).ddpmDemo.checks.rows.length >= 2, { polling: 250 });
   await waitInPage(page, () => !(window as any).ddpmDemo.checks.running, { polling: 500, limitMs: 600_000, what: 'the check run' });
-  const state = await page.evaluate(() => ({ ...(window as any).ddpmDemo.checks, error: (window as any).ddpmDemo.error }));
+  const state = await page.evaluate(() => ({ ...(window as any).ddpmDemo.checks, error: (window as any).ddpmDemo.errors.checks }));
   expect(state.error).toBeNull();
   expect(state.rows.length).toBe(state.total);
   expect(state.rows.filter((r: { pass: boolean }) => !r.pass).map((r: { op: string }) => r.op)).toEqual([]);

@@ -142,8 +142,8 @@ test('the likelihood view shows the bound of the trained model on held-out image
   await setField('likelihood-view >>> input[name=images]', '4');
   await setField('likelihood-view >>> input[name=terms]', '4');
   await click('likelihood-view >>> button[name=compute-bound]');
-  await waitInPage(page, () => (window as any).ddpmDemo.bound.report !== null || (window as any).ddpmDemo.error, { polling: 250 });
-  const bound = await page.evaluate(() => ({ report: (window as any).ddpmDemo.bound.report, error: (window as any).ddpmDemo.error }));
+  await waitInPage(page, () => (window as any).ddpmDemo.bound.report !== null || (window as any).ddpmDemo.errors.likelihood, { polling: 250 });
+  const bound = await page.evaluate(() => ({ report: (window as any).ddpmDemo.bound.report, error: (window as any).ddpmDemo.errors.likelihood }));
   expect(bound.error).toBeNull();
   expect(bound.report.images).toBe(4);
   expect(Number.isFinite(bound.report.bpd) && bound.report.bpd > 0).toBe(true);
@@ -189,6 +189,7 @@ test('a downloaded checkpoint resumes training at its step', async () => {
   await cdp.detach();
 
   await click('train-panel >>> button[name=reset]');
+  await click('train-panel >>> button[name=reset-confirm]');
   await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'none');
   const dir = mkdtempSync(join(tmpdir(), 'ddpm-demo-'));
   try {

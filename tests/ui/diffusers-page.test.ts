@@ -68,8 +68,8 @@ test('a UNet2DModel folder picked in the page samples a non-blank grid', async (
   const p = await openDemo('?autoload=0');
   const input = (await el(p, 'input[name=diffusers-files]')) as ElementHandle<HTMLInputElement>;
   await input.uploadFile(...FILES);
-  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error);
-  const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.error }));
+  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.errors.model);
+  const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.errors.model }));
   expect(state.error).toBeNull();
   expect(state.imported).toMatch(/^UNet2DModel 3×8×8, 0\.\d+M parameters, linear schedule T = 1000/);
   expect(await sampleGrid(p)).toBeGreaterThan(100);
@@ -93,14 +93,24 @@ test('a DDPMPipeline folder served at ?model=URL samples a non-blank grid; a bro
     JSON.stringify({ _class_name: 'DDPMScheduler', _diffusers_version: '0.31.0', beta_schedule: 'squaredcos_cap_v2', num_train_timesteps: 1000, prediction_type: 'epsilon' }),
   );
   const p = await openDemo('?autoload=0&model=/test-results/diffusers-pipeline/');
-  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.error);
-  const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.error }));
+  await waitInPage(p, () => (window as any).ddpmDemo.imported !== null || (window as any).ddpmDemo.errors.model);
+  const state = await p.evaluate(() => ({ imported: (window as any).ddpmDemo.imported?.summary, error: (window as any).ddpmDemo.errors.model }));
   expect(state.error).toBeNull();
   expect(state.imported).toMatch(/^pipeline 3×8×8, .* cosine schedule T = 1000, predicts eps/);
   expect(await sampleGrid(p)).toBeGreaterThan(100);
 
   rmSync(PIPELINE_DIR + 'unet/diffusion_pytorch_model.safetensors');
   const broken = await openDemo('?autoload=0&model=/test-results/diffusers-pipeline/');
-  await waitInPage(broken, () => (window as any).ddpmDemo.error);
-  expect(await broken.evaluate(() => (window as any).ddpmDemo.error)).toContain('unet/diffusion_pytorch_model.safetensors is missing');
+  await waitInPage(broken, () => (window as any).ddpmDemo.errors.model);
+  expect(await broken.evaluate(() => (window as any).ddpmDemo.errors.model)).toContain('unet/diffusion_pytorch_model.safetensors is missing');
+  // Shown where the model is loaded (the sampling panel's model row), not in a banner above section 1.
+  const shownIn = await broken.evaluate(() => {
+    const app = document.querySelector('ddpm-app')!.shadowRoot!;
+    return {
+      sampler: app.querySelector('sampler-view')!.shadowRoot!.querySelector('.model-source .panel-error')?.textContent ?? '',
+      banner: app.querySelector('.alert')?.textContent ?? '',
+    };
+  });
+  expect(shownIn.sampler).toContain('unet/diffusion_pytorch_model.safetensors is missing');
+  expect(shownIn.banner).toBe('');
 });

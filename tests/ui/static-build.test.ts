@@ -62,15 +62,15 @@ test('the static build loads Fashion-MNIST from beside the page and trains', asy
       const demo = (window as any).ddpmDemo;
       return demo && (demo.dataset.status === 'ready' || demo.dataset.status === 'error' || demo.error);
     }, { polling: 250 });
-  const dataset = await page.evaluate(() => ({ status: (window as any).ddpmDemo.dataset.status, error: (window as any).ddpmDemo.error, detail: (window as any).ddpmDemo.dataset.message || null }));
+  const dataset = await page.evaluate(() => ({ status: (window as any).ddpmDemo.dataset.status, error: (window as any).ddpmDemo.errors.training, detail: (window as any).ddpmDemo.dataset.message || null }));
   expect(dataset).toEqual({ status: 'ready', error: null, detail: null });
   // Two training steps of the default recipe on that data.
   await page.evaluate(async () => {
     const demo = (window as any).ddpmDemo;
     await demo.startTraining({ preset: 'fashion-16', batchSize: 4, lr: 2e-3, warmupSteps: 1, emaDecay: 0.9, targetSteps: 2, seed: 0 });
   });
-  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'finished' || (window as any).ddpmDemo.error, { polling: 250 });
-  const run = await page.evaluate(() => ({ losses: (window as any).ddpmDemo.records.map((r: { loss: number }) => r.loss), error: (window as any).ddpmDemo.error }));
+  await waitInPage(page, () => (window as any).ddpmDemo.training.phase === 'finished' || (window as any).ddpmDemo.errors.training, { polling: 250 });
+  const run = await page.evaluate(() => ({ losses: (window as any).ddpmDemo.records.map((r: { loss: number }) => r.loss), error: (window as any).ddpmDemo.errors.training }));
   expect(run.error).toBeNull();
   expect(run.losses).toHaveLength(2);
   expect(run.losses.every((l: number) => Number.isFinite(l) && l > 0)).toBe(true);

@@ -1,13 +1,13 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
-import { QUICK_RUN, quickRunConfig, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
+import { QUICK_RUN, quickRunConfig, RULES, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
 import { preset } from '../../model/config.ts';
 import { makeTrainConfig } from '../../model/train/trainer.ts';
 import { REPO_ROOT } from '../repo-root.ts';
 import type { Command, FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
-import { intFlag } from '../flags.ts';
+import { ruleFlag } from '../flags.ts';
 import { callSession } from '../session-client.ts';
 import { callHarness, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
@@ -57,7 +57,7 @@ function describeDevice(device: Record<string, unknown>): string[] {
 
 /** One training step of the quick-run recipe (or --preset, --batch) on the GPU, by kernel family. */
 async function profileStep(flags: FlagValues): Promise<number> {
-  const batchSize = intFlag(flags, 'batch', 32);
+  const batchSize = ruleFlag(flags, 'batch', RULES.batchSize, 32);
   const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
   // The step trains on Fashion-MNIST (one channel): a colour preset is profiled with one-channel
   // input and output convolutions, every other layer as the preset has it.

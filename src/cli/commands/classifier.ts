@@ -1,10 +1,11 @@
 // `ddpm classifier train`: trains the quality metric's feature network (a small CNN) with this
 // engine on Fashion-MNIST and writes it as safetensors with its test accuracy in the header.
 
+import { RULES } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { writeFileAtomic } from '../files.ts';
-import { intFlag, numberFlag } from '../flags.ts';
+import { intFlag, ruleFlag } from '../flags.ts';
 import { progress, withHarness } from '../harness.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { DEFAULT_CLASSIFIER_PATH } from '../quality.ts';
@@ -29,9 +30,9 @@ export const classifier: Command = {
     const out = typeof flags.out === 'string' ? flags.out : DEFAULT_CLASSIFIER_PATH;
     const options = {
       steps,
-      batchSize: intFlag(flags, 'batch', 64),
-      lr: numberFlag(flags, 'lr') ?? 2e-3,
-      seed: intFlag(flags, 'seed', 1, 0),
+      batchSize: ruleFlag(flags, 'batch', RULES.batchSize, 64),
+      lr: ruleFlag(flags, 'lr', RULES.lr, 2e-3),
+      seed: ruleFlag(flags, 'seed', RULES.seed, 1),
     };
     const train = datasetSpec('fashion-mnist', 'train');
     const test = datasetSpec('fashion-mnist', 'test');

@@ -1,6 +1,6 @@
 // `ddpm eval`: the variational bound (bits/dim) of a checkpoint on test images, term by term.
 
-import { SAMPLERS } from '../../app/index.ts';
+import { RULES, ruleWithMax, SAMPLERS } from '../../app/index.ts';
 import { UsageError, type Command, type FlagValues } from '../command.ts';
 import { DEFAULT_CLASSIFIER_PATH, formatQuality, qualityData } from '../quality.ts';
 import { datasetSpec } from '../datasets.ts';
@@ -10,7 +10,7 @@ import { progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { callSession, sendBytes } from '../session-client.ts';
 import { formatTable, type Column } from '../table.ts';
-import { samplerFlag, intFlag } from '../flags.ts';
+import { samplerFlag, intFlag, ruleFlag } from '../flags.ts';
 
 export const evaluate: Command = {
   usage:
@@ -42,13 +42,13 @@ export const evaluate: Command = {
     const { bytes, parsed } = modelSource(flags);
     if (flags.quality === true) return evaluateQuality(flags, bytes);
     const T = parsed.config.diffusion.schedule.T;
-    const n = intFlag(flags, 'n', 64);
-    const terms = intFlag(flags, 'terms', Math.min(T - 1, 50));
+    const n = ruleFlag(flags, 'n', RULES.boundImages, 64);
+    const terms = ruleFlag(flags, 'terms', ruleWithMax(RULES.boundTerms, T - 1), Math.min(T - 1, 50));
     const dataset = datasetSpec((flags.dataset as string | undefined) ?? 'fashion-mnist', split, n);
     const report = await withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`evaluating the bound on ${n} ${split} images, ${terms >= T - 1 ? 'every t' : `${terms} of the ${T} timesteps`}…`);
-      return callSession(s, 'evaluate', { dataset, n, batch: intFlag(flags, 'batch', 16), terms, seed: intFlag(flags, 'seed', 0, 0) });
+      return callSession(s, 'evaluate', { dataset, n, batch: intFlag(flags, 'batch', 16), terms, seed: ruleFlag(flags, 'seed', RULES.seed, 0) });
     });
     if (typeof flags.json === 'string') writeJson(flags.json, report);
     const columns: Column<{ t: number; bpd: number; weight: number }>[] = [
@@ -68,7 +68,7 @@ export const evaluate: Command = {
 async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promise<number> {
   const sampler = samplerFlag(flags);
   const n = intFlag(flags, 'n', 256, 2);
-  const steps = intFlag(flags, 'steps', 50);
+  const steps = ruleFlag(flags, 'steps', RULES.sampleSteps, 50);
   const classifierPath = typeof flags.classifier === 'string' ? flags.classifier : DEFAULT_CLASSIFIER_PATH;
   const classifierBytes = readBytes(classifierPath, 'quality classifier');
   const data = qualityData(intFlag(flags, 'reference', 10000, 2));
@@ -79,7 +79,7 @@ async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promi
     await sendBytes(s, checkpoint);
     progress(`sampling ${n} images (${sampler === 'ddpm' ? 'DDPM' : `${SAMPLERS[sampler]}, ${steps} steps`}, ${flags.raw === true ? 'raw' : 'EMA'} weights) and measuring…`);
     return callSession(s, 'quality', {
-      request: { sampler, n, steps, eta: 0, seed: intFlag(flags, 'seed', 0, 0) },
+      request: { sampler, n, steps, eta: 0, seed: ruleFlag(flags, 'seed', RULES.seed, 0) },
       ...data,
       fromCheckpoint: true,
       useEma: flags.raw !== true,

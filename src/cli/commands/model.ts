@@ -6,7 +6,8 @@ import { UNet } from '../../model/unet.ts';
 import { UsageError, type Command } from '../command.ts';
 import { formatTable, type Column } from '../table.ts';
 import type { PlanRow } from '../../model/nn/plan.ts';
-import { intFlag } from '../flags.ts';
+import { ruleFlag } from '../flags.ts';
+import { RULES } from '../../app/index.ts';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -24,7 +25,7 @@ export const model: Command = {
     } else {
       throw new UsageError('give --preset NAME or --config FILE');
     }
-    const batch = intFlag(flags, 'batch', 128);
+    const batch = ruleFlag(flags, 'batch', RULES.batchSize, 128);
     const net = new UNet(config);
     const plan = net.plan(batch);
     const rows = flags.all ? plan.rows : plan.rows.filter((r) => r.depth === 0);

@@ -1,13 +1,13 @@
 // `ddpm sample`: a grid of samples from a checkpoint's EMA weights, or from a diffusers folder.
 
-import { SAMPLERS } from '../../app/index.ts';
+import { RULES, ruleWithMax, SAMPLERS } from '../../app/index.ts';
 import { DTYPES, type DType } from '../../engine/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { writeFileAtomic } from '../files.ts';
 import { modelSource } from '../model-source.ts';
 import { progress, withHarness } from '../harness.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-import { samplerFlag, intFlag, numberFlag } from '../flags.ts';
+import { samplerFlag, ruleFlag } from '../flags.ts';
 
 export const sample: Command = {
   usage:
@@ -31,14 +31,13 @@ export const sample: Command = {
     const sampler = samplerFlag(flags);
     const precision = flags.precision as DType | undefined;
     if (precision !== undefined && !DTYPES.includes(precision)) throw new UsageError(`--precision must be ${DTYPES.join(' or ')}, got '${precision}'`);
-    const n = intFlag(flags, 'n', 64);
+    const n = ruleFlag(flags, 'n', RULES.sampleImages, 64);
     const out = (flags.out as string | undefined) ?? 'samples.png';
     const { bytes, parsed } = modelSource(flags);
     const T = parsed.config.diffusion.schedule.T;
     // Our DDPM takes every step; a diffusers model's takes num_inference_steps, as DDPMPipeline.
     const fixedSteps = sampler === 'ddpm' && !parsed.config.diffusion.diffusers;
-    const steps = fixedSteps ? T : intFlag(flags, 'steps', sampler === 'ddpm' ? T : 50);
-    if (steps > T) throw new UsageError(`--steps ${steps} exceeds the schedule's T = ${T}`);
+    const steps = fixedSteps ? T : ruleFlag(flags, 'steps', ruleWithMax(RULES.sampleSteps, T), Math.min(T, sampler === 'ddpm' ? T : 50));
     return withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`sampling ${n} images with ${SAMPLERS[sampler]} (${steps} steps) from step ${parsed.step}…`);
@@ -46,8 +45,8 @@ export const sample: Command = {
         n,
         sampler,
         steps,
-        eta: numberFlag(flags, 'eta') ?? 0,
-        seed: intFlag(flags, 'seed', 0, 0),
+        eta: ruleFlag(flags, 'eta', RULES.eta, 0),
+        seed: ruleFlag(flags, 'seed', RULES.seed, 0),
         ...(flags['no-clip'] ? { clipX0: false } : {}),
         fromCheckpoint: true,
         useEma: !flags.raw,

@@ -1,7 +1,9 @@
 // `ddpm schedule`: a noise schedule and its derived constants, in float64, as a table or JSON.
 
 import { makeSchedule, scheduleJson, SCHEDULE_TYPES, type ScheduleType } from '../../model/diffusion/schedule.ts';
+import { RULES } from '../../app/index.ts';
 import { UsageError, type Command } from '../command.ts';
+import { ruleFlag } from '../flags.ts';
 import { formatTable, type Column } from '../table.ts';
 
 function positiveInt(name: string, value: string | boolean | undefined, fallback: number): number {
@@ -27,7 +29,7 @@ export const schedule: Command = {
   async run(flags) {
     const type = (flags.type ?? 'linear') as ScheduleType;
     if (!SCHEDULE_TYPES.includes(type)) throw new UsageError(`--type must be one of ${SCHEDULE_TYPES.join(', ')}, got '${type}'`);
-    const T = positiveInt('T', flags.T, 1000);
+    const T = ruleFlag(flags, 'T', RULES.scheduleT, 1000);
     const num = (name: string): number | undefined => {
       const v = flags[name];
       if (v === undefined) return undefined;

@@ -7,6 +7,7 @@ import {
   QUICK_SAMPLING,
   SAMPLERS,
   quickRunConfig,
+  RULES,
   readCheckpoint,
   type QuickRunOverrides,
   type QualityResult,
@@ -23,7 +24,7 @@ import { progress, withHarness } from '../harness.ts';
 import { lossChartSvg, qualityChartSvg } from '../chart-svg.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { callSession, sendBytes, takeBytes } from '../session-client.ts';
-import { intFlag, numberFlag, samplerFlag } from '../flags.ts';
+import { intFlag, optionalRuleFlag, ruleFlag, samplerFlag } from '../flags.ts';
 
 /**
  * The quick-run recipe (src/app/presets.ts) with a config file's settings and the flags on top.
@@ -38,14 +39,14 @@ function configFromFlags(flags: FlagValues, totalSteps: number): TrainConfigInpu
       throw new Error(`cannot read config '${flags.config}': ${(e as Error).message}`);
     }
   }
-  const lr = numberFlag(flags, 'lr');
+  const lr = optionalRuleFlag(flags, 'lr', RULES.lr);
   const config = quickRunConfig({
     ...base,
     preset: (flags.preset as string | undefined) ?? base.preset,
     optimizer: { decaySteps: totalSteps, ...base.optimizer, ...(lr === undefined ? {} : { lr }) },
   });
-  if (flags.batch !== undefined) config.batchSize = intFlag(flags, 'batch');
-  if (flags.seed !== undefined) config.seed = intFlag(flags, 'seed', 0, 0);
+  if (flags.batch !== undefined) config.batchSize = ruleFlag(flags, 'batch', RULES.batchSize);
+  if (flags.seed !== undefined) config.seed = ruleFlag(flags, 'seed', RULES.seed);
   return config;
 }
 
@@ -104,9 +105,9 @@ function qualitySettings(flags: FlagValues, sampler: SamplerName): QualitySettin
     return null;
   }
   return {
-    every: intFlag(flags, 'quality-every', 0, 0),
+    every: ruleFlag(flags, 'quality-every', RULES.qualityEvery, 0),
     n,
-    sampling: { sampler, steps: intFlag(flags, 'quality-steps', QUICK_SAMPLING.steps) },
+    sampling: { sampler, steps: ruleFlag(flags, 'quality-steps', RULES.sampleSteps, QUICK_SAMPLING.steps) },
     reference: intFlag(flags, 'quality-reference', 2000, 2),
     classifier: readBytes(path, 'quality classifier'),
   };
@@ -169,13 +170,13 @@ export const train: Command = {
     classifier: { type: 'string' },
   },
   async run(flags) {
-    const totalSteps = intFlag(flags, 'steps');
+    const totalSteps = ruleFlag(flags, 'steps', RULES.targetSteps);
     const out = (flags.out as string | undefined) ?? 'runs/train';
-    const checkpointEvery = intFlag(flags, 'checkpoint-every', 200);
+    const checkpointEvery = ruleFlag(flags, 'checkpoint-every', RULES.checkpointEvery, 200);
     const sampleEvery = intFlag(flags, 'sample-every', 0, 0);
-    const gridSize = intFlag(flags, 'samples', 36);
+    const gridSize = ruleFlag(flags, 'samples', RULES.sampleImages, 36);
     const sampler = samplerFlag(flags, QUICK_SAMPLING.sampler);
-    const gridSampling: Sampling = { sampler, steps: intFlag(flags, 'sample-steps', QUICK_SAMPLING.steps) };
+    const gridSampling: Sampling = { sampler, steps: ruleFlag(flags, 'sample-steps', RULES.sampleSteps, QUICK_SAMPLING.steps) };
     const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit');
     const quality = qualitySettings(flags, sampler);
     const dataset = datasetSpec((flags.dataset as string | undefined) ?? 'fashion-mnist', 'train', limit);

@@ -6,7 +6,7 @@
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../engine/index.ts';
 import type { LoaderState } from '../data/loader.ts';
 import { UNet } from '../unet.ts';
-import { makeTrainConfig, STATE_GROUPS, Trainer, type Dataset, type StateTensor, type TrainConfig, type TrainerState } from './trainer.ts';
+import { DivergedError, makeTrainConfig, STATE_GROUPS, Trainer, type Dataset, type StateTensor, type TrainConfig, type TrainerState } from './trainer.ts';
 import type { TimestepSamplerState } from './timestep-sampler.ts';
 
 export const CHECKPOINT_FORMAT = 'ddpm-webgpu-checkpoint';
@@ -24,9 +24,13 @@ export interface ParsedCheckpoint extends TrainerState {
   config: TrainConfig;
 }
 
-/** The trainer's full state as safetensors bytes. */
+/** The trainer's full state as safetensors bytes; a state holding NaN or ∞ is refused (DivergedError). */
 export async function captureCheckpoint(trainer: Trainer): Promise<Uint8Array> {
-  return checkpointBytes({ config: trainer.config, ...(await trainer.state()) });
+  const state = await trainer.state();
+  for (const [name, t] of state.tensors) {
+    if (!t.data.every(Number.isFinite)) throw new DivergedError(state.step, `'${name}' holds non-finite values, so it is not saved`);
+  }
+  return checkpointBytes({ config: trainer.config, ...state });
 }
 
 /** A checkpoint's bytes: its tensors (any of the STATE_GROUPS) and, in the header, config and counters. */

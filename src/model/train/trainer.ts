@@ -97,6 +97,22 @@ export function learningRateAt(o: OptimizerConfig, step: number): number {
   return o.lr * warm * (o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+/**
+ * A run that went non-finite: its loss (read back at `step`) or a tensor of its state. Its
+ * weights are poisoned: nothing may resume from or save them.
+ */
+export class DivergedError extends Error {
+  constructor(
+    /** The step at which it was seen (the loss's step, or the trainer's step for its state). */
+    readonly step: number,
+    /** e.g. "the loss became NaN" or "'ema.conv_in.weight' holds non-finite values". */
+    readonly what: string,
+  ) {
+    super(`training diverged at step ${step}: ${what}`);
+    this.name = 'DivergedError';
+  }
+}
+
 export interface StepRecord {
   step: number;
   loss: number;
@@ -254,6 +270,11 @@ export class Trainer {
   async train(steps: number, onStep?: (r: StepRecord) => void, lag = 2): Promise<StepRecord[]> {
     const records: StepRecord[] = [];
     const pending: Promise<void>[] = [];
+    // A failed read (a non-finite loss) ends the run; the reads still in flight end quietly with it.
+    const abandon = (e: unknown): never => {
+      for (const p of pending) p.catch(() => undefined);
+      throw e;
+    };
     for (let i = 0; i < steps; i++) {
       const step = this.step;
       const r = this.trainStep();
@@ -265,14 +286,14 @@ export class Trainer {
         reads.then(([loss, mse, perSample]) => {
           if (perSample) this.timesteps.update(r.t, perSample);
           const rec = { step, loss: loss[0]!, mse: mse[0]! };
-          if (!Number.isFinite(rec.loss)) throw new Error(`the loss became ${rec.loss} at step ${step}`);
+          if (!Number.isFinite(rec.loss)) throw new DivergedError(step, `the loss became ${rec.loss}`);
           records.push(rec);
           onStep?.(rec);
         }),
       );
-      if (pending.length > lag) await pending.shift();
+      if (pending.length > lag) await pending.shift()!.catch((e) => abandon(e));
     }
-    await Promise.all(pending);
+    await Promise.all(pending).catch((e) => abandon(e));
     return records;
   }
 
