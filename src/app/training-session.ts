@@ -2,7 +2,7 @@
 // the harness page): one engine, one dataset, at most one trainer, and everything done with them:
 // training, checkpoints, sampling, the bound, the noising chain. GPU work runs one job at a time.
 
-import { runtime, type DispatchCounters } from '../engine/index.ts';
+import { noGrad, runtime, scope, tensor, type DispatchCounters } from '../engine/index.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { microBatches } from '../model/micro-batches.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
@@ -39,15 +39,48 @@ export interface TrainerInfo {
   summary: TrainerSummary;
 }
 
-/** GPU time of one training step: by kernel family (the name before '[') and by kernel. */
-export interface StepProfile {
-  /** Wall time of one untimed step. */
+/** What one piece of GPU work costs: CPU time to encode it, GPU time by kernel, wall time, memory. */
+export interface WorkProfile {
+  /** e.g. "training step, batch 16". */
+  what: string;
+  /** Wall time of one untimed run, from the first encoded op to its result read back. */
   wallMs: number;
-  /** Sum of the timed passes (one per dispatch) of the profiled step. */
+  /** CPU time to encode and submit it (the GPU idle before each), best and median over `reps`. */
+  encodeMs: { best: number; median: number; reps: number };
+  /** Sum of the timed passes (one per dispatch) of the profiled run. */
   gpuMs: number;
   dispatches: number;
+  /** Peak bytes of live GPU buffers during the run: the pool's intermediates in use plus the parameter arena's buffers. */
+  peakLiveBytes: number;
+  /** By kernel family (the name before '[', with the role it ran for) and by kernel. */
   families: { name: string; ms: number; count: number }[];
   kernels: { name: string; ms: number; count: number }[];
+}
+
+/** The profile of a training step and of the U-Net forward a sampler step runs. */
+export interface StepProfile {
+  step: WorkProfile;
+  forward: WorkProfile;
+}
+
+/** How many times the encode of a piece of work is timed (best and median of these). */
+const ENCODE_REPS = 9;
+
+/** The run's pass timings by kernel and by family. */
+function kernelTables(byKernel: Record<string, { ms: number; count: number }>): Pick<WorkProfile, 'families' | 'kernels'> {
+  const kernels = Object.entries(byKernel).map(([name, k]) => ({ name, ...k }));
+  const families = new Map<string, { name: string; ms: number; count: number }>();
+  for (const k of kernels) {
+    // Family: the kernel's name before its specialisation, with the role it ran for.
+    const role = k.name.includes('@') ? ` (${k.name.slice(k.name.lastIndexOf('@') + 1)})` : '';
+    const name = k.name.split('@')[0]!.split('[')[0]! + role;
+    const f = families.get(name) ?? { name, ms: 0, count: 0 };
+    f.ms += k.ms;
+    f.count += k.count;
+    families.set(name, f);
+  }
+  const slowestFirst = <T extends { ms: number }>(a: T[]) => a.sort((x, y) => y.ms - x.ms);
+  return { families: slowestFirst([...families.values()]), kernels: slowestFirst(kernels) };
 }
 
 export interface SessionEvents {
@@ -221,40 +254,30 @@ export class TrainingSession {
   }
 
   /**
-   * Profiles the trainer's next steps: one untimed step for the wall time, then one with a GPU
-   * timestamp pair around every dispatch. Needs the adapter's 'timestamp-query' feature.
+   * Profiles the trainer's next steps, and the U-Net forward of its EMA weights at `forwardBatch`
+   * (what a sampler step runs). Needs the adapter's 'timestamp-query' feature.
    */
-  profileStep(): Promise<StepProfile> {
+  profileStep(forwardBatch = 36): Promise<StepProfile> {
     const trainer = this.requireTrainer('to profile');
     return this.gpu.run(async () => {
-      const dispatcher = runtime().dispatcher;
-      if (!dispatcher.canTimePasses) throw new Error("profiling needs the adapter's 'timestamp-query' feature, which this one lacks");
-      const t0 = performance.now();
-      await trainer.train(1);
-      const wallMs = performance.now() - t0;
-      const before = dispatcher.counters.dispatches;
-      dispatcher.startPassTiming({ perKernel: true });
-      await trainer.train(1);
-      const timings = await dispatcher.endPassTiming().read();
-      const byKernel = Object.entries(timings.byKernel ?? {}).map(([name, k]) => ({ name, ...k }));
-      const families = new Map<string, { name: string; ms: number; count: number }>();
-      for (const k of byKernel) {
-        // Family: the kernel's name before its specialisation, with the role it ran for.
-        const role = k.name.includes('@') ? ` (${k.name.slice(k.name.lastIndexOf('@') + 1)})` : '';
-        const name = k.name.split('@')[0]!.split('[')[0]! + role;
-        const f = families.get(name) ?? { name, ms: 0, count: 0 };
-        f.ms += k.ms;
-        f.count += k.count;
-        families.set(name, f);
+      const arenaBytes = trainer.model.arena!.allocatedBytes;
+      // train(1) encodes and submits its step before its first await: the call's synchronous part is the encode.
+      const step = await profileWork(`training step, batch ${trainer.config.batchSize}`, arenaBytes, () => ({ done: trainer.train(1) }));
+      const m = trainer.config.model;
+      const shape = [forwardBatch, m.inChannels, m.imageSize, m.imageSize];
+      const x = tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 12.9898) * 0.8), shape);
+      const t = tensor(Array.from({ length: forwardBatch }, (_, i) => (i * 37) % trainer.diffusion.T), [forwardBatch]);
+      const model = trainer.evalModel();
+      try {
+        const forward = await profileWork(`U-Net forward (EMA weights), batch ${forwardBatch}`, arenaBytes, () => {
+          const out = noGrad(() => scope(() => model.forward(x, t)));
+          return { done: out.read().finally(() => out.dispose()) };
+        });
+        return { step, forward };
+      } finally {
+        x.dispose();
+        t.dispose();
       }
-      const slowestFirst = <T extends { ms: number }>(a: T[]) => a.sort((x, y) => y.ms - x.ms);
-      return {
-        wallMs,
-        gpuMs: timings.passMs,
-        dispatches: dispatcher.counters.dispatches - before,
-        families: slowestFirst([...families.values()]),
-        kernels: slowestFirst(byKernel),
-      };
     });
   }
 
@@ -342,4 +365,41 @@ export class TrainingSession {
     const data = await this.dataset.prepare(request.size, request.channels);
     return this.gpu.run(() => noisingChain(data, (i) => this.dataset.label(data, i), request));
   }
+}
+
+/**
+ * Profiles `run` (which encodes and submits its work synchronously and resolves when the GPU is
+ * done): one untimed run for the wall time, ENCODE_REPS runs for the encode time, then one with a
+ * GPU timestamp pair around every dispatch and the pool's peak tracked.
+ */
+async function profileWork(what: string, fixedBytes: number, run: () => { done: Promise<unknown> }): Promise<WorkProfile> {
+  const { dispatcher, pool } = runtime();
+  if (!dispatcher.canTimePasses) throw new Error("profiling needs the adapter's 'timestamp-query' feature, which this one lacks");
+  const t0 = performance.now();
+  await run().done;
+  const wallMs = performance.now() - t0;
+  const encodes: number[] = [];
+  for (let i = 0; i < ENCODE_REPS; i++) {
+    const start = performance.now();
+    const { done } = run();
+    encodes.push(performance.now() - start);
+    await done;
+  }
+  encodes.sort((a, b) => a - b);
+  pool.resetPeaks();
+  const before = dispatcher.counters.dispatches;
+  dispatcher.startPassTiming({ perKernel: true });
+  const { done } = run();
+  const pending = dispatcher.endPassTiming();
+  await done;
+  const timings = await pending.read();
+  return {
+    what,
+    wallMs,
+    encodeMs: { best: encodes[0]!, median: encodes[Math.floor(encodes.length / 2)]!, reps: encodes.length },
+    gpuMs: timings.passMs,
+    dispatches: dispatcher.counters.dispatches - before,
+    peakLiveBytes: pool.getStats().peakInUseBytes + fixedBytes,
+    ...kernelTables(timings.byKernel ?? {}),
+  };
 }

@@ -16,6 +16,11 @@ export function useHost(kind: HostKind): void {
   hostKind = kind;
 }
 
+/** Where the engine of the next commands runs: 'browser' (headless Chromium) or 'node' (Dawn). */
+export function hostName(): HostKind {
+  return hostKind;
+}
+
 /**
  * DDPM_TUNING='{"convTiledMinChannels":64}': kernel choices (src/engine/tuning.ts) replaced in
  * either host, for A/B runs of one workload under two shapes; '{"shapesFor":"gpu"}' first takes

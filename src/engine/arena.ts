@@ -35,6 +35,11 @@ export class ParameterArena {
     return this.totalElements * 4;
   }
 
+  /** Bytes of every buffer made with this layout (parameters, gradients, Adam's moments, EMA…). */
+  get allocatedBytes(): number {
+    return this.buffers.length * this.bytes;
+  }
+
   /** A zero-filled buffer with this layout; destroyed with the arena. */
   createBuffer(label: string): GPUBuffer {
     const rt = runtime();

@@ -31,6 +31,27 @@ test('check --host node --cover all: every kernel variant and every op passes on
   expect(r.code).toBe(0);
 });
 
+test('bench --profile --host node: a training step and a U-Net forward, each with dispatches, encode time, GPU time by family and peak memory', async () => {
+  const json = join(dir, 'profile.json');
+  const r = await ddpm('--host=node', 'bench', '--profile', '--batch', '4', '--json', json);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/training step, batch 4 of fashion-16: [\d.]+ ms wall, \d+ dispatches, encode [\d.]+ ms best \/ [\d.]+ ms median/);
+  expect(r.stdout).toMatch(/U-Net forward \(EMA weights\), batch 36 of fashion-16: .* peak live GPU memory [\d.]+ MiB/);
+  const profile = JSON.parse(readFileSync(json, 'utf8'));
+  expect(profile.host).toBe('node');
+  for (const work of [profile.step, profile.forward]) {
+    expect(work.dispatches).toBeGreaterThan(100);
+    expect(work.encodeMs.best).toBeGreaterThan(0);
+    expect(work.encodeMs.best).toBeLessThanOrEqual(work.encodeMs.median);
+    expect(work.families.reduce((n: number, f: { count: number }) => n + f.count, 0)).toBe(work.dispatches);
+    expect(work.families.reduce((ms: number, f: { ms: number }) => ms + f.ms, 0)).toBeCloseTo(work.gpuMs, 3);
+    // At least the five parameter-sized buffers (weights, gradients, EMA, Adam's two moments).
+    expect(work.peakLiveBytes).toBeGreaterThan(5 * 4 * 173_000);
+  }
+  // The forward is a part of the step's work, without the backward and the optimiser.
+  expect(profile.forward.dispatches).toBeLessThan(profile.step.dispatches / 2);
+});
+
 test('train --host node writes a checkpoint, the loss and a PNG grid', async () => {
   const out = join(dir, 'run');
   const r = await ddpm('train', '--host=node', '--steps', '4', '--batch', '4', '--limit', '64', '--out', out, '--quality-n', '0', '--samples', '4');

@@ -1,7 +1,7 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
-import { QUICK_RUN, quickRunConfig, RULES, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile } from '../../app/index.ts';
+import { QUICK_RUN, quickRunConfig, RULES, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile, type WorkProfile } from '../../app/index.ts';
 import { preset } from '../../model/config.ts';
 import { makeTrainConfig } from '../../model/train/trainer.ts';
 import { REPO_ROOT } from '../repo-root.ts';
@@ -9,7 +9,7 @@ import type { Command, FlagValues } from '../command.ts';
 import { datasetSpec } from '../datasets.ts';
 import { ruleFlag } from '../flags.ts';
 import { callSession } from '../session-client.ts';
-import { callHarness, progress, withHarness } from '../harness.ts';
+import { callHarness, hostName, progress, withHarness } from '../harness.ts';
 import { writeJson } from '../output.ts';
 import { formatFixed, formatTable, type Column } from '../table.ts';
 
@@ -55,7 +55,10 @@ function describeDevice(device: Record<string, unknown>): string[] {
   return lines;
 }
 
-/** One training step of the quick-run recipe (or --preset, --batch) on the GPU, by kernel family. */
+/**
+ * One training step of the quick-run recipe (or --preset, --batch) and the U-Net forward of a
+ * sampler step (batch 36): dispatches, CPU encode time, GPU time by kernel family, wall, memory.
+ */
 async function profileStep(flags: FlagValues): Promise<number> {
   const batchSize = ruleFlag(flags, 'batch', RULES.batchSize, 32);
   const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
@@ -69,21 +72,29 @@ async function profileStep(flags: FlagValues): Promise<number> {
     await callSession(s, 'train', 2);
     return callSession(s, 'profileStep');
   });
-  if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), config, ...profile });
-  const total = profile.families.reduce((a, f) => a + f.ms, 0);
+  if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), host: hostName(), config, ...profile });
+  const about = `${presetName}${colour ? ' (1-channel input and output)' : ''}`;
+  for (const work of [profile.step, profile.forward]) printProfile(`${work.what} of ${about}`, work);
+  return 0;
+}
+
+/** One profiled piece of work: its summary line, then GPU time by kernel family. */
+function printProfile(title: string, work: WorkProfile): void {
+  const mib = (work.peakLiveBytes / 2 ** 20).toFixed(1);
   console.log(
-    `one training step of ${presetName}${colour ? ' (1-channel input and output)' : ''} (batch ${batchSize}): ${profile.wallMs.toFixed(0)} ms wall, ` +
-      `${profile.dispatches} dispatches, ${profile.gpuMs.toFixed(0)} ms of timed GPU passes (one per dispatch)\n`,
+    `${title}: ${work.wallMs.toFixed(1)} ms wall, ${work.dispatches} dispatches, encode ${work.encodeMs.best.toFixed(2)} ms best / ` +
+      `${work.encodeMs.median.toFixed(2)} ms median (${work.encodeMs.reps} runs), ${work.gpuMs.toFixed(1)} ms of timed GPU passes ` +
+      `(one per dispatch), peak live GPU memory ${mib} MiB\n`,
   );
-  type Family = StepProfile['families'][number];
+  const total = work.families.reduce((a, f) => a + f.ms, 0);
+  type Family = WorkProfile['families'][number];
   const cols: Column<Family>[] = [
     { header: 'kernel family', value: (f) => f.name },
     { header: 'GPU ms', align: 'right', value: (f) => f.ms.toFixed(1) },
     { header: 'share', align: 'right', value: (f) => `${((100 * f.ms) / total).toFixed(1)}%` },
     { header: 'dispatches', align: 'right', value: (f) => String(f.count) },
   ];
-  console.log(formatTable(cols, profile.families));
-  return 0;
+  console.log(formatTable(cols, work.families) + '\n');
 }
 
 /** The sampling-throughput row: a grid of 36 with DDIM-50 from the main command's model (QUICK_RUN's preset). */
@@ -129,7 +140,7 @@ export const bench: Command = {
     'bench [--peers tfjs,jax] [--only NAME,...] [--json FILE] | bench --profile [--preset NAME] [--batch B] [--json FILE]',
   summary:
     'run the micro-benchmarks (a full run goes to bench/results/latest.json); --peers: also TensorFlow.js and jax-js on the same workloads in the same page; ' +
-    '--profile: GPU time of one training step by kernel family',
+    '--profile: one training step and one U-Net forward: dispatches, CPU encode ms, GPU ms by kernel family, wall, peak GPU memory',
   flags: {
     json: { type: 'string' },
     profile: { type: 'boolean' },
