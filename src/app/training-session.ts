@@ -2,7 +2,7 @@
 // the harness page): one engine, one dataset, at most one trainer, and everything done with them:
 // training, checkpoints, sampling, the bound, the noising chain. GPU work runs one job at a time.
 
-import { noGrad, runtime, scope, tensor, type DispatchCounters } from '../engine/index.ts';
+import { CapturedRun, noGrad, runtime, scope, tensor, type DispatchCounters, type Tensor } from '../engine/index.ts';
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { microBatches } from '../model/micro-batches.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
@@ -57,10 +57,12 @@ export interface WorkProfile {
   kernels: { name: string; ms: number; count: number }[];
 }
 
-/** The profile of a training step and of the U-Net forward a sampler step runs. */
+/** The profile of a training step and of the U-Net forward a sampler step runs, op by op and replayed. */
 export interface StepProfile {
   step: WorkProfile;
   forward: WorkProfile;
+  /** The same forward captured once and replayed (what sampling runs): the same dispatches, less encoding. */
+  forwardReplayed: WorkProfile;
 }
 
 /** How many times the encode of a piece of work is timed (best and median of these). */
@@ -268,13 +270,22 @@ export class TrainingSession {
       const x = tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 12.9898) * 0.8), shape);
       const t = tensor(Array.from({ length: forwardBatch }, (_, i) => (i * 37) % trainer.diffusion.T), [forwardBatch]);
       const model = trainer.evalModel();
+      const forwardOf = (xs: Tensor, ts: Tensor) => model.forward(xs, ts);
+      const timed = (out: Tensor) => ({ done: out.read().finally(() => out.dispose()) });
+      let captured: CapturedRun | null = null;
       try {
-        const forward = await profileWork(`U-Net forward (EMA weights), batch ${forwardBatch}`, arenaBytes, () => {
-          const out = noGrad(() => scope(() => model.forward(x, t)));
-          return { done: out.read().finally(() => out.dispose()) };
-        });
-        return { step, forward };
+        const forward = await profileWork(`U-Net forward (EMA weights), batch ${forwardBatch}`, arenaBytes, () =>
+          timed(noGrad(() => scope(() => forwardOf(x, t)))),
+        );
+        // Captured after the op-by-op profile, whose peak memory must not count the run's static memory.
+        const capture = noGrad(() => CapturedRun.capture([x, t], forwardOf));
+        captured = capture.run;
+        capture.result.dispose();
+        const run = captured;
+        const forwardReplayed = await profileWork(`U-Net forward replayed, batch ${forwardBatch}`, arenaBytes, () => timed(run.replay([x, t])));
+        return { step, forward, forwardReplayed };
       } finally {
+        captured?.dispose();
         x.dispose();
         t.dispose();
       }

@@ -48,10 +48,43 @@ export class BufferPool {
     reuses: 0,
   };
 
+  /** While a run is captured: every buffer handed out (src/engine/replay.ts claims them after). */
+  private watch: Set<GPUBuffer> | null = null;
+
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize: number,
   ) {}
+
+  /** Runs `fn`, collecting every buffer handed out meanwhile. */
+  watching<T>(fn: () => T): { result: T; acquired: Set<GPUBuffer> } {
+    if (this.watch) throw new Error('BufferPool.watching: a capture is already watching the pool');
+    const acquired = new Set<GPUBuffer>();
+    this.watch = acquired;
+    try {
+      return { result: fn(), acquired };
+    } finally {
+      this.watch = null;
+    }
+  }
+
+  /**
+   * Takes a released `buffer` out of the pool (a captured run's static memory) until it is
+   * released again; false when a tensor still holds it (it is then that tensor's to release).
+   */
+  claim(buffer: GPUBuffer): boolean {
+    const cls = this.classOf.get(buffer);
+    if (cls === undefined) throw new Error('BufferPool.claim: buffer does not belong to this pool');
+    const free = this.free.get(cls);
+    const at = free?.indexOf(buffer) ?? -1;
+    const recent = this.recentlyReleased.indexOf(buffer);
+    if (at >= 0) free!.splice(at, 1);
+    else if (recent >= 0) this.recentlyReleased.splice(recent, 1);
+    else return false; // still held by a tensor, which keeps it
+    this.stats.inUseBytes += cls;
+    this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
+    return true;
+  }
 
   /** A buffer of at least `bytes`. `forUpload` excludes buffers the open encoder still uses. */
   acquire(bytes: number, forUpload = false): GPUBuffer {
@@ -78,6 +111,7 @@ export class BufferPool {
     }
     this.stats.inUseBytes += cls;
     this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
+    this.watch?.add(buffer);
     return buffer;
   }
 

@@ -31,6 +31,34 @@ interface UniformChunk {
   used: number;
 }
 
+/** One command of a recorded run (src/engine/replay.ts replays them). */
+export type RecordedCommand =
+  | {
+      kind: 'dispatch';
+      key: string;
+      pipeline: GPUComputePipeline;
+      layout: GPUBindGroupLayout;
+      /** The dispatch's packed uniforms. */
+      uniforms: Uint8Array;
+      buffers: readonly GPUBufferBinding[];
+      grid: readonly [number, number, number];
+      role: string | null;
+    }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
+
+/** A dispatch of a recorded run as it is replayed: its bind group made once, over a replay's own uniforms. */
+export interface ReplayDispatch {
+  key: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  uniformOffset: number;
+  grid: readonly [number, number, number];
+  role: string | null;
+}
+
+export type ReplayCommand = ReplayDispatch | Extract<RecordedCommand, { kind: 'copy' | 'clear' }>;
+
 export interface DispatchCounters {
   pipelinesCreated: number;
   dispatches: number;
@@ -147,6 +175,8 @@ export class Dispatcher {
   private role: string | null = null;
   /** While `probeKernels` runs: the pipeline keys dispatched, none of them built or encoded. */
   private probe: Set<string> | null = null;
+  /** While a run is captured: its commands, in order. */
+  private recording: RecordedCommand[] | null = null;
 
   private readonly staging: StagingPool;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
@@ -297,6 +327,11 @@ export class Dispatcher {
     }
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     const uniform = this.uniformSlot(variant, uniforms);
+    if (this.recording) {
+      const chunk = this.uniformChunks[this.chunkInUse]!;
+      const packed = new Uint8Array(chunk.mirror, uniform.offset!, uniform.size!).slice();
+      this.recording.push({ kind: 'dispatch', key, pipeline, layout, uniforms: packed, buffers: [...buffers], grid: [...grid], role: this.role });
+    }
     const bindGroup = this.bindGroupFor(key, layout, uniform, buffers);
     if (this.passKeys) {
       this.endPass(); // per-kernel timing: this dispatch gets a pass (and timestamps) of its own
@@ -312,11 +347,13 @@ export class Dispatcher {
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.recording?.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   clear(buffer: GPUBuffer, offset: number, bytes: number): void {
+    this.recording?.push({ kind: 'clear', buffer, offset, bytes });
     this.endPass();
     this.ensureEncoder().clearBuffer(buffer, offset, Math.ceil(bytes / 4) * 4);
   }
@@ -344,6 +381,7 @@ export class Dispatcher {
 
   /** Copies `bytes` from `src` into a mappable buffer, submits, and resolves with the bytes. */
   async readback(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
+    if (this.recording) throw new Error('a captured run cannot read back: its result must stay on the GPU');
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.staging.acquire(size);
     this.copy(src, srcOffset, staging, 0, size);
@@ -380,6 +418,59 @@ export class Dispatcher {
       this.flush();
     }
     return keys;
+  }
+
+  /**
+   * Runs `encode` as usual (its dispatches encoded and counted) and returns the commands it made,
+   * in order: what src/engine/replay.ts replays. Reading back inside is refused.
+   */
+  record<T>(encode: () => T): { result: T; commands: RecordedCommand[] } {
+    if (this.recording || this.probe) throw new Error('record: a recording or a probe is already running');
+    const commands: RecordedCommand[] = [];
+    this.recording = commands;
+    try {
+      return { result: encode(), commands };
+    } finally {
+      this.recording = null;
+    }
+  }
+
+  /** Bytes between two dispatches' uniforms in a replay's own uniform buffer. */
+  uniformStride(bytes: number): number {
+    return Math.ceil(bytes / this.slotAlign) * this.slotAlign;
+  }
+
+  /**
+   * Encodes a recorded run again: its pipelines, bind groups (over the replay's own uniforms) and
+   * copies, with none of the ops that made them run. Counted and timed like any dispatch.
+   */
+  replay(commands: readonly ReplayCommand[]): void {
+    if (this.recording || this.probe) throw new Error('replay: not inside a recording or a probe');
+    let lastPipeline: GPUComputePipeline | null = null;
+    for (const c of commands) {
+      if ('kind' in c) {
+        if (c.kind === 'copy') this.copy(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+        else this.clear(c.buffer, c.offset, c.bytes);
+        lastPipeline = null;
+        continue;
+      }
+      if (this.passKeys) {
+        this.endPass();
+        this.passKeys.push(c.role ? `${c.key}@${c.role}` : c.key);
+        lastPipeline = null;
+      }
+      const pass = this.ensurePass();
+      if (c.pipeline !== lastPipeline) pass.setPipeline(c.pipeline);
+      lastPipeline = c.pipeline;
+      pass.setBindGroup(0, c.bindGroup, [c.uniformOffset]);
+      pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+      if (this.passKeys) this.endPass();
+      this.counters.dispatches++;
+      if (this.autoFlushEvery > 0 && ++this.dispatchesSinceSubmit >= this.autoFlushEvery) {
+        this.flush();
+        lastPipeline = null;
+      }
+    }
   }
 
   /** Runs `encode` with its dispatches labelled `role` in per-kernel timings (`kernel[...]@role`). */

@@ -79,7 +79,7 @@ test('a session trains, saves, resets, resumes exactly, samples, evaluates and n
   expect(r.started).toEqual({
     step: 0,
     images: 32,
-    summary: { preset: 'tiny-fashion', schedule: { type: 'linear', T: 1000 }, batchSize: 4, lr: 2e-3, imageSize: 16, channels: 1 },
+    summary: { preset: 'tiny-fashion', schedule: { type: 'linear', T: 1000 }, batchSize: 4, lr: 2e-3, warmupSteps: 10, emaDecay: 0.9, seed: 5, imageSize: 16, channels: 1 },
   });
   expect(r.records).toBe(2);
   expect(r.savedName).toBe('ddpm-tiny-fashion-step2.safetensors');

@@ -39,7 +39,7 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
   expect(r.stdout).toMatch(/U-Net forward \(EMA weights\), batch 36 of fashion-16: .* peak live GPU memory [\d.]+ MiB/);
   const profile = JSON.parse(readFileSync(json, 'utf8'));
   expect(profile.host).toBe('node');
-  for (const work of [profile.step, profile.forward]) {
+  for (const work of [profile.step, profile.forward, profile.forwardReplayed]) {
     expect(work.dispatches).toBeGreaterThan(100);
     expect(work.encodeMs.best).toBeGreaterThan(0);
     expect(work.encodeMs.best).toBeLessThanOrEqual(work.encodeMs.median);
@@ -48,8 +48,10 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
     // At least the five parameter-sized buffers (weights, gradients, EMA, Adam's two moments).
     expect(work.peakLiveBytes).toBeGreaterThan(5 * 4 * 173_000);
   }
-  // The forward is a part of the step's work, without the backward and the optimiser.
+  // The forward is a part of the step's work, without the backward and the optimiser; replayed, it is the same work.
   expect(profile.forward.dispatches).toBeLessThan(profile.step.dispatches / 2);
+  expect(profile.forwardReplayed.dispatches).toBe(profile.forward.dispatches);
+  expect(r.stdout).toMatch(/encoding the forward: [\d.]+ ms op by op, [\d.]+ ms replayed/);
 });
 
 test('train --host node writes a checkpoint, the loss and a PNG grid', async () => {

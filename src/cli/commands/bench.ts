@@ -74,7 +74,10 @@ async function profileStep(flags: FlagValues): Promise<number> {
   });
   if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), host: hostName(), config, ...profile });
   const about = `${presetName}${colour ? ' (1-channel input and output)' : ''}`;
-  for (const work of [profile.step, profile.forward]) printProfile(`${work.what} of ${about}`, work);
+  for (const work of [profile.step, profile.forward, profile.forwardReplayed]) printProfile(`${work.what} of ${about}`, work);
+  const eager = profile.forward.encodeMs.median;
+  const replayed = profile.forwardReplayed.encodeMs.median;
+  console.log(`encoding the forward: ${eager.toFixed(2)} ms op by op, ${replayed.toFixed(2)} ms replayed (median; ${(eager / replayed).toFixed(1)}x)`);
   return 0;
 }
 

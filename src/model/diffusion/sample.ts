@@ -3,7 +3,7 @@
 // reaches in ~20 steps what DDIM needs ~50 for. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { add, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type DType, type Tensor } from '../../engine/index.ts';
+import { add, CapturedRun, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type DType, type Tensor } from '../../engine/index.ts';
 import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
 import { HalfWeights } from '../nn/half-weights.ts';
 import type { UNet } from '../unet.ts';
@@ -55,7 +55,16 @@ export interface SampleOptions {
    * adapter's 'shader-f16'); default: f16 where the kernel tuning says so (a real GPU with it).
    */
   precision?: DType;
+  /**
+   * 'replay' (the default): the first step's network forward is captured and every later step
+   * replays it (src/engine/replay.ts; bit-identical, without re-running the ops' JavaScript);
+   * 'eager' runs every forward op by op (for debugging).
+   */
+  execution?: Execution;
 }
+
+/** How a loop runs its repeated GPU work: captured once and replayed, or op by op. */
+export type Execution = 'replay' | 'eager';
 
 export interface SampleFrame {
   /** Index of the step just taken (0-based) and the timestep it left. */
@@ -103,41 +112,46 @@ async function sampleLoop(
   const imagesPerForward = samplesPerBinding(largestPerSampleBytes(model.config), options.n);
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
-  for (let i = 0; i < plan.length; i++) {
-    if (options.signal?.aborted) {
+  const network = new StepForward(model, half, imagesPerForward, options.execution ?? 'replay');
+  try {
+    for (let i = 0; i < plan.length; i++) {
+      if (options.signal?.aborted) {
+        x.dispose();
+        prevX0?.dispose();
+        throw options.signal.reason ?? new DOMException('sampling was stopped', 'AbortError');
+      }
+      const { t, k, prevX0Weight } = plan[i]!;
+      const { xPrev, x0 } = noGrad(() =>
+        scope(() => {
+          const out = network.forward(x, t);
+          const step = samplerStep(x, out, k, {
+            objective: diffusion.options.objective,
+            clipX0,
+            clipRange,
+            learnedVariance: learned,
+            noise: { seed: deriveSeed(options.seed, 'step', i), counter: 0 },
+          });
+          // DPM-Solver's second-order term: the previous step's x̂0.
+          if (prevX0Weight === 0 || !prevX0) return step;
+          return { xPrev: add(step.xPrev, mul(prevX0, prevX0Weight)), x0: step.x0 };
+        }),
+      );
       x.dispose();
+      x = xPrev;
       prevX0?.dispose();
-      throw options.signal.reason ?? new DOMException('sampling was stopped', 'AbortError');
+      prevX0 = x0;
+      const last = i === plan.length - 1;
+      if (options.every && options.onFrame && (i % options.every === options.every - 1 || last)) {
+        const frame = { index: i, t, xt: await x.read(), x0: await x0.read() };
+        options.onFrame(frame);
+      } else {
+        flush();
+        // Keep at most a few steps in flight so progress reflects the GPU.
+        if (i % 4 === 3) await runtime().device.queue.onSubmittedWorkDone();
+      }
     }
-    const { t, k, prevX0Weight } = plan[i]!;
-    const { xPrev, x0 } = noGrad(() =>
-      scope(() => {
-        const out = forwardInParts(model, half, x, t, imagesPerForward);
-        const step = samplerStep(x, out, k, {
-          objective: diffusion.options.objective,
-          clipX0,
-          clipRange,
-          learnedVariance: learned,
-          noise: { seed: deriveSeed(options.seed, 'step', i), counter: 0 },
-        });
-        // DPM-Solver's second-order term: the previous step's x̂0.
-        if (prevX0Weight === 0 || !prevX0) return step;
-        return { xPrev: add(step.xPrev, mul(prevX0, prevX0Weight)), x0: step.x0 };
-      }),
-    );
-    x.dispose();
-    x = xPrev;
-    prevX0?.dispose();
-    prevX0 = x0;
-    const last = i === plan.length - 1;
-    if (options.every && options.onFrame && (i % options.every === options.every - 1 || last)) {
-      const frame = { index: i, t, xt: await x.read(), x0: await x0.read() };
-      options.onFrame(frame);
-    } else {
-      flush();
-      // Keep at most a few steps in flight so progress reflects the GPU.
-      if (i % 4 === 3) await runtime().device.queue.onSubmittedWorkDone();
-    }
+  } finally {
+    network.dispose();
   }
   const images = await x.read();
   x.dispose();
@@ -145,19 +159,44 @@ async function sampleLoop(
   return images;
 }
 
+/** The network's output at each step: the first forward captured, the later ones replayed (or all eager). */
+class StepForward {
+  private captured: CapturedRun | null = null;
+
+  constructor(
+    private readonly model: UNet,
+    private readonly half: HalfWeights | null,
+    private readonly imagesPerForward: number,
+    private readonly execution: Execution,
+  ) {}
+
+  forward(x: Tensor, t: number): Tensor {
+    const ts = tensor(new Array<number>(x.shape[0]!).fill(t));
+    const run = (xs: Tensor, tss: Tensor) => forwardInParts(this.model, this.half, xs, tss, this.imagesPerForward);
+    if (this.execution === 'eager') return run(x, ts);
+    if (this.captured?.fits([x, ts])) return this.captured.replay([x, ts]);
+    this.captured?.dispose();
+    const { run: captured, result } = CapturedRun.capture([x, ts], run);
+    this.captured = captured;
+    return result;
+  }
+
+  dispose(): void {
+    this.captured?.dispose();
+    this.captured = null;
+  }
+}
+
 /**
- * The model's output for x at timestep t, `size` images at a time when the whole batch's
+ * The model's output for x at timesteps t [n], `size` images at a time when the whole batch's
  * activations would exceed one storage binding (their outputs are concatenated).
  */
-function forwardInParts(model: UNet, half: HalfWeights | null, x: Tensor, t: number, size: number): Tensor {
+function forwardInParts(model: UNet, half: HalfWeights | null, x: Tensor, t: Tensor, size: number): Tensor {
   const n = x.shape[0]!;
-  const run = (xs: Tensor, count: number) => {
-    const ts = tensor(new Array<number>(count).fill(t));
-    return half ? model.forwardHalf(xs, ts, half) : model.forward(xs, ts);
-  };
-  if (size >= n) return run(x, n);
+  const run = (xs: Tensor, ts: Tensor) => (half ? model.forwardHalf(xs, ts, half) : model.forward(xs, ts));
+  if (size >= n) return run(x, t);
   return concat(
-    microBatches(n, size).map(({ start, count }) => run(slice(x, 0, start, start + count), count)),
+    microBatches(n, size).map(({ start, count }) => run(slice(x, 0, start, start + count), slice(t, 0, start, start + count))),
     0,
   );
 }

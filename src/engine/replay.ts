@@ -1,0 +1,130 @@
+// Capture once, replay after: the first call of a GPU function records the commands its ops
+// encode (pipelines, uniforms, bindings, copies); every later call with inputs of the same
+// shapes encodes those commands again, and none of the ops' JavaScript (shape checks, tensor
+// bookkeeping, kernel keys, uniform packing, bind-group lookups) runs. The run's intermediate
+// buffers become its static memory (the pool's reuse during the capture is its liveness plan),
+// its uniforms live in one buffer written once, and its results are bit-identical to the eager
+// run's: the same kernels, on the same buffers, in the same order.
+//
+// What a captured function may do: GPU work that depends only on its input tensors' values and
+// shapes (constants it uploads stay in its static memory). It may not read back; it must not
+// depend on tensors it does not take as inputs changing buffers between calls (model weights in
+// their arena are read in place, so they may change values, not storage).
+
+import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
+import { runtime } from './runtime.ts';
+import { fmt, sameShape } from './shape.ts';
+import { emptyTensor, scope, type Tensor } from './tensor.ts';
+
+function copyInto(from: Tensor, to: Tensor): void {
+  runtime().dispatcher.copy(from.storage.buffer, from.storage.offset, to.storage.buffer, to.storage.offset, from.bytes);
+}
+
+/** A captured GPU function of `inputs.length` tensors returning one tensor. */
+export class CapturedRun {
+  private disposed = false;
+
+  private constructor(
+    /** The run's own copies of its inputs: a replay copies new inputs into them. */
+    private readonly inputs: readonly Tensor[],
+    private readonly output: Tensor,
+    private readonly commands: readonly ReplayCommand[],
+    /** Released pool buffers the run took as its static memory, and its uniform buffer. */
+    private readonly claimed: readonly GPUBuffer[],
+    private readonly uniformBuffer: GPUBuffer | null,
+    readonly dispatches: number,
+  ) {}
+
+  /**
+   * Runs `fn` on `inputs` (encoding its work as usual) and records it. Returns the run to replay
+   * and `fn`'s result for this call (a tensor of the caller's).
+   */
+  static capture(inputs: readonly Tensor[], fn: (...inputs: Tensor[]) => Tensor): { run: CapturedRun; result: Tensor } {
+    const rt = runtime();
+    const { result: captured, acquired } = rt.pool.watching(() => {
+      // The run's own inputs, refilled by each replay (their copies are not part of the run).
+      const own = inputs.map((t) => {
+        const copy = emptyTensor(t.shape, 'captured-input', t.dtype);
+        copyInto(t, copy);
+        return copy;
+      });
+      // Its own scope: every intermediate is released before the pool's buffers are claimed.
+      return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
+    });
+    const { own, result: out } = captured;
+    // The run keeps its inputs and output past the caller's scope; `dispose` frees them.
+    for (const t of [...own, out]) t.keep();
+    const claimed = [...acquired].filter((b) => rt.pool.claim(b));
+    const { commands, uniformBuffer, dispatches } = prepare(captured.commands);
+    const run = new CapturedRun(own, out, commands, claimed, uniformBuffer, dispatches);
+    const result = emptyTensor(out.shape, 'captured-output', out.dtype);
+    copyInto(out, result);
+    return { run, result };
+  }
+
+  /** Whether `inputs` have the shapes and dtypes of the captured ones. */
+  fits(inputs: readonly Tensor[]): boolean {
+    return inputs.length === this.inputs.length && inputs.every((t, i) => sameShape(t.shape, this.inputs[i]!.shape) && t.dtype === this.inputs[i]!.dtype);
+  }
+
+  /** The captured function's result for `inputs` (a fresh tensor of the caller's). */
+  replay(inputs: readonly Tensor[]): Tensor {
+    if (this.disposed) throw new Error('CapturedRun.replay: the run was disposed');
+    if (!this.fits(inputs)) {
+      throw new Error(
+        `CapturedRun.replay: inputs ${inputs.map((t) => fmt(t.shape)).join(', ')} differ from the captured ${this.inputs.map((t) => fmt(t.shape)).join(', ')}`,
+      );
+    }
+    inputs.forEach((t, i) => copyInto(t, this.inputs[i]!));
+    runtime().dispatcher.replay(this.commands);
+    const result = emptyTensor(this.output.shape, 'captured-output', this.output.dtype);
+    copyInto(this.output, result);
+    return result;
+  }
+
+  /** Gives the run's static memory back (after the work queued so far). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const rt = runtime();
+    // Work that binds the run's buffers is submitted before they go back (and its uniforms are destroyed).
+    rt.dispatcher.flush();
+    for (const t of [...this.inputs, this.output]) t.dispose();
+    for (const b of this.claimed) rt.pool.release(b);
+    // Destroyed once the queued work that binds it is done.
+    const uniforms = this.uniformBuffer;
+    if (uniforms) void rt.device.queue.onSubmittedWorkDone().then(() => uniforms.destroy());
+  }
+}
+
+/** The recorded commands as replayable ones: every dispatch's uniforms in one buffer, its bind group made once. */
+function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayCommand[]; uniformBuffer: GPUBuffer | null; dispatches: number } {
+  const { device, dispatcher } = runtime();
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const c of recorded) {
+    if (c.kind !== 'dispatch') continue;
+    offsets.push(bytes);
+    bytes += dispatcher.uniformStride(c.uniforms.byteLength);
+  }
+  if (offsets.length === 0) return { commands: recorded.filter((c) => c.kind !== 'dispatch') as ReplayCommand[], uniformBuffer: null, dispatches: 0 };
+  const data = new Uint8Array(bytes);
+  const uniformBuffer = device.createBuffer({ label: 'captured-uniforms', size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  let d = 0;
+  const commands = recorded.map((c): ReplayCommand => {
+    if (c.kind !== 'dispatch') return c;
+    const offset = offsets[d++]!;
+    data.set(c.uniforms, offset);
+    const bindGroup = device.createBindGroup({
+      label: `captured ${c.key}`,
+      layout: c.layout,
+      entries: [
+        { binding: 0, resource: { buffer: uniformBuffer, offset: 0, size: c.uniforms.byteLength } },
+        ...c.buffers.map((resource, i) => ({ binding: i + 1, resource })),
+      ],
+    });
+    return { key: c.key, pipeline: c.pipeline, bindGroup, uniformOffset: offset, grid: c.grid, role: c.role };
+  });
+  device.queue.writeBuffer(uniformBuffer, 0, data);
+  return { commands, uniformBuffer, dispatches: offsets.length };
+}
