@@ -18,6 +18,7 @@ import {
 } from '../../engine/index.ts';
 import type { Dataset } from '../train/trainer.ts';
 import type { UNet } from '../unet.ts';
+import { ReplayedForward, type Execution } from '../replayed-forward.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 
 export interface BoundReport {
@@ -45,15 +46,25 @@ export function boundTimesteps(T: number, count: number): { t: number; weight: n
   });
 }
 
-/** L_t per sample (bits/dim) at one timestep for a batch x0, with x0 predictions clipped (DDPM's eval). */
-export function boundTermsAt(model: UNet, diffusion: GaussianDiffusion, x0: Tensor, t: number, seed: number): Tensor {
+/**
+ * L_t per sample (bits/dim) at one timestep for a batch x0, with x0 predictions clipped (DDPM's
+ * eval); the network runs through `forward` (the model's own by default, or a replayed one).
+ */
+export function boundTermsAt(
+  model: UNet,
+  diffusion: GaussianDiffusion,
+  x0: Tensor,
+  t: number,
+  seed: number,
+  forward: (x: Tensor, t: Tensor) => Tensor = (x, tt) => model.forward(x, tt),
+): Tensor {
   const N = x0.shape[0]!;
   const C = x0.shape[1]!;
   const tValues = new Array<number>(N).fill(t);
   const tt = tensor(tValues);
   const eps = randomNormal(x0.shape, { seed });
   const xt = diffusion.qSample(x0, tt, eps);
-  const out = model.forward(xt, tt);
+  const out = forward(xt, tt);
   const learned = diffusion.options.variance === 'learned';
   const prediction = learned ? slice(out, 1, 0, C) : out;
   const x0Pred = clamp(diffusion.predictX0(xt, tt, prediction), -1, 1);
@@ -68,7 +79,23 @@ export async function evaluateBound(
   model: UNet,
   diffusion: GaussianDiffusion,
   data: Dataset,
+  options: { batch: number; terms: number; seed: number; execution?: Execution },
+): Promise<BoundReport> {
+  // Every timestep of every batch runs the same network forward: captured once, replayed after.
+  const network = new ReplayedForward((x, t) => model.forward(x, t), options.execution);
+  try {
+    return await boundOf(model, diffusion, data, options, network);
+  } finally {
+    network.dispose();
+  }
+}
+
+async function boundOf(
+  model: UNet,
+  diffusion: GaussianDiffusion,
+  data: Dataset,
   options: { batch: number; terms: number; seed: number },
+  network: ReplayedForward,
 ): Promise<BoundReport> {
   const T = diffusion.T;
   const picked = [{ t: 0, weight: 1 }, ...boundTimesteps(T, Math.max(1, Math.floor(options.terms)))];
@@ -84,7 +111,8 @@ export async function evaluateBound(
     prior += (await p.read()).reduce((a, b) => a + b, 0);
     p.dispose();
     for (const t of ts) {
-      const terms = noGrad(() => scope(() => boundTermsAt(model, diffusion, x0, t, deriveSeed(options.seed, 'bound', start, t))));
+      const seed = deriveSeed(options.seed, 'bound', start, t);
+      const terms = noGrad(() => scope(() => boundTermsAt(model, diffusion, x0, t, seed, (x, tt) => network.forward(x, tt))));
       sums.set(t, sums.get(t)! + (await terms.read()).reduce((a, b) => a + b, 0));
       terms.dispose();
     }

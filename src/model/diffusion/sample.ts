@@ -3,10 +3,11 @@
 // reaches in ~20 steps what DDIM needs ~50 for. Optionally hands out x_t and the predicted x0 every
 // k steps so a page can show the reverse process.
 
-import { add, CapturedRun, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type DType, type Tensor } from '../../engine/index.ts';
+import { add, concat, deriveSeed, flush, mul, noGrad, randomNormal, runtime, scope, slice, tensor, type DType, type Tensor } from '../../engine/index.ts';
 import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
 import { HalfWeights } from '../nn/half-weights.ts';
 import type { UNet } from '../unet.ts';
+import { ReplayedForward, type Execution } from '../replayed-forward.ts';
 import { diffusersPlan } from './diffusers-steps.ts';
 import type { GaussianDiffusion } from './gaussian-diffusion.ts';
 import {
@@ -63,9 +64,6 @@ export interface SampleOptions {
   execution?: Execution;
 }
 
-/** How a loop runs its repeated GPU work: captured once and replayed, or op by op. */
-export type Execution = 'replay' | 'eager';
-
 export interface SampleFrame {
   /** Index of the step just taken (0-based) and the timestep it left. */
   index: number;
@@ -112,7 +110,7 @@ async function sampleLoop(
   const imagesPerForward = samplesPerBinding(largestPerSampleBytes(model.config), options.n);
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
-  const network = new StepForward(model, half, imagesPerForward, options.execution ?? 'replay');
+  const network = new ReplayedForward((xs, ts) => forwardInParts(model, half, xs, ts, imagesPerForward), options.execution);
   try {
     for (let i = 0; i < plan.length; i++) {
       if (options.signal?.aborted) {
@@ -123,7 +121,7 @@ async function sampleLoop(
       const { t, k, prevX0Weight } = plan[i]!;
       const { xPrev, x0 } = noGrad(() =>
         scope(() => {
-          const out = network.forward(x, t);
+          const out = network.forward(x, tensor(new Array<number>(x.shape[0]!).fill(t)));
           const step = samplerStep(x, out, k, {
             objective: diffusion.options.objective,
             clipX0,
@@ -157,34 +155,6 @@ async function sampleLoop(
   x.dispose();
   prevX0?.dispose();
   return images;
-}
-
-/** The network's output at each step: the first forward captured, the later ones replayed (or all eager). */
-class StepForward {
-  private captured: CapturedRun | null = null;
-
-  constructor(
-    private readonly model: UNet,
-    private readonly half: HalfWeights | null,
-    private readonly imagesPerForward: number,
-    private readonly execution: Execution,
-  ) {}
-
-  forward(x: Tensor, t: number): Tensor {
-    const ts = tensor(new Array<number>(x.shape[0]!).fill(t));
-    const run = (xs: Tensor, tss: Tensor) => forwardInParts(this.model, this.half, xs, tss, this.imagesPerForward);
-    if (this.execution === 'eager') return run(x, ts);
-    if (this.captured?.fits([x, ts])) return this.captured.replay([x, ts]);
-    this.captured?.dispose();
-    const { run: captured, result } = CapturedRun.capture([x, ts], run);
-    this.captured = captured;
-    return result;
-  }
-
-  dispose(): void {
-    this.captured?.dispose();
-    this.captured = null;
-  }
 }
 
 /**
