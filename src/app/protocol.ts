@@ -6,6 +6,7 @@
 import type { DType } from '../engine/index.ts';
 import type { CoverMode } from '../engine/checks/index.ts';
 import type { BoundReport } from '../model/diffusion/evaluate.ts';
+import type { Execution } from '../model/replayed-forward.ts';
 import type { Split } from '../model/data/sources.ts';
 import type { StepRecord, TrainConfig, TrainConfigInput } from '../model/train/trainer.ts';
 import type { DeviceReport } from './engine.ts';
@@ -57,7 +58,7 @@ export interface SessionProtocol {
    */
   sampleGrid(args: SampleGridArgs): Promise<Offered & { seconds: number; precision: DType }>;
   /** The variational bound of the received checkpoint's EMA weights on the first `n` images of `dataset`. */
-  evaluate(args: { dataset: DatasetSpec; n: number; batch: number; terms: number; seed: number }): Promise<BoundReport>;
+  evaluate(args: { dataset: DatasetSpec; n: number; batch: number; terms: number; seed: number; execution?: Execution }): Promise<BoundReport>;
   /** Drops the trainer. */
   stop(): void;
   /** Makes the received bytes the quality classifier. */

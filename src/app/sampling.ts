@@ -5,6 +5,7 @@ import type { DType } from '../engine/index.ts';
 import { sample, samplingPrecision, type SamplerName } from '../model/diffusion/sample.ts';
 
 export { SAMPLERS, samplerName, type SamplerName } from '../model/diffusion/sample.ts';
+import type { Execution } from '../model/replayed-forward.ts';
 import type { Weights, InferenceModel } from './checkpoint-io.ts';
 import { imageBatch, type ImageBatch } from './images.ts';
 
@@ -24,6 +25,8 @@ export interface SampleRequest {
   weights?: Weights;
   /** The network's precision (default: f16 on a GPU with 'shader-f16', else f32). */
   precision?: DType;
+  /** 'replay' (default): the first step's forward captured and replayed; 'eager': op by op, for debugging. */
+  execution?: Execution;
 }
 
 export interface SampleFrameView {
@@ -79,6 +82,7 @@ export async function sampleImages(source: InferenceModel, request: SampleReques
       ? { every, onFrame: (f) => onFrame({ index: f.index, t: f.t, xt: imageBatch(f.xt, request.n, c), x0: imageBatch(f.x0, request.n, c) }) }
       : {}),
     ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(request.execution ? { execution: request.execution } : {}),
   });
   return { images: imageBatch(images, request.n, c), fromStep: source.step, steps, seconds: (performance.now() - t0) / 1000, precision };
 }

@@ -26,6 +26,7 @@ import { presetNameOf } from './presets.ts';
 import { sampleImages, sampleSteps, type SampleHooks, type SampleRequest, type SampleResult } from './sampling.ts';
 import type { ScheduleChoice } from './schedules.ts';
 import type { TrainerSummary } from './view-state.ts';
+import type { Execution } from '../model/replayed-forward.ts';
 
 /** The session's trainer: where it stands and what it was built with. */
 export interface TrainerInfo {
@@ -96,6 +97,8 @@ export interface EvaluateOptions {
   /** KL terms to evaluate (fewer than T − 1: an estimate). */
   terms: number;
   seed: number;
+  /** 'replay' (default): the network forward captured once and replayed; 'eager': op by op. */
+  execution?: Execution;
 }
 
 export class TrainingSession {

@@ -77,9 +77,9 @@ export async function createPageSession(): Promise<SessionProtocol> {
       return { ...offer(png), seconds: (performance.now() - t0) / 1000, precision };
     },
 
-    async evaluate({ dataset, n, batch, terms, seed }) {
+    async evaluate({ dataset, n, batch, terms, seed, execution }) {
       const request = datasetRequest(dataset.kind === 'idx' ? { ...dataset, limit: n } : dataset);
-      return app.evaluate(request, { batch, terms, seed }, received());
+      return app.evaluate(request, { batch, terms, seed, ...(execution ? { execution } : {}) }, received());
     },
 
     stop() {

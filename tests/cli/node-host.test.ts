@@ -64,6 +64,23 @@ test('train --host node writes a checkpoint, the loss and a PNG grid', async () 
   expect(statSync(join(out, 'checkpoint.safetensors')).size).toBeGreaterThan(173_209 * 4);
 });
 
+test('sample and eval replay the network forward by default; --eager gives the same grid and the same bound', async () => {
+  const ckpt = join(dir, 'run', 'checkpoint.safetensors');
+  const grid = (name: string) => join(dir, name);
+  for (const [out, extra] of [['replayed.png', []], ['eager.png', ['--eager']]] as const) {
+    const r = await ddpm('--host=node', 'sample', '--ckpt', ckpt, '--n', '4', '--steps', '5', '--out', grid(out), ...extra);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  expect(readFileSync(grid('replayed.png')).equals(readFileSync(grid('eager.png')))).toBe(true);
+  const bound = async (...extra: string[]) => {
+    const json = join(dir, `bound${extra.join('')}.json`);
+    const r = await ddpm('--host=node', 'eval', '--ckpt', ckpt, '--n', '4', '--terms', '4', '--batch', '4', '--json', json, ...extra);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(readFileSync(json, 'utf8')).bpd as number;
+  };
+  expect(await bound()).toBe(await bound('--eager'));
+});
+
 test('with a storage-binding limit below the batch (DDPM_TUNING), train runs micro-batches and says so', async () => {
   const out = join(dir, 'micro');
   // fashion-16: 24 KiB a sample at its largest tensor, no weight over 72 KiB; 100 kB holds 4 samples.

@@ -14,13 +14,14 @@ import { samplerFlag, intFlag, ruleFlag } from '../flags.ts';
 
 export const evaluate: Command = {
   usage:
-    'eval --ckpt FILE|--model DIR [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--json FILE]\n' +
-    '       eval --quality --ckpt FILE|--model DIR [--n 256] [--sampler ddim|dpm-solver|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000]',
+    'eval --ckpt FILE|--model DIR [--dataset fashion-mnist] [--split test] [--n N] [--terms K] [--batch B] [--eager] [--json FILE]\n' +
+    '       eval --quality --ckpt FILE|--model DIR [--n 256] [--sampler ddim|dpm-solver|ddpm] [--steps 50] [--raw] [--classifier FILE] [--reference 10000] [--eager]',
   summary:
     'test-set variational bound in bits/dim: prior, decoder and per-t terms (K geometrically spaced t, weighted, when K < T−1); ' +
     'with --quality: the normalised Fréchet distance of N samples in the quality classifier\'s feature space',
   flags: {
     quality: { type: 'boolean' },
+    eager: { type: 'boolean' },
     sampler: { type: 'string' },
     steps: { type: 'string' },
     raw: { type: 'boolean' },
@@ -48,7 +49,14 @@ export const evaluate: Command = {
     const report = await withHarness(async (s) => {
       await sendBytes(s, bytes);
       progress(`evaluating the bound on ${n} ${split} images, ${terms >= T - 1 ? 'every t' : `${terms} of the ${T} timesteps`}…`);
-      return callSession(s, 'evaluate', { dataset, n, batch: intFlag(flags, 'batch', 16), terms, seed: ruleFlag(flags, 'seed', RULES.seed, 0) });
+      return callSession(s, 'evaluate', {
+        dataset,
+        n,
+        batch: intFlag(flags, 'batch', 16),
+        terms,
+        seed: ruleFlag(flags, 'seed', RULES.seed, 0),
+        ...(flags.eager ? { execution: 'eager' as const } : {}),
+      });
     });
     if (typeof flags.json === 'string') writeJson(flags.json, report);
     const columns: Column<{ t: number; bpd: number; weight: number }>[] = [
@@ -79,7 +87,7 @@ async function evaluateQuality(flags: FlagValues, checkpoint: Uint8Array): Promi
     await sendBytes(s, checkpoint);
     progress(`sampling ${n} images (${sampler === 'ddpm' ? 'DDPM' : `${SAMPLERS[sampler]}, ${steps} steps`}, ${flags.raw === true ? 'raw' : 'EMA'} weights) and measuring…`);
     return callSession(s, 'quality', {
-      request: { sampler, n, steps, eta: 0, seed: ruleFlag(flags, 'seed', RULES.seed, 0) },
+      request: { sampler, n, steps, eta: 0, seed: ruleFlag(flags, 'seed', RULES.seed, 0), ...(flags.eager ? { execution: 'eager' as const } : {}) },
       ...data,
       fromCheckpoint: true,
       useEma: flags.raw !== true,

@@ -11,9 +11,9 @@ import { samplerFlag, ruleFlag } from '../flags.ts';
 
 export const sample: Command = {
   usage:
-    'sample --ckpt FILE|--model DIR [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] [--precision f32|f16] --out grid.png',
+    'sample --ckpt FILE|--model DIR [--n 64] [--sampler ddim|dpm-solver|ddpm] [--steps K] [--eta E] [--seed S] [--no-clip] [--raw] [--precision f32|f16] [--eager] --out grid.png',
   summary:
-    'sample images from a checkpoint (EMA weights unless --raw) or a diffusers folder (its scheduler\'s conventions; DDPM --steps as num_inference_steps) and write them as a PNG grid; the network runs in f16 on a GPU with shader-f16 unless --precision f32',
+    'sample images from a checkpoint (EMA weights unless --raw) or a diffusers folder (its scheduler\'s conventions; DDPM --steps as num_inference_steps) and write them as a PNG grid; the network runs in f16 on a GPU with shader-f16 unless --precision f32; the network forward of the first step is captured and replayed after (--eager: op by op, the same images)',
   flags: {
     ckpt: { type: 'string' },
     model: { type: 'string' },
@@ -24,6 +24,7 @@ export const sample: Command = {
     seed: { type: 'string' },
     out: { type: 'string' },
     'no-clip': { type: 'boolean' },
+    eager: { type: 'boolean' },
     raw: { type: 'boolean' },
     precision: { type: 'string' },
   },
@@ -48,6 +49,7 @@ export const sample: Command = {
         eta: ruleFlag(flags, 'eta', RULES.eta, 0),
         seed: ruleFlag(flags, 'seed', RULES.seed, 0),
         ...(flags['no-clip'] ? { clipX0: false } : {}),
+        ...(flags.eager ? { execution: 'eager' as const } : {}),
         fromCheckpoint: true,
         useEma: !flags.raw,
         ...(precision ? { precision } : {}),
