@@ -85,7 +85,7 @@ async function profileStep(flags: FlagValues): Promise<number> {
 function printProfile(title: string, work: WorkProfile): void {
   const mib = (work.peakLiveBytes / 2 ** 20).toFixed(1);
   console.log(
-    `${title}: ${work.wallMs.toFixed(1)} ms wall, ${work.dispatches} dispatches, encode ${work.encodeMs.best.toFixed(2)} ms best / ` +
+    `${title}: ${work.wallMs.toFixed(1)} ms wall (median; the first run ${work.firstWallMs.toFixed(1)} ms), ${work.dispatches} dispatches, encode ${work.encodeMs.best.toFixed(2)} ms best / ` +
       `${work.encodeMs.median.toFixed(2)} ms median (${work.encodeMs.reps} runs), ${work.gpuMs.toFixed(1)} ms of timed GPU passes ` +
       `(one per dispatch), peak live GPU memory ${mib} MiB\n`,
   );
