@@ -27,12 +27,14 @@ export const LAYERS = [
   { name: 'runtime', paths: ['src/engine/runtime.ts'], mayImport: ['shaders', 'engine-base', 'dispatch'] },
   { name: 'tensor', paths: ['src/engine/tensor.ts', 'src/engine/arena.ts'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime'] },
   { name: 'tape', paths: ['src/engine/tape.ts'], mayImport: ['engine-base', 'tensor'] },
+  // Capture and replay of recorded dispatches: tensors and the dispatcher, no ops.
+  { name: 'replay', paths: ['src/engine/replay.ts'], mayImport: ['engine-base', 'dispatch', 'runtime', 'tensor'] },
   { name: 'ops', paths: ['src/engine/ops/'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime', 'tensor', 'tape'] },
   { name: 'autodiff', paths: ['src/engine/backward.ts'], mayImport: ['engine-base', 'tensor', 'tape', 'ops'] },
   // The float64 oracle is independent of what it checks: no ops, no tensors.
   { name: 'reference', paths: ['src/engine/reference/'], mayImport: ['shaders', 'engine-base'] },
   { name: 'checks', paths: ['src/engine/checks/'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime', 'tensor', 'tape', 'ops', 'autodiff', 'reference'] },
-  { name: 'engine-api', paths: ['src/engine/index.ts', 'src/engine/extend.ts'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime', 'tensor', 'tape', 'ops', 'autodiff', 'reference', 'checks'] },
+  { name: 'engine-api', paths: ['src/engine/index.ts', 'src/engine/extend.ts'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime', 'tensor', 'tape', 'replay', 'ops', 'autodiff', 'reference', 'checks'] },
   { name: 'model', paths: ['src/model/'], mayImport: ['engine'] },
   { name: 'bench', paths: ['src/bench/'], mayImport: ['engine', 'model'] },
   { name: 'app', paths: ['src/app/'], mayImport: ['engine', 'model'] },
@@ -42,7 +44,7 @@ export const LAYERS = [
 ];
 
 /** 'engine' in `mayImport` means the engine's public entry points, nothing deeper. */
-const ENGINE_LAYERS = new Set(['engine-base', 'dispatch', 'runtime', 'tensor', 'tape', 'ops', 'autodiff', 'reference', 'checks', 'engine-api']);
+const ENGINE_LAYERS = new Set(['engine-base', 'dispatch', 'runtime', 'tensor', 'tape', 'replay', 'ops', 'autodiff', 'reference', 'checks', 'engine-api']);
 
 const byPrefix = LAYERS.flatMap((layer) => layer.paths.map((p) => ({ prefix: p, layer }))).sort(
   (a, b) => b.prefix.length - a.prefix.length,

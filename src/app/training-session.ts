@@ -285,6 +285,8 @@ export class TrainingSession {
         // Captured after the op-by-op profile, whose peak memory must not count the run's static memory.
         const capture = noGrad(() => CapturedRun.capture([x, t], forwardOf));
         captured = capture.run;
+        // The capture's own run finishes before the replays are timed.
+        await capture.result.read();
         capture.result.dispose();
         const run = captured;
         const forwardReplayed = await profileWork(`U-Net forward replayed, batch ${forwardBatch}`, arenaBytes, () => timed(run.replay([x, t])));

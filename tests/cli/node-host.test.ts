@@ -35,7 +35,7 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
   const json = join(dir, 'profile.json');
   const r = await ddpm('--host=node', 'bench', '--profile', '--batch', '4', '--json', json);
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toMatch(/training step, batch 4 of fashion-16: [\d.]+ ms wall, \d+ dispatches, encode [\d.]+ ms best \/ [\d.]+ ms median/);
+  expect(r.stdout).toMatch(/training step, batch 4 of fashion-16: [\d.]+ ms wall \(median; the first run [\d.]+ ms\), \d+ dispatches, encode [\d.]+ ms best \/ [\d.]+ ms median/);
   expect(r.stdout).toMatch(/U-Net forward \(EMA weights\), batch 36 of fashion-16: .* peak live GPU memory [\d.]+ MiB/);
   const profile = JSON.parse(readFileSync(json, 'utf8'));
   expect(profile.host).toBe('node');
@@ -43,6 +43,8 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
     expect(work.dispatches).toBeGreaterThan(100);
     expect(work.encodeMs.best).toBeGreaterThan(0);
     expect(work.encodeMs.best).toBeLessThanOrEqual(work.encodeMs.median);
+    expect(work.wallMs).toBeGreaterThan(0);
+    expect(work.firstWallMs).toBeGreaterThan(0);
     expect(work.families.reduce((n: number, f: { count: number }) => n + f.count, 0)).toBe(work.dispatches);
     expect(work.families.reduce((ms: number, f: { ms: number }) => ms + f.ms, 0)).toBeCloseTo(work.gpuMs, 3);
     // At least the five parameter-sized buffers (weights, gradients, EMA, Adam's two moments).
