@@ -84,6 +84,11 @@ export interface KernelTuning {
   /** Whether softmax rows take one invocation each (no barriers) rather than a workgroup each. */
   softmaxThreadPerRow: boolean;
   /**
+   * Whether GroupNorm's statistics take one dispatch, a workgroup per (sample, group) reducing
+   * in workgroup memory, rather than two barrier-free ones (per-chunk sums, then their merge).
+   */
+  groupNormWorkgroupStats: boolean;
+  /**
    * Whether sampling runs the network in f16 (weights and activations stored in half precision,
    * arithmetic in f32; training stays f32); only where the device has 'shader-f16'.
    */
@@ -187,6 +192,9 @@ export function kernelTuning(report: DeviceReport, shapesFor: AdapterClass = isS
     // cost more than the row ([2048, 256] forward + backward, GPU time: workgroup per row 153–191
     // ms with subgroups, 285–306 without; a thread per row 24–28 ms).
     softmaxThreadPerRow: software,
+    // One dispatch instead of two per norm (27 of a fashion-16 forward's 257, as many again in its
+    // training step); on SwiftShader the workgroup tree measured 20–50x slower than the chunks.
+    groupNormWorkgroupStats: !software,
     // Half the bytes of every activation and weight a GPU moves; a CPU adapter converts each f16
     // it loads (lavapipe has shader-f16 and is slower with it), so it stays f32 there. A precision,
     // not a kernel shape: from the adapter itself, whatever `shapesFor` says.

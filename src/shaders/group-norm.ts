@@ -148,6 +148,55 @@ export const groupNormPartialStatsKernel = defineKernel({
     ),
 });
 
+/** Invocations of a workgroup of the one-dispatch statistics kernel (a power of two). */
+export const GROUP_NORM_STATS_WORKGROUP = 128;
+
+/**
+ * stats[3·ng ..] = (center, offset, 1/sqrt(var + eps)) in one dispatch, for GPUs: workgroup ng
+ * (of `count` = N·G, on a folded grid) sums its group's values about their first one, a strided
+ * share per invocation, then a tree in workgroup memory; center is that first value.
+ */
+export const groupNormStatsKernel = defineKernel({
+  name: 'group-norm-stats',
+  uniforms: GROUP_NORM_UNIFORMS,
+  bindings: { xs: ELEM_IN, stats: 'read_write' },
+  workgroupSize: GROUP_NORM_STATS_WORKGROUP,
+  body: () => /* wgsl */ `${HELPERS}
+const WG = ${GROUP_NORM_STATS_WORKGROUP}u;
+var<workgroup> partial: array<vec2<f32>, WG>;
+
+@compute @workgroup_size(${GROUP_NORM_STATS_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let ng = wid.x + wid.y * nwg.x;
+  // The same for the whole workgroup: no invocation returns before a barrier alone.
+  if (ng >= params.count) { return; }
+  let size = channelsPerGroup() * params.spatial;
+  let first = ng * size;
+  let center = f32(xs[first]);
+  var d = vec2<f32>(0.0, 0.0);
+  for (var i = lid; i < size; i += WG) {
+    let t = f32(xs[first + i]) - center;
+    d += vec2<f32>(t, t * t);
+  }
+  partial[lid] = d;
+  workgroupBarrier();
+  for (var span = WG / 2u; span > 0u; span = span / 2u) {
+    if (lid < span) {
+      partial[lid] += partial[lid + span];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let n = f32(size);
+    let offset = partial[0].x / n;
+    stats[3u * ng] = center;
+    stats[3u * ng + 1u] = offset;
+    stats[3u * ng + 2u] = inverseSqrt(max(partial[0].y / n - offset * offset, 0.0) + params.eps);
+  }
+}`,
+});
+
 /** stats[3·ng ..] = (center, offset, 1/sqrt(var + eps)), mean = center + offset; `count` = N·G. */
 export const groupNormCombineStatsKernel = defineKernel({
   name: 'group-norm-combine-stats',

@@ -10,6 +10,7 @@ import {
   groupNormGradReduceKernel,
   groupNormInputGradKernel,
   groupNormPartialStatsKernel,
+  groupNormStatsKernel,
   threadsPerRow,
 } from '../../shaders/group-norm.ts';
 import { dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
@@ -18,6 +19,8 @@ import { fmt, sameShape } from '../shape.ts';
 import { assertSameDtype, assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 import { reduceSumRaw } from './raw/reduce.ts';
+import { foldedGrid } from '../../shaders/common.ts';
+import { runtime } from '../runtime.ts';
 
 /**
  * Partial sums per channel (batch × plane threads) the backward's reduce kernel adds serially;
@@ -103,11 +106,16 @@ export function groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: Group
   const stats = emptyTensor([batch * groups, 3], `${op}-stats`);
   const y = emptyTensor(x.shape, op, x.dtype);
   if (x.size > 0) {
-    const partialCount = batch * groups * groupThreads;
-    const partials = emptyTensor([partialCount, 3], `${op}-partial-stats`);
-    launch(groupNormPartialStatsKernel, {}, { xs: x, partials }, threads(partialCount, groupThreads));
-    launch(groupNormCombineStatsKernel, {}, { partials, stats }, threads(batch * groups, groupThreads));
-    partials.dispose();
+    if (runtime().tuning.groupNormWorkgroupStats) {
+      // A GPU: one workgroup per (sample, group), one dispatch.
+      launch(groupNormStatsKernel, {}, { xs: x, stats }, threads(batch * groups, groupThreads), foldedGrid(batch * groups));
+    } else {
+      const partialCount = batch * groups * groupThreads;
+      const partials = emptyTensor([partialCount, 3], `${op}-partial-stats`);
+      launch(groupNormPartialStatsKernel, {}, { xs: x, partials }, threads(partialCount, groupThreads));
+      launch(groupNormCombineStatsKernel, {}, { partials, stats }, threads(batch * groups, groupThreads));
+      partials.dispose();
+    }
     launch(groupNormApplyKernel, fusion, { xs: x, gamma, beta, stats, ys: y }, threads(planeCount, planeThreads));
   }
 
