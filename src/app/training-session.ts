@@ -283,7 +283,9 @@ export class TrainingSession {
           timed(noGrad(() => scope(() => forwardOf(x, t)))),
         );
         // Captured after the op-by-op profile, whose peak memory must not count the run's static memory.
-        const capture = noGrad(() => CapturedRun.capture([x, t], forwardOf));
+        // As sampling captures it: the weights frozen, so what reads only them runs at the capture.
+        const frozen = [...new Set(model.parameters().map((p) => p.value.storage.buffer))];
+        const capture = noGrad(() => CapturedRun.capture([x, t], forwardOf, { frozen }));
         captured = capture.run;
         // The capture's own run finishes before the replays are timed.
         await capture.result.read();

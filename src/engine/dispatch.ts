@@ -41,6 +41,8 @@ export type RecordedCommand =
       /** The dispatch's packed uniforms. */
       uniforms: Uint8Array;
       buffers: readonly GPUBufferBinding[];
+      /** Per binding: whether the kernel may write it (its access is not 'read'). */
+      writes: readonly boolean[];
       grid: readonly [number, number, number];
       role: string | null;
     }
@@ -330,7 +332,8 @@ export class Dispatcher {
     if (this.recording) {
       const chunk = this.uniformChunks[this.chunkInUse]!;
       const packed = new Uint8Array(chunk.mirror, uniform.offset!, uniform.size!).slice();
-      this.recording.push({ kind: 'dispatch', key, pipeline, layout, uniforms: packed, buffers: [...buffers], grid: [...grid], role: this.role });
+      const writes = variant.storage.map((b) => b.access !== 'read');
+      this.recording.push({ kind: 'dispatch', key, pipeline, layout, uniforms: packed, buffers: [...buffers], writes, grid: [...grid], role: this.role });
     }
     const bindGroup = this.bindGroupFor(key, layout, uniform, buffers);
     if (this.passKeys) {

@@ -10,6 +10,10 @@
 // shapes (constants it uploads stay in its static memory). It may not read back; it must not
 // depend on tensors it does not take as inputs changing buffers between calls (model weights in
 // their arena are read in place, so they may change values, not storage).
+//
+// Buffers the caller declares frozen (a sampler's weights, unchanged while it runs) make work
+// that reads only them invariant: such commands (a conv's filter packing) ran in the capture and
+// are dropped from the replay, their outputs kept in the run's static memory.
 
 import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
 import { runtime } from './runtime.ts';
@@ -39,7 +43,11 @@ export class CapturedRun {
    * Runs `fn` on `inputs` (encoding its work as usual) and records it. Returns the run to replay
    * and `fn`'s result for this call (a tensor of the caller's).
    */
-  static capture(inputs: readonly Tensor[], fn: (...inputs: Tensor[]) => Tensor): { run: CapturedRun; result: Tensor } {
+  static capture(
+    inputs: readonly Tensor[],
+    fn: (...inputs: Tensor[]) => Tensor,
+    options: { frozen?: readonly GPUBuffer[] } = {},
+  ): { run: CapturedRun; result: Tensor } {
     const rt = runtime();
     const { result: captured, acquired } = rt.pool.watching(() => {
       // The run's own inputs, refilled by each replay (their copies are not part of the run).
@@ -55,7 +63,8 @@ export class CapturedRun {
     // The run keeps its inputs and output past the caller's scope; `dispose` frees them.
     for (const t of [...own, out]) t.keep();
     const claimed = [...acquired].filter((b) => rt.pool.claim(b));
-    const { commands, uniformBuffer, dispatches } = prepare(captured.commands);
+    const invariant = invariantCommands(captured.commands, new Set(options.frozen ?? []), new Set(claimed));
+    const { commands, uniformBuffer, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
     const run = new CapturedRun(own, out, commands, claimed, uniformBuffer, dispatches);
     const result = emptyTensor(out.shape, 'captured-output', out.dtype);
     copyInto(out, result);
@@ -95,6 +104,45 @@ export class CapturedRun {
     const uniforms = this.uniformBuffer;
     if (uniforms) void rt.device.queue.onSubmittedWorkDone().then(() => uniforms.destroy());
   }
+}
+
+/**
+ * The buffers a command reads and those it writes. A kernel's read-write binding counts as
+ * written only: WGSL needs read_write to store at all, and a kernel that also reads what it stores
+ * there reads what another command wrote first, which makes two writers (never invariant).
+ */
+function accessOf(c: RecordedCommand): { reads: GPUBuffer[]; writes: GPUBuffer[] } {
+  if (c.kind === 'copy') return { reads: [c.src], writes: [c.dst] };
+  if (c.kind === 'clear') return { reads: [], writes: [c.buffer] };
+  return { reads: c.buffers.filter((_, i) => !c.writes[i]).map((b) => b.buffer), writes: c.buffers.filter((_, i) => c.writes[i]).map((b) => b.buffer) };
+}
+
+/**
+ * The commands whose work is the same on every replay: they read only frozen buffers or the
+ * outputs of such commands, and each buffer they write is the run's own and written by nothing
+ * else in it (so what they left there at the capture is still there when a replay reads it).
+ */
+function invariantCommands(commands: readonly RecordedCommand[], frozen: ReadonlySet<GPUBuffer>, own: ReadonlySet<GPUBuffer>): Set<RecordedCommand> {
+  const writers = new Map<GPUBuffer, number>();
+  for (const c of commands) {
+    for (const b of new Set(accessOf(c).writes)) {
+      if (frozen.has(b)) throw new Error('CapturedRun.capture: the captured work writes a buffer declared frozen');
+      writers.set(b, (writers.get(b) ?? 0) + 1);
+    }
+  }
+  const unchanging = new Set(frozen);
+  const invariant = new Set<RecordedCommand>();
+  for (const c of commands) {
+    const { reads, writes } = accessOf(c);
+    if (writes.length === 0) continue;
+    const fixedInputs = reads.every((b) => unchanging.has(b));
+    const soleWriter = writes.every((b) => own.has(b) && writers.get(b) === 1);
+    if (fixedInputs && soleWriter) {
+      invariant.add(c);
+      for (const b of writes) unchanging.add(b);
+    }
+  }
+  return invariant;
 }
 
 /** The recorded commands as replayable ones: every dispatch's uniforms in one buffer, its bind group made once. */

@@ -13,10 +13,15 @@ export const EXECUTIONS: readonly Execution[] = ['replay', 'eager'];
 export class ReplayedForward {
   private captured: CapturedRun | null = null;
 
-  /** `forward(x, t)` must be a GPU function of its two tensors (no read back; weights read in place). */
+  /**
+   * `forward(x, t)` must be a GPU function of its two tensors (no read back; weights read in
+   * place); `frozen` are the weights' buffers, which stay unchanged while this object is used
+   * (work that reads only them, such as filter packing, runs once at the capture).
+   */
   constructor(
     private readonly forwardOf: (x: Tensor, t: Tensor) => Tensor,
     readonly execution: Execution = 'replay',
+    private readonly frozen: readonly Tensor[] = [],
   ) {}
 
   /** forward(x, t): replayed when a capture of these shapes exists, else run (and captured). */
@@ -25,7 +30,7 @@ export class ReplayedForward {
     if (this.captured?.fits([x, t])) return this.captured.replay([x, t]);
     // A new shape (a last, smaller batch): the old capture gives its memory back.
     this.captured?.dispose();
-    const { run, result } = CapturedRun.capture([x, t], this.forwardOf);
+    const { run, result } = CapturedRun.capture([x, t], this.forwardOf, { frozen: [...new Set(this.frozen.map((w) => w.storage.buffer))] });
     this.captured = run;
     return result;
   }

@@ -50,9 +50,10 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
     // At least the five parameter-sized buffers (weights, gradients, EMA, Adam's two moments).
     expect(work.peakLiveBytes).toBeGreaterThan(5 * 4 * 173_000);
   }
-  // The forward is a part of the step's work, without the backward and the optimiser; replayed, it is the same work.
+  // The forward is a part of the step's work, without the backward and the optimiser; replayed,
+  // less: the work on the frozen weights alone (the row kernel's filter packing) ran at the capture.
   expect(profile.forward.dispatches).toBeLessThan(profile.step.dispatches / 2);
-  expect(profile.forwardReplayed.dispatches).toBe(profile.forward.dispatches);
+  expect(profile.forwardReplayed.dispatches).toBeLessThan(profile.forward.dispatches);
   expect(r.stdout).toMatch(/encoding the forward: [\d.]+ ms op by op, [\d.]+ ms replayed/);
 });
 

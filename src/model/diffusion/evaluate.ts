@@ -82,7 +82,8 @@ export async function evaluateBound(
   options: { batch: number; terms: number; seed: number; execution?: Execution },
 ): Promise<BoundReport> {
   // Every timestep of every batch runs the same network forward: captured once, replayed after.
-  const network = new ReplayedForward((x, t) => model.forward(x, t), options.execution);
+  const weights = model.parameters().map((p) => p.value);
+  const network = new ReplayedForward((x, t) => model.forward(x, t), options.execution, weights);
   try {
     return await boundOf(model, diffusion, data, options, network);
   } finally {

@@ -110,7 +110,8 @@ async function sampleLoop(
   const imagesPerForward = samplesPerBinding(largestPerSampleBytes(model.config), options.n);
   // The previous step's x̂0, kept for DPM-Solver's second-order term.
   let prevX0 = null as Tensor | null;
-  const network = new ReplayedForward((xs, ts) => forwardInParts(model, half, xs, ts, imagesPerForward), options.execution);
+  const weights = model.parameters().map((p) => (half ? half.get(p) : p.value));
+  const network = new ReplayedForward((xs, ts) => forwardInParts(model, half, xs, ts, imagesPerForward), options.execution, weights);
   try {
     for (let i = 0; i < plan.length; i++) {
       if (options.signal?.aborted) {
