@@ -10,6 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { waitInPage } from '../setup/hang-guard.ts';
 import { newPage } from '../setup/page.ts';
+import { sidewaysOverflow } from './page-helpers.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -81,19 +82,7 @@ test('at 360 px wide nothing scrolls sideways', async () => {
   await page.screenshot({ path: `${SCREENSHOTS}page-desktop.png`, fullPage: true });
   await page.setViewport({ width: 360, height: 800, isMobile: true, deviceScaleFactor: 2 });
   await new Promise((r) => setTimeout(r, 500));
-  const overflow = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide: string[] = [];
-    const walk = (root: Document | ShadowRoot) => {
-      for (const el of root.querySelectorAll('*')) {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && (r.right > width - 8 || r.left < 8) && el.tagName !== 'HTML' && el.tagName !== 'BODY' && el.tagName !== 'DDPM-APP' && el.tagName !== 'MAIN' && el.tagName !== 'HEADER' && el.tagName !== 'FOOTER') wide.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
-        if (el.shadowRoot) walk(el.shadowRoot);
-      }
-    };
-    walk(document);
-    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10) };
-  });
+  const overflow = await sidewaysOverflow(page);
   await page.screenshot({ path: `${SCREENSHOTS}page-phone.png`, fullPage: true });
   expect(overflow.wide).toEqual([]);
   expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.width);

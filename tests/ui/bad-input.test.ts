@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { waitInPage } from '../setup/hang-guard.ts';
 import { newPage } from '../setup/page.ts';
-import { actionState, fieldAnswer, inApp, numberFields, typeInto } from './field-helpers.ts';
+import { actionState, fieldAnswer, inApp, numberFields, sidewaysOverflow, typeInto } from './page-helpers.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 let page: Page;
@@ -233,19 +233,7 @@ test('narrowing the window from desktop width to 360 px, with drawn charts, scro
   await new Promise((r) => setTimeout(r, 300));
   await page.setViewport({ width: 360, height: 800 });
   await new Promise((r) => setTimeout(r, 800));
-  const overflow = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide: string[] = [];
-    const walk = (root: Document | ShadowRoot) => {
-      for (const el of root.querySelectorAll('*')) {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > width + 0.5) wide.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
-        if (el.shadowRoot) walk(el.shadowRoot);
-      }
-    };
-    walk(document);
-    return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10) };
-  });
+  const overflow = await sidewaysOverflow(page);
   expect(overflow.wide).toEqual([]);
   expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.width);
 });

@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { waitInPage } from '../setup/hang-guard.ts';
 import { newPage } from '../setup/page.ts';
-import { actionState, inApp, typeInto } from './field-helpers.ts';
+import { actionState, inApp, typeInto } from './page-helpers.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 let page: Page;
