@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { REPO_ROOT, startBrowserSession } from '../src/cli/browser.ts';
+import { startBrowserSession } from '../src/cli/browser.ts';
+import { REPO_ROOT } from '../src/cli/repo-root.ts';
 
 const OUT = join(REPO_ROOT, 'docs', 'screens');
 const PANELS = ['schedule-view', 'noising-chain', 'train-panel', 'sampler-view', 'likelihood-view', 'op-checks'] as const;
