@@ -24,14 +24,14 @@ function copyInto(from: Tensor, to: Tensor): void {
   runtime().dispatcher.copy(from.storage.buffer, from.storage.offset, to.storage.buffer, to.storage.offset, from.bytes);
 }
 
-/** A captured GPU function of `inputs.length` tensors returning one tensor. */
+/** A captured GPU function of `inputs.length` tensors returning one tensor or several. */
 export class CapturedRun {
   private disposed = false;
 
   private constructor(
     /** The run's own copies of its inputs: a replay copies new inputs into them. */
     private readonly inputs: readonly Tensor[],
-    private readonly output: Tensor,
+    private readonly outputs: readonly Tensor[],
     private readonly commands: readonly ReplayCommand[],
     /** Released pool buffers the run took as its static memory, and its uniform buffer. */
     private readonly claimed: readonly GPUBuffer[],
@@ -48,6 +48,16 @@ export class CapturedRun {
     fn: (...inputs: Tensor[]) => Tensor,
     options: { frozen?: readonly GPUBuffer[] } = {},
   ): { run: CapturedRun; result: Tensor } {
+    const { run, results } = CapturedRun.captureMany(inputs, (...xs) => [fn(...xs)], options);
+    return { run, result: results[0]! };
+  }
+
+  /** `capture` for a function returning several tensors (their order kept). */
+  static captureMany(
+    inputs: readonly Tensor[],
+    fn: (...inputs: Tensor[]) => Tensor[],
+    options: { frozen?: readonly GPUBuffer[] } = {},
+  ): { run: CapturedRun; results: Tensor[] } {
     const rt = runtime();
     const { result: captured, acquired } = rt.pool.watching(() => {
       // The run's own inputs, refilled by each replay (their copies are not part of the run).
@@ -59,16 +69,23 @@ export class CapturedRun {
       // Its own scope: every intermediate is released before the pool's buffers are claimed.
       return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
     });
-    const { own, result: out } = captured;
-    // The run keeps its inputs and output past the caller's scope; `dispose` frees them.
-    for (const t of [...own, out]) t.keep();
+    const { own, result: outs } = captured;
+    // The run keeps its inputs and outputs past the caller's scope; `dispose` frees them.
+    for (const t of [...own, ...outs]) t.keep();
     const claimed = [...acquired].filter((b) => rt.pool.claim(b));
     const invariant = invariantCommands(captured.commands, new Set(options.frozen ?? []), new Set(claimed));
     const { commands, uniformBuffer, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
-    const run = new CapturedRun(own, out, commands, claimed, uniformBuffer, dispatches);
-    const result = emptyTensor(out.shape, 'captured-output', out.dtype);
-    copyInto(out, result);
-    return { run, result };
+    const run = new CapturedRun(own, outs, commands, claimed, uniformBuffer, dispatches);
+    return { run, results: run.copiesOfOutputs() };
+  }
+
+  /** Fresh tensors (the caller's) holding the run's outputs now. */
+  private copiesOfOutputs(): Tensor[] {
+    return this.outputs.map((out) => {
+      const copy = emptyTensor(out.shape, 'captured-output', out.dtype);
+      copyInto(out, copy);
+      return copy;
+    });
   }
 
   /** Whether `inputs` have the shapes and dtypes of the captured ones. */
@@ -78,6 +95,13 @@ export class CapturedRun {
 
   /** The captured function's result for `inputs` (a fresh tensor of the caller's). */
   replay(inputs: readonly Tensor[]): Tensor {
+    const results = this.replayMany(inputs);
+    if (results.length !== 1) throw new Error(`CapturedRun.replay: the run returns ${results.length} tensors: use replayMany`);
+    return results[0]!;
+  }
+
+  /** The captured function's results for `inputs` (fresh tensors of the caller's). */
+  replayMany(inputs: readonly Tensor[]): Tensor[] {
     if (this.disposed) throw new Error('CapturedRun.replay: the run was disposed');
     if (!this.fits(inputs)) {
       throw new Error(
@@ -86,9 +110,7 @@ export class CapturedRun {
     }
     inputs.forEach((t, i) => copyInto(t, this.inputs[i]!));
     runtime().dispatcher.replay(this.commands);
-    const result = emptyTensor(this.output.shape, 'captured-output', this.output.dtype);
-    copyInto(this.output, result);
-    return result;
+    return this.copiesOfOutputs();
   }
 
   /** Gives the run's static memory back (after the work queued so far). */
@@ -98,7 +120,7 @@ export class CapturedRun {
     const rt = runtime();
     // Work that binds the run's buffers is submitted before they go back (and its uniforms are destroyed).
     rt.dispatcher.flush();
-    for (const t of [...this.inputs, this.output]) t.dispose();
+    for (const t of [...this.inputs, ...this.outputs]) t.dispose();
     for (const b of this.claimed) rt.pool.release(b);
     // Destroyed once the queued work that binds it is done.
     const uniforms = this.uniformBuffer;

@@ -178,3 +178,23 @@ describe('the bound replays its network forward', () => {
     expect(r.leaked).toBe(0);
   });
 });
+
+describe('the quality classifier replays its network', () => {
+  test('features and class probabilities are bit-identical replayed and op by op, a smaller last batch recaptured', async () => {
+    const r = await inPage(async () => {
+      const load = (window as any).ddpmHarness.importModule;
+      const { ImageClassifier } = await load('/src/model/quality/classifier.ts');
+      const { classify } = await load('/src/model/quality/train-classifier.ts');
+      const model = new ImageClassifier({ imageSize: 28, channels: 1, classes: 10, widths: [8, 8, 16, 16], featureDim: 32, groups: 4 }).build(3);
+      const count = 5;
+      const images = Float32Array.from({ length: count * 28 * 28 }, (_, i) => Math.sin(i * 0.37));
+      // Batches of 2, 2 and 1.
+      const replay = await classify(model, images, count, 2);
+      const eager = await classify(model, images, count, 2, 'eager');
+      model.dispose();
+      return { replay: { f: [...replay.features], p: [...replay.probs] }, eager: { f: [...eager.features], p: [...eager.probs] } };
+    });
+    expect(r.replay).toEqual(r.eager);
+    expect(r.replay.p.every(Number.isFinite)).toBe(true);
+  });
+});

@@ -5,6 +5,7 @@
 
 import {
   backward,
+  CapturedRun,
   flush,
   logSoftmax,
   mul,
@@ -18,6 +19,7 @@ import {
   zeroGrad,
 } from '../../engine/index.ts';
 import { gpuBackend } from '../nn/backend.ts';
+import type { Execution } from '../replayed-forward.ts';
 import { Adam } from '../train/optimizer.ts';
 import { ImageClassifier } from './classifier.ts';
 import { roundTrip } from './resize.ts';
@@ -139,6 +141,7 @@ export async function classify(
   images: Float32Array,
   count: number,
   batchSize = 256,
+  execution: Execution = 'replay',
 ): Promise<{ features: Float32Array; probs: Float32Array }> {
   const { channels, imageSize, classes, featureDim } = model.config;
   const per = channels * imageSize * imageSize;
@@ -146,19 +149,35 @@ export async function classify(
   const features = new Float32Array(count * featureDim);
   const probs = new Float32Array(count * classes);
   model.eval();
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const [f, p] = noGrad(() =>
-      scope(() => {
-        const out = model.forwardWith(gpuBackend, tensor(images.subarray(start * per, (start + n) * per), [n, channels, imageSize, imageSize]));
-        return [out.features, logSoftmax(out.logits)] as const;
-      }),
-    );
-    const [fv, lp] = await Promise.all([f.read(), p.read()]);
-    f.dispose();
-    p.dispose();
-    features.set(fv, start * featureDim);
-    for (let i = 0; i < lp.length; i++) probs[start * classes + i] = Math.exp(lp[i]!);
+  const run = (x: Tensor): Tensor[] => {
+    const out = model.forwardWith(gpuBackend, x);
+    return [out.features, logSoftmax(out.logits)];
+  };
+  // Every batch runs the same network: captured at the first, replayed after (a smaller last batch recaptured).
+  let captured: CapturedRun | null = null;
+  const frozen = [...new Set(model.parameters().map((p) => p.value.storage.buffer))];
+  try {
+    for (let start = 0; start < count; start += batchSize) {
+      const n = Math.min(batchSize, count - start);
+      const [f, p] = noGrad(() =>
+        scope(() => {
+          const x = tensor(images.subarray(start * per, (start + n) * per), [n, channels, imageSize, imageSize]);
+          if (execution === 'eager') return run(x);
+          if (captured?.fits([x])) return captured.replayMany([x]);
+          captured?.dispose();
+          const capture = CapturedRun.captureMany([x], run, { frozen });
+          captured = capture.run;
+          return capture.results;
+        }),
+      ) as [Tensor, Tensor];
+      const [fv, lp] = await Promise.all([f.read(), p.read()]);
+      f.dispose();
+      p.dispose();
+      features.set(fv, start * featureDim);
+      for (let i = 0; i < lp.length; i++) probs[start * classes + i] = Math.exp(lp[i]!);
+    }
+  } finally {
+    (captured as CapturedRun | null)?.dispose();
   }
   return { features, probs };
 }
