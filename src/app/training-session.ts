@@ -284,7 +284,7 @@ export class TrainingSession {
         );
         // Captured after the op-by-op profile, whose peak memory must not count the run's static memory.
         // As sampling captures it: the weights frozen, so what reads only them runs at the capture.
-        const frozen = [...new Set(model.parameters().map((p) => p.value.storage.buffer))];
+        const frozen = model.parameters().map((p) => p.value);
         const capture = noGrad(() => CapturedRun.capture([x, t], forwardOf, { frozen }));
         captured = capture.run;
         // The capture's own run finishes before the replays are timed.

@@ -250,7 +250,7 @@ export class Dispatcher {
   /** Reserves a uniform slot for this dispatch and packs `values` into it. */
   private uniformSlot(variant: KernelVariant, values: object): GPUBufferBinding {
     const size = variant.uniforms.byteSize;
-    const slot = Math.ceil(size / this.slotAlign) * this.slotAlign;
+    const slot = this.uniformStride(size);
     let chunk = this.uniformChunks[this.chunkInUse];
     if (chunk && chunk.used + slot > UNIFORM_CHUNK_BYTES) chunk = this.uniformChunks[++this.chunkInUse];
     if (!chunk) {
@@ -438,7 +438,7 @@ export class Dispatcher {
     }
   }
 
-  /** Bytes between two dispatches' uniforms in a replay's own uniform buffer. */
+  /** Bytes one dispatch's uniforms take in a uniform buffer (a multiple of the device's offset alignment). */
   uniformStride(bytes: number): number {
     return Math.ceil(bytes / this.slotAlign) * this.slotAlign;
   }

@@ -24,6 +24,11 @@ function copyInto(from: Tensor, to: Tensor): void {
   runtime().dispatcher.copy(from.storage.buffer, from.storage.offset, to.storage.buffer, to.storage.offset, from.bytes);
 }
 
+export interface CaptureOptions {
+  /** Tensors (weights) whose values stay unchanged while the run lives: work that reads only them runs at the capture. */
+  frozen?: readonly Tensor[];
+}
+
 /** A captured GPU function of `inputs.length` tensors returning one tensor or several. */
 export class CapturedRun {
   private disposed = false;
@@ -46,7 +51,7 @@ export class CapturedRun {
   static capture(
     inputs: readonly Tensor[],
     fn: (...inputs: Tensor[]) => Tensor,
-    options: { frozen?: readonly GPUBuffer[] } = {},
+    options: CaptureOptions = {},
   ): { run: CapturedRun; result: Tensor } {
     const { run, results } = CapturedRun.captureMany(inputs, (...xs) => [fn(...xs)], options);
     return { run, result: results[0]! };
@@ -56,7 +61,7 @@ export class CapturedRun {
   static captureMany(
     inputs: readonly Tensor[],
     fn: (...inputs: Tensor[]) => Tensor[],
-    options: { frozen?: readonly GPUBuffer[] } = {},
+    options: CaptureOptions = {},
   ): { run: CapturedRun; results: Tensor[] } {
     const rt = runtime();
     const { result: captured, acquired } = rt.pool.watching(() => {
@@ -73,7 +78,8 @@ export class CapturedRun {
     // The run keeps its inputs and outputs past the caller's scope; `dispose` frees them.
     for (const t of [...own, ...outs]) t.keep();
     const claimed = [...acquired].filter((b) => rt.pool.claim(b));
-    const invariant = invariantCommands(captured.commands, new Set(options.frozen ?? []), new Set(claimed));
+    const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
+    const invariant = invariantCommands(captured.commands, frozen, new Set(claimed));
     const { commands, uniformBuffer, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
     const run = new CapturedRun(own, outs, commands, claimed, uniformBuffer, dispatches);
     return { run, results: run.copiesOfOutputs() };
@@ -95,9 +101,8 @@ export class CapturedRun {
 
   /** The captured function's result for `inputs` (a fresh tensor of the caller's). */
   replay(inputs: readonly Tensor[]): Tensor {
-    const results = this.replayMany(inputs);
-    if (results.length !== 1) throw new Error(`CapturedRun.replay: the run returns ${results.length} tensors: use replayMany`);
-    return results[0]!;
+    if (this.outputs.length !== 1) throw new Error(`CapturedRun.replay: the run returns ${this.outputs.length} tensors: use replayMany`);
+    return this.replayMany(inputs)[0]!;
   }
 
   /** The captured function's results for `inputs` (fresh tensors of the caller's). */

@@ -15,7 +15,7 @@ export class ReplayedForward {
 
   /**
    * `forward(x, t)` must be a GPU function of its two tensors (no read back; weights read in
-   * place); `frozen` are the weights' buffers, which stay unchanged while this object is used
+   * place); `frozen` are the weights, which stay unchanged while this object is used
    * (work that reads only them, such as filter packing, runs once at the capture).
    */
   constructor(
@@ -30,7 +30,7 @@ export class ReplayedForward {
     if (this.captured?.fits([x, t])) return this.captured.replay([x, t]);
     // A new shape (a last, smaller batch): the old capture gives its memory back.
     this.captured?.dispose();
-    const { run, result } = CapturedRun.capture([x, t], this.forwardOf, { frozen: [...new Set(this.frozen.map((w) => w.storage.buffer))] });
+    const { run, result } = CapturedRun.capture([x, t], this.forwardOf, { frozen: this.frozen });
     this.captured = run;
     return result;
   }

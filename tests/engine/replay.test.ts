@@ -83,7 +83,7 @@ test('work on frozen buffers alone runs once, at the capture; writing a frozen b
     const fn = (x: any) => e.matmul(x, e.affine(w, 2, 1));
     const x = e.tensor([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
     const plain = e.CapturedRun.capture([x], fn);
-    const frozen = e.CapturedRun.capture([x], fn, { frozen: [w.storage.buffer] });
+    const frozen = e.CapturedRun.capture([x], fn, { frozen: [w] });
     const x2 = e.tensor([8, -7, 6, -5, 4, -3, 2, -1], [4, 2]);
     const [a, b] = [plain.run.replay([x2]), frozen.run.replay([x2])];
     const eager = e.scope(() => fn(x2));
@@ -97,7 +97,7 @@ test('work on frozen buffers alone runs once, at the capture; writing a frozen b
       e.CapturedRun.capture([x], (xs: any) => {
         e.runtime().dispatcher.clear(w.storage.buffer, 0, 4);
         return e.mul(xs, 1);
-      }, { frozen: [w.storage.buffer] });
+      }, { frozen: [w] });
     } catch (err) {
       refused = (err as Error).message;
     }

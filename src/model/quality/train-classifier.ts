@@ -155,7 +155,7 @@ export async function classify(
   };
   // Every batch runs the same network: captured at the first, replayed after (a smaller last batch recaptured).
   let captured: CapturedRun | null = null;
-  const frozen = [...new Set(model.parameters().map((p) => p.value.storage.buffer))];
+  const frozen = model.parameters().map((p) => p.value);
   try {
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
