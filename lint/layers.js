@@ -20,7 +20,7 @@ export const LAYERS = [
   { name: 'shaders', paths: ['src/shaders/'], mayImport: [] },
   {
     name: 'engine-base',
-    paths: ['src/engine/device.ts', 'src/engine/buffer-pool.ts', 'src/engine/staging-pool.ts', 'src/engine/shape.ts', 'src/engine/collapse.ts', 'src/engine/random.ts', 'src/engine/safetensors.ts', 'src/engine/tuning.ts', 'src/engine/dtype.ts'],
+    paths: ['src/engine/device.ts', 'src/engine/buffer-pool.ts', 'src/engine/staging-pool.ts', 'src/engine/shape.ts', 'src/engine/collapse.ts', 'src/engine/random.ts', 'src/engine/safetensors.ts', 'src/engine/tuning.ts', 'src/engine/dtype.ts', 'src/engine/live.ts'],
     mayImport: ['shaders'],
   },
   { name: 'dispatch', paths: ['src/engine/dispatch.ts', 'src/engine/kernel-launch.ts'], mayImport: ['shaders', 'engine-base'] },

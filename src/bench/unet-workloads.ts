@@ -221,7 +221,6 @@ export const unetTrainStep: Workload = defineWorkload({
     unetTrainStep.description = describeReport(s.report, s.steps);
     console.info(`bench unet_train_step: ${unetTrainStep.description}`);
     zeroGrad(s.params);
-    s.adam.lastGradNormSq?.dispose();
     s.model.dispose();
     s.diffusion.dispose();
     for (const t of Object.values(s.batch)) t.dispose();

@@ -50,22 +50,49 @@ export class BufferPool {
 
   /** While a run is captured: every buffer handed out (src/engine/replay.ts claims them after). */
   private watch: Set<GPUBuffer> | null = null;
+  /** Of those, the ones handed out for an upload of data (not a constant). */
+  private watchUploads: Set<GPUBuffer> | null = null;
+  /** Constants uploaded during the watch: never reused while it lasts (a replay reads them as uploaded). */
+  private watchConstants: Set<GPUBuffer> | null = null;
+  /** Released constants of the watch, kept out of the free lists until claimed. */
+  private parkedConstants: GPUBuffer[] = [];
 
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize: number,
   ) {}
 
-  /** Runs `fn`, collecting every buffer handed out meanwhile. */
-  watching<T>(fn: () => T): { result: T; acquired: Set<GPUBuffer> } {
+  /** Runs `fn`, collecting every buffer handed out meanwhile (and apart, those handed out for an upload). */
+  watching<T>(fn: () => T): { result: T; acquired: Set<GPUBuffer>; uploaded: Set<GPUBuffer> } {
     if (this.watch) throw new Error('BufferPool.watching: a capture is already watching the pool');
     const acquired = new Set<GPUBuffer>();
+    const uploaded = new Set<GPUBuffer>();
     this.watch = acquired;
+    this.watchUploads = uploaded;
+    this.watchConstants = new Set();
     try {
-      return { result: fn(), acquired };
+      return { result: fn(), acquired, uploaded };
     } finally {
       this.watch = null;
+      this.watchUploads = null;
+      this.watchConstants = null;
     }
+  }
+
+  /** Ends a watch's parking of constants: those not claimed become reusable. */
+  unparkConstants(): void {
+    this.recentlyReleased.push(...this.parkedConstants);
+    this.parkedConstants = [];
+  }
+
+  /**
+   * Marks `buffer` (just acquired for an upload) as holding a constant: while a capture watches,
+   * it is not handed out again before the capture claims it.
+   */
+  markConstant(buffer: GPUBuffer): void {
+    if (!this.watchConstants) return;
+    this.watchUploads?.delete(buffer);
+    this.watchConstants.add(buffer);
   }
 
   /**
@@ -78,8 +105,10 @@ export class BufferPool {
     const free = this.free.get(cls);
     const at = free?.indexOf(buffer) ?? -1;
     const recent = this.recentlyReleased.indexOf(buffer);
+    const parked = this.parkedConstants.indexOf(buffer);
     if (at >= 0) free!.splice(at, 1);
     else if (recent >= 0) this.recentlyReleased.splice(recent, 1);
+    else if (parked >= 0) this.parkedConstants.splice(parked, 1);
     else return false; // still held by a tensor, which keeps it
     this.stats.inUseBytes += cls;
     this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
@@ -112,6 +141,7 @@ export class BufferPool {
     this.stats.inUseBytes += cls;
     this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
     this.watch?.add(buffer);
+    if (forUpload) this.watchUploads?.add(buffer);
     return buffer;
   }
 
@@ -119,7 +149,8 @@ export class BufferPool {
     const cls = this.classOf.get(buffer);
     if (cls === undefined) throw new Error('BufferPool.release: buffer does not belong to this pool');
     this.stats.inUseBytes -= cls;
-    this.recentlyReleased.push(buffer);
+    if (this.watchConstants?.has(buffer)) this.parkedConstants.push(buffer);
+    else this.recentlyReleased.push(buffer);
   }
 
   /** Called after each queue.submit: released buffers become free for any use. */

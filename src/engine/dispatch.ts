@@ -45,6 +45,8 @@ export type RecordedCommand =
       writes: readonly boolean[];
       grid: readonly [number, number, number];
       role: string | null;
+      /** For uniforms with live values: packs them as they are now (a replay calls it first). */
+      repack: ((view: DataView, offset: number) => void) | null;
     }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
@@ -318,6 +320,8 @@ export class Dispatcher {
     uniforms: object,
     buffers: readonly GPUBufferBinding[],
     grid: readonly [number, number, number],
+    /** The uniforms read again (live values), for a recording's replays; null when none is live. */
+    reread: (() => object) | null = null,
   ): void {
     if (this.probe) {
       this.probe.add(key);
@@ -333,7 +337,8 @@ export class Dispatcher {
       const chunk = this.uniformChunks[this.chunkInUse]!;
       const packed = new Uint8Array(chunk.mirror, uniform.offset!, uniform.size!).slice();
       const writes = variant.storage.map((b) => b.access !== 'read');
-      this.recording.push({ kind: 'dispatch', key, pipeline, layout, uniforms: packed, buffers: [...buffers], writes, grid: [...grid], role: this.role });
+      const repack = reread ? (view: DataView, offset: number) => variant.uniforms.pack(reread(), view, offset) : null;
+      this.recording.push({ kind: 'dispatch', key, pipeline, layout, uniforms: packed, buffers: [...buffers], writes, grid: [...grid], role: this.role, repack });
     }
     const bindGroup = this.bindGroupFor(key, layout, uniform, buffers);
     if (this.passKeys) {

@@ -32,6 +32,7 @@ export { Rng, deriveSeed, type RngState, type SeedPart } from './random.ts';
 export * from './ops/index.ts';
 export { ParameterArena } from './arena.ts';
 export { CapturedRun } from './replay.ts';
+export { Live, live, valueOf, mapScalar, type Scalar } from './live.ts';
 export { fmt, sizeOf, sameShape, broadcastShapes, conv2dOutputShape, convOutputSize, type Shape } from './shape.ts';
 export type { DeviceLostDetail } from './runtime.ts';
 export type { PendingPassTimings, PassTimings, DispatchCounters } from './dispatch.ts';

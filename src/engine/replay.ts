@@ -40,7 +40,7 @@ export class CapturedRun {
     private readonly commands: readonly ReplayCommand[],
     /** Released pool buffers the run took as its static memory, and its uniform buffer. */
     private readonly claimed: readonly GPUBuffer[],
-    private readonly uniformBuffer: GPUBuffer | null,
+    private readonly uniforms: PreparedUniforms | null,
     readonly dispatches: number,
   ) {}
 
@@ -64,24 +64,40 @@ export class CapturedRun {
     options: CaptureOptions = {},
   ): { run: CapturedRun; results: Tensor[] } {
     const rt = runtime();
-    const { result: captured, acquired } = rt.pool.watching(() => {
-      // The run's own inputs, refilled by each replay (their copies are not part of the run).
-      const own = inputs.map((t) => {
-        const copy = emptyTensor(t.shape, 'captured-input', t.dtype);
-        copyInto(t, copy);
-        return copy;
+    let watched;
+    try {
+      watched = rt.pool.watching(() => {
+        // The run's own inputs, refilled by each replay (their copies are not part of the run).
+        const own = inputs.map((t) => {
+          const copy = emptyTensor(t.shape, 'captured-input', t.dtype);
+          copyInto(t, copy);
+          return copy;
+        });
+        // Its own scope: every intermediate is released before the pool's buffers are claimed.
+        return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
       });
-      // Its own scope: every intermediate is released before the pool's buffers are claimed.
-      return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
-    });
+    } catch (e) {
+      rt.pool.unparkConstants();
+      throw e;
+    }
+    const { result: captured, acquired, uploaded } = watched;
     const { own, result: outs } = captured;
     // The run keeps its inputs and outputs past the caller's scope; `dispose` frees them.
     for (const t of [...own, ...outs]) t.keep();
     const claimed = [...acquired].filter((b) => rt.pool.claim(b));
+    rt.pool.unparkConstants();
+    const transientUploads = claimed.filter((b) => uploaded.has(b)).length;
+    if (transientUploads > 0) {
+      for (const t of [...own, ...outs]) t.dispose();
+      for (const b of claimed) rt.pool.release(b);
+      throw new Error(
+        `CapturedRun.capture: the captured work uploads data into ${transientUploads} tensor(s) it does not keep (tensor(...) inside the function): a replay would reuse the capture's values; pass per-call data as an input`,
+      );
+    }
     const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
     const invariant = invariantCommands(captured.commands, frozen, new Set(claimed));
-    const { commands, uniformBuffer, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
-    const run = new CapturedRun(own, outs, commands, claimed, uniformBuffer, dispatches);
+    const { commands, uniforms, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
+    const run = new CapturedRun(own, outs, commands, claimed, uniforms, dispatches);
     return { run, results: run.copiesOfOutputs() };
   }
 
@@ -113,8 +129,19 @@ export class CapturedRun {
         `CapturedRun.replay: inputs ${inputs.map((t) => fmt(t.shape)).join(', ')} differ from the captured ${this.inputs.map((t) => fmt(t.shape)).join(', ')}`,
       );
     }
+    const { dispatcher, device } = runtime();
+    const u = this.uniforms;
+    if (u && u.live.length > 0) {
+      // queue.writeBuffer lands before the open encoder's work: submit a replay still waiting in it first.
+      if (dispatcher.hasPendingWork) dispatcher.flush();
+      const view = new DataView(u.data.buffer);
+      for (const slot of u.live) {
+        slot.repack(view, slot.offset);
+        device.queue.writeBuffer(u.buffer, slot.offset, u.data, slot.offset, slot.bytes);
+      }
+    }
     inputs.forEach((t, i) => copyInto(t, this.inputs[i]!));
-    runtime().dispatcher.replay(this.commands);
+    dispatcher.replay(this.commands);
     return this.copiesOfOutputs();
   }
 
@@ -128,7 +155,7 @@ export class CapturedRun {
     for (const t of [...this.inputs, ...this.outputs]) t.dispose();
     for (const b of this.claimed) rt.pool.release(b);
     // Destroyed once the queued work that binds it is done.
-    const uniforms = this.uniformBuffer;
+    const uniforms = this.uniforms?.buffer;
     if (uniforms) void rt.device.queue.onSubmittedWorkDone().then(() => uniforms.destroy());
   }
 }
@@ -161,7 +188,7 @@ function invariantCommands(commands: readonly RecordedCommand[], frozen: Readonl
   const invariant = new Set<RecordedCommand>();
   for (const c of commands) {
     const { reads, writes } = accessOf(c);
-    if (writes.length === 0) continue;
+    if (writes.length === 0 || (c.kind === 'dispatch' && c.repack)) continue;
     const fixedInputs = reads.every((b) => unchanging.has(b));
     const soleWriter = writes.every((b) => own.has(b) && writers.get(b) === 1);
     if (fixedInputs && soleWriter) {
@@ -172,8 +199,15 @@ function invariantCommands(commands: readonly RecordedCommand[], frozen: Readonl
   return invariant;
 }
 
+/** A run's uniforms: one buffer, its CPU copy, and the slots whose live values each replay rewrites. */
+interface PreparedUniforms {
+  buffer: GPUBuffer;
+  data: Uint8Array<ArrayBuffer>;
+  live: { offset: number; bytes: number; repack: (view: DataView, offset: number) => void }[];
+}
+
 /** The recorded commands as replayable ones: every dispatch's uniforms in one buffer, its bind group made once. */
-function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayCommand[]; uniformBuffer: GPUBuffer | null; dispatches: number } {
+function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayCommand[]; uniforms: PreparedUniforms | null; dispatches: number } {
   const { device, dispatcher } = runtime();
   const offsets: number[] = [];
   let bytes = 0;
@@ -182,14 +216,16 @@ function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayComman
     offsets.push(bytes);
     bytes += dispatcher.uniformStride(c.uniforms.byteLength);
   }
-  if (offsets.length === 0) return { commands: recorded.filter((c) => c.kind !== 'dispatch') as ReplayCommand[], uniformBuffer: null, dispatches: 0 };
+  if (offsets.length === 0) return { commands: recorded.filter((c) => c.kind !== 'dispatch') as ReplayCommand[], uniforms: null, dispatches: 0 };
   const data = new Uint8Array(bytes);
   const uniformBuffer = device.createBuffer({ label: 'captured-uniforms', size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const live: PreparedUniforms['live'] = [];
   let d = 0;
   const commands = recorded.map((c): ReplayCommand => {
     if (c.kind !== 'dispatch') return c;
     const offset = offsets[d++]!;
     data.set(c.uniforms, offset);
+    if (c.repack) live.push({ offset, bytes: c.uniforms.byteLength, repack: c.repack });
     const bindGroup = device.createBindGroup({
       label: `captured ${c.key}`,
       layout: c.layout,
@@ -201,5 +237,5 @@ function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayComman
     return { key: c.key, pipeline: c.pipeline, bindGroup, uniformOffset: offset, grid: c.grid, role: c.role };
   });
   device.queue.writeBuffer(uniformBuffer, 0, data);
-  return { commands, uniformBuffer, dispatches: offsets.length };
+  return { commands, uniforms: { buffer: uniformBuffer, data, live }, dispatches: offsets.length };
 }

@@ -159,6 +159,16 @@ export function tensor(
   return t;
 }
 
+/**
+ * `tensor` for a constant the op that uploads it uses as such (a table of frequencies): inside a
+ * captured run it is the run's own, uploaded once, where per-call data uploaded there is refused.
+ */
+export function constant(data: ArrayLike<number>, shape: Shape = [data.length]): Tensor {
+  const t = tensor(data, shape);
+  runtime().pool.markConstant(t.storage.buffer);
+  return t;
+}
+
 export function zeros(shape: Shape, options: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
   assertValidShape('zeros', shape);
   refuseHalfGradients('zeros', options.dtype ?? 'f32', options.requiresGrad);

@@ -1,6 +1,6 @@
 // The DDPM U-Net (Ho et al. 2020; diffusers' UNet2DModel layout and parameter names) from a config.
 
-import { cast, fmt, type Tensor } from '../engine/index.ts';
+import { cast, fmt, type Scalar, type Tensor } from '../engine/index.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
 import {
   AttentionBlock,
@@ -45,7 +45,7 @@ class UNetLevel extends Module {
 
 export interface UNetOptions {
   /** Seed of the dropout masks for this forward pass (vary it per step). */
-  seed?: number;
+  seed?: Scalar;
 }
 
 export class UNet extends Module {

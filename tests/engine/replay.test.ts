@@ -12,9 +12,10 @@ describe('CapturedRun', () => {
     const r = await inPage(async () => {
       const e = (window as any).ddpm;
       const runtime = e.runtime;
-      // A chain with a constant it uploads, a reduction and a broadcast: y = clamp(x·w + c, 0, 10) + Σx.
+      const inUseBefore = runtime().pool.getStats().inUseBytes;
+      // A chain with a constant (uploaded before), a reduction and a broadcast: y = clamp(x·w + c, 0, 10) + Σx.
+      const c = e.tensor([0.5, -0.25, 1], [1, 3]);
       const fn = (x: any, w: any) => {
-        const c = e.tensor([0.5, -0.25, 1], [1, 3]);
         const y = e.add(e.clamp(e.add(e.matmul(x, w), c), 0, 10), e.sum(x));
         return e.mul(y, 2);
       };
@@ -26,7 +27,6 @@ describe('CapturedRun', () => {
         y.dispose();
         return v;
       };
-      const inUseBefore = runtime().pool.getStats().inUseBytes;
       const x0 = xs(1);
       const { run, result } = e.CapturedRun.capture([x0, w], fn);
       const first = [...(await result.read())];
@@ -42,11 +42,13 @@ describe('CapturedRun', () => {
         [...noise, x, y].forEach((t) => t.dispose());
       }
       let mismatch = '';
+      const wrongShape = e.zeros([3, 2]);
       try {
-        run.replay([e.zeros([3, 2]), w]);
+        run.replay([wrongShape, w]);
       } catch (err) {
         mismatch = (err as Error).message;
       }
+      wrongShape.dispose();
       run.dispose();
       let reading: Promise<unknown> = Promise.resolve();
       const reader = e.CapturedRun.capture([x0], (x: any) => {
@@ -60,10 +62,18 @@ describe('CapturedRun', () => {
       reader.run.dispose();
       reader.result.dispose();
       const firstEager = await eager(x0);
+      // Data uploaded inside would be the capture's own on every replay: refused, the pool left as it was.
+      let uploads = '';
+      try {
+        e.CapturedRun.capture([x0], (x: any) => e.mul(x, e.tensor([1, 2, 3, 4, 5, 6, 7, 8], [4, 2])));
+      } catch (err) {
+        uploads = (err as Error).message;
+      }
       x0.dispose();
       w.dispose();
+      c.dispose();
       e.flush();
-      return { first, firstEager, replays, dispatches, mismatch, readBack, leaked: runtime().pool.getStats().inUseBytes - inUseBefore };
+      return { first, firstEager, replays, dispatches, mismatch, readBack, uploads, leaked: runtime().pool.getStats().inUseBytes - inUseBefore };
     });
     expect(r.first).toEqual(r.firstEager);
     for (const { replayed, eager } of r.replays) expect(replayed).toEqual(eager);
@@ -71,7 +81,50 @@ describe('CapturedRun', () => {
     expect(r.dispatches).toBeGreaterThanOrEqual(5);
     expect(r.mismatch).toContain('inputs [3,2], [2,3] differ from the captured [4,2], [2,3]');
     expect(r.readBack).toContain('a captured run cannot read back');
+    expect(r.uploads).toContain('uploads data into 1 tensor(s) it does not keep');
     expect(r.leaked).toBe(0);
+  });
+
+  test('live uniforms are read again at each replay: new seeds, rates and decays without any op running', async () => {
+    const r = await inPage(async () => {
+      const e = (window as any).ddpm;
+      let step = 0;
+      // Noise from a live seed, dropout with a live seed, an EMA with a live decay: the kinds a training step has.
+      const seed = e.live('seed', () => 1000 + step);
+      const decay = e.live('decay', () => 0.5 + 0.1 * step);
+      const ema = e.zeros([64]);
+      const fn = (x: any) => {
+        const noisy = e.add(x, e.randomNormal([64], { seed }));
+        const dropped = e.dropout(noisy, 0.5, seed.map((s: number) => s + 7));
+        e.emaUpdate(ema, dropped, decay);
+        return e.mul(dropped, 1);
+      };
+      const x = e.tensor(Array.from({ length: 64 }, (_, i) => i / 64), [64]);
+      const outputs: { replayed: number[]; eager: number[]; emaReplayed: number[]; emaEager: number[] }[] = [];
+      const { run, result } = e.CapturedRun.capture([x], fn);
+      result.dispose();
+      for (step = 1; step <= 3; step++) {
+        const before = e.tensor([...(await ema.read())], [64]);
+        const y = run.replay([x]);
+        const replayed = [...(await y.read())];
+        const emaReplayed = [...(await ema.read())];
+        // The same step op by op, from the EMA the replay started from.
+        e.runtime().dispatcher.copy(before.storage.buffer, 0, ema.storage.buffer, 0, 256);
+        const z = e.scope(() => fn(x));
+        const eager = [...(await z.read())];
+        const emaEager = [...(await ema.read())];
+        [y, z, before].forEach((t: any) => t.dispose());
+        outputs.push({ replayed, eager, emaReplayed, emaEager });
+      }
+      run.dispose();
+      [x, ema].forEach((t: any) => t.dispose());
+      return { outputs, liveDispatches: run.dispatches };
+    });
+    for (const o of r.outputs) {
+      expect(o.replayed).toEqual(o.eager);
+      expect(o.emaReplayed).toEqual(o.emaEager);
+    }
+    expect(r.outputs[0]!.replayed).not.toEqual(r.outputs[1]!.replayed);
   });
 });
 

@@ -4,6 +4,7 @@
 // Checks: src/engine/checks/dropout.ts.
 
 import { dropoutKernel, dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
+import { mapScalar, valueOf, type Scalar } from '../live.ts';
 import { record } from '../tape.ts';
 import { assertTensor, emptyTensor, type Tensor } from '../tensor.ts';
 import { mulScalar } from './elementwise.ts';
@@ -14,7 +15,7 @@ export interface DropoutOptions {
   training?: boolean;
 }
 
-function applyMask(x: Tensor, uniforms: { key: number; threshold: number; scale: number }, origin: string): Tensor {
+function applyMask(x: Tensor, uniforms: { key: Scalar; threshold: number; scale: number }, origin: string): Tensor {
   const y = emptyTensor(x.shape, origin);
   launch(dropoutKernel, {}, { xs: x, ys: y }, { count: x.size, ...uniforms });
   return y;
@@ -22,17 +23,18 @@ function applyMask(x: Tensor, uniforms: { key: number; threshold: number; scale:
 
 /**
  * Returns x itself when not training or p = 0. `seed` (an integer in [0, 2³²)) picks the mask:
- * pass a new one per step, e.g. from the trainer's Rng.
+ * pass a new one per step, e.g. from the trainer's Rng (a live one in a captured step).
  */
-export function dropout(x: Tensor, p: number, seed: number, options: DropoutOptions = {}): Tensor {
+export function dropout(x: Tensor, p: number, seed: Scalar, options: DropoutOptions = {}): Tensor {
   assertTensor('dropout', 'x', x);
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
-    throw new Error(`dropout: seed must be an integer in [0, 2^32), got ${seed}`);
+  const seedNow = valueOf(seed);
+  if (!Number.isInteger(seedNow) || seedNow < 0 || seedNow >= 2 ** 32) {
+    throw new Error(`dropout: seed must be an integer in [0, 2^32), got ${seedNow}`);
   }
   if (!(options.training ?? true) || p === 0) return x;
   if (p === 1) return mulScalar(x, 0);
-  const uniforms = { key: dropoutKey(seed), threshold: dropoutThreshold(p), scale: 1 / (1 - p) };
+  const uniforms = { key: mapScalar(seed, dropoutKey), threshold: dropoutThreshold(p), scale: 1 / (1 - p) };
   const y = applyMask(x, uniforms, 'dropout');
   return record(y, 'dropout', [x], (g) => [applyMask(g, uniforms, 'dropout-grad')]);
 }

@@ -14,6 +14,7 @@ import {
   threadsPerRow,
 } from '../../shaders/group-norm.ts';
 import { dropoutKey, dropoutThreshold } from '../../shaders/dropout.ts';
+import { mapScalar, valueOf, type Scalar } from '../live.ts';
 import { record } from '../tape.ts';
 import { fmt, sameShape } from '../shape.ts';
 import { assertSameDtype, assertTensor, emptyTensor, zeros, type Tensor } from '../tensor.ts';
@@ -39,7 +40,7 @@ export interface GroupNormOptions {
    * Dropout after the activation, in the same kernel: the mask `dropout(y, p, seed)` would draw
    * (the same hash of seed and element index). Absent or p = 0: none.
    */
-  dropout?: { p: number; seed: number } | null;
+  dropout?: { p: number; seed: Scalar } | null;
 }
 
 /** x as [N, C, S]: everything after the channel axis is the spatial extent. */
@@ -74,13 +75,14 @@ function checkArguments(x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNo
 }
 
 /** The kernels' dropout uniforms: null (off), or the dropout kernel's key, threshold and scale for (p, seed). */
-function dropoutUniforms(d: { p: number; seed: number } | null) {
+function dropoutUniforms(d: { p: number; seed: Scalar } | null) {
   if (d === null || d.p === 0) return null;
   if (!(d.p > 0 && d.p < 1)) throw new Error(`groupNorm: dropout p must be in [0, 1), got ${d.p}`);
-  if (!Number.isInteger(d.seed) || d.seed < 0 || d.seed >= 2 ** 32) {
-    throw new Error(`groupNorm: dropout seed must be an integer in [0, 2^32), got ${d.seed}`);
+  const seed = valueOf(d.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new Error(`groupNorm: dropout seed must be an integer in [0, 2^32), got ${seed}`);
   }
-  return { dropoutKey: dropoutKey(d.seed), dropoutThreshold: dropoutThreshold(d.p), dropoutScale: 1 / (1 - d.p) };
+  return { dropoutKey: mapScalar(d.seed, dropoutKey), dropoutThreshold: dropoutThreshold(d.p), dropoutScale: 1 / (1 - d.p) };
 }
 
 /**

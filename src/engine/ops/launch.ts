@@ -6,11 +6,15 @@ import { foldedGrid } from '../../shaders/common.ts';
 import type { BindingArgs, BindingDecls, Kernel, SpecDecls, SpecValues, UniformDecls, UniformValues } from '../../shaders/kernel.ts';
 import { runtime } from '../runtime.ts';
 import { SHADER_F16, type DType } from '../dtype.ts';
+import { hasLive, readLive, type Live } from '../live.ts';
 import { Tensor } from '../tensor.ts';
 
 /** A buffer for a binding: a tensor (its region), or a binding of a raw buffer (arenas). */
 export type BufferArg = Tensor | GPUBufferBinding;
 export type Workgroups = readonly [number, number, number];
+
+/** A launch's uniforms: each number may be live (read again at every replay of a captured run). */
+export type LaunchUniforms<U extends UniformDecls> = { readonly [K in keyof UniformValues<U>]: UniformValues<U>[K] | (UniformValues<U>[K] extends number ? Live : never) };
 
 /** Keys of T that Shape does not have must be absent: an extra field is a type error. */
 type NoExtra<T, Shape> = { readonly [K in Exclude<keyof T, keyof Shape>]: never };
@@ -28,15 +32,16 @@ export function launch<
   S extends SpecDecls,
   Linear extends boolean,
   const Bf extends BindingArgs<B, BufferArg>,
-  const V extends UniformValues<U>,
+  const V extends LaunchUniforms<U>,
 >(
   kernel: Kernel<U, B, S, Linear>,
   spec: SpecValues<S>,
   buffers: Bf & NoExtra<Bf, BindingArgs<B, BufferArg>>,
-  uniforms: V & NoExtra<V, UniformValues<U>>,
+  given: V & NoExtra<V, UniformValues<U>>,
   ...grid: Linear extends true ? [] : [workgroups: Workgroups]
 ): void {
   const prepared = kernel.prepare<BufferArg>(spec, buffers, elemOf(kernel, buffers as Readonly<Record<string, BufferArg | null | undefined>>));
+  const uniforms = readLive(given) as UniformValues<U>;
   kernel.uniforms.check(uniforms);
   let workgroups: Workgroups;
   if (kernel.invocations !== null) {
@@ -50,7 +55,8 @@ export function launch<
     workgroups = given;
   }
   checkBindingSizes(kernel.name, buffers as Readonly<Record<string, BufferArg | null | undefined>>);
-  runtime().dispatcher.dispatch(kernel, prepared.key, prepared.build, uniforms, prepared.buffers.map(bindingOf), workgroups);
+  const reread = hasLive(given) ? () => readLive(given) : null;
+  runtime().dispatcher.dispatch(kernel, prepared.key, prepared.build, uniforms, prepared.buffers.map(bindingOf), workgroups, reread);
 }
 
 /**

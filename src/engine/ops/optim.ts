@@ -6,6 +6,7 @@
 // Checks: src/engine/checks/optim.ts.
 
 import { adamKernel, emaKernel, type AdamStep } from '../../shaders/optim.ts';
+import { mapScalar, valueOf, type Scalar } from '../live.ts';
 import { runtime } from '../runtime.ts';
 import { fmt } from '../shape.ts';
 import { assertTensor, type Tensor } from '../tensor.ts';
@@ -14,6 +15,9 @@ import { launch } from './launch.ts';
 import { sumRaw } from './raw/reduce.ts';
 
 export type { AdamStep } from '../../shaders/optim.ts';
+
+/** An Adam step whose rate and step count may be live (a captured training step reads them at each replay). */
+export type LiveAdamStep = Omit<AdamStep, 'lr' | 'step'> & { lr: Scalar; step: Scalar };
 
 function assertSameSize(op: string, tensors: readonly (readonly [string, Tensor])[]): void {
   const [firstName, first] = tensors[0]!;
@@ -36,7 +40,7 @@ export function adamUpdate(
   grads: Tensor,
   m: Tensor,
   v: Tensor,
-  s: AdamStep,
+  s: LiveAdamStep,
   gradNormSq: Tensor | null = null,
 ): void {
   assertSameSize('adamUpdate', [
@@ -45,7 +49,8 @@ export function adamUpdate(
     ['m', m],
     ['v', v],
   ]);
-  if (!Number.isInteger(s.step) || s.step < 1) throw new Error(`adamUpdate: step must be an integer ≥ 1, got ${s.step}`);
+  const stepNow = valueOf(s.step);
+  if (!Number.isInteger(stepNow) || stepNow < 1) throw new Error(`adamUpdate: step must be an integer ≥ 1, got ${stepNow}`);
   if (s.maxGradNorm > 0) {
     if (gradNormSq === null) throw new Error('adamUpdate: clipping (maxGradNorm > 0) needs gradNormSq');
     assertTensor('adamUpdate', 'gradNormSq', gradNormSq);
@@ -66,20 +71,21 @@ export function adamUpdate(
       oneMinusBeta2: 1 - s.beta2,
       eps: s.eps,
       weightDecay: s.weightDecay,
-      biasCorrection1: 1 - s.beta1 ** s.step,
-      biasCorrection2: 1 - s.beta2 ** s.step,
+      biasCorrection1: mapScalar(s.step, (step) => 1 - s.beta1 ** step),
+      biasCorrection2: mapScalar(s.step, (step) => 1 - s.beta2 ** step),
       maxGradNorm: s.maxGradNorm,
     },
   );
 }
 
 /** ema ← decay·ema + (1 − decay)·weights, in place. */
-export function emaUpdate(ema: Tensor, weights: Tensor, decay: number): void {
+export function emaUpdate(ema: Tensor, weights: Tensor, decay: Scalar): void {
   assertSameSize('emaUpdate', [
     ['ema', ema],
     ['weights', weights],
   ]);
-  if (!(decay >= 0 && decay <= 1)) throw new Error(`emaUpdate: decay must be in [0, 1], got ${decay}`);
+  const decayNow = valueOf(decay);
+  if (!(decayNow >= 0 && decayNow <= 1)) throw new Error(`emaUpdate: decay must be in [0, 1], got ${decayNow}`);
   launch(emaKernel, {}, { ema, weights }, { count: ema.size, decay });
 }
 

@@ -2,12 +2,14 @@
 // the same (seed, counter) gives the same values as the CPU `Rng`, up to f32 rounding.
 
 import { randomKernel, type RandomKind } from '../../shaders/random.ts';
+import { mapScalar, type Scalar } from '../live.ts';
 import { assertValidShape, type Shape } from '../shape.ts';
 import { emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 
 export interface RandomStream {
-  seed: number;
+  /** Live in a captured training step: each replay draws from the step's own seed. */
+  seed: Scalar;
   /** First counter used; a draw of n normals consumes 2n counters, n uniforms n. */
   counter?: number;
 }
@@ -19,7 +21,7 @@ function draw(kind: RandomKind, shape: Shape, stream: RandomStream, a: number, b
     randomKernel,
     { kind },
     { out },
-    { count: out.size, seed: stream.seed >>> 0, counter: (stream.counter ?? 0) >>> 0, a, b },
+    { count: out.size, seed: mapScalar(stream.seed, (s) => s >>> 0), counter: (stream.counter ?? 0) >>> 0, a, b },
   );
   return out;
 }

@@ -13,7 +13,7 @@
 import { timestepEmbeddingGradKernel, timestepEmbeddingKernel } from '../../shaders/timestep-embedding.ts';
 import { record } from '../tape.ts';
 import { fmt } from '../shape.ts';
-import { assertTensor, emptyTensor, tensor, type Tensor } from '../tensor.ts';
+import { assertTensor, constant, emptyTensor, type Tensor } from '../tensor.ts';
 import { launch } from './launch.ts';
 
 export interface TimestepEmbeddingOptions {
@@ -51,7 +51,7 @@ export function timestepEmbedding(t: Tensor, dim: number, options: TimestepEmbed
   if (!(maxPeriod > 0)) throw new Error(`timestepEmbedding: maxPeriod must be positive, got ${maxPeriod}`);
   const batch = t.shape[0]!;
   // A constant, not recorded on the tape; the caller's scope frees it with the other intermediates.
-  const freqs = tensor(timestepFrequencies(Math.max(half, 1), downscaleFreqShift, maxPeriod), [Math.max(half, 1)]);
+  const freqs = constant(timestepFrequencies(Math.max(half, 1), downscaleFreqShift, maxPeriod), [Math.max(half, 1)]);
   const uniforms = { batch, dim, half, flip: flipSinToCos ? 1 : 0 };
   const out = emptyTensor([batch, dim], 'timestepEmbedding');
   launch(timestepEmbeddingKernel, {}, { ts: t, freqs, outs: out }, { ...uniforms, count: out.size });

@@ -72,7 +72,7 @@ export function boundTermsAt(
   const logVar = learned
     ? timestepCombine(slice(out, 1, C, 2 * C), fill([N, C, ...x0.shape.slice(2)], 1), diffusion.table('halfLogVarianceRange'), diffusion.table('midLogVariance'), tt)
     : fill([N, 1, 1, 1], diffusion.fixedLogVariance(t));
-  return diffusion.vlbTerms(x0, xt, tt, tValues, modelMean, logVar);
+  return diffusion.vlbTerms(x0, xt, tt, modelMean, logVar);
 }
 
 export async function evaluateBound(

@@ -13,10 +13,12 @@ import {
   mul,
   mulScalar,
   normalKl,
+  reshape,
   slice,
   square,
   sub,
   tensor,
+  type Scalar,
   type Tensor,
   timestepCombine,
 } from '../../engine/index.ts';
@@ -65,7 +67,13 @@ type TableName =
   | 'posteriorMeanCoef1'
   | 'posteriorMeanCoef2'
   | 'halfLogVarianceRange'
-  | 'midLogVariance';
+  | 'midLogVariance'
+  | 'posteriorLogVarianceClipped'
+  | 'minSnrWeight'
+  // L_t in bits: the KL term's weight (0 at t = 0) and the decoder NLL's (−1/ln 2 at t = 0, else 0).
+  | 'klBits'
+  | 'decoderNllBits'
+  | 'zero';
 
 export interface LossTerms {
   /** What is minimised: the weighted mean of `perSample`. */
@@ -107,6 +115,11 @@ export class GaussianDiffusion {
         // log σ² = frac·log β + (1 − frac)·log β̃ with frac = (v + 1)/2 = v·half + mid:
         halfLogVarianceRange: (i) => 0.5 * (Math.log(s.betas[i]!) - s.posteriorLogVarianceClipped[i]!),
         midLogVariance: (i) => 0.5 * (Math.log(s.betas[i]!) + s.posteriorLogVarianceClipped[i]!),
+        posteriorLogVarianceClipped: (i) => s.posteriorLogVarianceClipped[i]!,
+        minSnrWeight: (i) => this.minSnrWeight(i),
+        klBits: (i) => (i === 0 ? 0 : 1 / LN2),
+        decoderNllBits: (i) => (i === 0 ? -1 / LN2 : 0),
+        zero: () => 0,
       };
       t = tensor(Float32Array.from({ length: this.T }, (_, i) => values[name](i)), [this.T]).keep();
       t.name = name;
@@ -171,9 +184,18 @@ export class GaussianDiffusion {
     return timestepCombine(x0, xt, this.table('posteriorMeanCoef1'), this.table('posteriorMeanCoef2'), t);
   }
 
-  /** Per-sample log-variance tensor [N, 1, 1, 1] of a table at CPU-known timesteps. */
-  private perSample(values: readonly number[], f: (t: number) => number): Tensor {
-    return tensor(values.map(f), [values.length, 1, 1, 1]);
+  /**
+   * A table's values at each sample's timestep, [N, 1, 1, 1], looked up on the GPU (so a captured
+   * training step needs only the timesteps as its input): 1·table[t] + 1·0, exact.
+   */
+  private perSample(name: TableName, t: Tensor): Tensor {
+    const ones = fill([t.shape[0]!, 1, 1, 1], 1);
+    return timestepCombine(ones, ones, this.table(name), this.table('zero'), t);
+  }
+
+  /** `perSample` as [N]. */
+  private perSampleFlat(name: TableName, t: Tensor): Tensor {
+    return reshape(this.perSample(name, t), [t.shape[0]!]);
   }
 
   /**
@@ -188,9 +210,6 @@ export class GaussianDiffusion {
     return objective === 'eps' ? clipped / snr : objective === 'x0' ? clipped : clipped / (snr + 1);
   }
 
-  private minSnrWeights(tValues: readonly number[]): Tensor {
-    return tensor(tValues.map((t) => this.minSnrWeight(t)), [tValues.length]);
-  }
 
   /** Fixed reverse-process log-variance at t (the DDPM convention: fixed-large uses β̃_1 at t = 0). */
   fixedLogVariance(t: number): number {
@@ -203,30 +222,22 @@ export class GaussianDiffusion {
    * L_t per sample in bits/dim: KL(q(x_{t−1}|x_t,x0) ‖ p(x_{t−1}|x_t)) for t > 0 and the
    * discretised decoder NLL for t = 0, for a model mean and log-variance.
    */
-  vlbTerms(x0: Tensor, xt: Tensor, t: Tensor, tValues: readonly number[], modelMean: Tensor, modelLogVar: Tensor): Tensor {
+  vlbTerms(x0: Tensor, xt: Tensor, t: Tensor, modelMean: Tensor, modelLogVar: Tensor): Tensor {
     const trueMean = this.posteriorMean(x0, xt, t);
-    const trueLogVar = this.perSample(tValues, (ti) => this.schedule.posteriorLogVarianceClipped[ti]!);
+    const trueLogVar = this.perSample('posteriorLogVarianceClipped', t);
     const kl = mean(normalKl(trueMean, trueLogVar, modelMean, modelLogVar), [1, 2, 3]);
     const nll = mean(discretizedGaussianLogLikelihood(x0, modelMean, mulScalar(modelLogVar, 0.5)), [1, 2, 3]);
-    const isDecoder = tValues.map((ti) => (ti === 0 ? 1 : 0));
-    const klMask = tensor(isDecoder.map((d) => (1 - d) / LN2));
-    const nllMask = tensor(isDecoder.map((d) => -d / LN2));
-    return add(mul(kl, klMask), mul(nll, nllMask));
+    return add(mul(kl, this.perSampleFlat('klBits', t)), mul(nll, this.perSampleFlat('decoderNllBits', t)));
   }
 
   /**
-   * The training loss of `model` on clean images x0 [N, C, H, W] at timesteps t (values also
-   * given on the CPU) with noise ε: MSE of the objective, plus λ·T·mean(L_t) with a learned
-   * variance (the VLB trains only the variance: the mean is detached, as in Improved DDPM).
+   * The training loss of `model` on clean images x0 [N, C, H, W] at timesteps t [N] with noise
+   * ε: MSE of the objective, plus λ·T·mean(L_t) with a learned variance (the VLB trains only the
+   * variance: the mean is detached, as in Improved DDPM). Everything that depends on t is looked
+   * up on the GPU, so the whole loss is a function of its tensors (what a captured step needs).
+   * `weights` [N]: importance weights of the samples' timesteps.
    */
-  trainingLoss(
-    model: UNet,
-    x0: Tensor,
-    t: Tensor,
-    tValues: readonly number[],
-    eps: Tensor,
-    options: { dropoutSeed?: number; weights?: readonly number[] } = {},
-  ): LossTerms {
+  trainingLoss(model: UNet, x0: Tensor, t: Tensor, eps: Tensor, options: { dropoutSeed?: Scalar; weights?: Tensor } = {}): LossTerms {
     const learned = this.options.variance === 'learned';
     if (learned !== model.config.learnedVariance) {
       throw new Error(
@@ -239,16 +250,16 @@ export class GaussianDiffusion {
     const out = model.forward(xt, t, { seed: options.dropoutSeed ?? 0 });
     const prediction = learned ? slice(out, 1, 0, C) : out;
     const perSampleMse = mean(square(sub(prediction, this.target(x0, t, eps))), [1, 2, 3]);
-    let perSample = this.options.minSnrGamma > 0 ? mul(perSampleMse, this.minSnrWeights(tValues)) : perSampleMse;
+    let perSample = this.options.minSnrGamma > 0 ? mul(perSampleMse, this.perSampleFlat('minSnrWeight', t)) : perSampleMse;
     let vlb: Tensor | null = null;
     if (learned) {
       const v = slice(out, 1, C, 2 * C);
       const modelMean = this.posteriorMean(this.predictX0(xt, t, detach(prediction)), xt, t);
       const modelLogVar = timestepCombine(v, fill(v.shape, 1), this.table('halfLogVarianceRange'), this.table('midLogVariance'), t);
-      vlb = this.vlbTerms(x0, xt, t, tValues, modelMean, modelLogVar);
+      vlb = this.vlbTerms(x0, xt, t, modelMean, modelLogVar);
       perSample = add(perSampleMse, mulScalar(vlb, this.options.lambdaVlb * this.T));
     }
-    const loss = options.weights ? mean(mul(perSample, tensor(options.weights))) : mean(perSample);
+    const loss = options.weights ? mean(mul(perSample, options.weights)) : mean(perSample);
     return { loss, perSample, mse: mean(perSampleMse), vlb };
   }
 

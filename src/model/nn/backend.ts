@@ -3,6 +3,7 @@
 // and on shapes alone (ShapeInfo, src/model/nn/plan.ts: the layer table, FLOPs and memory).
 
 import {
+  type Scalar,
   add,
   affine,
   attention,
@@ -39,7 +40,7 @@ export interface Backend<T> {
   /** conv(x, w) + b, plus `add` (a residual, or a per-sample bias [N, Cout, 1, 1]) in the same pass. */
   conv2d(x: T, w: T, b: T, options: { stride: number; padding: number; add?: T | null }): T;
   /** GroupNorm, then SiLU if `silu`, then dropout if `dropout`, in one pass. */
-  groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean; dropout?: { p: number; seed: number } | null }): T;
+  groupNorm(x: T, gamma: T, beta: T, options: { groups: number; eps: number; silu: boolean; dropout?: { p: number; seed: Scalar } | null }): T;
   linear(x: T, w: T, b: T): T;
   silu(x: T): T;
   add(a: T, b: T): T;
@@ -53,7 +54,7 @@ export interface Backend<T> {
   attention(q: T, k: T, v: T): T;
   upsampleNearest2x(x: T): T;
   timestepEmbedding(t: T, dim: number, options: EmbeddingOptions): T;
-  dropout(x: T, p: number, seed: number): T;
+  dropout(x: T, p: number, seed: Scalar): T;
 }
 
 export const gpuBackend: Backend<Tensor> = {

@@ -3,17 +3,19 @@
 // shape-only plan (src/model/nn/plan.ts) all run it. Its body runs inside `ops.module(this, …)`,
 // which names the ops for the plan.
 
-import { deriveSeed } from '../../engine/index.ts';
+import { deriveSeed, mapScalar, type Scalar } from '../../engine/index.ts';
 import type { Backend } from './backend.ts';
 import { Module, type Parameter } from './module.ts';
 
 /** What a forward pass needs besides its inputs: dropout's seeds. */
 export class ForwardContext {
   private counter = 0;
-  constructor(readonly seed: number) {}
+  /** Live in a captured training step (each replay derives the layers' seeds from its own). */
+  constructor(readonly seed: Scalar) {}
   /** A fresh seed for the next random layer, derived from the step's seed. */
-  nextSeed(): number {
-    return deriveSeed(this.seed, 'layer', ++this.counter);
+  nextSeed(): Scalar {
+    const layer = ++this.counter;
+    return mapScalar(this.seed, (seed) => deriveSeed(seed, 'layer', layer));
   }
 }
 
@@ -69,7 +71,7 @@ export class GroupNorm extends Module {
     this.bias = this.param('bias', [channels], { kind: 'zeros' });
   }
   /** GroupNorm, optionally followed by SiLU and then dropout, all in the same kernel. */
-  forward<T>(ops: Backend<T>, x: T, fusedSilu = false, dropout: { p: number; seed: number } | null = null): T {
+  forward<T>(ops: Backend<T>, x: T, fusedSilu = false, dropout: { p: number; seed: Scalar } | null = null): T {
     const options = { groups: this.groups, eps: this.eps, silu: fusedSilu, dropout };
     return ops.module(this, () => ops.groupNorm(x, ops.param(this.weight), ops.param(this.bias), options));
   }

@@ -32,6 +32,7 @@ import {
   refUpsampleNearest2x,
   refUpsampleNearest2xVjp,
 } from '../../engine/reference/index.ts';
+import { valueOf } from '../../engine/index.ts';
 import type { Backend } from './backend.ts';
 import type { Parameter } from './module.ts';
 
@@ -101,7 +102,7 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       const y = node(refGroupNorm(x.value, gamma.value, beta.value, o), [x, gamma, beta], (g) =>
         refGroupNormVjp(x.value, gamma.value, beta.value, g, o),
       );
-      return o.dropout ? dropoutNode(y, o.dropout.p, o.dropout.seed) : y;
+      return o.dropout ? dropoutNode(y, o.dropout.p, valueOf(o.dropout.seed)) : y;
     },
     linear: (x, w, b) =>
       node(refLinear(x.value, w.value, b.value), [x, w, b], (g) => refLinearVjp(x.value, w.value, b.value, g)),
@@ -125,7 +126,7 @@ export function referenceBackend(named: Map<Parameter, RefVar>): Backend<RefVar>
       const opts = { ...o, maxPeriod: 10000 };
       return node(refTimestepEmbedding(t.value, dim, opts), [t], (g) => [refTimestepEmbeddingVjp(t.value, dim, opts, g)]);
     },
-    dropout: (x, p, seed) => dropoutNode(x, p, seed),
+    dropout: (x, p, seed) => dropoutNode(x, p, valueOf(seed)),
   };
 }
 

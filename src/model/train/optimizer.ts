@@ -9,6 +9,7 @@ import {
   gatherGradients,
   sumOfSquares,
   type ParameterArena,
+  type Scalar,
   type Tensor,
 } from '../../engine/index.ts';
 import type { Module } from '../nn/module.ts';
@@ -39,8 +40,6 @@ export class Adam {
   readonly v: GPUBuffer;
   private readonly arena: ParameterArena;
   private readonly values: GPUBuffer;
-  /** Σ g² over all gradients at the last update (before clipping), when clipping is on. */
-  lastGradNormSq: Tensor | null = null;
 
   constructor(
     private readonly model: Module,
@@ -65,13 +64,23 @@ export class Adam {
     this.v = this.arena.createBuffer('adam-v');
   }
 
-  /** One update of every parameter from its current .grad, at learning rate `lr`. */
-  update(lr = this.options.lr): void {
+  /** One update of every parameter from its current .grad, at learning rate `lr` (counts the step). */
+  update(lr: Scalar = this.options.lr): void {
+    this.step++;
+    this.encodeUpdate(lr, this.step);
+  }
+
+  /**
+   * The GPU work of an update at learning rate `lr` as Adam's `step`-th (counted by the caller):
+   * both may be live, so a captured training step replays it at each step's rate and count.
+   */
+  encodeUpdate(lr: Scalar, step: Scalar): void {
     const o = this.options;
     // Flat views of the arena buffers, for this update only (disposing them frees nothing).
     // Chunks of at most one storage binding each (one chunk unless the arena is that large).
     const [weights, grads, m, v] = [this.values, this.grads, this.m, this.v].map((b) => this.arena.flatChunks(b, 'adam'));
     const flatGrads = this.arena.flatTensor(this.grads, 'adam-grads');
+    let gradNormSq: Tensor | null = null;
     try {
       gatherGradients(
         flatGrads,
@@ -80,13 +89,13 @@ export class Adam {
           return { offset: e.offset, size: e.size, grad: p.value.grad };
         }),
       );
-      this.step++;
-      this.lastGradNormSq?.dispose();
-      this.lastGradNormSq = o.maxGradNorm > 0 ? sumOfSquaresOf(grads!).keep() : null;
-      weights!.forEach((w, i) => adamUpdate(w, grads![i]!, m![i]!, v![i]!, { ...o, lr, step: this.step }, this.lastGradNormSq));
+      // Σ g² over all gradients (before clipping), when clipping is on.
+      gradNormSq = o.maxGradNorm > 0 ? sumOfSquaresOf(grads!) : null;
+      weights!.forEach((w, i) => adamUpdate(w, grads![i]!, m![i]!, v![i]!, { ...o, lr, step }, gradNormSq));
     } finally {
       [weights, grads, m, v].forEach((chunks) => chunks!.forEach((t) => t.dispose()));
       flatGrads.dispose();
+      gradNormSq?.dispose();
     }
   }
 }
@@ -118,9 +127,13 @@ export class Ema {
 
   /** ema ← d·ema + (1 − d)·weights, with d = emaDecayAt(decay, step, warmup) (no step: the plain decay). */
   update(step?: number, warmup = false): void {
+    this.updateWith(step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup));
+  }
+
+  /** ema ← decay·ema + (1 − decay)·weights (`decay` may be live: a captured step's). */
+  updateWith(decay: Scalar): void {
     const ema = this.arena.flatChunks(this.buffer, 'ema');
     const weights = this.arena.flatChunks(this.values, 'ema-weights');
-    const decay = step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup);
     ema.forEach((e, i) => emaUpdate(e, weights[i]!, decay));
     [...ema, ...weights].forEach((t) => t.dispose());
   }

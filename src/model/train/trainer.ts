@@ -1,8 +1,28 @@
 // The training loop: one step encodes data upload, noise, forward, loss, backward, Adam and EMA
 // and submits once; losses come back asynchronously. Every random draw derives from
 // (seed, step), so a run resumed from a checkpoint continues exactly as an uninterrupted one.
+// The step's GPU work is captured at its first call and replayed after (src/engine/replay.ts):
+// the batch, its timesteps (and importance weights) are the run's inputs, and what changes from
+// step to step besides them (the noise and dropout seeds, Adam's rate and count, the EMA decay)
+// is live, read again at each replay.
 
-import { add, backward, concat, deriveSeed, detach, flush, mulScalar, randomNormal, scope, tensor, type Tensor, zeroGrad } from '../../engine/index.ts';
+import {
+  add,
+  backward,
+  CapturedRun,
+  concat,
+  deriveSeed,
+  detach,
+  flush,
+  live,
+  mulScalar,
+  randomNormal,
+  scope,
+  tensor,
+  type Scalar,
+  type Tensor,
+  zeroGrad,
+} from '../../engine/index.ts';
 import { validateConfig, type UNetConfig } from '../config.ts';
 import { BatchLoader, type LoaderState } from '../data/loader.ts';
 import {
@@ -12,7 +32,8 @@ import {
 } from '../diffusion/gaussian-diffusion.ts';
 import { UNet } from '../unet.ts';
 import { largestPerSampleBytes, microBatches, samplesPerBinding } from '../micro-batches.ts';
-import { Adam, Ema } from './optimizer.ts';
+import type { Execution } from '../replayed-forward.ts';
+import { Adam, Ema, emaDecayAt } from './optimizer.ts';
 import { TimestepSampler, type TimestepSamplerState } from './timestep-sampler.ts';
 
 export interface OptimizerConfig {
@@ -154,6 +175,10 @@ export class Trainer {
   timesteps: TimestepSampler;
   /** Steps taken (the next step's index). */
   step = 0;
+  /** 'replay' (the default): the step is captured once and replayed; 'eager': op by op. */
+  execution: Execution = 'replay';
+  /** The captured step, for the shapes of its inputs. */
+  private compiled: CapturedRun | null = null;
   private evalModelCache: UNet | null = null;
   /** Bytes of the largest tensor one sample's training step binds (microBatchSize). */
   private readonly largestPerSample: number;
@@ -215,52 +240,88 @@ export class Trainer {
    * tensors (the caller reads and disposes them) and the timesteps used.
    */
   trainStep(): { loss: Tensor; mse: Tensor; perSample: Tensor; t: number[] } {
-    const step = this.step;
     const { seed, batchSize } = this.config;
     const [C, H, W] = this.loader.shape;
     const sample = C * H * W;
-    const draw = this.timesteps.draw(batchSize, deriveSeed(seed, 'timesteps', step));
-    const params = this.model.parameters().map((p) => p.value);
+    const draw = this.timesteps.draw(batchSize, deriveSeed(seed, 'timesteps', this.step));
     const images = this.loader.next();
     const parts = microBatches(batchSize, this.microBatchSize());
     const importance = this.config.timestepSampling === 'importance';
-    const result = scope(() => {
-      const terms = parts.map(({ start, count }, part) =>
-        scope(() => {
-          const x0 = tensor(images.subarray(start * sample, (start + count) * sample), [count, C, H, W]);
-          const tValues = draw.t.slice(start, start + count);
-          // Counter-based noise: a part draws the whole batch's values at its offset (2 counters a normal).
-          const eps = randomNormal([count, C, H, W], { seed: deriveSeed(seed, 'noise', step), counter: 2 * start * sample });
-          const dropoutSeed = parts.length === 1 ? deriveSeed(seed, 'dropout', step) : deriveSeed(seed, 'dropout', step, part);
-          const t = this.diffusion.trainingLoss(this.model, x0, tensor(tValues, [count]), tValues, eps, {
-            dropoutSeed,
-            ...(importance ? { weights: draw.weights.slice(start, start + count) } : {}),
-          });
-          if (parts.length === 1) {
-            backward(t.loss);
-            return { loss: t.loss, mse: t.mse, perSample: t.perSample };
-          }
-          // The batch's loss is the parts' means weighted by their share of the batch.
-          const share = count / batchSize;
-          const loss = mulScalar(t.loss, share);
-          backward(loss);
-          return { loss, mse: mulScalar(t.mse, share), perSample: detach(t.perSample) };
-        }),
-      );
-      this.adam.update(this.lrAt(step));
-      this.ema.update(step, this.config.emaWarmup);
-      zeroGrad(params);
-      if (terms.length === 1) return terms[0]!;
-      const total = (xs: Tensor[]) => xs.reduce((a, b) => add(a, b));
-      return {
-        loss: total(terms.map((r) => r.loss)),
-        mse: total(terms.map((r) => r.mse)),
-        perSample: concat(terms.map((r) => r.perSample), 0),
-      };
-    });
+    // The step's uploads: per part its images, its timesteps and (importance sampling) their weights.
+    const inputs = parts.flatMap(({ start, count }) => [
+      tensor(images.subarray(start * sample, (start + count) * sample), [count, C, H, W]),
+      this.diffusion.timesteps(draw.t.slice(start, start + count)),
+      ...(importance ? [tensor(draw.weights.slice(start, start + count), [count])] : []),
+    ]);
+    this.adam.step++;
+    const encode = (...xs: Tensor[]) => this.encodeStep(parts, importance, xs);
+    let outputs: Tensor[];
+    if (this.execution === 'eager') {
+      this.dropCompiled();
+      outputs = scope(() => encode(...inputs));
+    } else if (this.compiled?.fits(inputs)) {
+      outputs = this.compiled.replayMany(inputs);
+    } else {
+      // New shapes (another micro-batch split): the old capture gives its memory back.
+      this.dropCompiled();
+      const { run, results } = CapturedRun.captureMany(inputs, encode);
+      this.compiled = run;
+      outputs = results;
+    }
+    for (const t of inputs) t.dispose();
     flush();
     this.step++;
-    return { ...result, t: draw.t };
+    const [loss, mse, perSample] = outputs as [Tensor, Tensor, Tensor];
+    return { loss, mse, perSample, t: draw.t };
+  }
+
+  /**
+   * The GPU work of the current step on its uploads (per part: images, timesteps, weights):
+   * noise, forward, loss, backward, Adam, EMA. Returns [loss, mse, perSample]. What varies with
+   * the step is live, so a replay of this work is the step it replays at.
+   */
+  private encodeStep(parts: readonly { start: number; count: number }[], importance: boolean, inputs: readonly Tensor[]): Tensor[] {
+    const { batchSize } = this.config;
+    const [C, H, W] = this.loader.shape;
+    const sample = C * H * W;
+    const perPart = importance ? 3 : 2;
+    const noiseSeed = live('the noise seed', () => deriveSeed(this.config.seed, 'noise', this.step));
+    const dropoutSeed = (part: number): Scalar =>
+      live('the dropout seed', () =>
+        parts.length === 1 ? deriveSeed(this.config.seed, 'dropout', this.step) : deriveSeed(this.config.seed, 'dropout', this.step, part),
+      );
+    const terms = parts.map(({ start, count }, part) =>
+      scope(() => {
+        const [x0, t, weights] = inputs.slice(part * perPart, (part + 1) * perPart) as [Tensor, Tensor, Tensor | undefined];
+        // Counter-based noise: a part draws the whole batch's values at its offset (2 counters a normal).
+        const eps = randomNormal([count, C, H, W], { seed: noiseSeed, counter: 2 * start * sample });
+        const r = this.diffusion.trainingLoss(this.model, x0, t, eps, { dropoutSeed: dropoutSeed(part), ...(weights ? { weights } : {}) });
+        if (parts.length === 1) {
+          backward(r.loss);
+          return { loss: r.loss, mse: r.mse, perSample: r.perSample };
+        }
+        // The batch's loss is the parts' means weighted by their share of the batch.
+        const share = count / batchSize;
+        const loss = mulScalar(r.loss, share);
+        backward(loss);
+        return { loss, mse: mulScalar(r.mse, share), perSample: detach(r.perSample) };
+      }),
+    );
+    this.adam.encodeUpdate(
+      live('the learning rate', () => this.lrAt(this.step)),
+      live("Adam's step", () => this.adam.step),
+    );
+    this.ema.updateWith(live('the EMA decay', () => emaDecayAt(this.ema.decay, this.step, this.config.emaWarmup)));
+    zeroGrad(this.model.parameters().map((p) => p.value));
+    if (terms.length === 1) return [terms[0]!.loss, terms[0]!.mse, terms[0]!.perSample];
+    const total = (xs: Tensor[]) => xs.reduce((a, b) => add(a, b));
+    return [total(terms.map((r) => r.loss)), total(terms.map((r) => r.mse)), concat(terms.map((r) => r.perSample), 0)];
+  }
+
+  /** Gives the captured step's memory back (the next step captures again). */
+  private dropCompiled(): void {
+    this.compiled?.dispose();
+    this.compiled = null;
   }
 
   /**
@@ -305,7 +366,7 @@ export class Trainer {
 
   dispose(): void {
     this.evalModelCache?.parameters().forEach((p) => p.dispose());
-    this.adam.lastGradNormSq?.dispose();
+    this.dropCompiled();
     this.diffusion.dispose();
     this.model.dispose();
   }
