@@ -37,8 +37,8 @@ export interface SessionProtocol {
   receive(base64: string, first: boolean): number;
   /** Chunk `index` of the bytes last offered. */
   take(index: number): string;
-  /** A trainer from `config`, or from the received checkpoint with `resume`, on `dataset`. */
-  start(args: { config?: TrainConfigInput; resume: boolean; dataset: DatasetSpec }): Promise<{
+  /** A trainer from `config`, or from the received checkpoint with `resume`, on `dataset`; its steps replayed unless `execution` is 'eager'. */
+  start(args: { config?: TrainConfigInput; resume: boolean; dataset: DatasetSpec; execution?: Execution }): Promise<{
     step: number;
     config: TrainConfig;
     images: number;

@@ -62,7 +62,10 @@ export interface WorkProfile {
 
 /** The profile of a training step and of the U-Net forward a sampler step runs, op by op and replayed. */
 export interface StepProfile {
+  /** The training step op by op. */
   step: WorkProfile;
+  /** The training step captured once and replayed (what training runs). */
+  stepReplayed: WorkProfile;
   forward: WorkProfile;
   /** The same forward captured once and replayed (what sampling runs): the same dispatches, less encoding. */
   forwardReplayed: WorkProfile;
@@ -254,6 +257,15 @@ export class TrainingSession {
     });
   }
 
+  /** How the trainer runs its steps from the next one: captured once and replayed (the default), or op by op. */
+  setExecution(execution: Execution): Promise<TrainerInfo> {
+    const trainer = this.requireTrainer('to set how it runs');
+    return this.gpu.run(async () => {
+      trainer.execution = execution;
+      return this.info()!;
+    });
+  }
+
   /** Runs `steps` training steps, reporting each loss as it is read back. */
   train(steps: number, onRecord?: (r: StepRecord) => void): Promise<StepRecord[]> {
     const trainer = this.requireTrainer('to train');
@@ -269,7 +281,19 @@ export class TrainingSession {
     return this.gpu.run(async () => {
       const arenaBytes = trainer.model.arena!.allocatedBytes;
       // train(1) encodes and submits its step before its first await: the call's synchronous part is the encode.
-      const step = await profileWork(`training step, batch ${trainer.config.batchSize}`, arenaBytes, () => ({ done: trainer.train(1) }));
+      const execution = trainer.execution;
+      let step: WorkProfile;
+      try {
+        trainer.execution = 'eager';
+        step = await profileWork(`training step op by op, batch ${trainer.config.batchSize}`, arenaBytes, () => ({ done: trainer.train(1) }));
+      } finally {
+        trainer.execution = execution;
+      }
+      // The capture, untimed: the replays are what training runs.
+      trainer.execution = 'replay';
+      await trainer.train(1);
+      const stepReplayed = await profileWork(`training step replayed, batch ${trainer.config.batchSize}`, arenaBytes, () => ({ done: trainer.train(1) }));
+      trainer.execution = execution;
       const m = trainer.config.model;
       const shape = [forwardBatch, m.inChannels, m.imageSize, m.imageSize];
       const x = tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 12.9898) * 0.8), shape);
@@ -292,7 +316,7 @@ export class TrainingSession {
         capture.result.dispose();
         const run = captured;
         const forwardReplayed = await profileWork(`U-Net forward replayed, batch ${forwardBatch}`, arenaBytes, () => timed(run.replay([x, t])));
-        return { step, forward, forwardReplayed };
+        return { step, stepReplayed, forward, forwardReplayed };
       } finally {
         captured?.dispose();
         x.dispose();

@@ -54,11 +54,12 @@ export async function createPageSession(): Promise<SessionProtocol> {
       return toBase64(outgoing.subarray(index * CHUNK, (index + 1) * CHUNK));
     },
 
-    async start({ config, resume, dataset }) {
+    async start({ config, resume, dataset, execution }) {
       await app.reset();
       await app.loadDataset(datasetRequest(dataset));
       if (!resume && !config) throw new Error('start() needs a config, or resume with a received checkpoint');
-      const info = resume ? await app.resume(received()) : await app.startTraining(config!);
+      let info = resume ? await app.resume(received()) : await app.startTraining(config!);
+      if (execution) info = await app.setExecution(execution);
       return { step: info.step, config: info.config, images: info.images, parameters: info.parameters, microBatches: info.microBatches };
     },
 

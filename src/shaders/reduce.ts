@@ -169,3 +169,66 @@ export const reduceSumLeadingKernel = defineKernel({
   out[idx] = acc * params.scale;
 }`,
 });
+
+/**
+ * Sums x viewed as [outer, kept, inner] over outer and inner, inner a multiple of 4 (a conv's
+ * bias gradient: [N, C, H·W] over N and H·W), in one dispatch. A thread per output summing its
+ * elements serially (a CPU adapter: a few dozen outputs already fill it, and no index needs a
+ * division), or (`workgroupTree`, a GPU) a workgroup of 64 interleaved lanes per output whose
+ * sums meet in a workgroup-memory tree.
+ */
+export const reduceSumMiddleKernel = defineKernel({
+  name: 'reduce-sum-middle',
+  uniforms: { outputs: 'u32', outer: 'u32', innerQuads: 'u32', scale: 'f32' },
+  bindings: { xs: { access: 'read', type: 'vec4<f32>' }, out: 'read_write' },
+  specialise: { workgroupTree: comptime.bool() },
+  workgroupSize: REDUCE_WORKGROUP,
+  body: ({ workgroupTree }, k) =>
+    workgroupTree
+      ? /* wgsl */ `
+var<workgroup> laneSums: array<f32, ${REDUCE_WORKGROUP}>;
+${k.entry}
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // Workgroups past the end (a folded grid) sum a clamped output and write nothing: no early
+  // return before a barrier.
+  let group = wid.x + wid.y * nwg.x;
+  let o = min(group, params.outputs - 1u);
+  let quads = params.innerQuads;
+  let count = params.outer * quads;
+  let rowStride = params.outputs * quads;
+  var acc = vec4<f32>(0.0);
+  for (var j = lid; j < count; j += ${REDUCE_WORKGROUP}u) {
+    let a = j / quads;
+    acc += xs[a * rowStride + o * quads + (j - a * quads)];
+  }
+  laneSums[lid] = acc.x + acc.y + acc.z + acc.w;
+  workgroupBarrier();
+  for (var half = ${REDUCE_WORKGROUP / 2}u; half > 0u; half = half / 2u) {
+    if (lid < half) { laneSums[lid] += laneSums[lid + half]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && group < params.outputs) { out[group] = laneSums[0] * params.scale; }
+}`
+      : /* wgsl */ `
+${k.entry}
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = gid.x + gid.y * nwg.x * ${REDUCE_WORKGROUP}u;
+  if (o >= params.outputs) { return; }
+  let quads = params.innerQuads;
+  let outer = params.outer;
+  let rowStride = params.outputs * quads;
+  var acc = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  for (var a = 0u; a < outer; a++) {
+    let base = a * rowStride + o * quads;
+    var q = 0u;
+    for (; q + 1u < quads; q += 2u) {
+      acc += xs[base + q];
+      acc1 += xs[base + q + 1u];
+    }
+    if (q < quads) { acc += xs[base + q]; }
+  }
+  acc += acc1;
+  out[o] = (acc.x + acc.y + acc.z + acc.w) * params.scale;
+}`,
+});

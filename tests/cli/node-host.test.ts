@@ -35,11 +35,11 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
   const json = join(dir, 'profile.json');
   const r = await ddpm('--host=node', 'bench', '--profile', '--batch', '4', '--json', json);
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toMatch(/training step, batch 4 of fashion-16: [\d.]+ ms wall \(median; the first run [\d.]+ ms\), \d+ dispatches, encode [\d.]+ ms best \/ [\d.]+ ms median/);
+  expect(r.stdout).toMatch(/training step op by op, batch 4 of fashion-16: [\d.]+ ms wall \(median; the first run [\d.]+ ms\), \d+ dispatches, encode [\d.]+ ms best \/ [\d.]+ ms median/);
   expect(r.stdout).toMatch(/U-Net forward \(EMA weights\), batch 36 of fashion-16: .* peak live GPU memory [\d.]+ MiB/);
   const profile = JSON.parse(readFileSync(json, 'utf8'));
   expect(profile.host).toBe('node');
-  for (const work of [profile.step, profile.forward, profile.forwardReplayed]) {
+  for (const work of [profile.step, profile.stepReplayed, profile.forward, profile.forwardReplayed]) {
     expect(work.dispatches).toBeGreaterThan(100);
     expect(work.encodeMs.best).toBeGreaterThan(0);
     expect(work.encodeMs.best).toBeLessThanOrEqual(work.encodeMs.median);
@@ -55,6 +55,10 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
   expect(profile.forward.dispatches).toBeLessThan(profile.step.dispatches / 2);
   expect(profile.forwardReplayed.dispatches).toBeLessThan(profile.forward.dispatches);
   expect(r.stdout).toMatch(/encoding the forward: [\d.]+ ms op by op, [\d.]+ ms replayed/);
+  // The replayed step: the same work less the constants filled once at the capture.
+  expect(profile.stepReplayed.dispatches).toBeLessThanOrEqual(profile.step.dispatches);
+  expect(profile.stepReplayed.dispatches).toBeGreaterThan(0.95 * profile.step.dispatches);
+  expect(r.stdout).toMatch(/encoding the training step: [\d.]+ ms op by op, [\d.]+ ms replayed/);
 });
 
 test('train --host node writes a checkpoint, the loss and a PNG grid', async () => {
@@ -65,6 +69,19 @@ test('train --host node writes a checkpoint, the loss and a PNG grid', async () 
   const png = readFileSync(join(out, 'samples-4.png'));
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   expect(statSync(join(out, 'checkpoint.safetensors')).size).toBeGreaterThan(173_209 * 4);
+});
+
+test('train replays its step by default; --eager trains op by op to the same checkpoint, byte for byte', async () => {
+  const run = async (name: string, ...extra: string[]) => {
+    const out = join(dir, name);
+    const r = await ddpm('train', '--host=node', '--steps', '3', '--batch', '4', '--limit', '32', '--out', out, '--quality-n', '0', '--samples', '1', ...extra);
+    expect(r.code, r.stderr).toBe(0);
+    return readFileSync(join(out, 'checkpoint.safetensors'));
+  };
+  const replayed = await run('replayed');
+  const eager = await run('eager', '--eager');
+  expect(replayed.length).toBeGreaterThan(173_209 * 4);
+  expect(Buffer.compare(replayed, eager)).toBe(0);
 });
 
 test('sample and eval replay the network forward by default; --eager gives the same grid and the same bound', async () => {

@@ -74,10 +74,13 @@ async function profileStep(flags: FlagValues): Promise<number> {
   });
   if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), host: hostName(), config, ...profile });
   const about = `${presetName}${colour ? ' (1-channel input and output)' : ''}`;
-  for (const work of [profile.step, profile.forward, profile.forwardReplayed]) printProfile(`${work.what} of ${about}`, work);
-  const eager = profile.forward.encodeMs.median;
-  const replayed = profile.forwardReplayed.encodeMs.median;
-  console.log(`encoding the forward: ${eager.toFixed(2)} ms op by op, ${replayed.toFixed(2)} ms replayed (median; ${(eager / replayed).toFixed(1)}x)`);
+  for (const work of [profile.step, profile.stepReplayed, profile.forward, profile.forwardReplayed]) printProfile(`${work.what} of ${about}`, work);
+  const ratio = (what: string, eager: WorkProfile, replayed: WorkProfile) => {
+    const [a, b] = [eager.encodeMs.median, replayed.encodeMs.median];
+    console.log(`encoding ${what}: ${a.toFixed(2)} ms op by op, ${b.toFixed(2)} ms replayed (median; ${(a / b).toFixed(1)}x)`);
+  };
+  ratio('the training step', profile.step, profile.stepReplayed);
+  ratio('the forward', profile.forward, profile.forwardReplayed);
   return 0;
 }
 

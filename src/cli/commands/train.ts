@@ -143,10 +143,11 @@ async function startQuality(
 export const train: Command = {
   usage:
     'train --steps N [--dataset fashion-mnist|mnist|DIR] [--batch B] [--out DIR] [--config FILE] [--preset NAME] [--resume CKPT]\n' +
-    '        [--sampler dpm-solver|ddim|ddpm] [--sample-steps 10] [--quality-every K] [--quality-n 256] [--quality-steps 10] [--classifier FILE]',
+    '        [--sampler dpm-solver|ddim|ddpm] [--sample-steps 10] [--quality-every K] [--quality-n 256] [--quality-steps 10] [--classifier FILE] [--eager]',
   summary:
     'train a DDPM; writes loss.csv, loss.svg, samples-STEP.png and checkpoint.safetensors to --out; with the quality ' +
-    'classifier, the normalised FD of EMA samples every K steps and at the end (quality.csv; --quality-n 0: never)',
+    'classifier, the normalised FD of EMA samples every K steps and at the end (quality.csv; --quality-n 0: never); ' +
+    'the step is captured at its first call and replayed after (--eager: op by op, the same run bit for bit)',
   flags: {
     steps: { type: 'string' },
     dataset: { type: 'string' },
@@ -168,6 +169,7 @@ export const train: Command = {
     'quality-steps': { type: 'string' },
     'quality-reference': { type: 'string' },
     classifier: { type: 'string' },
+    eager: { type: 'boolean' },
   },
   async run(flags) {
     const totalSteps = ruleFlag(flags, 'steps', RULES.targetSteps);
@@ -211,6 +213,7 @@ export const train: Command = {
           config,
           resume: resumeBytes !== null,
           dataset,
+          ...(flags.eager ? { execution: 'eager' as const } : {}),
         });
         const cfg = started.config;
         progress(

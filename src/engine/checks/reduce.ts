@@ -33,6 +33,12 @@ const REDUCE_CASES: { shape: number[]; axes?: number[]; keepdim: boolean; tuning
   { shape: [2, 130, 5], axes: [-2], keepdim: true },
   { shape: [1], keepdim: false },
   { shape: [130, 131], keepdim: false },
+  // Leading and trailing axes around kept ones (a conv's bias gradient): one pass, a thread per
+  // output here, a workgroup tree per output on a GPU (a long outer run, and a short inner one).
+  { shape: [3, 5, 4, 4], axes: [0, 2, 3], keepdim: false },
+  { shape: [2, 3, 2, 8], axes: [0, 3], keepdim: true },
+  { shape: [37, 6, 8], axes: [0, 2], keepdim: false, tuning: GPU_LANES, label: 'gpu' },
+  { shape: [2, 70, 4], axes: [0, 2], keepdim: true, tuning: GPU_LANES, label: 'gpu' },
 ];
 
 function reduceCases(op: 'sum' | 'mean'): CheckCase[] {

@@ -1,7 +1,14 @@
 // Non-recording launchers: what forward passes and backward rules encode; they record nothing on the tape.
 
 import { foldedGrid } from '../../../shaders/common.ts';
-import { REDUCE_WORKGROUP, reduceSumKernel, reduceSumLeadingKernel, reduceSumVec4Kernel, reduceSumWorkgroupKernel } from '../../../shaders/reduce.ts';
+import {
+  REDUCE_WORKGROUP,
+  reduceSumKernel,
+  reduceSumLeadingKernel,
+  reduceSumMiddleKernel,
+  reduceSumVec4Kernel,
+  reduceSumWorkgroupKernel,
+} from '../../../shaders/reduce.ts';
 import { collapseDims } from '../../collapse.ts';
 import { fmt, normalizeAxes, sameShape, sizeOf, stridesOf, type Shape } from '../../shape.ts';
 import { assertTensor, emptyTensor, viewOf, type Tensor } from '../../tensor.ts';
@@ -12,6 +19,8 @@ import { runtime } from '../../runtime.ts';
 const MIN_PER_LANE = 16;
 /** A sum over leading axes adds at most this many rows serially per column (more: in lanes). */
 const LEADING_MAX_ROWS = 64;
+/** Outputs a one-pass sum of leading and trailing axes needs (each is a thread or a workgroup's). */
+const MIDDLE_MIN_OUTPUTS = 8;
 /** A trailing run of reduced elements at least this long is summed in a pass of its own first. */
 const MIN_TRAILING_RUN = 16;
 
@@ -29,6 +38,19 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
   // reads scattered on a GPU. A conv's bias gradient, [N, C, H, W] over (0, 2, 3), is such a sum.
   let trailing = 0;
   while (trailing < axes.length && axes[axes.length - 1 - trailing] === x.rank - 1 - trailing) trailing++;
+  const leading = axes.length - trailing;
+  const inner = sizeOf(x.shape.slice(x.rank - trailing));
+  // Leading and trailing axes around a kept middle ([N, C, H·W] over N and H·W), or trailing ones
+  // only where the lanes would need a second pass: one pass, an output per thread or workgroup
+  // (enough outputs to fill the adapter that way).
+  const middle = outCount >= MIDDLE_MIN_OUTPUTS && trailing > 0 && inner % 4 === 0 && axes.every((a, i) => a === i || i >= leading);
+  if (middle && (leading > 0 || outCount < runtime().tuning.reduceTargetItems)) {
+    const out = emptyTensor(keptShape, 'sum');
+    const workgroupTree = !runtime().tuning.reduceChunked;
+    const uniforms = { outputs: outCount, outer: sizeOf(redShape) / inner, innerQuads: inner / 4, scale };
+    launch(reduceSumMiddleKernel, { workgroupTree }, { xs: x, out }, uniforms, foldedGrid(workgroupTree ? outCount : Math.ceil(outCount / REDUCE_WORKGROUP)));
+    return out;
+  }
   if (outCount > 0 && !contiguous && trailing > 0 && sizeOf(x.shape.slice(x.rank - trailing)) >= MIN_TRAILING_RUN) {
     const inner = reduceSumRaw(x, axes.slice(axes.length - trailing), 1);
     const total = reduceSumRaw(inner, axes.slice(0, axes.length - trailing), scale);
