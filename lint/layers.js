@@ -28,7 +28,7 @@ export const LAYERS = [
   { name: 'tensor', paths: ['src/engine/tensor.ts', 'src/engine/arena.ts'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime'] },
   { name: 'tape', paths: ['src/engine/tape.ts'], mayImport: ['engine-base', 'tensor'] },
   // Capture and replay of recorded dispatches: tensors and the dispatcher, no ops.
-  { name: 'replay', paths: ['src/engine/replay.ts'], mayImport: ['engine-base', 'dispatch', 'runtime', 'tensor'] },
+  { name: 'replay', paths: ['src/engine/replay.ts', 'src/engine/memory-plan.ts'], mayImport: ['engine-base', 'dispatch', 'runtime', 'tensor'] },
   { name: 'ops', paths: ['src/engine/ops/'], mayImport: ['shaders', 'engine-base', 'dispatch', 'runtime', 'tensor', 'tape'] },
   { name: 'autodiff', paths: ['src/engine/backward.ts'], mayImport: ['engine-base', 'tensor', 'tape', 'ops'] },
   // The float64 oracle is independent of what it checks: no ops, no tensors.

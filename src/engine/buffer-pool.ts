@@ -22,6 +22,13 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / quarter) * quarter;
 }
 
+/** A buffer handed out while a capture watched: the bytes asked for, and when (the capture's command count). */
+export interface HandOut {
+  buffer: GPUBuffer;
+  bytes: number;
+  at: number;
+}
+
 export interface PoolStats {
   /** Bytes of every GPU buffer the pool owns (in use or free). */
   allocatedBytes: number;
@@ -36,6 +43,8 @@ export interface PoolStats {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private recentlyReleased: GPUBuffer[] = [];
+  /** Retired buffers, destroyed at the next submit. */
+  private retiring: GPUBuffer[] = [];
   private readonly classOf = new WeakMap<GPUBuffer, number>();
   /** Creation order: free lists are kept in it, so a step that repeats gets the same buffers. */
   private readonly serialOf = new WeakMap<GPUBuffer, number>();
@@ -54,6 +63,7 @@ export class BufferPool {
   private watchUploads: Set<GPUBuffer> | null = null;
   /** Constants uploaded during the watch: never reused while it lasts (a replay reads them as uploaded). */
   private watchConstants: Set<GPUBuffer> | null = null;
+  private watchHandOuts: { log: HandOut[]; clock: () => number } | null = null;
   /** Released constants of the watch, kept out of the free lists until claimed. */
   private parkedConstants: GPUBuffer[] = [];
 
@@ -62,20 +72,31 @@ export class BufferPool {
     private readonly maxBufferSize: number,
   ) {}
 
-  /** Runs `fn`, collecting every buffer handed out meanwhile (and apart, those handed out for an upload). */
-  watching<T>(fn: () => T): { result: T; acquired: Set<GPUBuffer>; uploaded: Set<GPUBuffer> } {
+  /**
+   * Runs `fn`, collecting every buffer handed out meanwhile (and apart, those handed out for an
+   * upload, and those holding constants), with each hand-out in order: the buffer, the bytes asked
+   * for and the time `clock` gave then.
+   */
+  watching<T>(
+    fn: () => T,
+    clock: () => number = () => 0,
+  ): { result: T; acquired: Set<GPUBuffer>; uploaded: Set<GPUBuffer>; constants: Set<GPUBuffer>; handOuts: HandOut[] } {
     if (this.watch) throw new Error('BufferPool.watching: a capture is already watching the pool');
     const acquired = new Set<GPUBuffer>();
     const uploaded = new Set<GPUBuffer>();
+    const constants = new Set<GPUBuffer>();
+    const handOuts: HandOut[] = [];
     this.watch = acquired;
     this.watchUploads = uploaded;
-    this.watchConstants = new Set();
+    this.watchConstants = constants;
+    this.watchHandOuts = { log: handOuts, clock };
     try {
-      return { result: fn(), acquired, uploaded };
+      return { result: fn(), acquired, uploaded, constants, handOuts };
     } finally {
       this.watch = null;
       this.watchUploads = null;
       this.watchConstants = null;
+      this.watchHandOuts = null;
     }
   }
 
@@ -142,7 +163,16 @@ export class BufferPool {
     this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
     this.watch?.add(buffer);
     if (forUpload) this.watchUploads?.add(buffer);
+    this.watchHandOuts?.log.push({ buffer, bytes, at: this.watchHandOuts.clock() });
     return buffer;
+  }
+
+  /** Gives `buffer` back for good: destroyed after the next submit (the open encoder may still bind it). */
+  retire(buffer: GPUBuffer): void {
+    const cls = this.classOf.get(buffer);
+    if (cls === undefined) throw new Error('BufferPool.retire: buffer does not belong to this pool');
+    this.stats.inUseBytes -= cls;
+    this.retiring.push(buffer);
   }
 
   release(buffer: GPUBuffer): void {
@@ -155,6 +185,11 @@ export class BufferPool {
 
   /** Called after each queue.submit: released buffers become free for any use. */
   onSubmit(): void {
+    for (const b of this.retiring) {
+      this.stats.allocatedBytes -= this.classOf.get(b)!;
+      b.destroy();
+    }
+    this.retiring = [];
     const touched = new Set<GPUBuffer[]>();
     for (const b of this.recentlyReleased) {
       const cls = this.classOf.get(b)!;

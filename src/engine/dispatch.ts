@@ -443,6 +443,11 @@ export class Dispatcher {
     }
   }
 
+  /** Commands recorded so far by the running `record` (0 outside one). */
+  get recordedSoFar(): number {
+    return this.recording?.length ?? 0;
+  }
+
   /** Bytes one dispatch's uniforms take in a uniform buffer (a multiple of the device's offset alignment). */
   uniformStride(bytes: number): number {
     return Math.ceil(bytes / this.slotAlign) * this.slotAlign;

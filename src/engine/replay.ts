@@ -16,6 +16,7 @@
 // are dropped from the replay, their outputs kept in the run's static memory.
 
 import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
+import { planMemory } from './memory-plan.ts';
 import { runtime } from './runtime.ts';
 import { fmt, sameShape } from './shape.ts';
 import { emptyTensor, scope, type Tensor } from './tensor.ts';
@@ -38,10 +39,12 @@ export class CapturedRun {
     private readonly inputs: readonly Tensor[],
     private readonly outputs: readonly Tensor[],
     private readonly commands: readonly ReplayCommand[],
-    /** Released pool buffers the run took as its static memory, and its uniform buffer. */
+    /** Pool buffers the run holds as its static memory (the intermediates as planned), and its uniform buffer. */
     private readonly claimed: readonly GPUBuffer[],
     private readonly uniforms: PreparedUniforms | null,
     readonly dispatches: number,
+    /** Bytes of the intermediates' buffers as the capture used them, and as the run holds them (src/engine/memory-plan.ts). */
+    readonly memory: { captured: number; planned: number },
   ) {}
 
   /**
@@ -75,12 +78,12 @@ export class CapturedRun {
         });
         // Its own scope: every intermediate is released before the pool's buffers are claimed.
         return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
-      });
+      }, () => rt.dispatcher.recordedSoFar);
     } catch (e) {
       rt.pool.unparkConstants();
       throw e;
     }
-    const { result: captured, acquired, uploaded } = watched;
+    const { result: captured, acquired, uploaded, constants, handOuts } = watched;
     const { own, result: outs } = captured;
     // The run keeps its inputs and outputs past the caller's scope; `dispose` frees them.
     for (const t of [...own, ...outs]) t.keep();
@@ -96,8 +99,12 @@ export class CapturedRun {
     }
     const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
     const invariant = invariantCommands(captured.commands, frozen, new Set(claimed));
-    const { commands, uniforms, dispatches } = prepare(captured.commands.filter((c) => !invariant.has(c)));
-    const run = new CapturedRun(own, outs, commands, claimed, uniforms, dispatches);
+    // What the capture computed once for every replay, and constants, stay where they are.
+    const pinned = new Set([...constants, ...[...invariant].flatMap((c) => accessOf(c).writes)]);
+    const plan = planMemory(captured.commands, claimed, handOuts, pinned, (b) => b.size);
+    const replayed = plan.commands.filter((_, i) => !invariant.has(captured.commands[i]!));
+    const { commands, uniforms, dispatches } = prepare(replayed);
+    const run = new CapturedRun(own, outs, commands, plan.buffers, uniforms, dispatches, { captured: plan.capturedBytes, planned: plan.plannedBytes });
     return { run, results: run.copiesOfOutputs() };
   }
 

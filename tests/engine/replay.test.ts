@@ -32,6 +32,7 @@ describe('CapturedRun', () => {
       const first = [...(await result.read())];
       result.dispose();
       const dispatches = run.dispatches;
+      const memory = run.memory;
       const replays: { replayed: number[]; eager: number[] }[] = [];
       for (const seed of [2, 3]) {
         // Other work in between takes pool buffers: none of them may be the run's.
@@ -73,12 +74,13 @@ describe('CapturedRun', () => {
       w.dispose();
       c.dispose();
       e.flush();
-      return { first, firstEager, replays, dispatches, mismatch, readBack, uploads, leaked: runtime().pool.getStats().inUseBytes - inUseBefore };
+      return { first, firstEager, replays, dispatches, memory, mismatch, readBack, uploads, leaked: runtime().pool.getStats().inUseBytes - inUseBefore };
     });
     expect(r.first).toEqual(r.firstEager);
     for (const { replayed, eager } of r.replays) expect(replayed).toEqual(eager);
     expect(r.replays[0]!.replayed).not.toEqual(r.replays[1]!.replayed);
     expect(r.dispatches).toBeGreaterThanOrEqual(5);
+    expect(r.memory.planned).toBeLessThanOrEqual(r.memory.captured);
     expect(r.mismatch).toContain('inputs [3,2], [2,3] differ from the captured [4,2], [2,3]');
     expect(r.readBack).toContain('a captured run cannot read back');
     expect(r.uploads).toContain('uploads data into 1 tensor(s) it does not keep');

@@ -318,6 +318,11 @@ export class Trainer {
     return [total(terms.map((r) => r.loss)), total(terms.map((r) => r.mse)), concat(terms.map((r) => r.perSample), 0)];
   }
 
+  /** Bytes of the captured step's intermediates as its capture used them and as it holds them (planned); null before a capture. */
+  get compiledStepMemory(): { captured: number; planned: number } | null {
+    return this.compiled?.memory ?? null;
+  }
+
   /** Gives the captured step's memory back (the next step captures again). */
   private dropCompiled(): void {
     this.compiled?.dispose();
