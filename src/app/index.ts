@@ -1,7 +1,7 @@
 // The application layer's entry for the front ends (src/ui, src/harness, src/cli): the training
 // session service, its state and request types, and the CLI ↔ page protocol.
 
-export { TrainingSession, type TrainerInfo, type SessionEvents, type StepProfile, type WorkProfile, type EvaluateOptions } from './training-session.ts';
+export { TrainingSession, type TrainerInfo, type SessionEvents, type StepProfile, type StepMemory, type WorkProfile, type EvaluateOptions } from './training-session.ts';
 export { type EngineStatus, type LostEngine, type DeviceReport } from './engine.ts';
 export { type DatasetRequest, type PreparedDataset, type Split } from './dataset-cache.ts';
 export { checkpointFileName, readCheckpoint, type ParsedCheckpoint, type Weights } from './checkpoint-io.ts';

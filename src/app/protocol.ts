@@ -12,7 +12,7 @@ import type { StepRecord, TrainConfig, TrainConfigInput } from '../model/train/t
 import type { DeviceReport } from './engine.ts';
 import type { ClassifierInfo, ClassifierTrainOptions, QualityResult } from './quality-service.ts';
 import type { SampleRequest } from './sampling.ts';
-import type { StepProfile } from './training-session.ts';
+import type { StepMemory, StepProfile } from './training-session.ts';
 
 export type { BoundReport, StepRecord, TrainConfig, TrainConfigInput };
 
@@ -49,6 +49,8 @@ export interface SessionProtocol {
   train(steps: number): Promise<StepRecord[]>;
   /** GPU time of the trainer's next step by kernel family and kernel. */
   profileStep(): Promise<StepProfile>;
+  /** The GPU memory of the trainer's step, op by op and replayed (encoded, never run). */
+  stepMemory(): Promise<StepMemory>;
   /** Offers the trainer's checkpoint. */
   checkpoint(): Promise<Offered>;
   /**

@@ -71,6 +71,19 @@ export interface StepProfile {
   forwardReplayed: WorkProfile;
 }
 
+/** A training step's GPU memory, op by op and replayed, found by encoding it without running it. */
+export interface StepMemory {
+  batchSize: number;
+  /** Parts the batch runs in (1 unless its largest tensor exceeds one storage binding). */
+  microBatches: number;
+  /** The parameter arena's buffers (weights, gradients, EMA, Adam's moments): the same both ways. */
+  arenaBytes: number;
+  /** Peak bytes of live GPU buffers during a step (the pool's in use plus the arena's), op by op and replayed. */
+  peakLiveBytes: { eager: number; replayed: number };
+  /** The captured step's intermediates: the buffers its capture used, and those its static memory plan holds. */
+  intermediates: { captured: number; planned: number };
+}
+
 /** How many times the encode of a piece of work is timed (best and median of these). */
 const ENCODE_REPS = 9;
 
@@ -321,6 +334,42 @@ export class TrainingSession {
         captured?.dispose();
         x.dispose();
         t.dispose();
+      }
+    });
+  }
+
+  /**
+   * The trainer's step memory, op by op and replayed: steps encoded and never run (the GPU's
+   * memory at the cost of the JavaScript and the pipelines), so a large batch is measured in
+   * seconds on any adapter. The trainer's counters advance; its weights do not change.
+   */
+  stepMemory(): Promise<StepMemory> {
+    const trainer = this.requireTrainer('to measure');
+    return this.gpu.run(async () => {
+      const { dispatcher, pool } = runtime();
+      const arenaBytes = trainer.model.arena!.allocatedBytes;
+      const execution = trainer.execution;
+      const peakOfStep = () => {
+        pool.resetPeaks();
+        const r = trainer.trainStep();
+        for (const t of [r.loss, r.mse, r.perSample]) t.dispose();
+        return pool.getStats().peakInUseBytes + arenaBytes;
+      };
+      try {
+        const eager = dispatcher.dry(() => {
+          trainer.execution = 'eager';
+          return peakOfStep();
+        });
+        const replayed = dispatcher.dry(() => {
+          trainer.execution = 'replay';
+          peakOfStep(); // the capture
+          return peakOfStep();
+        });
+        const intermediates = trainer.compiledStepMemory!;
+        const microBatches = Math.ceil(trainer.config.batchSize / trainer.microBatchSize());
+        return { batchSize: trainer.config.batchSize, microBatches, arenaBytes, peakLiveBytes: { eager, replayed }, intermediates };
+      } finally {
+        trainer.execution = execution;
       }
     });
   }

@@ -179,6 +179,8 @@ export class Dispatcher {
   private role: string | null = null;
   /** While `probeKernels` runs: the pipeline keys dispatched, none of them built or encoded. */
   private probe: Set<string> | null = null;
+  /** While `dry` runs: encoded work is dropped at each flush instead of submitted. */
+  private dropping = false;
   /** While a run is captured: its commands, in order. */
   private recording: RecordedCommand[] | null = null;
 
@@ -375,6 +377,13 @@ export class Dispatcher {
     this.dispatchesSinceSubmit = 0;
     if (!this.encoder) return;
     this.endPass();
+    if (this.dropping) {
+      this.encoder = null;
+      for (const c of this.uniformChunks) c.used = 0;
+      this.chunkInUse = 0;
+      this.pool.onSubmit();
+      return;
+    }
     for (let i = 0; i <= this.chunkInUse && i < this.uniformChunks.length; i++) {
       const c = this.uniformChunks[i]!;
       if (c.used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.mirror, 0, c.used);
@@ -390,6 +399,7 @@ export class Dispatcher {
   /** Copies `bytes` from `src` into a mappable buffer, submits, and resolves with the bytes. */
   async readback(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
     if (this.recording) throw new Error('a captured run cannot read back: its result must stay on the GPU');
+    if (this.dropping) throw new Error('a dry run cannot read back: its work is never submitted');
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.staging.acquire(size);
     this.copy(src, srcOffset, staging, 0, size);
@@ -440,6 +450,27 @@ export class Dispatcher {
       return { result: encode(), commands };
     } finally {
       this.recording = null;
+    }
+  }
+
+  /**
+   * Runs `encode` with its work encoded as usual (pipelines built, buffers handed out, commands
+   * recorded) but never submitted: what it would allocate, at the cost of its JavaScript and
+   * pipelines alone (a large step's memory on a slow adapter). Buffers keep what they held; a
+   * read back inside is refused.
+   */
+  dry<T>(encode: () => T): T {
+    if (this.dropping || this.probe) throw new Error('dry: a dry run or a probe is already running');
+    this.flush();
+    this.dropping = true;
+    try {
+      const result = encode();
+      this.flush();
+      return result;
+    } finally {
+      this.dropping = false;
+      this.encoder = null;
+      this.pass = null;
     }
   }
 

@@ -65,6 +65,7 @@ export async function createPageSession(): Promise<SessionProtocol> {
 
     train: (steps) => app.train(steps),
     profileStep: () => app.profileStep(),
+    stepMemory: () => app.stepMemory(),
 
     async checkpoint() {
       return offer((await app.checkpoint()).bytes);

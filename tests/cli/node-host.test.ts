@@ -61,6 +61,18 @@ test('bench --profile --host node: a training step and a U-Net forward, each wit
   expect(r.stdout).toMatch(/encoding the training step: [\d.]+ ms op by op, [\d.]+ ms replayed/);
 });
 
+test('bench --memory --host node: the step encoded and never run, op by op and replayed, the replayed one in less memory', async () => {
+  const json = join(dir, 'memory.json');
+  const r = await ddpm('--host=node', 'bench', '--memory', '--batch', '8', '--json', json);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/training step of fashion-16, batch 8: peak live GPU memory [\d.]+ MiB op by op, [\d.]+ MiB replayed \([\d.]+% less\)/);
+  const m = JSON.parse(readFileSync(json, 'utf8'));
+  expect(m.microBatches).toBe(1);
+  expect(m.peakLiveBytes.replayed).toBeLessThan(m.peakLiveBytes.eager);
+  expect(m.peakLiveBytes.replayed).toBeGreaterThan(m.arenaBytes + m.intermediates.planned);
+  expect(m.intermediates.planned).toBeLessThan(m.intermediates.captured);
+});
+
 test('train --host node writes a checkpoint, the loss and a PNG grid', async () => {
   const out = join(dir, 'run');
   const r = await ddpm('train', '--host=node', '--steps', '4', '--batch', '4', '--limit', '64', '--out', out, '--quality-n', '0', '--samples', '4');

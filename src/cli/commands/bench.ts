@@ -1,7 +1,7 @@
 // `ddpm bench`: the harness's micro-benchmarks, printed and saved to bench/results/latest.json.
 
 import { join } from 'node:path';
-import { QUICK_RUN, quickRunConfig, RULES, type BenchRequest, type BenchRow as ProtocolRow, type StepProfile, type WorkProfile } from '../../app/index.ts';
+import { QUICK_RUN, quickRunConfig, RULES, type BenchRequest, type BenchRow as ProtocolRow, type StepMemory, type StepProfile, type WorkProfile } from '../../app/index.ts';
 import { preset } from '../../model/config.ts';
 import { makeTrainConfig } from '../../model/train/trainer.ts';
 import { REPO_ROOT } from '../repo-root.ts';
@@ -56,16 +56,48 @@ function describeDevice(device: Record<string, unknown>): string[] {
 }
 
 /**
+ * The recipe a profile trains: the quick run's (or --preset's) at --batch. The step trains on
+ * Fashion-MNIST (one channel): a colour preset is profiled with one-channel input and output
+ * convolutions, every other layer as the preset has it.
+ */
+function profiledConfig(flags: FlagValues) {
+  const batchSize = ruleFlag(flags, 'batch', RULES.batchSize, 32);
+  const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
+  const colour = preset(presetName).inChannels !== 1;
+  const config = quickRunConfig({ preset: presetName, batchSize, ...(colour ? { model: { inChannels: 1, outChannels: 1 } } : {}) });
+  return { config, about: `${presetName}${colour ? ' (1-channel input and output)' : ''}` };
+}
+
+/**
+ * A training step's GPU memory op by op and replayed (its static memory plan), encoded and never
+ * run: seconds for ddpm-cifar10 at batch 128 on any adapter.
+ */
+async function stepMemory(flags: FlagValues): Promise<number> {
+  const { config, about } = profiledConfig(flags);
+  const memory: StepMemory = await withHarness(async (s) => {
+    progress('building the model…');
+    await callSession(s, 'start', { config, resume: false, dataset: datasetSpec('fashion-mnist', 'train', 1024) });
+    progress('encoding a step op by op, and a step captured and replayed (neither runs)…');
+    return callSession(s, 'stepMemory');
+  });
+  if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), host: hostName(), config, ...memory });
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const { eager, replayed } = memory.peakLiveBytes;
+  console.log(
+    `training step of ${about}, batch ${memory.batchSize}${memory.microBatches > 1 ? ` (${memory.microBatches} micro-batches)` : ''}: ` +
+      `peak live GPU memory ${mib(eager)} op by op, ${mib(replayed)} replayed (${(100 * (1 - replayed / eager)).toFixed(1)}% less); ` +
+      `parameters and optimiser state ${mib(memory.arenaBytes)} in both; the captured step's intermediates ${mib(memory.intermediates.captured)} ` +
+      `as captured, ${mib(memory.intermediates.planned)} as planned`,
+  );
+  return 0;
+}
+
+/**
  * One training step of the quick-run recipe (or --preset, --batch) and the U-Net forward of a
  * sampler step (batch 36): dispatches, CPU encode time, GPU time by kernel family, wall, memory.
  */
 async function profileStep(flags: FlagValues): Promise<number> {
-  const batchSize = ruleFlag(flags, 'batch', RULES.batchSize, 32);
-  const presetName = (flags.preset as string | undefined) ?? QUICK_RUN.preset;
-  // The step trains on Fashion-MNIST (one channel): a colour preset is profiled with one-channel
-  // input and output convolutions, every other layer as the preset has it.
-  const colour = preset(presetName).inChannels !== 1;
-  const config = quickRunConfig({ preset: presetName, batchSize, ...(colour ? { model: { inChannels: 1, outChannels: 1 } } : {}) });
+  const { config, about } = profiledConfig(flags);
   const profile: StepProfile = await withHarness(async (s) => {
     progress('building the model and warming up (2 steps)…');
     await callSession(s, 'start', { config, resume: false, dataset: datasetSpec('fashion-mnist', 'train', 1024) });
@@ -73,7 +105,6 @@ async function profileStep(flags: FlagValues): Promise<number> {
     return callSession(s, 'profileStep');
   });
   if (typeof flags.json === 'string') writeJson(flags.json, { date: new Date().toISOString(), host: hostName(), config, ...profile });
-  const about = `${presetName}${colour ? ' (1-channel input and output)' : ''}`;
   for (const work of [profile.step, profile.stepReplayed, profile.forward, profile.forwardReplayed]) printProfile(`${work.what} of ${about}`, work);
   const ratio = (what: string, eager: WorkProfile, replayed: WorkProfile) => {
     const [a, b] = [eager.encodeMs.median, replayed.encodeMs.median];
@@ -143,13 +174,15 @@ function comparisonColumns(peers: string[]): Column<BenchRow>[] {
 
 export const bench: Command = {
   usage:
-    'bench [--peers tfjs,jax] [--only NAME,...] [--json FILE] | bench --profile [--preset NAME] [--batch B] [--json FILE]',
+    'bench [--peers tfjs,jax] [--only NAME,...] [--json FILE] | bench --profile|--memory [--preset NAME] [--batch B] [--json FILE]',
   summary:
     'run the micro-benchmarks (a full run goes to bench/results/latest.json); --peers: also TensorFlow.js and jax-js on the same workloads in the same page; ' +
-    '--profile: one training step and one U-Net forward: dispatches, CPU encode ms, GPU ms by kernel family, wall, peak GPU memory',
+    '--profile: one training step and one U-Net forward: dispatches, CPU encode ms, GPU ms by kernel family, wall, peak GPU memory; ' +
+    '--memory: a training step\'s peak GPU memory op by op and replayed, encoded and never run (seconds at any batch)',
   flags: {
     json: { type: 'string' },
     profile: { type: 'boolean' },
+    memory: { type: 'boolean' },
     preset: { type: 'string' },
     batch: { type: 'string' },
     peers: { type: 'string' },
@@ -157,6 +190,7 @@ export const bench: Command = {
   },
   async run(flags) {
     if (flags.profile === true) return profileStep(flags);
+    if (flags.memory === true) return stepMemory(flags);
     const peers = typeof flags.peers === 'string' ? flags.peers.replace(/\s/g, '') : '';
     if (typeof flags.peers === 'string' && !PEER_FLAG.test(peers)) {
       console.error(`--peers takes a comma-separated list of tfjs, jax (got '${flags.peers}')`);
