@@ -6,6 +6,10 @@
 // first, each into the smallest fitting buffer free for its lifetime), so the run holds less than
 // the capture's buffers (the captured ones it moves are destroyed). Two tensors one command binds never share a buffer (their lifetimes
 // overlap at that command), so no dispatch binds aliased ranges.
+//
+// Copies out of an intermediate at its last use (a parameter's gradient gathered into the
+// optimiser's flat buffer) are elided: the intermediate lives in the copy's destination from the
+// start, where nothing else touches that range meanwhile, and the copy is dropped.
 
 import type { HandOut } from './buffer-pool.ts';
 import type { RecordedCommand } from './dispatch.ts';
@@ -17,8 +21,9 @@ interface Intermediate {
   last: number;
   /** Bytes its commands reach (offset + size of every binding, copy and clear). */
   bytes: number;
-  /** The planned buffer's index. */
+  /** The planned buffer's index, or -1 when it lives in a copy's destination (`home`). */
   slot: number;
+  home: { buffer: GPUBuffer; offset: number } | null;
 }
 
 /** A planned buffer: its size and the lifetimes of the intermediates it holds. */
@@ -28,8 +33,10 @@ interface Slot {
 }
 
 export interface MemoryPlan {
-  /** The commands with every moved intermediate's bindings on its planned buffer. */
+  /** The commands with every moved intermediate's bindings on its planned buffer, less the elided copies. */
   commands: RecordedCommand[];
+  /** Copies elided. */
+  elidedCopies: number;
   /** The run's static memory: the captured buffers kept where they are, and the planned ones (all the pool's, held). */
   buffers: GPUBuffer[];
   /** Bytes of the captured buffers before the plan, and of the run's buffers after it. */
@@ -37,17 +44,35 @@ export interface MemoryPlan {
   plannedBytes: number;
 }
 
-/** A command's references to buffers: each with where it ends (offset + bytes), or null for a whole-buffer binding. */
-function referencesOf(c: RecordedCommand): { buffer: GPUBuffer; end: number | null }[] {
-  if (c.kind === 'copy') return [{ buffer: c.src, end: c.srcOffset + c.bytes }, { buffer: c.dst, end: c.dstOffset + c.bytes }];
-  if (c.kind === 'clear') return [{ buffer: c.buffer, end: c.offset + c.bytes }];
-  return c.buffers.map((b) => ({ buffer: b.buffer, end: b.size === undefined ? null : (b.offset ?? 0) + b.size }));
+/** A command's references to buffers: each from its offset to its end, or to null for a whole-buffer binding. */
+function referencesOf(c: RecordedCommand): { buffer: GPUBuffer; start: number; end: number | null }[] {
+  if (c.kind === 'copy') {
+    return [
+      { buffer: c.src, start: c.srcOffset, end: c.srcOffset + c.bytes },
+      { buffer: c.dst, start: c.dstOffset, end: c.dstOffset + c.bytes },
+    ];
+  }
+  if (c.kind === 'clear') return [{ buffer: c.buffer, start: c.offset, end: c.offset + c.bytes }];
+  return c.buffers.map((b) => ({ buffer: b.buffer, start: b.offset ?? 0, end: b.size === undefined ? null : (b.offset ?? 0) + b.size }));
 }
 
-function withBuffer(c: RecordedCommand, moved: (buffer: GPUBuffer) => GPUBuffer): RecordedCommand {
-  if (c.kind === 'copy') return { ...c, src: moved(c.src), dst: moved(c.dst) };
-  if (c.kind === 'clear') return { ...c, buffer: moved(c.buffer) };
-  return { ...c, buffers: c.buffers.map((b) => ({ ...b, buffer: moved(b.buffer) })) };
+/** `c` with each buffer reference moved: `moved` gives the new buffer and the offset added. */
+function relocated(c: RecordedCommand, moved: (buffer: GPUBuffer) => { buffer: GPUBuffer; offset: number }): RecordedCommand {
+  if (c.kind === 'copy') {
+    const [src, dst] = [moved(c.src), moved(c.dst)];
+    return { ...c, src: src.buffer, srcOffset: c.srcOffset + src.offset, dst: dst.buffer, dstOffset: c.dstOffset + dst.offset };
+  }
+  if (c.kind === 'clear') {
+    const to = moved(c.buffer);
+    return { ...c, buffer: to.buffer, offset: c.offset + to.offset };
+  }
+  return {
+    ...c,
+    buffers: c.buffers.map((b) => {
+      const to = moved(b.buffer);
+      return { ...b, buffer: to.buffer, offset: (b.offset ?? 0) + to.offset };
+    }),
+  };
 }
 
 const overlaps = (spans: readonly [number, number][], first: number, last: number) => spans.some(([a, b]) => a <= last && first <= b);
@@ -67,7 +92,7 @@ export function planMemory(
   sizeOf: (buffer: GPUBuffer) => number,
 ): MemoryPlan {
   const capturedBytes = claimed.reduce((n, b) => n + sizeOf(b), 0);
-  const unchanged: MemoryPlan = { commands: [...commands], buffers: [...claimed], capturedBytes, plannedBytes: capturedBytes };
+  const unchanged: MemoryPlan = { commands: [...commands], elidedCopies: 0, buffers: [...claimed], capturedBytes, plannedBytes: capturedBytes };
   const starts = new Map<GPUBuffer, number[]>();
   for (const h of handOuts) {
     if (!starts.has(h.buffer)) starts.set(h.buffer, []);
@@ -97,16 +122,18 @@ export function planMemory(
       if (it) {
         it.last = i;
         it.bytes = Math.max(it.bytes, end);
-      } else list[k] = { first: i, last: i, bytes: end, slot: -1 };
+      } else list[k] = { first: i, last: i, bytes: end, slot: -1, home: null };
     }
   });
   const all = [...intermediates.entries()].filter(([b]) => movable.has(b)).flatMap(([, list]) => list.filter((x): x is Intermediate => x !== null));
   if (all.length === 0) return unchanged;
+  const intermediateAt = (buffer: GPUBuffer, i: number): Intermediate | null => (movable.has(buffer) ? (intermediates.get(buffer)?.[which(buffer, i)] ?? null) : null);
+  const elided = elideCopies(commands, intermediateAt, (b) => movable.has(b));
 
   // Largest first, each into the smallest buffer free for its lifetime that holds it, else the
   // largest free one (grown), else a new one.
   const slots: Slot[] = [];
-  for (const it of [...all].sort((a, b) => b.bytes - a.bytes || a.first - b.first)) {
+  for (const it of all.filter((x) => !x.home).sort((a, b) => b.bytes - a.bytes || a.first - b.first)) {
     let fit = -1;
     let grow = -1;
     slots.forEach((s, i) => {
@@ -132,13 +159,56 @@ export function planMemory(
     for (const b of planned) pool.release(b);
     return unchanged;
   }
-  const rewritten = commands.map((c, i) =>
-    withBuffer(c, (buffer) => {
-      if (!movable.has(buffer)) return buffer;
-      return planned[intermediates.get(buffer)![which(buffer, i)]!.slot]!;
-    }),
-  );
+  const rewritten = commands.flatMap((c, i) => {
+    if (elided.has(i)) return [];
+    return [
+      relocated(c, (buffer) => {
+        const it = intermediateAt(buffer, i);
+        if (!it) return { buffer, offset: 0 };
+        return it.home ?? { buffer: planned[it.slot]!, offset: 0 };
+      }),
+    ];
+  });
   // The capture's own commands still bind the moved buffers: destroyed once they are submitted.
   for (const b of movable) pool.retire(b);
-  return { commands: rewritten, buffers: [...kept, ...planned], capturedBytes, plannedBytes };
+  return { commands: rewritten, elidedCopies: elided.size, buffers: [...kept, ...planned], capturedBytes, plannedBytes };
+}
+
+/**
+ * Finds the copies to elide and gives their sources a home in the destination: a copy of a whole
+ * intermediate at its last use into a buffer that stays where it is (the parameter arena), at a
+ * storage-binding alignment, where no other command touches that range during the
+ * intermediate's life and no command that binds the intermediate binds the destination too.
+ * Returns the elided copies' indices.
+ */
+function elideCopies(
+  commands: readonly RecordedCommand[],
+  intermediateAt: (buffer: GPUBuffer, i: number) => Intermediate | null,
+  isMovable: (buffer: GPUBuffer) => boolean,
+): Set<number> {
+  const align = runtime().device.limits.minStorageBufferOffsetAlignment;
+  const elided = new Set<number>();
+  // Ranges of destinations taken by homes so far, with the lifetimes they are taken for.
+  const homes = new Map<GPUBuffer, { start: number; end: number; first: number; last: number }[]>();
+  commands.forEach((c, i) => {
+    if (c.kind !== 'copy' || c.srcOffset !== 0 || c.dstOffset % align !== 0 || isMovable(c.dst) || c.src === c.dst) return;
+    const it = intermediateAt(c.src, i);
+    if (!it || it.home || it.last !== i || it.bytes > c.bytes) return;
+    const [start, end] = [c.dstOffset, c.dstOffset + c.bytes];
+    const taken = homes.get(c.dst) ?? [];
+    if (taken.some((h) => h.start < end && start < h.end && h.first <= it.last && it.first <= h.last)) return;
+    for (let j = it.first; j < i; j++) {
+      const refs = referencesOf(commands[j]!);
+      const bindsSource = refs.some((r) => r.buffer === c.src);
+      for (const r of refs) {
+        if (r.buffer !== c.dst) continue;
+        if (bindsSource || r.end === null || (r.start < end && start < r.end)) return;
+      }
+    }
+    it.home = { buffer: c.dst, offset: c.dstOffset };
+    taken.push({ start, end, first: it.first, last: it.last });
+    homes.set(c.dst, taken);
+    elided.add(i);
+  });
+  return elided;
 }

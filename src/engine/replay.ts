@@ -101,9 +101,17 @@ export class CapturedRun {
     const invariant = invariantCommands(captured.commands, frozen, new Set(claimed));
     // What the capture computed once for every replay, and constants, stay where they are.
     const pinned = new Set([...constants, ...[...invariant].flatMap((c) => accessOf(c).writes)]);
-    const plan = planMemory(captured.commands, claimed, handOuts, pinned, (b) => b.size);
-    const replayed = plan.commands.filter((_, i) => !invariant.has(captured.commands[i]!));
-    const { commands, uniforms, dispatches } = prepare(replayed);
+    // The plan sees the replayed commands only (work done once touches no intermediate it moves);
+    // hand-out times count those commands.
+    const replayed: RecordedCommand[] = [];
+    const replayedBefore = [0];
+    for (const c of captured.commands) {
+      if (!invariant.has(c)) replayed.push(c);
+      replayedBefore.push(replayed.length);
+    }
+    const times = handOuts.map((h) => ({ ...h, at: replayedBefore[h.at]! }));
+    const plan = planMemory(replayed, claimed, times, pinned, (b) => b.size);
+    const { commands, uniforms, dispatches } = prepare(plan.commands);
     const run = new CapturedRun(own, outs, commands, plan.buffers, uniforms, dispatches, { captured: plan.capturedBytes, planned: plan.plannedBytes });
     return { run, results: run.copiesOfOutputs() };
   }
