@@ -7,9 +7,10 @@
 // after both at 8x8. FLOP rates use our model's own FLOP count; bench/README.md lists the
 // differences.
 
-import { backward, mseLoss, noGrad, Rng, runtime, tensor, type Tensor, zeroGrad } from '../engine/index.ts';
+import { backward, CapturedRun, live, mseLoss, noGrad, Rng, runtime, tensor, type Tensor, zeroGrad } from '../engine/index.ts';
 import type { UNetConfig } from '../model/config.ts';
 import { GaussianDiffusion } from '../model/diffusion/gaussian-diffusion.ts';
+import { ReplayedForward } from '../model/replayed-forward.ts';
 import { Adam } from '../model/train/optimizer.ts';
 import { UNet } from '../model/unet.ts';
 import { defineWorkload, randn, type Workload } from './workload.ts';
@@ -98,13 +99,15 @@ const linearSchedule = (): GaussianDiffusion => new GaussianDiffusion({ schedule
 
 interface ForwardState {
   model: UNet;
+  /** The forward captured at the first (warm-up) rep and replayed after, as sampling runs it. */
+  forward: ReplayedForward;
   xt: Tensor;
   t: Tensor;
 }
 
 export const unetForward = defineWorkload({
   name: 'unet_forward',
-  description: `eps_pred = UNet(x_t, t), batch 8, no tape; x_t = q_sample of the fixed batch (untimed). ${MODEL_SUMMARY}`,
+  description: `eps_pred = UNet(x_t, t), batch 8, no tape, captured at the warm-up rep and replayed; x_t = q_sample of the fixed batch (untimed). ${MODEL_SUMMARY}`,
   flops: BENCH_UNET_PLAN.forwardFlops,
   warmupReps: 1,
   timedReps: 3,
@@ -116,10 +119,12 @@ export const unetForward = defineWorkload({
     batch.x0.dispose();
     batch.eps.dispose();
     diffusion.dispose();
-    return { model, xt, t: batch.t };
+    const weights = model.parameters().map((p) => p.value);
+    return { model, forward: new ReplayedForward((x, t) => model.forward(x, t), 'replay', weights), xt, t: batch.t };
   },
-  run: (s) => noGrad(() => s.model.forward(s.xt, s.t)),
+  run: (s) => noGrad(() => s.forward.forward(s.xt, s.t)),
   teardown: (s) => {
+    s.forward.dispose();
     s.model.dispose();
     s.xt.dispose();
     s.t.dispose();
@@ -150,13 +155,15 @@ interface TrainState {
   diffusion: GaussianDiffusion;
   adam: Adam;
   batch: FixedBatch;
+  /** The step, captured at the first rep. */
+  captured: CapturedRun | null;
   steps: number;
   report: TrainStepReport;
 }
 
 const BASE_TRAIN_DESCRIPTION =
   'x_t = q_sample(x0, t, eps) (linear schedule), loss = mse(UNet(x_t, t), eps), backward, Adam ' +
-  `(lr 2e-4, β 0.9/0.999, eps 1e-8, no clipping); sync on the loss. ${MODEL_SUMMARY}`;
+  `(lr 2e-4, β 0.9/0.999, eps 1e-8, no clipping), captured at the warm-up rep and replayed; sync on the loss. ${MODEL_SUMMARY}`;
 
 const MB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -189,6 +196,7 @@ export const unetTrainStep: Workload = defineWorkload({
       diffusion,
       adam,
       batch: fixedBatch(diffusion),
+      captured: null,
       steps: 0,
       report: {
         firstStepLoss: null,
@@ -206,11 +214,20 @@ export const unetTrainStep: Workload = defineWorkload({
     if (s.steps > 0) s.report.peakPoolInUseBytes.push(pool.getStats().peakInUseBytes);
     pool.resetPeaks();
     const { x0, eps, t } = s.batch;
-    const xt = s.diffusion.qSample(x0, t, eps);
-    const loss = mseLoss(s.model.forward(xt, t), eps);
-    backward(loss);
-    s.adam.update();
-    zeroGrad(s.params);
+    // Captured at the first (warm-up) rep and replayed after, as training runs it; Adam's step is live.
+    s.adam.step++;
+    let loss: Tensor;
+    if (s.captured) loss = s.captured.replay([x0, eps, t]);
+    else {
+      const step = live("Adam's step", () => s.adam.step);
+      ({ run: s.captured, result: loss } = CapturedRun.capture([x0, eps, t], (x0s, epss, ts) => {
+        const loss = mseLoss(s.model.forward(s.diffusion.qSample(x0s, ts, epss), ts), epss);
+        backward(loss);
+        s.adam.encodeUpdate(ADAM.lr, step);
+        zeroGrad(s.params);
+        return loss;
+      }));
+    }
     // Only in the first (untimed warm-up) rep: an extra readback there costs no timed work.
     if (s.steps === 0) void loss.read().then((v) => (s.report.firstStepLoss = v[0]!));
     s.steps++;
@@ -221,6 +238,7 @@ export const unetTrainStep: Workload = defineWorkload({
     unetTrainStep.description = describeReport(s.report, s.steps);
     console.info(`bench unet_train_step: ${unetTrainStep.description}`);
     zeroGrad(s.params);
+    s.captured?.dispose();
     s.model.dispose();
     s.diffusion.dispose();
     for (const t of Object.values(s.batch)) t.dispose();

@@ -33,8 +33,10 @@ interface Slot {
 }
 
 export interface MemoryPlan {
-  /** The commands with every moved intermediate's bindings on its planned buffer, less the elided copies. */
-  commands: RecordedCommand[];
+  /** Whether anything moved (else the commands are the captured ones). */
+  planned: boolean;
+  /** The commands with every moved intermediate's bindings on its planned buffer; null where a copy was elided. */
+  commands: (RecordedCommand | null)[];
   /** Copies elided. */
   elidedCopies: number;
   /** The run's static memory: the captured buffers kept where they are, and the planned ones (all the pool's, held). */
@@ -75,14 +77,32 @@ function relocated(c: RecordedCommand, moved: (buffer: GPUBuffer) => { buffer: G
   };
 }
 
+/** When each captured buffer was handed out (command counts), in order. */
+export function handOutTimes(handOuts: readonly HandOut[]): Map<GPUBuffer, number[]> {
+  const starts = new Map<GPUBuffer, number[]>();
+  for (const h of handOuts) {
+    if (!starts.has(h.buffer)) starts.set(h.buffer, []);
+    starts.get(h.buffer)!.push(h.at);
+  }
+  return starts;
+}
+
+/** Which hand-out of a buffer (times from handOutTimes) command `at` sees; -1 before the first. */
+export function handOutAt(times: readonly number[], at: number): number {
+  let k = -1;
+  while (k + 1 < times.length && times[k + 1]! <= at) k++;
+  return k;
+}
+
 const overlaps = (spans: readonly [number, number][], first: number, last: number) => spans.some(([a, b]) => a <= last && first <= b);
 
 /**
  * Plans the intermediates of `commands`: `claimed` are the pool buffers the capture used and the
  * run holds (each counted by `sizeOf`), `handOuts` when the pool handed each out (the command
- * count then), `pinned` those whose contents must stay where they are (what the capture computed
- * once for every replay, constants). Releases the captured buffers it moves and holds the
- * planned ones instead; returns the commands unchanged when the plan would not save memory.
+ * count then), `pinned` those whose contents must stay where they are (constants uploaded once).
+ * What the commands of `once` write (work a replay skips: it runs once, on the planned buffers)
+ * lives for the whole run. Releases the captured buffers it moves and holds the planned ones
+ * instead; returns the commands unchanged when the plan would not save memory.
  */
 export function planMemory(
   commands: readonly RecordedCommand[],
@@ -90,24 +110,16 @@ export function planMemory(
   handOuts: readonly HandOut[],
   pinned: ReadonlySet<GPUBuffer>,
   sizeOf: (buffer: GPUBuffer) => number,
+  once: ReadonlySet<number> = new Set(),
 ): MemoryPlan {
   const capturedBytes = claimed.reduce((n, b) => n + sizeOf(b), 0);
-  const unchanged: MemoryPlan = { commands: [...commands], elidedCopies: 0, buffers: [...claimed], capturedBytes, plannedBytes: capturedBytes };
-  const starts = new Map<GPUBuffer, number[]>();
-  for (const h of handOuts) {
-    if (!starts.has(h.buffer)) starts.set(h.buffer, []);
-    starts.get(h.buffer)!.push(h.at);
-  }
+  const unchanged: MemoryPlan = { planned: false, commands: [...commands], elidedCopies: 0, buffers: [...claimed], capturedBytes, plannedBytes: capturedBytes };
+  const starts = handOutTimes(handOuts);
   const movable = new Set(claimed.filter((b) => !pinned.has(b) && starts.has(b)));
   // Each movable buffer's intermediates, by hand-out; a buffer used before its first hand-out or
   // bound whole stays where it is.
   const intermediates = new Map<GPUBuffer, (Intermediate | null)[]>();
-  const which = (buffer: GPUBuffer, at: number): number => {
-    const s = starts.get(buffer)!;
-    let k = 0;
-    while (k + 1 < s.length && s[k + 1]! <= at) k++;
-    return s[0]! <= at ? k : -1;
-  };
+  const which = (buffer: GPUBuffer, at: number): number => handOutAt(starts.get(buffer)!, at);
   commands.forEach((c, i) => {
     for (const { buffer, end } of referencesOf(c)) {
       if (!movable.has(buffer)) continue;
@@ -128,7 +140,14 @@ export function planMemory(
   const all = [...intermediates.entries()].filter(([b]) => movable.has(b)).flatMap(([, list]) => list.filter((x): x is Intermediate => x !== null));
   if (all.length === 0) return unchanged;
   const intermediateAt = (buffer: GPUBuffer, i: number): Intermediate | null => (movable.has(buffer) ? (intermediates.get(buffer)?.[which(buffer, i)] ?? null) : null);
-  const elided = elideCopies(commands, intermediateAt, (b) => movable.has(b));
+  // What work done once writes lives from the start to the end: nothing else shares its buffer.
+  for (const i of once) {
+    for (const { buffer } of referencesOf(commands[i]!)) {
+      const it = intermediateAt(buffer, i);
+      if (it) [it.first, it.last] = [0, commands.length - 1];
+    }
+  }
+  const elided = elideCopies(commands, intermediateAt, (b) => movable.has(b), once);
 
   // Largest first, each into the smallest buffer free for its lifetime that holds it, else the
   // largest free one (grown), else a new one.
@@ -159,19 +178,18 @@ export function planMemory(
     for (const b of planned) pool.release(b);
     return unchanged;
   }
-  const rewritten = commands.flatMap((c, i) => {
-    if (elided.has(i)) return [];
-    return [
-      relocated(c, (buffer) => {
-        const it = intermediateAt(buffer, i);
-        if (!it) return { buffer, offset: 0 };
-        return it.home ?? { buffer: planned[it.slot]!, offset: 0 };
-      }),
-    ];
-  });
+  const rewritten = commands.map((c, i) =>
+    elided.has(i)
+      ? null
+      : relocated(c, (buffer) => {
+          const it = intermediateAt(buffer, i);
+          if (!it) return { buffer, offset: 0 };
+          return it.home ?? { buffer: planned[it.slot]!, offset: 0 };
+        }),
+  );
   // The capture's own commands still bind the moved buffers: destroyed once they are submitted.
   for (const b of movable) pool.retire(b);
-  return { commands: rewritten, elidedCopies: elided.size, buffers: [...kept, ...planned], capturedBytes, plannedBytes };
+  return { planned: true, commands: rewritten, elidedCopies: elided.size, buffers: [...kept, ...planned], capturedBytes, plannedBytes };
 }
 
 /**
@@ -185,13 +203,14 @@ function elideCopies(
   commands: readonly RecordedCommand[],
   intermediateAt: (buffer: GPUBuffer, i: number) => Intermediate | null,
   isMovable: (buffer: GPUBuffer) => boolean,
+  once: ReadonlySet<number>,
 ): Set<number> {
   const align = runtime().device.limits.minStorageBufferOffsetAlignment;
   const elided = new Set<number>();
   // Ranges of destinations taken by homes so far, with the lifetimes they are taken for.
   const homes = new Map<GPUBuffer, { start: number; end: number; first: number; last: number }[]>();
   commands.forEach((c, i) => {
-    if (c.kind !== 'copy' || c.srcOffset !== 0 || c.dstOffset % align !== 0 || isMovable(c.dst) || c.src === c.dst) return;
+    if (c.kind !== 'copy' || once.has(i) || c.srcOffset !== 0 || c.dstOffset % align !== 0 || isMovable(c.dst) || c.src === c.dst) return;
     const it = intermediateAt(c.src, i);
     if (!it || it.home || it.last !== i || it.bytes > c.bytes) return;
     const [start, end] = [c.dstOffset, c.dstOffset + c.bytes];

@@ -16,7 +16,7 @@
 // are dropped from the replay, their outputs kept in the run's static memory.
 
 import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
-import { planMemory } from './memory-plan.ts';
+import { handOutAt, handOutTimes, planMemory } from './memory-plan.ts';
 import { runtime } from './runtime.ts';
 import { fmt, sameShape } from './shape.ts';
 import { emptyTensor, scope, type Tensor } from './tensor.ts';
@@ -98,20 +98,25 @@ export class CapturedRun {
       );
     }
     const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
-    const invariant = invariantCommands(captured.commands, frozen, new Set(claimed));
-    // What the capture computed once for every replay, and constants, stay where they are.
-    const pinned = new Set([...constants, ...[...invariant].flatMap((c) => accessOf(c).writes)]);
-    // The plan sees the replayed commands only (work done once touches no intermediate it moves);
-    // hand-out times count those commands.
-    const replayed: RecordedCommand[] = [];
-    const replayedBefore = [0];
-    for (const c of captured.commands) {
-      if (!invariant.has(c)) replayed.push(c);
-      replayedBefore.push(replayed.length);
+    const recorded = captured.commands;
+    // Invariant work is found per intermediate (a buffer's hand-out), and the memory plan gives
+    // what it writes a buffer of its own for the whole run, where it runs once more; without a
+    // plan the capture's buffers stay as they were, so it is found per buffer (written once).
+    const times = handOutTimes(handOuts);
+    const handOut = (b: GPUBuffer, i: number) => (times.has(b) ? handOutAt(times.get(b)!, i) : 0);
+    const perIntermediate = invariantCommands(recorded, frozen, new Set(claimed), handOut);
+    const once = new Set(recorded.flatMap((c, i) => (perIntermediate.has(c) ? [i] : [])));
+    const plan = planMemory(recorded, claimed, handOuts, constants, (b) => b.size, once);
+    const invariant = plan.planned ? perIntermediate : invariantCommands(recorded, frozen, new Set(claimed), () => 0);
+    const replayed = plan.commands.filter((c, i): c is RecordedCommand => c !== null && !invariant.has(recorded[i]!));
+    if (plan.planned && once.size > 0) {
+      const onceMore = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && once.has(i)));
+      rt.dispatcher.replay(onceMore.commands);
+      rt.dispatcher.flush();
+      const buffer = onceMore.uniforms?.buffer;
+      if (buffer) void rt.device.queue.onSubmittedWorkDone().then(() => buffer.destroy());
     }
-    const times = handOuts.map((h) => ({ ...h, at: replayedBefore[h.at]! }));
-    const plan = planMemory(replayed, claimed, times, pinned, (b) => b.size);
-    const { commands, uniforms, dispatches } = prepare(plan.commands);
+    const { commands, uniforms, dispatches } = prepare(replayed);
     const run = new CapturedRun(own, outs, commands, plan.buffers, uniforms, dispatches, { captured: plan.capturedBytes, planned: plan.plannedBytes });
     return { run, results: run.copiesOfOutputs() };
   }
@@ -191,26 +196,38 @@ function accessOf(c: RecordedCommand): { reads: GPUBuffer[]; writes: GPUBuffer[]
  * outputs of such commands, and each buffer they write is the run's own and written by nothing
  * else in it (so what they left there at the capture is still there when a replay reads it).
  */
-function invariantCommands(commands: readonly RecordedCommand[], frozen: ReadonlySet<GPUBuffer>, own: ReadonlySet<GPUBuffer>): Set<RecordedCommand> {
-  const writers = new Map<GPUBuffer, number>();
-  for (const c of commands) {
+function invariantCommands(
+  commands: readonly RecordedCommand[],
+  frozen: ReadonlySet<GPUBuffer>,
+  own: ReadonlySet<GPUBuffer>,
+  handOut: (buffer: GPUBuffer, command: number) => number,
+): Set<RecordedCommand> {
+  // A value is a buffer's content during one hand-out of it (the whole run for a buffer found per buffer).
+  const ids = new Map<GPUBuffer, number>();
+  const value = (b: GPUBuffer, i: number) => {
+    if (!ids.has(b)) ids.set(b, ids.size);
+    return `${ids.get(b)}:${own.has(b) ? handOut(b, i) : 0}`;
+  };
+  const writers = new Map<string, number>();
+  commands.forEach((c, i) => {
     for (const b of new Set(accessOf(c).writes)) {
       if (frozen.has(b)) throw new Error('CapturedRun.capture: the captured work writes a buffer declared frozen');
-      writers.set(b, (writers.get(b) ?? 0) + 1);
+      const v = value(b, i);
+      writers.set(v, (writers.get(v) ?? 0) + 1);
     }
-  }
-  const unchanging = new Set(frozen);
+  });
+  const unchanging = new Set([...frozen].map((b) => value(b, 0)));
   const invariant = new Set<RecordedCommand>();
-  for (const c of commands) {
+  commands.forEach((c, i) => {
     const { reads, writes } = accessOf(c);
-    if (writes.length === 0 || (c.kind === 'dispatch' && c.repack)) continue;
-    const fixedInputs = reads.every((b) => unchanging.has(b));
-    const soleWriter = writes.every((b) => own.has(b) && writers.get(b) === 1);
+    if (writes.length === 0 || (c.kind === 'dispatch' && c.repack)) return;
+    const fixedInputs = reads.every((b) => unchanging.has(value(b, i)));
+    const soleWriter = writes.every((b) => own.has(b) && writers.get(value(b, i)) === 1);
     if (fixedInputs && soleWriter) {
       invariant.add(c);
-      for (const b of writes) unchanging.add(b);
+      for (const b of writes) unchanging.add(value(b, i));
     }
-  }
+  });
   return invariant;
 }
 

@@ -83,7 +83,7 @@ describe('diffusion on the GPU', () => {
           const t = diffusion.timesteps(ts);
           const x = d.tensor(x0, shape);
           const xt = diffusion.qSample(x, t, d.tensor(eps, shape));
-          return { terms: diffusion.vlbTerms(x, xt, t, ts, d.tensor(mu, shape), d.tensor(lv, shape)), xt };
+          return { terms: diffusion.vlbTerms(x, xt, t, d.tensor(mu, shape), d.tensor(lv, shape)), xt };
         });
         const out = { terms: Array.from(await r.terms.read()) as number[], xt: Array.from(await r.xt.read()) as number[] };
         r.terms.dispose();

@@ -76,9 +76,11 @@ test('replayed and op-by-op training are the same run bit for bit (dropout, impo
     expect(o.losses[0], name).toEqual(o.losses[1]);
     expect(o.losses[0]!.every(Number.isFinite), name).toBe(true);
     // Steps 2 and 4 replay what steps 1 and 3 captured: the work of op by op, less what needs no
-    // replay (constants filled once: the ones of the per-sample table lookups).
+    // replay (constants filled once: the ones of the per-sample table lookups), which a capture
+    // runs once more on its planned buffers.
     const [r1, r2, r3, r4, e1, e2, e3, e4] = o.dispatches;
-    expect([r1, r3], name).toEqual([e1, e3]);
+    expect(r1! - e1!, name).toBe(e1! - r2!);
+    expect(r3! - e3!, name).toBe(e3! - r4!);
     expect(r2! <= e2! && r2! > 0.95 * e2!, name).toBe(true);
     expect(r4! <= e4! && r4! > 0.95 * e4!, name).toBe(true);
     expect(e3! > e2!, name).toBe(true); // two parts
