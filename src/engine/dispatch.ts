@@ -56,7 +56,8 @@ export interface ReplayDispatch {
   key: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
-  uniformOffset: number;
+  /** The dynamic offset of its uniforms, made once (an array per call costs a JS allocation). */
+  uniformOffsets: readonly number[];
   grid: readonly [number, number, number];
   role: string | null;
 }
@@ -398,18 +399,29 @@ export class Dispatcher {
 
   /** Copies `bytes` from `src` into a mappable buffer, submits, and resolves with the bytes. */
   async readback(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
+    return (await this.readbackMany([{ buffer: src, offset: srcOffset, bytes }]))[0]!;
+  }
+
+  /** `readback` of several regions through one mappable buffer: one submit, one map. */
+  async readbackMany(regions: readonly { buffer: GPUBuffer; offset: number; bytes: number }[]): Promise<ArrayBuffer[]> {
     if (this.recording) throw new Error('a captured run cannot read back: its result must stay on the GPU');
     if (this.dropping) throw new Error('a dry run cannot read back: its work is never submitted');
-    const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.staging.acquire(size);
-    this.copy(src, srcOffset, staging, 0, size);
+    const at: number[] = [];
+    let size = 0;
+    for (const r of regions) {
+      at.push(size);
+      size += Math.ceil(r.bytes / 4) * 4;
+    }
+    const staging = this.staging.acquire(Math.max(4, size));
+    regions.forEach((r, i) => this.copy(r.buffer, r.offset, staging, at[i]!, Math.ceil(r.bytes / 4) * 4));
     this.flush();
     this.counters.readbacks++;
     let mapped = false;
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
+      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, size));
       mapped = true;
-      return staging.getMappedRange(0, size).slice(0, bytes);
+      const all = staging.getMappedRange(0, Math.max(4, size));
+      return regions.map((r, i) => all.slice(at[i]!, at[i]! + r.bytes));
     } finally {
       if (mapped) {
         staging.unmap();
@@ -506,7 +518,7 @@ export class Dispatcher {
       const pass = this.ensurePass();
       if (c.pipeline !== lastPipeline) pass.setPipeline(c.pipeline);
       lastPipeline = c.pipeline;
-      pass.setBindGroup(0, c.bindGroup, [c.uniformOffset]);
+      pass.setBindGroup(0, c.bindGroup, c.uniformOffsets);
       pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
       if (this.passKeys) this.endPass();
       this.counters.dispatches++;

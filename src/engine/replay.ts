@@ -155,10 +155,11 @@ export class CapturedRun {
       // queue.writeBuffer lands before the open encoder's work: submit a replay still waiting in it first.
       if (dispatcher.hasPendingWork) dispatcher.flush();
       const view = new DataView(u.data.buffer);
-      for (const slot of u.live) {
-        slot.repack(view, slot.offset);
-        device.queue.writeBuffer(u.buffer, slot.offset, u.data, slot.offset, slot.bytes);
-      }
+      for (const slot of u.live) slot.repack(view, slot.offset);
+      // One write from the first live slot to the end of the last (a few hundred bytes apart each).
+      const first = u.live[0]!.offset;
+      const last = u.live[u.live.length - 1]!;
+      device.queue.writeBuffer(u.buffer, first, u.data, first, last.offset + last.bytes - first);
     }
     inputs.forEach((t, i) => copyInto(t, this.inputs[i]!));
     dispatcher.replay(this.commands);
@@ -266,7 +267,7 @@ function prepare(recorded: readonly RecordedCommand[]): { commands: ReplayComman
         ...c.buffers.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });
-    return { key: c.key, pipeline: c.pipeline, bindGroup, uniformOffset: offset, grid: c.grid, role: c.role };
+    return { key: c.key, pipeline: c.pipeline, bindGroup, uniformOffsets: [offset], grid: c.grid, role: c.role };
   });
   device.queue.writeBuffer(uniformBuffer, 0, data);
   return { commands, uniforms: { buffer: uniformBuffer, data, live }, dispatches: offsets.length };

@@ -89,6 +89,12 @@ export class Tensor {
     return this.dtype === 'f16' ? decodeHalf(new Uint16Array(data), this.size) : new Float32Array(data);
   }
 
+  /** The values of several tensors, read back together (one submit, one map). */
+  static async readAll(tensors: readonly Tensor[]): Promise<Float32Array[]> {
+    const data = await runtime().dispatcher.readbackMany(tensors.map((t) => ({ buffer: t.storage.buffer, offset: t.storage.offset, bytes: t.bytes })));
+    return data.map((d, i) => (tensors[i]!.dtype === 'f16' ? decodeHalf(new Uint16Array(d), tensors[i]!.size) : new Float32Array(d)));
+  }
+
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
     if (this.size !== 1) throw new Error(`item: tensor has shape ${fmt(this.shape)}, not one element`);

@@ -20,7 +20,7 @@ import {
   scope,
   tensor,
   type Scalar,
-  type Tensor,
+  Tensor,
   zeroGrad,
 } from '../../engine/index.ts';
 import { validateConfig, type UNetConfig } from '../config.ts';
@@ -344,12 +344,14 @@ export class Trainer {
     for (let i = 0; i < steps; i++) {
       const step = this.step;
       const r = this.trainStep();
-      const reads = Promise.all([r.loss.read(), r.mse.read(), this.config.timestepSampling === 'importance' ? r.perSample.read() : null]);
+      const importance = this.config.timestepSampling === 'importance';
+      const reads = Tensor.readAll(importance ? [r.loss, r.mse, r.perSample] : [r.loss, r.mse]);
       r.loss.dispose();
       r.mse.dispose();
       r.perSample.dispose();
       pending.push(
-        reads.then(([loss, mse, perSample]) => {
+        reads.then((values) => {
+          const [loss, mse, perSample] = values as [Float32Array, Float32Array, Float32Array?];
           if (perSample) this.timesteps.update(r.t, perSample);
           const rec = { step, loss: loss[0]!, mse: mse[0]! };
           if (!Number.isFinite(rec.loss)) throw new DivergedError(step, `the loss became ${rec.loss}`);
