@@ -16,6 +16,8 @@
 // All four take split-K: grid z runs over (K slice, batch) pairs, slice-major, each slice
 // summing K elements [kBegin, kBegin + kChunk) into its own copy of C; the op then adds the
 // slices (one reduction). That fills a GPU when M·N is small and K long (weight gradients).
+// All four take an optional `bias` [N] added to every row of C in the epilogue (a linear layer's:
+// no pass of its own), by the first K slice only, so the slices' sum holds it once.
 
 import { DIMS_ACCESSOR } from './common.ts';
 import { comptime, defineKernel, ELEM_IN, ELEM_OUT, ELEM4_IN, ELEM4_OUT } from './kernel.ts';
@@ -91,12 +93,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${sliceOf('gid.z')}
   let cBase = gid.z * params.M * params.N;`;
 
-const WRITE = /* wgsl */ `
+/** WGSL adding bias[col] to `value` when the launch has a bias (the first K slice only), else `value`. */
+const withBias = (hasBias: boolean, value: string, col: string): string => (hasBias ? `${value} + select(0.0, f32(bias[${col}]), kBegin == 0u)` : value);
+
+const write = (hasBias: boolean): string => /* wgsl */ `
   for (var r = 0u; r < ${MATMUL_TILE_M}u; r++) {
     let row = row0 + r;
     if (row < params.M) {
       for (var c = 0u; c < ${MATMUL_TILE_N}u; c++) {
-        if (col0 + c < params.N) { cs[cBase + row * params.N + col0 + c] = Elem(acc[r][c]); }
+        if (col0 + c < params.N) { cs[cBase + row * params.N + col0 + c] = Elem(${withBias(hasBias, 'acc[r][c]', 'col0 + c')}); }
       }
     }
   }
@@ -105,17 +110,20 @@ const WRITE = /* wgsl */ `
 const MATMUL_WORKGROUP = [MATMUL_WG_N, MATMUL_WG_M, 1] as const;
 
 /** The general kernel's frame around its K loop. */
-const matmulCode = (entry: string, loop: string): string => `${DIMS_ACCESSOR}
+const matmulCode = (entry: string, loop: string, hasBias: boolean): string => `${DIMS_ACCESSOR}
 ${BATCH_OFFSETS}
 ${entry}${MAIN}
   var acc: array<vec4<f32>, ${MATMUL_TILE_M}>;${loop}
-${WRITE}`;
+${write(hasBias)}`;
 
 /** Scalar loads: any size, transposes and batch broadcasting via strides. */
+const BIAS = { ...ELEM_IN, optional: true } as const;
+const BIAS4 = { ...ELEM4_IN, optional: true } as const;
+
 export const matmulGeneralKernel = defineKernel({
   name: 'matmul-general',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT, bias: BIAS },
   workgroupSize: MATMUL_WORKGROUP,
   body: (_, k) => matmulCode(k.entry, `
   var aIdx: array<u32, ${MATMUL_TILE_M}>;
@@ -134,7 +142,7 @@ export const matmulGeneralKernel = defineKernel({
       acc[r] = fma(vec4<f32>(f32(as_[aIdx[r]])), b, acc[r]);
       aIdx[r] += params.aStrideK;
     }
-  }`),
+  }`, k.has.bias),
 });
 
 /** Rows and column quads of C per invocation the vec4 kernel may take (both compile-time constants). */
@@ -153,7 +161,7 @@ export const MATMUL_VEC4_QUADS = [4, 2, 1] as const;
  * SwiftShader a vec4 load is four per-lane loads anyway, so this costs no more than the copy it
  * saves), otherwise as vec4 rows (A along k, B along n).
  */
-function blockBody(rows: number, quads: number, strided: boolean, entry: string): string {
+function blockBody(rows: number, quads: number, strided: boolean, entry: string, hasBias: boolean): string {
   const R = [...Array(rows).keys()];
   const Q = [...Array(quads).keys()];
   const K4 = [0, 1, 2, 3];
@@ -196,7 +204,8 @@ ${Q.map((q) => `      acc${r}_${q} = fma(vec4<f32>(a.x), b0_${q}, fma(vec4<f32>(
 ).join('\n')}
     ${advance}
   }
-${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = vec4<Elem>(acc${r}_${q}); }`).join('\n')}\n  }`).join('\n')}
+${hasBias ? Q.map((q) => `  let bias${q} = select(vec4<f32>(0.0), vec4<f32>(bias[min(q0 + ${q}u, nQuads - 1u)]), kBegin == 0u);`).join('\n') : ''}
+${R.map((r) => `  if (row0 + ${r}u < params.M) {\n${Q.map((q) => `    if (q0 + ${q}u < nQuads) { cs[cBase + (row0 + ${r}u) * nQuads + q0 + ${q}u] = vec4<Elem>(acc${r}_${q}${hasBias ? ` + bias${q}` : ''}); }`).join('\n')}\n  }`).join('\n')}
 }`;
 }
 
@@ -205,20 +214,20 @@ const BLOCK_SPEC = { rows: comptime.int(1, 32), quads: comptime.int(1, 4) };
 export const matmulVec4Kernel = defineKernel({
   name: 'matmul-vec4',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM4_IN, bs: ELEM4_IN, cs: ELEM4_OUT },
+  bindings: { as_: ELEM4_IN, bs: ELEM4_IN, cs: ELEM4_OUT, bias: BIAS4 },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
-  body: ({ rows, quads }, k) => blockBody(rows, quads, false, k.entry),
+  body: ({ rows, quads }, k) => blockBody(rows, quads, false, k.entry, k.has.bias),
 });
 
 /** The vec4 kernel's blocks with A and B read through their strides: transposed operands without a copy. */
 export const matmulStridedKernel = defineKernel({
   name: 'matmul-strided',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM4_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM4_OUT, bias: BIAS4 },
   specialise: BLOCK_SPEC,
   workgroupSize: [MATMUL_BLOCK_WG_N, MATMUL_BLOCK_WG_M, 1],
-  body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry),
+  body: ({ rows, quads }, k) => blockBody(rows, quads, true, k.entry, k.has.bias),
 });
 
 /**
@@ -229,7 +238,7 @@ export const matmulStridedKernel = defineKernel({
 export const matmulTiledKernel = defineKernel({
   name: 'matmul-tiled',
   uniforms: MATMUL_UNIFORMS,
-  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT },
+  bindings: { as_: ELEM_IN, bs: ELEM_IN, cs: ELEM_OUT, bias: BIAS },
   specialise: { aTransposed: comptime.bool(), bTransposed: comptime.bool() },
   workgroupSize: [TILED_WG, TILED_WG, 1],
   body: ({ aTransposed, bTransposed }, k) => {
@@ -286,7 +295,7 @@ ${[...Array(TILED_PER_THREAD).keys()].map((r) => `      acc[${r}] = fma(vec4<f32
     if (row < params.M) {
       for (var c = 0u; c < ${TILED_PER_THREAD}u; c++) {
         let col = blockCol + tileCol + c;
-        if (col < params.N) { cs[cBase + row * params.N + col] = Elem(acc[r][c]); }
+        if (col < params.N) { cs[cBase + row * params.N + col] = Elem(${withBias(k.has.bias, 'acc[r][c]', 'col')}); }
       }
     }
   }

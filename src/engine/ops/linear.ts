@@ -1,12 +1,14 @@
 // linear(x, w, b): y = x wᵀ + b over the last axis of x, with PyTorch's weight layout
-// w [out, in]. Composed from matmul and add, so autodiff supplies the backward.
+// w [out, in]: one matmul with the bias in its epilogue; the backward is two matmuls and the
+// bias's sum over rows.
 // Reference: src/engine/reference/linear.ts. Checks: src/engine/checks/linear.ts.
 
 import { fmt } from '../shape.ts';
+import { record } from '../tape.ts';
 import { assertSameDtype, assertTensor, type Tensor } from '../tensor.ts';
-import { add } from './elementwise.ts';
 import { reshape } from './layout.ts';
-import { matmul } from './matmul.ts';
+import { matmul, matmulRaw } from './matmul.ts';
+import { sumRaw } from './raw/reduce.ts';
 
 /** x [..., in], w [out, in], b [out] or null → [..., out]. */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
@@ -27,7 +29,16 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   // One 2-D matmul over all leading positions: w's gradient then needs no batch reduction.
   const lead = x.shape.slice(0, -1);
   const rows = x.rank === 2 ? x : reshape(x, [-1, inFeatures]);
-  const product = matmul(rows, w, { transposeB: true });
-  const y = b === null ? product : add(product, b);
+  const y = b === null ? matmul(rows, w, { transposeB: true }) : biased(rows, w, b);
   return x.rank === 2 ? y : reshape(y, [...lead, outFeatures]);
+}
+
+/** rows [M, in] · wᵀ + b, the bias added in the matmul's epilogue. */
+function biased(rows: Tensor, w: Tensor, b: Tensor): Tensor {
+  const y = matmulRaw(rows, w, false, true, b);
+  return record(y, 'linear', [rows, w, b], (g) => [
+    rows.requiresGrad ? matmulRaw(g, w, false, false) : null,
+    w.requiresGrad ? matmulRaw(g, rows, true, false) : null,
+    b.requiresGrad ? sumRaw(g, [0]) : null,
+  ]);
 }

@@ -98,8 +98,8 @@ export function vec4BlockFor(M: number, N: number, batches: number, target: numb
   return { rows, quads };
 }
 
-/** op(A)·op(B) without recording (for backward rules). */
-export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+/** op(A)·op(B) (+ bias [N] on every row) without recording (for backward rules and linear). */
+export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean, bias: Tensor | null = null): Tensor {
   const { batchShape, M, N, K } = plan(a, b, ta, tb);
   const tuning = runtime().tuning;
   const tiled = tuning.matmulTiled;
@@ -127,7 +127,7 @@ export function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tenso
   const bMat = b.shape.slice(-2).reduce((x, y) => x * y, 1);
   const aBatchStrides = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * aMat);
   const bBatchStrides = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * bMat);
-  const buffers = { as_: a, bs: b, cs: out };
+  const buffers = { as_: a, bs: b, cs: out, bias };
   const uniforms = {
     batchShape,
     aBatchStrides,
