@@ -1,20 +1,23 @@
 // Capture once, replay after: the first call of a GPU function records the commands its ops
 // encode (pipelines, uniforms, bindings, copies); every later call with inputs of the same
 // shapes encodes those commands again, and none of the ops' JavaScript (shape checks, tensor
-// bookkeeping, kernel keys, uniform packing, bind-group lookups) runs. The run's intermediate
-// buffers become its static memory (the pool's reuse during the capture is its liveness plan),
-// its uniforms live in one buffer written once, and its results are bit-identical to the eager
-// run's: the same kernels, on the same buffers, in the same order.
+// bookkeeping, kernel keys, uniform packing, bind-group lookups) runs. The run's intermediates
+// become its static memory, placed by a plan over their exact sizes and lifetimes
+// (src/engine/memory-plan.ts); its uniforms live in one buffer written once, and its results are
+// bit-identical to the eager run's: the same kernels on the same values in the same order.
 //
 // What a captured function may do: GPU work that depends only on its input tensors' values and
-// shapes (constants it uploads stay in its static memory). It may not read back; it must not
-// depend on tensors it does not take as inputs changing buffers between calls (model weights in
-// their arena are read in place, so they may change values, not storage).
+// shapes, and on live values (src/engine/live.ts: a replay reads them again and rewrites those
+// uniforms). Constants it uploads (`constant()`) stay in its static memory; other data uploaded
+// inside is refused. It may not read back; it must not depend on tensors it does not take as
+// inputs changing buffers between calls (model weights in their arena are read in place, so
+// they may change values, not storage).
 //
 // Buffers the caller declares frozen (a sampler's weights, unchanged while it runs) make work
-// that reads only them invariant: such commands (a conv's filter packing) ran in the capture and
-// are dropped from the replay, their outputs kept in the run's static memory.
+// that reads only them invariant: such commands (a conv's filter packing) run when the run is
+// made and are dropped from the replays, their outputs kept in the run's static memory.
 
+import type { HandOut } from './buffer-pool.ts';
 import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
 import { handOutAt, handOutTimes, planMemory } from './memory-plan.ts';
 import { runtime } from './runtime.ts';
@@ -67,29 +70,13 @@ export class CapturedRun {
     options: CaptureOptions = {},
   ): { run: CapturedRun; results: Tensor[] } {
     const rt = runtime();
-    let watched;
-    try {
-      watched = rt.pool.watching(() => {
-        // The run's own inputs, refilled by each replay (their copies are not part of the run).
-        const own = inputs.map((t) => {
-          const copy = emptyTensor(t.shape, 'captured-input', t.dtype);
-          copyInto(t, copy);
-          return copy;
-        });
-        // Its own scope: every intermediate is released before the pool's buffers are claimed.
-        return { own, ...rt.dispatcher.record(() => scope(() => fn(...own))) };
-      }, () => rt.dispatcher.recordedSoFar);
-    } catch (e) {
-      rt.pool.unparkConstants();
-      throw e;
-    }
-    const { result: captured, acquired, uploaded, constants, handOuts } = watched;
-    const { own, result: outs } = captured;
+    const watched = recordRun(inputs, fn);
+    const { own, outs } = watched;
     // The run keeps its inputs and outputs past the caller's scope; `dispose` frees them.
     for (const t of [...own, ...outs]) t.keep();
-    const claimed = [...acquired].filter((b) => rt.pool.claim(b));
+    const claimed = [...watched.acquired].filter((b) => rt.pool.claim(b));
     rt.pool.unparkConstants();
-    const transientUploads = claimed.filter((b) => uploaded.has(b)).length;
+    const transientUploads = claimed.filter((b) => watched.uploaded.has(b)).length;
     if (transientUploads > 0) {
       for (const t of [...own, ...outs]) t.dispose();
       for (const b of claimed) rt.pool.release(b);
@@ -98,26 +85,8 @@ export class CapturedRun {
       );
     }
     const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
-    const recorded = captured.commands;
-    // Invariant work is found per intermediate (a buffer's hand-out), and the memory plan gives
-    // what it writes a buffer of its own for the whole run, where it runs once more; without a
-    // plan the capture's buffers stay as they were, so it is found per buffer (written once).
-    const times = handOutTimes(handOuts);
-    const handOut = (b: GPUBuffer, i: number) => (times.has(b) ? handOutAt(times.get(b)!, i) : 0);
-    const perIntermediate = invariantCommands(recorded, frozen, new Set(claimed), handOut);
-    const once = new Set(recorded.flatMap((c, i) => (perIntermediate.has(c) ? [i] : [])));
-    const plan = planMemory(recorded, claimed, handOuts, constants, (b) => b.size, once);
-    const invariant = plan.planned ? perIntermediate : invariantCommands(recorded, frozen, new Set(claimed), () => 0);
-    const replayed = plan.commands.filter((c, i): c is RecordedCommand => c !== null && !invariant.has(recorded[i]!));
-    if (plan.planned && once.size > 0) {
-      const onceMore = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && once.has(i)));
-      rt.dispatcher.replay(onceMore.commands);
-      rt.dispatcher.flush();
-      const buffer = onceMore.uniforms?.buffer;
-      if (buffer) void rt.device.queue.onSubmittedWorkDone().then(() => buffer.destroy());
-    }
-    const { commands, uniforms, dispatches } = prepare(replayed);
-    const run = new CapturedRun(own, outs, commands, plan.buffers, uniforms, dispatches, { captured: plan.capturedBytes, planned: plan.plannedBytes });
+    const c = compile(watched, claimed, frozen);
+    const run = new CapturedRun(own, outs, c.commands, c.buffers, c.uniforms, c.dispatches, c.memory);
     return { run, results: run.copiesOfOutputs() };
   }
 
@@ -179,6 +148,71 @@ export class CapturedRun {
     const uniforms = this.uniforms?.buffer;
     if (uniforms) void rt.device.queue.onSubmittedWorkDone().then(() => uniforms.destroy());
   }
+}
+
+/** What a capture saw: its own inputs, outputs and commands, and the pool's hand-outs meanwhile. */
+interface Recording {
+  own: Tensor[];
+  outs: Tensor[];
+  commands: RecordedCommand[];
+  acquired: Set<GPUBuffer>;
+  uploaded: Set<GPUBuffer>;
+  constants: Set<GPUBuffer>;
+  handOuts: HandOut[];
+}
+
+/** Runs `fn` on the run's own copies of `inputs`, recording its commands and watching the pool. */
+function recordRun(inputs: readonly Tensor[], fn: (...inputs: Tensor[]) => Tensor[]): Recording {
+  const { dispatcher, pool } = runtime();
+  try {
+    const watched = pool.watching(() => {
+      // The run's own inputs, refilled by each replay (their copies are not part of the run).
+      const own = inputs.map((t) => {
+        const copy = emptyTensor(t.shape, 'captured-input', t.dtype);
+        copyInto(t, copy);
+        return copy;
+      });
+      // Its own scope: every intermediate is released before the pool's buffers are claimed.
+      return { own, ...dispatcher.record(() => scope(() => fn(...own))) };
+    }, () => dispatcher.recordedSoFar);
+    const { own, result: outs, commands } = watched.result;
+    return { own, outs, commands, acquired: watched.acquired, uploaded: watched.uploaded, constants: watched.constants, handOuts: watched.handOuts };
+  } catch (e) {
+    pool.unparkConstants();
+    throw e;
+  }
+}
+
+/**
+ * The recorded commands made replayable: work that reads only frozen buffers (and what such work
+ * wrote) left out of the replays, the intermediates placed by the memory plan, every dispatch's
+ * uniforms in one buffer and its bind group made once. Invariant work is found per intermediate
+ * (a buffer's hand-out), and the plan gives what it writes a buffer of its own for the whole run,
+ * where it runs once more now; where the plan saves nothing the capture's buffers stay as they
+ * were, and invariant work is found per buffer (written once, so what the capture left is kept).
+ */
+function compile(
+  r: Recording,
+  claimed: readonly GPUBuffer[],
+  frozen: ReadonlySet<GPUBuffer>,
+): { commands: ReplayCommand[]; buffers: GPUBuffer[]; uniforms: PreparedUniforms | null; dispatches: number; memory: { captured: number; planned: number } } {
+  const { dispatcher, device } = runtime();
+  const recorded = r.commands;
+  const times = handOutTimes(r.handOuts);
+  const handOut = (b: GPUBuffer, i: number) => (times.has(b) ? handOutAt(times.get(b)!, i) : 0);
+  const perIntermediate = invariantCommands(recorded, frozen, new Set(claimed), handOut);
+  const once = new Set(recorded.flatMap((c, i) => (perIntermediate.has(c) ? [i] : [])));
+  const plan = planMemory(recorded, claimed, r.handOuts, r.constants, (b) => b.size, once);
+  const invariant = plan.planned ? perIntermediate : invariantCommands(recorded, frozen, new Set(claimed), () => 0);
+  if (plan.planned && once.size > 0) {
+    const onceMore = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && once.has(i)));
+    dispatcher.replay(onceMore.commands);
+    dispatcher.flush();
+    const buffer = onceMore.uniforms?.buffer;
+    if (buffer) void device.queue.onSubmittedWorkDone().then(() => buffer.destroy());
+  }
+  const replayed = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && !invariant.has(recorded[i]!)));
+  return { ...replayed, buffers: plan.buffers, memory: { captured: plan.capturedBytes, planned: plan.plannedBytes } };
 }
 
 /**
