@@ -6,6 +6,7 @@ import { CapturedRun, noGrad, runtime, scope, tensor, type DispatchCounters, typ
 import { evaluateBound, type BoundReport } from '../model/diffusion/evaluate.ts';
 import { microBatches } from '../model/micro-batches.ts';
 import { makeTrainConfig, Trainer, type StepRecord, type TrainConfig, type TrainConfigInput } from '../model/train/trainer.ts';
+import { TimestepSampler } from '../model/train/timestep-sampler.ts';
 import {
   checkpointFileName,
   checkpointModel,
@@ -341,14 +342,15 @@ export class TrainingSession {
   /**
    * The trainer's step memory, op by op and replayed: steps encoded and never run (the GPU's
    * memory at the cost of the JavaScript and the pipelines), so a large batch is measured in
-   * seconds on any adapter. The trainer's counters advance; its weights do not change.
+   * seconds on any adapter. The trainer is left as it was: its counters, data order and timestep
+   * sampler restored, and the capture (whose work never ran) dropped.
    */
   stepMemory(): Promise<StepMemory> {
     const trainer = this.requireTrainer('to measure');
     return this.gpu.run(async () => {
       const { dispatcher, pool } = runtime();
       const arenaBytes = trainer.model.arena!.allocatedBytes;
-      const execution = trainer.execution;
+      const saved = { execution: trainer.execution, step: trainer.step, adamStep: trainer.adam.step, loader: trainer.loader.getState(), timesteps: trainer.timesteps.state() };
       const peakOfStep = () => {
         pool.resetPeaks();
         const r = trainer.trainStep();
@@ -366,10 +368,15 @@ export class TrainingSession {
           return peakOfStep();
         });
         const intermediates = trainer.compiledStepMemory!;
-        const microBatches = Math.ceil(trainer.config.batchSize / trainer.microBatchSize());
-        return { batchSize: trainer.config.batchSize, microBatches, arenaBytes, peakLiveBytes: { eager, replayed }, intermediates };
+        const parts = microBatches(trainer.config.batchSize, trainer.microBatchSize()).length;
+        return { batchSize: trainer.config.batchSize, microBatches: parts, arenaBytes, peakLiveBytes: { eager, replayed }, intermediates };
       } finally {
-        trainer.execution = execution;
+        trainer.dropCompiled();
+        trainer.execution = saved.execution;
+        trainer.step = saved.step;
+        trainer.adam.step = saved.adamStep;
+        trainer.loader.setState(saved.loader);
+        trainer.timesteps = new TimestepSampler(trainer.diffusion.T, trainer.config.timestepSampling, saved.timesteps);
       }
     });
   }

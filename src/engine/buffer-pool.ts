@@ -106,15 +106,6 @@ export class BufferPool {
     this.parkedConstants = [];
   }
 
-  /**
-   * Marks `buffer` (just acquired for an upload) as holding a constant: while a capture watches,
-   * it is not handed out again before the capture claims it.
-   */
-  markConstant(buffer: GPUBuffer): void {
-    if (!this.watchConstants) return;
-    this.watchUploads?.delete(buffer);
-    this.watchConstants.add(buffer);
-  }
 
   /**
    * Takes a released `buffer` out of the pool (a captured run's static memory) until it is
@@ -136,16 +127,30 @@ export class BufferPool {
     return true;
   }
 
-  /** A buffer of at least `bytes`. `forUpload` excludes buffers the open encoder still uses. */
-  acquire(bytes: number, forUpload = false): GPUBuffer {
+  /**
+   * A buffer for a constant of `bytes` (an upload): while a capture watches, a new one (a reused
+   * one may hold an earlier hand-out of the capture, whose commands would overwrite the constant
+   * at every replay), kept from reuse until the capture claims it.
+   */
+  acquireConstant(bytes: number): GPUBuffer {
+    const buffer = this.acquire(bytes, true, this.watchConstants !== null);
+    if (this.watchConstants) {
+      this.watchUploads?.delete(buffer);
+      this.watchConstants.add(buffer);
+    }
+    return buffer;
+  }
+
+  /** A buffer of at least `bytes`. `forUpload` excludes buffers the open encoder still uses; `fresh` takes a new one. */
+  acquire(bytes: number, forUpload = false, fresh = false): GPUBuffer {
     const cls = sizeClass(bytes);
     if (cls > this.maxBufferSize) {
       throw new Error(
         `buffer of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferSize} bytes)`,
       );
     }
-    let buffer = this.free.get(cls)?.pop();
-    if (!buffer && !forUpload) {
+    let buffer = fresh ? undefined : this.free.get(cls)?.pop();
+    if (!buffer && !forUpload && !fresh) {
       const i = this.recentlyReleased.findIndex((b) => this.classOf.get(b) === cls);
       if (i >= 0) buffer = this.recentlyReleased.splice(i, 1)[0];
     }

@@ -483,6 +483,8 @@ export class Dispatcher {
       this.dropping = false;
       this.encoder = null;
       this.pass = null;
+      for (const c of this.uniformChunks) c.used = 0;
+      this.chunkInUse = 0;
     }
   }
 

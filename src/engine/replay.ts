@@ -3,8 +3,9 @@
 // shapes encodes those commands again, and none of the ops' JavaScript (shape checks, tensor
 // bookkeeping, kernel keys, uniform packing, bind-group lookups) runs. The run's intermediates
 // become its static memory, placed by a plan over their exact sizes and lifetimes
-// (src/engine/memory-plan.ts); its uniforms live in one buffer written once, and its results are
-// bit-identical to the eager run's: the same kernels on the same values in the same order.
+// (src/engine/memory-plan.ts); its uniforms live in one buffer, written once but for the live
+// values a replay rewrites, and its results are bit-identical to the eager run's: the same
+// kernels on the same values in the same order.
 //
 // What a captured function may do: GPU work that depends only on its input tensors' values and
 // shapes, and on live values (src/engine/live.ts: a replay reads them again and rewrites those
@@ -19,7 +20,7 @@
 
 import type { HandOut } from './buffer-pool.ts';
 import type { RecordedCommand, ReplayCommand } from './dispatch.ts';
-import { handOutAt, handOutTimes, planMemory } from './memory-plan.ts';
+import { handOutAt, handOutTimes, movableBuffers, planMemory } from './memory-plan.ts';
 import { runtime } from './runtime.ts';
 import { fmt, sameShape } from './shape.ts';
 import { emptyTensor, scope, type Tensor } from './tensor.ts';
@@ -85,7 +86,16 @@ export class CapturedRun {
       );
     }
     const frozen = new Set((options.frozen ?? []).map((t) => t.storage.buffer));
-    const c = compile(watched, claimed, frozen);
+    let c: ReturnType<typeof compile>;
+    try {
+      c = compile(watched, claimed, frozen);
+    } catch (e) {
+      for (const t of [...own, ...outs]) t.dispose();
+      for (const b of claimed) rt.pool.release(b);
+      throw e;
+    }
+    // The captured buffers the plan moved off: the capture's commands still bind them.
+    for (const b of c.moved) rt.pool.retire(b);
     const run = new CapturedRun(own, outs, c.commands, c.buffers, c.uniforms, c.dispatches, c.memory);
     return { run, results: run.copiesOfOutputs() };
   }
@@ -172,8 +182,13 @@ function recordRun(inputs: readonly Tensor[], fn: (...inputs: Tensor[]) => Tenso
         copyInto(t, copy);
         return copy;
       });
-      // Its own scope: every intermediate is released before the pool's buffers are claimed.
-      return { own, ...dispatcher.record(() => scope(() => fn(...own))) };
+      try {
+        // Its own scope: every intermediate is released before the pool's buffers are claimed.
+        return { own, ...dispatcher.record(() => scope(() => fn(...own))) };
+      } catch (e) {
+        for (const t of own) t.dispose();
+        throw e;
+      }
     }, () => dispatcher.recordedSoFar);
     const { own, result: outs, commands } = watched.result;
     return { own, outs, commands, acquired: watched.acquired, uploaded: watched.uploaded, constants: watched.constants, handOuts: watched.handOuts };
@@ -187,32 +202,47 @@ function recordRun(inputs: readonly Tensor[], fn: (...inputs: Tensor[]) => Tenso
  * The recorded commands made replayable: work that reads only frozen buffers (and what such work
  * wrote) left out of the replays, the intermediates placed by the memory plan, every dispatch's
  * uniforms in one buffer and its bind group made once. Invariant work is found per intermediate
- * (a buffer's hand-out), and the plan gives what it writes a buffer of its own for the whole run,
- * where it runs once more now; where the plan saves nothing the capture's buffers stay as they
- * were, and invariant work is found per buffer (written once, so what the capture left is kept).
+ * (a movable buffer's hand-out) and the plan gives what it writes a buffer of its own for the
+ * whole run, where it runs once more now; in buffers that stay where they are, and everywhere
+ * when the plan saves nothing, it is found per buffer (written once, so what the capture left
+ * there stays). Returns the captured buffers the plan moved off, for the caller to retire.
  */
 function compile(
   r: Recording,
   claimed: readonly GPUBuffer[],
   frozen: ReadonlySet<GPUBuffer>,
-): { commands: ReplayCommand[]; buffers: GPUBuffer[]; uniforms: PreparedUniforms | null; dispatches: number; memory: { captured: number; planned: number } } {
-  const { dispatcher, device } = runtime();
+): {
+  commands: ReplayCommand[];
+  buffers: GPUBuffer[];
+  moved: GPUBuffer[];
+  uniforms: PreparedUniforms | null;
+  dispatches: number;
+  memory: { captured: number; planned: number };
+} {
+  const { dispatcher, device, pool } = runtime();
   const recorded = r.commands;
+  const own = new Set(claimed);
   const times = handOutTimes(r.handOuts);
-  const handOut = (b: GPUBuffer, i: number) => (times.has(b) ? handOutAt(times.get(b)!, i) : 0);
-  const perIntermediate = invariantCommands(recorded, frozen, new Set(claimed), handOut);
+  const movable = movableBuffers(recorded, claimed, times, r.constants);
+  const perIntermediate = invariantCommands(recorded, frozen, own, (b, i) => (movable.has(b) ? handOutAt(times.get(b)!, i) : 0));
   const once = new Set(recorded.flatMap((c, i) => (perIntermediate.has(c) ? [i] : [])));
-  const plan = planMemory(recorded, claimed, r.handOuts, r.constants, (b) => b.size, once);
-  const invariant = plan.planned ? perIntermediate : invariantCommands(recorded, frozen, new Set(claimed), () => 0);
-  if (plan.planned && once.size > 0) {
-    const onceMore = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && once.has(i)));
-    dispatcher.replay(onceMore.commands);
-    dispatcher.flush();
-    const buffer = onceMore.uniforms?.buffer;
-    if (buffer) void device.queue.onSubmittedWorkDone().then(() => buffer.destroy());
+  const plan = planMemory(recorded, claimed, times, movable, (b) => b.size, once);
+  try {
+    const invariant = plan.planned ? perIntermediate : invariantCommands(recorded, frozen, own, () => 0);
+    if (plan.planned && once.size > 0) {
+      const onceMore = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && once.has(i)));
+      dispatcher.replay(onceMore.commands);
+      dispatcher.flush();
+      const buffer = onceMore.uniforms?.buffer;
+      if (buffer) void device.queue.onSubmittedWorkDone().then(() => buffer.destroy());
+    }
+    const replayed = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && !invariant.has(recorded[i]!)));
+    return { ...replayed, buffers: plan.buffers, moved: plan.moved, memory: { captured: plan.capturedBytes, planned: plan.plannedBytes } };
+  } catch (e) {
+    // The planned buffers go back; the captured ones are the caller's to release.
+    for (const b of plan.buffers) if (!own.has(b)) pool.release(b);
+    throw e;
   }
-  const replayed = prepare(plan.commands.filter((c, i): c is RecordedCommand => c !== null && !invariant.has(recorded[i]!)));
-  return { ...replayed, buffers: plan.buffers, memory: { captured: plan.capturedBytes, planned: plan.plannedBytes } };
 }
 
 /**

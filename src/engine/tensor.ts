@@ -149,6 +149,10 @@ export function tensor(
   shape: Shape = [data.length],
   options: { requiresGrad?: boolean; name?: string; dtype?: DType } = {},
 ): Tensor {
+  return upload(data, shape, options, false);
+}
+
+function upload(data: ArrayLike<number>, shape: Shape, options: { requiresGrad?: boolean; name?: string; dtype?: DType }, isConstant: boolean): Tensor {
   assertValidShape('tensor', shape);
   if (sizeOf(shape) !== data.length) {
     throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
@@ -158,7 +162,7 @@ export function tensor(
   const rt = runtime();
   const values = dtype === 'f16' ? encodeHalf(data) : data instanceof Float32Array ? data : Float32Array.from(data);
   const bytes = storageBytes(data.length, dtype);
-  const buffer = rt.pool.acquire(bytes, true);
+  const buffer = isConstant ? rt.pool.acquireConstant(bytes) : rt.pool.acquire(bytes, true);
   if (bytes > 0) rt.device.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, bytes);
   const t = new Tensor(shape, new Storage(buffer, bytes), 'tensor', options.requiresGrad ?? false, dtype);
   t.name = options.name;
@@ -170,9 +174,7 @@ export function tensor(
  * captured run it is the run's own, uploaded once, where per-call data uploaded there is refused.
  */
 export function constant(data: ArrayLike<number>, shape: Shape = [data.length]): Tensor {
-  const t = tensor(data, shape);
-  runtime().pool.markConstant(t.storage.buffer);
-  return t;
+  return upload(data, shape, {}, true);
 }
 
 export function zeros(shape: Shape, options: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {

@@ -164,6 +164,9 @@ export interface TrainerState {
   tensors: Map<string, StateTensor>;
 }
 
+/** The uploads of one part of a step's batch: its images and timesteps, and with importance sampling their weights. */
+const stepInputsPerPart = (importance: boolean): number => (importance ? 3 : 2);
+
 export class Trainer {
   /** Replaced only by setLearningRate (a checkpoint records the config as it is). */
   config: TrainConfig;
@@ -177,7 +180,7 @@ export class Trainer {
   step = 0;
   /** 'replay' (the default): the step is captured once and replayed; 'eager': op by op. */
   execution: Execution = 'replay';
-  /** The captured step, for the shapes of its inputs. */
+  /** The step as captured, replayed while a step's inputs have the shapes it was captured with. */
   private compiled: CapturedRun | null = null;
   private evalModelCache: UNet | null = null;
   /** Bytes of the largest tensor one sample's training step binds (microBatchSize). */
@@ -247,28 +250,34 @@ export class Trainer {
     const images = this.loader.next();
     const parts = microBatches(batchSize, this.microBatchSize());
     const importance = this.config.timestepSampling === 'importance';
-    // The step's uploads: per part its images, its timesteps and (importance sampling) their weights.
+    // The step's uploads, part after part (stepInputsPerPart of them each, in encodeStep's order).
     const inputs = parts.flatMap(({ start, count }) => [
       tensor(images.subarray(start * sample, (start + count) * sample), [count, C, H, W]),
       this.diffusion.timesteps(draw.t.slice(start, start + count)),
       ...(importance ? [tensor(draw.weights.slice(start, start + count), [count])] : []),
     ]);
-    this.adam.step++;
     const encode = (...xs: Tensor[]) => this.encodeStep(parts, importance, xs);
     let outputs: Tensor[];
-    if (this.execution === 'eager') {
-      this.dropCompiled();
-      outputs = scope(() => encode(...inputs));
-    } else if (this.compiled?.fits(inputs)) {
-      outputs = this.compiled.replayMany(inputs);
-    } else {
-      // New shapes (another micro-batch split): the old capture gives its memory back.
-      this.dropCompiled();
-      const { run, results } = CapturedRun.captureMany(inputs, encode);
-      this.compiled = run;
-      outputs = results;
+    this.adam.step++;
+    try {
+      if (this.execution === 'eager') {
+        this.dropCompiled();
+        outputs = scope(() => encode(...inputs));
+      } else if (this.compiled?.fits(inputs)) {
+        outputs = this.compiled.replayMany(inputs);
+      } else {
+        // New shapes (another micro-batch split): the old capture gives its memory back.
+        this.dropCompiled();
+        const { run, results } = CapturedRun.captureMany(inputs, encode);
+        this.compiled = run;
+        outputs = results;
+      }
+    } catch (e) {
+      this.adam.step--;
+      throw e;
+    } finally {
+      for (const t of inputs) t.dispose();
     }
-    for (const t of inputs) t.dispose();
     flush();
     this.step++;
     const [loss, mse, perSample] = outputs as [Tensor, Tensor, Tensor];
@@ -284,7 +293,7 @@ export class Trainer {
     const { batchSize } = this.config;
     const [C, H, W] = this.loader.shape;
     const sample = C * H * W;
-    const perPart = importance ? 3 : 2;
+    const perPart = stepInputsPerPart(importance);
     const noiseSeed = live('the noise seed', () => deriveSeed(this.config.seed, 'noise', this.step));
     const dropoutSeed = (part: number): Scalar =>
       live('the dropout seed', () =>
@@ -324,7 +333,7 @@ export class Trainer {
   }
 
   /** Gives the captured step's memory back (the next step captures again). */
-  private dropCompiled(): void {
+  dropCompiled(): void {
     this.compiled?.dispose();
     this.compiled = null;
   }

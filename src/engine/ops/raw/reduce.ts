@@ -43,7 +43,7 @@ export function reduceSumRaw(x: Tensor, axes: readonly number[], scale: number):
   // Leading and trailing axes around a kept middle ([N, C, H·W] over N and H·W), or trailing ones
   // only where the lanes would need a second pass: one pass, an output per thread or workgroup
   // (enough outputs to fill the adapter that way).
-  const middle = outCount >= MIDDLE_MIN_OUTPUTS && trailing > 0 && inner % 4 === 0 && axes.every((a, i) => a === i || i >= leading);
+  const middle = outCount >= MIDDLE_MIN_OUTPUTS && trailing > 0 && inner > 0 && inner % 4 === 0 && axes.every((a, i) => a === i || i >= leading);
   if (middle && (leading > 0 || outCount < runtime().tuning.reduceTargetItems)) {
     const out = emptyTensor(keptShape, 'sum');
     const workgroupTree = !runtime().tuning.reduceChunked;
