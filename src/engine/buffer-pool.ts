@@ -29,6 +29,16 @@ export interface HandOut {
   at: number;
 }
 
+/** What a capture's watch collects: every buffer handed out, those for an upload of data, those holding constants, and each hand-out in order. */
+interface Watch {
+  acquired: Set<GPUBuffer>;
+  uploaded: Set<GPUBuffer>;
+  constants: Set<GPUBuffer>;
+  handOuts: HandOut[];
+  /** The capture's command count now. */
+  clock: () => number;
+}
+
 export interface PoolStats {
   /** Bytes of every GPU buffer the pool owns (in use or free). */
   allocatedBytes: number;
@@ -57,13 +67,8 @@ export class BufferPool {
     reuses: 0,
   };
 
-  /** While a run is captured: every buffer handed out (src/engine/replay.ts claims them after). */
-  private watch: Set<GPUBuffer> | null = null;
-  /** Of those, the ones handed out for an upload of data (not a constant). */
-  private watchUploads: Set<GPUBuffer> | null = null;
-  /** Constants uploaded during the watch: never reused while it lasts (a replay reads them as uploaded). */
-  private watchConstants: Set<GPUBuffer> | null = null;
-  private watchHandOuts: { log: HandOut[]; clock: () => number } | null = null;
+  /** While a run is captured: what the pool hands out (src/engine/replay.ts claims it after). */
+  private watch: Watch | null = null;
   /** Released constants of the watch, kept out of the free lists until claimed. */
   private parkedConstants: GPUBuffer[] = [];
 
@@ -80,23 +85,15 @@ export class BufferPool {
   watching<T>(
     fn: () => T,
     clock: () => number = () => 0,
-  ): { result: T; acquired: Set<GPUBuffer>; uploaded: Set<GPUBuffer>; constants: Set<GPUBuffer>; handOuts: HandOut[] } {
+  ): Omit<Watch, 'clock'> & { result: T } {
     if (this.watch) throw new Error('BufferPool.watching: a capture is already watching the pool');
-    const acquired = new Set<GPUBuffer>();
-    const uploaded = new Set<GPUBuffer>();
-    const constants = new Set<GPUBuffer>();
-    const handOuts: HandOut[] = [];
-    this.watch = acquired;
-    this.watchUploads = uploaded;
-    this.watchConstants = constants;
-    this.watchHandOuts = { log: handOuts, clock };
+    const watch: Watch = { acquired: new Set(), uploaded: new Set(), constants: new Set(), handOuts: [], clock };
+    this.watch = watch;
     try {
-      return { result: fn(), acquired, uploaded, constants, handOuts };
+      const result = fn();
+      return { result, acquired: watch.acquired, uploaded: watch.uploaded, constants: watch.constants, handOuts: watch.handOuts };
     } finally {
       this.watch = null;
-      this.watchUploads = null;
-      this.watchConstants = null;
-      this.watchHandOuts = null;
     }
   }
 
@@ -105,7 +102,6 @@ export class BufferPool {
     this.recentlyReleased.push(...this.parkedConstants);
     this.parkedConstants = [];
   }
-
 
   /**
    * Takes a released `buffer` out of the pool (a captured run's static memory) until it is
@@ -133,10 +129,10 @@ export class BufferPool {
    * at every replay), kept from reuse until the capture claims it.
    */
   acquireConstant(bytes: number): GPUBuffer {
-    const buffer = this.acquire(bytes, true, this.watchConstants !== null);
-    if (this.watchConstants) {
-      this.watchUploads?.delete(buffer);
-      this.watchConstants.add(buffer);
+    const buffer = this.acquire(bytes, true, this.watch !== null);
+    if (this.watch) {
+      this.watch.uploaded.delete(buffer);
+      this.watch.constants.add(buffer);
     }
     return buffer;
   }
@@ -166,9 +162,11 @@ export class BufferPool {
     }
     this.stats.inUseBytes += cls;
     this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
-    this.watch?.add(buffer);
-    if (forUpload) this.watchUploads?.add(buffer);
-    this.watchHandOuts?.log.push({ buffer, bytes, at: this.watchHandOuts.clock() });
+    if (this.watch) {
+      this.watch.acquired.add(buffer);
+      if (forUpload) this.watch.uploaded.add(buffer);
+      this.watch.handOuts.push({ buffer, bytes, at: this.watch.clock() });
+    }
     return buffer;
   }
 
@@ -184,7 +182,7 @@ export class BufferPool {
     const cls = this.classOf.get(buffer);
     if (cls === undefined) throw new Error('BufferPool.release: buffer does not belong to this pool');
     this.stats.inUseBytes -= cls;
-    if (this.watchConstants?.has(buffer)) this.parkedConstants.push(buffer);
+    if (this.watch?.constants.has(buffer)) this.parkedConstants.push(buffer);
     else this.recentlyReleased.push(buffer);
   }
 

@@ -380,8 +380,7 @@ export class Dispatcher {
     this.endPass();
     if (this.dropping) {
       this.encoder = null;
-      for (const c of this.uniformChunks) c.used = 0;
-      this.chunkInUse = 0;
+      this.dropUniforms();
       this.pool.onSubmit();
       return;
     }
@@ -397,12 +396,7 @@ export class Dispatcher {
     this.pool.onSubmit();
   }
 
-  /** Copies `bytes` from `src` into a mappable buffer, submits, and resolves with the bytes. */
-  async readback(src: GPUBuffer, srcOffset: number, bytes: number): Promise<ArrayBuffer> {
-    return (await this.readbackMany([{ buffer: src, offset: srcOffset, bytes }]))[0]!;
-  }
-
-  /** `readback` of several regions through one mappable buffer: one submit, one map. */
+  /** Copies each region into one mappable buffer, submits, and resolves with each region's bytes (one submit, one map). */
   async readbackMany(regions: readonly { buffer: GPUBuffer; offset: number; bytes: number }[]): Promise<ArrayBuffer[]> {
     if (this.recording) throw new Error('a captured run cannot read back: its result must stay on the GPU');
     if (this.dropping) throw new Error('a dry run cannot read back: its work is never submitted');
@@ -412,15 +406,16 @@ export class Dispatcher {
       at.push(size);
       size += Math.ceil(r.bytes / 4) * 4;
     }
-    const staging = this.staging.acquire(Math.max(4, size));
+    const staged = Math.max(4, size);
+    const staging = this.staging.acquire(staged);
     regions.forEach((r, i) => this.copy(r.buffer, r.offset, staging, at[i]!, Math.ceil(r.bytes / 4) * 4));
     this.flush();
     this.counters.readbacks++;
     let mapped = false;
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, size));
+      await staging.mapAsync(GPUMapMode.READ, 0, staged);
       mapped = true;
-      const all = staging.getMappedRange(0, Math.max(4, size));
+      const all = staging.getMappedRange(0, staged);
       return regions.map((r, i) => all.slice(at[i]!, at[i]! + r.bytes));
     } finally {
       if (mapped) {
@@ -483,9 +478,14 @@ export class Dispatcher {
       this.dropping = false;
       this.encoder = null;
       this.pass = null;
-      for (const c of this.uniformChunks) c.used = 0;
-      this.chunkInUse = 0;
+      this.dropUniforms();
     }
+  }
+
+  /** Forgets the uniforms packed since the last submit (a dry run's, never written). */
+  private dropUniforms(): void {
+    for (const c of this.uniformChunks) c.used = 0;
+    this.chunkInUse = 0;
   }
 
   /** Commands recorded so far by the running `record` (0 outside one). */

@@ -77,10 +77,14 @@ export class CapturedRun {
     for (const t of [...own, ...outs]) t.keep();
     const claimed = [...watched.acquired].filter((b) => rt.pool.claim(b));
     rt.pool.unparkConstants();
-    const transientUploads = claimed.filter((b) => watched.uploaded.has(b)).length;
-    if (transientUploads > 0) {
+    // On a refusal or a failure, everything the capture took goes back.
+    const giveBack = () => {
       for (const t of [...own, ...outs]) t.dispose();
       for (const b of claimed) rt.pool.release(b);
+    };
+    const transientUploads = claimed.filter((b) => watched.uploaded.has(b)).length;
+    if (transientUploads > 0) {
+      giveBack();
       throw new Error(
         `CapturedRun.capture: the captured work uploads data into ${transientUploads} tensor(s) it does not keep (tensor(...) inside the function): a replay would reuse the capture's values; pass per-call data as an input`,
       );
@@ -90,8 +94,7 @@ export class CapturedRun {
     try {
       c = compile(watched, claimed, frozen);
     } catch (e) {
-      for (const t of [...own, ...outs]) t.dispose();
-      for (const b of claimed) rt.pool.release(b);
+      giveBack();
       throw e;
     }
     // The captured buffers the plan moved off: the capture's commands still bind them.

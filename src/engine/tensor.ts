@@ -84,9 +84,7 @@ export class Tensor {
   async read(): Promise<Float32Array> {
     const bytes = this.bytes;
     if (bytes === 0) return new Float32Array(0);
-    const s = this.storage;
-    const data = await runtime().dispatcher.readback(s.buffer, s.offset, bytes);
-    return this.dtype === 'f16' ? decodeHalf(new Uint16Array(data), this.size) : new Float32Array(data);
+    return (await Tensor.readAll([this]))[0]!;
   }
 
   /** The values of several tensors, read back together (one submit, one map). */

@@ -125,13 +125,8 @@ export class Ema {
     this.arena.copyAll(this.values, this.buffer); // starts at the current weights
   }
 
-  /** ema ← d·ema + (1 − d)·weights, with d = emaDecayAt(decay, step, warmup) (no step: the plain decay). */
-  update(step?: number, warmup = false): void {
-    this.updateWith(step === undefined ? this.decay : emaDecayAt(this.decay, step, warmup));
-  }
-
-  /** ema ← decay·ema + (1 − decay)·weights (`decay` may be live: a captured step's). */
-  updateWith(decay: Scalar): void {
+  /** ema ← decay·ema + (1 − decay)·weights (the plain decay by default; a live one in a captured step: emaDecayAt's). */
+  update(decay: Scalar = this.decay): void {
     const ema = this.arena.flatChunks(this.buffer, 'ema');
     const weights = this.arena.flatChunks(this.values, 'ema-weights');
     ema.forEach((e, i) => emaUpdate(e, weights[i]!, decay));

@@ -320,7 +320,7 @@ export class Trainer {
       live('the learning rate', () => this.lrAt(this.step)),
       live("Adam's step", () => this.adam.step),
     );
-    this.ema.updateWith(live('the EMA decay', () => emaDecayAt(this.ema.decay, this.step, this.config.emaWarmup)));
+    this.ema.update(live('the EMA decay', () => emaDecayAt(this.ema.decay, this.step, this.config.emaWarmup)));
     zeroGrad(this.model.parameters().map((p) => p.value));
     if (terms.length === 1) return [terms[0]!.loss, terms[0]!.mse, terms[0]!.perSample];
     const total = (xs: Tensor[]) => xs.reduce((a, b) => add(a, b));
